@@ -1,0 +1,3 @@
+"""Hallway: serverless presence and office announcements for small offices."""
+
+__version__ = "0.1.0"

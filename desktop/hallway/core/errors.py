@@ -1,0 +1,15 @@
+"""The exception base for everything Hallway raises on purpose."""
+
+from __future__ import annotations
+
+
+class HallwayError(Exception):
+    """Base class of Hallway's own errors. Messages are written for the person reading them."""
+
+
+class DecodeError(HallwayError):
+    """Bytes from outside did not decode into a valid message (malformed, oversized, wrong kind)."""
+
+
+class DurationError(HallwayError, ValueError):
+    """A duration or time of day could not be parsed."""

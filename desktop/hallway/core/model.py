@@ -1,0 +1,115 @@
+"""The data model: presence, status, posts and peer ids, with the limits every node enforces."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from hallway.core import z85 as _z85
+
+NAME_MAX = 64
+STATUS_TEXT_MAX = 140
+EMOJI_MAX = 16
+POST_TEXT_MAX = 2000
+TAG_MAX = 32
+TAGS_MAX = 16
+FRAME_MAX = 64 * 1024
+
+HEARTBEAT_INTERVAL = 1.0
+MISSED_HEARTBEATS = 3
+POST_RETENTION_DAYS = 7
+
+
+class Presence(enum.StrEnum):
+    AVAILABLE = "available"
+    AWAY = "away"
+    BUSY = "busy"
+    DND = "dnd"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    Presence.AVAILABLE: "Available",
+    Presence.AWAY: "Away",
+    Presence.BUSY: "Busy",
+    Presence.DND: "Do not disturb",
+}
+
+
+def fingerprint(public_key_z85: bytes | str) -> str:
+    """The peer id: 128 bits of SHA-256 over the raw 32-byte CURVE public key, as hex."""
+    key = public_key_z85.encode() if isinstance(public_key_z85, str) else public_key_z85
+    raw = _z85.decode(key)
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def display_fingerprint(peer_id: str) -> str:
+    """The id in groups of four, easy to read out and compare."""
+    return " ".join(peer_id[i : i + 4] for i in range(0, len(peer_id), 4))
+
+
+_TAG = re.compile(rf"(?<![\w#])#(\w{{1,{TAG_MAX}}})")
+
+
+def extract_tags(text: str) -> tuple[str, ...]:
+    """Hashtags in a post, lower-cased, unique, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for match in _TAG.finditer(text):
+        seen.setdefault(match.group(1).lower(), None)
+        if len(seen) >= TAGS_MAX:
+            break
+    return tuple(seen)
+
+
+# Newlines, and the joiners that emoji sequences ("👩‍💻") and several scripts need.
+_KEEP = frozenset("\n\u200c\u200d")
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Strip control characters (keeping newlines) and surrounding space; enforce the limit."""
+    cleaned = "".join(ch for ch in text if ch in _KEEP or ch.isprintable()).strip()
+    if len(cleaned) > limit:
+        raise ValueError(f"text is {len(cleaned)} characters long; the limit is {limit}")
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A person's presence and status. `until` is a POSIX time after which it clears."""
+
+    presence: Presence = Presence.AVAILABLE
+    text: str = ""
+    emoji: str = ""
+    until: float | None = None
+    set_at: float = 0.0
+
+    def expired(self, now: float) -> bool:
+        return self.until is not None and now >= self.until
+
+    @property
+    def is_custom(self) -> bool:
+        return bool(self.text or self.emoji)
+
+
+DEFAULT_STATUS = Status()
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """An office announcement. `id` is `<peer>:<inc>:<seq>`, unique across the office."""
+
+    id: str
+    peer: str
+    text: str
+    urgent: bool
+    sent_at: float
+    tags: tuple[str, ...] = field(default=())
+
+
+def post_id(peer: str, inc: int, seq: int) -> str:
+    return f"{peer}:{inc:x}:{seq}"

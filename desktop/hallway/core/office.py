@@ -1,0 +1,65 @@
+"""Office membership: the office key, its public tag, and per-key membership proofs.
+
+The office key never leaves the machine. What goes on the LAN is the tag (so peers of other
+offices are ignored before any connection) and, per member, HMAC(office key, public key), which
+only someone holding the office key can make and which is useless without the matching secret key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+OPEN_TAG = "open"
+DEMO_OFFICE = "Hallway demo"
+DEMO_PASSPHRASE = "demo"  # noqa: S105 -- the demo is pinned to loopback; this only keeps it apart from others
+
+_SCRYPT_N = 2**14
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+_KEY_LEN = 32
+
+
+def derive_office_key(office: str, passphrase: str) -> bytes:
+    """A 32-byte key from the office name and passphrase (scrypt; the name is the salt)."""
+    salt = b"hallway-office-v1:" + office.strip().casefold().encode()
+    return hashlib.scrypt(
+        passphrase.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_KEY_LEN
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    """Either an open office (key is None) or a closed one known by name and key."""
+
+    name: str | None
+    key: bytes | None
+
+    @classmethod
+    def open(cls) -> Office:
+        return cls(name=None, key=None)
+
+    @property
+    def is_open(self) -> bool:
+        return self.key is None
+
+    @property
+    def tag(self) -> str:
+        if self.key is None:
+            return OPEN_TAG
+        return hmac.new(self.key, b"hallway-office-tag", hashlib.sha256).hexdigest()[:16]
+
+    def proof(self, public_key: bytes) -> bytes:
+        """The membership proof for a Z85 public key; empty for an open office."""
+        if self.key is None:
+            return b""
+        return hmac.new(self.key, b"hallway-member:" + public_key, hashlib.sha256).digest()
+
+    def admits(self, tag: str, public_key: bytes, proof: bytes) -> bool:
+        """Whether a peer announcing `tag` and `proof` for `public_key` belongs to this office."""
+        if tag != self.tag:
+            return False
+        if self.key is None:
+            return True
+        return hmac.compare_digest(self.proof(public_key), proof)

@@ -1,0 +1,167 @@
+"""Who is in the office: per-peer liveness, status expiry and message ordering.
+
+Pure state with an injected clock. The engine feeds it what it hears and asks it what is due;
+the roster never does I/O, so tests drive time by hand.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from hallway.core.model import DEFAULT_STATUS, HEARTBEAT_INTERVAL, MISSED_HEARTBEATS, Status
+
+Clock = Callable[[], float]
+
+#: Silence after which a peer counts as gone: three missed heartbeats plus scheduling slack.
+SILENCE_TIMEOUT = MISSED_HEARTBEATS * HEARTBEAT_INTERVAL + 0.5
+
+
+class Verdict(enum.Enum):
+    APPLY = "apply"  # next in order: apply it
+    DUPLICATE = "duplicate"  # seen already (or older than the snapshot): drop it
+    GAP = "gap"  # newer than expected: apply it, and resync to fill what was missed
+    RESTART = "restart"  # a new incarnation: reset and resync
+    BUFFER = "buffer"  # no snapshot yet for this incarnation: hold it until one arrives
+
+
+class SeqTracker:
+    """Per-peer ordering in the Clone pattern: (incarnation, seq) against the last snapshot."""
+
+    __slots__ = ("inc", "pending", "seq", "synced")
+
+    def __init__(self) -> None:
+        self.inc: int | None = None
+        self.seq = 0
+        self.synced = False
+        self.pending: list[tuple[int, int, object]] = []
+
+    def check(self, inc: int, seq: int, *, data: bool) -> Verdict:
+        """Classify a message. `data` is False for heartbeats, which carry the last data seq."""
+        if inc != self.inc:
+            self.inc, self.seq, self.synced = inc, 0, False
+            self.pending.clear()
+            return Verdict.RESTART
+        if not self.synced:
+            return Verdict.BUFFER
+        if not data:
+            return Verdict.GAP if seq > self.seq else Verdict.DUPLICATE
+        if seq <= self.seq:
+            return Verdict.DUPLICATE
+        gap = seq > self.seq + 1
+        self.seq = seq
+        return Verdict.GAP if gap else Verdict.APPLY
+
+    def snapshot(self, inc: int, seq: int) -> list[object]:
+        """Record a snapshot at (inc, seq); return buffered items newer than it, in order.
+
+        Duplicates among the buffered items are returned once. If the buffer itself has a hole,
+        `seq` stays at the last item before it, so the next heartbeat or data message reports GAP
+        and the caller resyncs.
+        """
+        if inc != self.inc:
+            self.pending.clear()
+            self.seq = seq
+        else:
+            self.seq = max(seq, self.seq)
+        self.inc, self.synced = inc, True
+        newer = {p[1]: p[2] for p in reversed(self.pending) if p[0] == inc and p[1] > self.seq}
+        self.pending.clear()
+        for number in sorted(newer):
+            if number != self.seq + 1:
+                break
+            self.seq = number
+        return [newer[number] for number in sorted(newer)]
+
+    def hold(self, inc: int, seq: int, item: object, limit: int = 1000) -> None:
+        if len(self.pending) < limit:
+            self.pending.append((inc, seq, item))
+
+
+@dataclass(slots=True)
+class PeerState:
+    id: str
+    key: bytes
+    first_seen: float
+    name: str = ""
+    address: str = ""
+    online: bool = False
+    verified: bool = False
+    last_heard: float = 0.0
+    status: Status = DEFAULT_STATUS
+    seq: SeqTracker = field(default_factory=SeqTracker)
+
+
+class Roster:
+    """The peers this node knows, keyed by id, with liveness and expiry by one clock."""
+
+    def __init__(self, clock: Clock, silence_timeout: float = SILENCE_TIMEOUT) -> None:
+        self._clock = clock
+        self._timeout = silence_timeout
+        self._peers: dict[str, PeerState] = {}
+
+    def __iter__(self) -> Iterator[PeerState]:
+        return iter(self._peers.values())
+
+    def __len__(self) -> int:
+        return len(self._peers)
+
+    def get(self, peer_id: str) -> PeerState | None:
+        return self._peers.get(peer_id)
+
+    def add(self, peer_id: str, key: bytes) -> PeerState:
+        state = self._peers.get(peer_id)
+        if state is None:
+            state = PeerState(id=peer_id, key=key, first_seen=self._clock())
+            self._peers[peer_id] = state
+        return state
+
+    def heard(self, peer_id: str) -> bool:
+        """Note that a peer spoke. True when this brings it online."""
+        state = self._peers[peer_id]
+        state.last_heard = self._clock()
+        if state.online:
+            return False
+        state.online = True
+        return True
+
+    def gone(self, peer_id: str) -> bool:
+        """Mark a peer offline. True when it was online."""
+        state = self._peers.get(peer_id)
+        if state is None or not state.online:
+            return False
+        state.online = False
+        return True
+
+    def set_status(self, peer_id: str, status: Status) -> bool:
+        """Apply a status unless it is older than the one held or already expired."""
+        state = self._peers[peer_id]
+        if status.set_at < state.status.set_at:
+            return False
+        # An expired status clears but keeps its time, so an older one cannot slip in after it.
+        state.status = Status(set_at=status.set_at) if status.expired(self._clock()) else status
+        return True
+
+    def silent(self) -> list[PeerState]:
+        """Online peers not heard from within the timeout; they are marked offline."""
+        now = self._clock()
+        # The same sum as next_deadline(), so waking at that deadline finds the peer due.
+        out = [p for p in self._peers.values() if p.online and now >= p.last_heard + self._timeout]
+        for state in out:
+            state.online = False
+        return out
+
+    def expired(self) -> list[PeerState]:
+        """Peers whose status just expired by our clock; their status is reset."""
+        now = self._clock()
+        out = [p for p in self._peers.values() if p.status.expired(now)]
+        for state in out:
+            state.status = Status(set_at=state.status.set_at)
+        return out
+
+    def next_deadline(self) -> float | None:
+        """The earliest time at which `silent()` or `expired()` could return something."""
+        times = [p.last_heard + self._timeout for p in self._peers.values() if p.online]
+        times += [p.status.until for p in self._peers.values() if p.status.until is not None]
+        return min(times, default=None)

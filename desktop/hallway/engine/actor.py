@@ -1,0 +1,821 @@
+"""The engine's actor: the one thread that owns every socket and the database.
+
+Its loop is a level-triggered zmq.Poller over its sockets and a wake-up pipe, with a timeout equal
+to the time until the next timer. Nothing here blocks on a peer: sends are non-blocking, hostile
+input is dropped and counted, and callbacks from zeroconf only enqueue work for this thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import zmq
+
+from hallway.core import wire
+from hallway.core.errors import DecodeError
+from hallway.core.model import (
+    DEFAULT_STATUS,
+    Post,
+    Status,
+    display_fingerprint,
+    extract_tags,
+    fingerprint,
+    post_id,
+)
+from hallway.core.ratelimit import NoiseLog, TokenBucket
+from hallway.core.roster import Roster, Verdict
+from hallway.core.txt import TxtRecord
+from hallway.engine import events as ev
+from hallway.engine.links import Link
+from hallway.net.discovery import Discovery, Found
+from hallway.net.sockets import bind_all, curve_server
+from hallway.net.zap import ZapHandler
+from hallway.store.db import Store, StoredItem
+
+_log = logging.getLogger("hallway.engine")
+
+SUSPECT_GRACE = 0.3  # a dropped connection that is not back by then means the peer is gone
+HELLO_RETRY = 2.0
+HELLO_TRIES = 5
+PEER_RATE = 100.0  # messages per second, sustained, per peer
+PEER_BURST = 1500.0
+
+Emit = Callable[[ev.Event], None]
+
+
+@dataclass
+class Command:
+    """A call from another thread, run here; its result goes back through a Future."""
+
+    fn: Callable[[], Any]
+    future: Any  # concurrent.futures.Future
+
+
+@dataclass
+class Own:
+    id: str
+    name: str
+    inc: int
+    seq: int
+    status: Status
+
+
+class Actor:
+    def __init__(
+        self,
+        *,
+        config: Any,  # NodeConfig; typed loosely to avoid an import cycle
+        store: Store,
+        emit: Emit,
+        clock: Callable[[], float],
+        commands: queue.SimpleQueue[Command | tuple[str, Any]],
+        wake_fd: int,
+    ) -> None:
+        self.cfg = config
+        self.store = store
+        self.emit = emit
+        self.clock = clock
+        self.commands = commands
+        self.wake_fd = wake_fd
+        self.noise = NoiseLog(_log, clock)
+        self.roster = Roster(clock, silence_timeout=3 * config.heartbeat_interval + 0.5)
+        self.links: dict[str, Link] = {}
+        self.buckets: dict[str, TokenBucket] = {}
+        self.verified: set[bytes] = set()  # keys admitted to our PUB
+        self.running = True
+        self.pending_items: list[StoredItem] = []
+        own_id = fingerprint(config.public_key)
+        status = store.load_own_status() or DEFAULT_STATUS
+        if status.expired(clock()) or not status.set_at:
+            status = Status(set_at=clock())
+        self.own = Own(
+            id=own_id,
+            name=config.name,
+            inc=secrets.randbits(62),
+            seq=0,
+            status=status,
+        )
+        self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+        self.zap = ZapHandler(self.ctx, self._authorize)
+        keys = (config.public_key, config.secret_key)
+        self.router = curve_server(self.ctx, zmq.ROUTER, *keys, domain=b"router")
+        self.pub = curve_server(self.ctx, zmq.PUB, *keys, domain=b"pub")
+        self.addresses: tuple[str, ...] = config.interfaces
+        self.router_port = bind_all(self.router, self.addresses, config.port)
+        self.pub_port = bind_all(self.pub, self.addresses, config.port + 1 if config.port else 0)
+        self.poller = zmq.Poller()
+        self.handlers: dict[Any, Callable[[], None]] = {}
+        self._watch(self.zap.socket, self.zap.handle)
+        self._watch(self.router, self._on_router)
+        self._watch(wake_fd, self._on_wake)
+        self.next_heartbeat = clock() + config.heartbeat_interval
+        for stored in store.peers():
+            state = self.roster.add(stored.id, stored.key)
+            state.name = stored.name
+            state.first_seen = stored.first_seen
+            state.last_heard = stored.last_seen
+            state.verified = stored.verified
+            saved = store.peer_status(stored.id)
+            if saved is not None:
+                state.status = saved
+        self.discovery = Discovery(
+            addresses=self.addresses,
+            instance=own_id,
+            txt=TxtRecord(
+                public_key=config.public_key,
+                pub_port=self.pub_port,
+                office_tag=config.office.tag,
+                proof=config.office.proof(config.public_key),
+            ),
+            router_port=self.router_port,
+            on_found=lambda found: self._post_from_thread(("found", found)),
+            on_lost=lambda name: self._post_from_thread(("lost", name)),
+            on_bad=lambda source, reason: self._post_from_thread(("bad", (source, reason))),
+        )
+
+    # plumbing ---------------------------------------------------------------------------------
+
+    def _post_from_thread(self, item: tuple[str, Any]) -> None:
+        self.commands.put(item)
+        with contextlib.suppress(BlockingIOError, OSError):  # full pipe: a wake-up is pending
+            os.write(self.wake_fd_w, b"\0")
+
+    wake_fd_w = -1  # set by the Node
+
+    def _watch(self, sock: Any, handler: Callable[[], None]) -> None:
+        self.poller.register(sock, zmq.POLLIN)
+        self.handlers[sock] = handler
+
+    def _unwatch(self, sock: Any) -> None:
+        self.poller.unregister(sock)
+        del self.handlers[sock]
+
+    def start(self) -> None:
+        self.discovery.start()
+        now = self.clock()
+        self.emit(
+            ev.Ready(
+                at=now,
+                peer=self.own.id,
+                name=self.own.name,
+                fingerprint=display_fingerprint(self.own.id),
+                public_key=self.cfg.public_key.decode(),
+                office=self.cfg.office.name,
+                router_port=self.router_port,
+                pub_port=self.pub_port,
+                addresses=self.addresses,
+            )
+        )
+
+    def run(self) -> None:
+        while self.running:
+            timeout = self._next_timeout()
+            for sock, _ in self.poller.poll(int(timeout)):
+                handler = self.handlers.get(sock)
+                if handler is not None:
+                    handler()
+            self._flush()
+            self._timers()
+
+    def _next_timeout(self) -> float:
+        now = self.clock()
+        deadlines = [self.next_heartbeat]
+        roster_deadline = self.roster.next_deadline()
+        if roster_deadline is not None:
+            deadlines.append(roster_deadline)
+        if self.own.status.until is not None:
+            deadlines.append(self.own.status.until)
+        for link in self.links.values():
+            if link.suspect_until is not None:
+                deadlines.append(link.suspect_until)
+            if not link.welcomed:
+                deadlines.append(link.hello_at + HELLO_RETRY)
+        wait: float = max(0.0, (min(deadlines) - now) * 1000.0) + 1.0
+        return wait
+
+    def _on_wake(self) -> None:
+        os.read(self.wake_fd, 4096)
+        while True:
+            try:
+                item = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, Command):
+                if not item.future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    item.future.set_result(item.fn())
+                except BaseException as exc:  # noqa: BLE001 -- handed to the caller's thread
+                    item.future.set_exception(exc)
+            else:
+                kind, payload = item
+                if kind == "found":
+                    self._on_found(payload)
+                elif kind == "lost":
+                    self._on_lost(payload)
+                elif kind == "bad":
+                    self._drop(*payload)
+                elif kind == "stop":
+                    self.running = False
+
+    def _drop(self, source: str, reason: str) -> None:
+        if self.noise.drop(source, reason):
+            peer = source if self.roster.get(source) is not None else None
+            self.emit(ev.NodeWarning(at=self.clock(), message=f"{reason}", peer=peer))
+
+    def _flush(self) -> None:
+        if not self.pending_items:
+            return
+        items, self.pending_items = self.pending_items, []
+        try:
+            self.store.add_items(items)
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
+            self._drop("store", f"could not save received items: {exc}")
+
+    # timers -----------------------------------------------------------------------------------
+
+    def _timers(self) -> None:
+        now = self.clock()
+        if now >= self.next_heartbeat:
+            self._publish(wire.Heartbeat(), data=False)
+            self.next_heartbeat = now + self.cfg.heartbeat_interval
+        for state in self.roster.silent():
+            self._offline(state.id, "timeout")
+        for state in self.roster.expired():
+            self.emit(ev.StatusExpired(at=now, peer=state.id, name=state.name))
+            self._persist_peer_status(state.id, state.status)
+        if self.own.status.expired(now):
+            self.own.status = Status(set_at=now)
+            self.store.save_own_status(self.own.status)
+            self.emit(ev.StatusExpired(at=now, peer=self.own.id, name=self.own.name, own=True))
+        for link in list(self.links.values()):
+            if link.suspect_until is not None and now >= link.suspect_until:
+                link.suspect_until = None
+                self._offline(link.peer, "disconnected")
+            if not link.welcomed and now >= link.hello_at + HELLO_RETRY:
+                if link.hello_tries >= HELLO_TRIES:
+                    self._close_link(link.peer)
+                else:
+                    self._send_hello(link)
+
+    # publishing -------------------------------------------------------------------------------
+
+    def _publish(self, body: wire.Body, *, data: bool = True) -> tuple[int, float]:
+        if data:
+            self.own.seq += 1
+        at = self.clock()
+        env = wire.Envelope(v=wire.VERSION, inc=self.own.inc, seq=self.own.seq, at=at, body=body)
+        with contextlib.suppress(zmq.Again):  # a slow subscriber will see the gap and resync
+            self.pub.send_multipart([wire.TOPIC, wire.encode(env)], zmq.NOBLOCK)
+        return self.own.seq, at
+
+    # commands (run on this thread) ------------------------------------------------------------
+
+    def set_status(self, status: Status) -> Status:
+        own = self.own
+        seq = own.seq + 1
+        at = self.clock()
+        status = Status(
+            presence=status.presence,
+            text=status.text,
+            emoji=status.emoji,
+            until=status.until,
+            set_at=at,
+        )
+        # Write before publishing: what the node has confirmed survives a crash.
+        self.store.save_own_status(status)
+        self.store.add_item(_status_item(own.id, own.inc, seq, status, at))
+        if status.is_custom:
+            self.store.add_status_history(status)
+        own.status = status
+        self._publish(
+            wire.StatusBody(
+                presence=status.presence, text=status.text, emoji=status.emoji, until=status.until
+            )
+        )
+        self.emit(ev.StatusChanged(at=at, peer=own.id, name=own.name, status=status, own=True))
+        return status
+
+    def post(self, text: str, urgent: bool) -> Post:
+        own = self.own
+        seq = own.seq + 1
+        at = self.clock()
+        post = Post(
+            id=post_id(own.id, own.inc, seq),
+            peer=own.id,
+            text=text,
+            urgent=urgent,
+            sent_at=at,
+            tags=extract_tags(text),
+        )
+        self.store.add_item(_post_item(post, own.inc, seq, at))
+        self._publish(wire.PostBody(text=text, urgent=urgent))
+        self.emit(ev.PostReceived(at=at, post=post, name=own.name, own=True))
+        return post
+
+    def set_name(self, name: str) -> None:
+        self.own.name = name
+        self.store.set_meta("name", name)
+        self._publish(wire.ProfileBody(name=name))
+
+    def peer_views(self) -> list[ev.PeerView]:
+        views = [self.me()]
+        views += [self._view(state) for state in self.roster]
+        return views
+
+    def me(self) -> ev.PeerView:
+        return ev.PeerView(
+            id=self.own.id,
+            name=self.own.name,
+            fingerprint=display_fingerprint(self.own.id),
+            online=True,
+            status=self.own.status,
+            last_seen=self.clock(),
+            first_seen=None,
+            address=", ".join(self.addresses),
+            verified=True,
+            own=True,
+        )
+
+    def _view(self, state: Any) -> ev.PeerView:
+        return ev.PeerView(
+            id=state.id,
+            name=state.name,
+            fingerprint=display_fingerprint(state.id),
+            online=state.online,
+            status=state.status,
+            last_seen=state.last_heard or None,
+            first_seen=state.first_seen,
+            address=state.address,
+            verified=state.verified,
+        )
+
+    def stats(self) -> dict[str, int]:
+        counts = {f"dropped: {reason}": n for reason, n in self.noise.counts.items()}
+        counts["refused connections"] = self.zap.denied
+        counts["peers"] = len(self.roster)
+        return counts
+
+    def name_of(self, peer: str) -> str:
+        if peer == self.own.id:
+            return self.own.name
+        state = self.roster.get(peer)
+        return state.name if state is not None else ""
+
+    # discovery --------------------------------------------------------------------------------
+
+    def _on_found(self, found: Found) -> None:
+        record = found.record
+        peer = fingerprint(record.public_key)
+        if peer == self.own.id:
+            return
+        if peer != found.instance.split(".", 1)[0]:
+            self._drop(found.instance, "mDNS record whose name does not match its key")
+            return
+        if not self.cfg.office.admits(record.office_tag, record.public_key, record.proof):
+            return  # another office (or a bad proof): never connect
+        if not found.addresses:
+            return
+        self.verified.add(record.public_key)
+        self._connect(
+            peer, record.public_key, found.addresses[0], found.router_port, record.pub_port
+        )
+
+    def _on_lost(self, instance: str) -> None:
+        peer = instance.split(".", 1)[0]
+        if peer in self.links:
+            self._offline(peer, "goodbye")
+            self._close_link(peer)
+
+    def _connect(
+        self, peer: str, key: bytes, address: str, router_port: int, pub_port: int
+    ) -> None:
+        link = self.links.get(peer)
+        if link is not None:
+            if link.key == key and link.same_place(address, router_port, pub_port):
+                return
+            self._close_link(peer)
+        state = self.roster.add(peer, key)
+        state.address = address
+        state.verified = True
+        link = Link.open(
+            self.ctx,
+            self.cfg.public_key,
+            self.cfg.secret_key,
+            peer=peer,
+            key=key,
+            address=address,
+            router_port=router_port,
+            pub_port=pub_port,
+        )
+        self.links[peer] = link
+        self._watch(link.dealer, lambda: self._on_dealer(link))
+        self._send_hello(link)
+
+    def _send_hello(self, link: Link) -> None:
+        link.hello_at = self.clock()
+        link.hello_tries += 1
+        link.send(
+            wire.encode(
+                wire.Hello(
+                    office=self.cfg.office.tag,
+                    proof=self.cfg.office.proof(self.cfg.public_key),
+                    name=self.own.name,
+                    router_port=self.router_port,
+                    pub_port=self.pub_port,
+                    inc=self.own.inc,
+                )
+            )
+        )
+
+    def _close_link(self, peer: str) -> None:
+        link = self.links.pop(peer, None)
+        if link is None:
+            return
+        for sock in link.sockets():
+            if sock in self.handlers:
+                self._unwatch(sock)
+        link.close()
+
+    # ZAP --------------------------------------------------------------------------------------
+
+    def _authorize(self, domain: bytes, key: bytes) -> bool:
+        if self.cfg.office.is_open:
+            return True
+        if domain == b"router":
+            return True  # anyone may knock; only a HELLO with a valid proof is answered
+        return key in self.verified
+
+    # ROUTER: requests from peers -------------------------------------------------------------
+
+    def _on_router(self) -> None:
+        for _ in range(64):  # bounded, so one busy peer cannot starve the rest
+            try:
+                frames = self.router.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            if len(frames) != 2:
+                self._drop("router", "request with an unexpected number of frames")
+                continue
+            routing, payload = frames
+            key = str(payload.get("User-Id")).encode()
+            peer = fingerprint(key)
+            if not self._allow(peer):
+                continue
+            try:
+                request = wire.decode_request(payload.bytes)
+            except DecodeError as exc:
+                self._drop(peer, str(exc))
+                continue
+            if isinstance(request, wire.Hello):
+                self._on_hello(routing.bytes, key, peer, request, str(payload.get("Peer-Address")))
+            elif key in self.verified or self.cfg.office.is_open:
+                self._on_snapshot_request(routing.bytes)
+
+    def _allow(self, peer: str) -> bool:
+        bucket = self.buckets.get(peer)
+        if bucket is None:
+            if len(self.buckets) > 4096:
+                self.buckets.clear()
+            bucket = self.buckets[peer] = TokenBucket(PEER_RATE, PEER_BURST)
+        if bucket.take(self.clock()):
+            return True
+        self._drop(peer, "over the rate limit")
+        return False
+
+    def _reply(self, routing: bytes, payload: bytes) -> None:
+        with contextlib.suppress(zmq.Again, zmq.ZMQError):  # gone or too slow; it will ask again
+            self.router.send_multipart([routing, payload], zmq.NOBLOCK)
+
+    def _on_hello(
+        self, routing: bytes, key: bytes, peer: str, hello: wire.Hello, address: str
+    ) -> None:
+        if not self.cfg.office.admits(hello.office, key, hello.proof):
+            self._drop(peer, "HELLO without a valid membership proof")
+            return  # silence: a non-member learns nothing
+        self.verified.add(key)
+        state = self.roster.add(peer, key)
+        state.verified = True
+        if hello.name and hello.name != state.name:
+            state.name = hello.name
+        self._reply(
+            routing,
+            wire.encode(wire.Welcome(name=self.own.name, pub_port=self.pub_port, inc=self.own.inc)),
+        )
+        # They found us first: connect back at once rather than wait for their mDNS record.
+        self._connect(peer, key, address, hello.router_port, hello.pub_port)
+
+    def _on_snapshot_request(self, routing: bytes) -> None:
+        since = self.clock() - self.cfg.post_history_days * 86400
+        posts = [
+            wire.SnapPost(inc=i.inc, seq=i.seq, at=i.sent_at, text=i.text, urgent=i.urgent)
+            for i in self.store.posts_since(self.own.id, since)
+        ]
+        status = self.own.status
+        for chunk in wire.chunk_snapshot(
+            inc=self.own.inc,
+            seq=self.own.seq,
+            name=self.own.name,
+            posts=posts,
+            status=wire.StatusBody(
+                presence=status.presence, text=status.text, emoji=status.emoji, until=status.until
+            ),
+            status_at=status.set_at,
+        ):
+            self._reply(routing, chunk)
+
+    # DEALER: replies from a peer -------------------------------------------------------------
+
+    def _on_dealer(self, link: Link) -> None:
+        for _ in range(64):
+            try:
+                data = link.dealer.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if not self._allow(link.peer):
+                continue
+            try:
+                reply = wire.decode_reply(data)
+            except DecodeError as exc:
+                self._drop(link.peer, str(exc))
+                continue
+            if isinstance(reply, wire.Welcome):
+                self._on_welcome(link, reply)
+            elif isinstance(reply, wire.SnapshotPart):
+                self._on_snapshot_part(link, reply)
+                if link.peer not in self.links:
+                    return
+
+    def _on_welcome(self, link: Link, welcome: wire.Welcome) -> None:
+        state = self.roster.add(link.peer, link.key)
+        state.name = welcome.name or state.name
+        if link.welcomed:
+            return
+        link.welcomed = True
+        if welcome.pub_port != link.pub_port:
+            link.pub_port = welcome.pub_port
+        # Subscribe first, then ask for the snapshot (Clone pattern): nothing falls in between.
+        link.subscribe(self.ctx, self.cfg.public_key, self.cfg.secret_key)
+        assert link.sub is not None
+        assert link.monitor is not None
+        self._watch(link.sub, lambda: self._on_sub(link))
+        self._watch(link.monitor, lambda: self._on_monitor(link))
+        link.request_snapshot(self.clock())
+
+    def _on_snapshot_part(self, link: Link, part: wire.SnapshotPart) -> None:
+        if link.snapshot is None:
+            return  # not asked for
+        link.snapshot.posts.extend(part.posts)
+        if len(link.snapshot.posts) > wire.SNAPSHOT_POSTS_MAX * 2:
+            link.snapshot = None
+            self._drop(link.peer, "snapshot larger than allowed")
+            return
+        if part.more:
+            return
+        posts, link.snapshot = link.snapshot.posts, None
+        state = self.roster.add(link.peer, link.key)
+        state.name = part.name or state.name
+        first = not link.synced_once
+        link.synced_once = True
+        buffered = state.seq.snapshot(part.inc, part.seq)
+        now = self.clock()
+        came_online = self.roster.heard(link.peer)
+        self._persist_peer(state)
+        if came_online:
+            self.emit(ev.PeerOnline(at=now, peer=link.peer, name=state.name, address=link.address))
+        if part.status is not None:
+            self._apply_status(link.peer, part.status, part.status_at, force=first)
+        self._apply_posts(link.peer, posts, live=not first)
+        for item in buffered:
+            self._apply_envelope(link.peer, item)  # type: ignore[arg-type]
+
+    # SUB: a peer's updates --------------------------------------------------------------------
+
+    def _on_sub(self, link: Link) -> None:
+        sub = link.sub
+        assert sub is not None
+        for _ in range(256):
+            try:
+                frames = sub.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if not self._allow(link.peer):
+                continue
+            if len(frames) != 2 or frames[0] != wire.TOPIC:
+                self._drop(link.peer, "message with an unexpected shape")
+                continue
+            try:
+                env = wire.decode_envelope(frames[1])
+            except DecodeError as exc:
+                self._drop(link.peer, str(exc))
+                continue
+            self._on_envelope(link, env)
+            if link.peer not in self.links:
+                return
+
+    def _on_envelope(self, link: Link, env: wire.Envelope) -> None:
+        state = self.roster.get(link.peer)
+        if state is None:
+            return
+        body = env.body
+        if isinstance(body, wire.Bye):
+            self._offline(link.peer, "bye")
+            return
+        data = not isinstance(body, wire.Heartbeat)
+        verdict = state.seq.check(env.inc, env.seq, data=data)
+        if verdict is Verdict.RESTART:
+            state.seq.hold(env.inc, env.seq, env)
+            link.request_snapshot(self.clock())
+            return
+        if verdict is Verdict.BUFFER:
+            if data:
+                state.seq.hold(env.inc, env.seq, env)
+            return
+        if self.roster.heard(link.peer):
+            self.emit(
+                ev.PeerOnline(
+                    at=self.clock(), peer=link.peer, name=state.name, address=link.address
+                )
+            )
+        if verdict is Verdict.GAP:
+            link.request_snapshot(self.clock())
+        if verdict in (Verdict.APPLY, Verdict.GAP) and data:
+            self._apply_envelope(link.peer, env)
+
+    def _apply_envelope(self, peer: str, env: wire.Envelope) -> None:
+        body = env.body
+        if isinstance(body, wire.StatusBody):
+            self._apply_status(peer, body, env.at, seq=(env.inc, env.seq))
+        elif isinstance(body, wire.PostBody):
+            self._apply_post(peer, env, body)
+        elif isinstance(body, wire.ProfileBody):
+            state = self.roster.get(peer)
+            if state is not None and body.name != state.name:
+                state.name = body.name
+                self._persist_peer(state)
+                self.emit(ev.PeerRenamed(at=self.clock(), peer=peer, name=body.name))
+
+    def _apply_status(
+        self,
+        peer: str,
+        body: wire.StatusBody,
+        at: float,
+        *,
+        force: bool = False,
+        seq: tuple[int, int] | None = None,
+    ) -> None:
+        state = self.roster.get(peer)
+        if state is None:
+            return
+        status = Status(
+            presence=body.presence, text=body.text, emoji=body.emoji, until=body.until, set_at=at
+        )
+        if status == state.status and not force:
+            return
+        if not self.roster.set_status(peer, status):
+            return
+        self.emit(
+            ev.StatusChanged(at=self.clock(), peer=peer, name=state.name, status=state.status)
+        )
+        self._persist_peer_status(peer, state.status)
+        if seq is not None:
+            self.pending_items.append(_status_item(peer, seq[0], seq[1], status, self.clock()))
+
+    def _apply_post(self, peer: str, env: wire.Envelope, body: wire.PostBody) -> None:
+        post = Post(
+            id=post_id(peer, env.inc, env.seq),
+            peer=peer,
+            text=body.text,
+            urgent=body.urgent,
+            sent_at=env.at,
+            tags=extract_tags(body.text),
+        )
+        if not self.store.add_item(_post_item(post, env.inc, env.seq, self.clock())):
+            return  # seen before (a snapshot repeats what we have)
+        self.emit(ev.PostReceived(at=self.clock(), post=post, name=self.name_of(peer), live=True))
+
+    def _apply_posts(self, peer: str, posts: list[wire.SnapPost], *, live: bool) -> None:
+        """Store a snapshot's posts in one transaction; announce the ones that are new."""
+        now = self.clock()
+        batch = [
+            Post(
+                id=post_id(peer, p.inc, p.seq),
+                peer=peer,
+                text=p.text,
+                urgent=p.urgent,
+                sent_at=p.at,
+                tags=extract_tags(p.text),
+            )
+            for p in posts
+        ]
+        try:
+            fresh = self.store.add_items(
+                [_post_item(post, p.inc, p.seq, now) for post, p in zip(batch, posts, strict=True)]
+            )
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
+            self._drop("store", f"could not save received posts: {exc}")
+            return
+        name = self.name_of(peer)
+        for post, new in zip(batch, fresh, strict=True):
+            if new:
+                self.emit(ev.PostReceived(at=now, post=post, name=name, live=live))
+
+    def _on_monitor(self, link: Link) -> None:
+        try:
+            event = link.monitor_event()
+        except zmq.ZMQError:
+            return
+        if event == zmq.EVENT_DISCONNECTED:
+            state = self.roster.get(link.peer)
+            if state is not None and state.online:
+                link.suspect_until = self.clock() + SUSPECT_GRACE
+        elif event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+            link.suspect_until = None
+
+    # state changes ----------------------------------------------------------------------------
+
+    def _offline(self, peer: str, reason: str) -> None:
+        state = self.roster.get(peer)
+        if state is None:
+            return
+        link = self.links.get(peer)
+        if link is not None:
+            link.suspect_until = None
+        if self.roster.gone(peer):
+            self._persist_peer(state)
+            self.emit(ev.PeerOffline(at=self.clock(), peer=peer, name=state.name, reason=reason))
+
+    def _persist_peer(self, state: Any) -> None:
+        try:
+            self.store.upsert_peer(
+                state.id, state.key, state.name, state.last_heard or self.clock(), state.verified
+            )
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
+            self._drop("store", f"could not save peer: {exc}")
+
+    def _persist_peer_status(self, peer: str, status: Status) -> None:
+        try:
+            self.store.save_peer_status(peer, status)
+        except Exception as exc:  # noqa: BLE001
+            self._drop("store", f"could not save status: {exc}")
+
+    # shutdown ---------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self.running = False
+
+    def close(self) -> None:
+        """Say goodbye (BYE on the PUB, then the mDNS goodbye) and release everything."""
+        self._flush()
+        try:
+            self.pub.setsockopt(zmq.LINGER, 500)
+            self._publish(wire.Bye(), data=False)
+        finally:
+            self.discovery.close()
+            for peer in list(self.links):
+                self._close_link(peer)
+            self.zap.close()
+            self.router.close(linger=0)
+            self.pub.close()
+            self.ctx.term()
+
+
+def _status_item(peer: str, inc: int, seq: int, status: Status, received: float) -> StoredItem:
+    return StoredItem(
+        peer=peer,
+        inc=inc,
+        seq=seq,
+        kind="status",
+        sent_at=status.set_at,
+        received_at=received,
+        text=status.text,
+        urgent=False,
+        tags=(),
+        presence=status.presence.value,
+        emoji=status.emoji,
+        until=status.until,
+    )
+
+
+def _post_item(post: Post, inc: int, seq: int, received: float) -> StoredItem:
+    return StoredItem(
+        peer=post.peer,
+        inc=inc,
+        seq=seq,
+        kind="post",
+        sent_at=post.sent_at,
+        received_at=received,
+        text=post.text,
+        urgent=post.urgent,
+        tags=post.tags,
+        presence=None,
+        emoji="",
+        until=None,
+    )

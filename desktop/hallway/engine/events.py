@@ -1,0 +1,227 @@
+"""The engine's typed event stream, and its JSON form for `node --json` and `watch --json`.
+
+Events are emitted on the engine thread. `at` is when this node handled the event (POSIX time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from hallway.core.model import Post, Presence, Status
+
+
+def iso(ts: float | None) -> str | None:
+    """POSIX time as ISO 8601 in UTC with microseconds; None stays None."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class PeerView:
+    """A peer as the UI and the CLI see it. `own` marks this node's own entry."""
+
+    id: str
+    name: str
+    fingerprint: str
+    online: bool
+    status: Status
+    last_seen: float | None
+    first_seen: float | None
+    address: str
+    verified: bool
+    own: bool = False
+
+    @property
+    def presence(self) -> Presence:
+        return self.status.presence
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "online": self.online,
+            "presence": self.status.presence.value,
+            "text": self.status.text,
+            "emoji": self.status.emoji,
+            "until": iso(self.status.until),
+            "last_seen": iso(self.last_seen),
+            "first_seen": iso(self.first_seen),
+            "address": self.address,
+            "verified": self.verified,
+            "own": self.own,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One entry of the feed: a post or a status change, newest first when listed."""
+
+    id: str
+    type: str  # "post" or "status"
+    peer: str
+    name: str
+    at: float  # the author's timestamp
+    text: str
+    urgent: bool = False
+    tags: tuple[str, ...] = ()
+    presence: Presence | None = None
+    emoji: str = ""
+    own: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "peer": self.peer,
+            "name": self.name,
+            "at": iso(self.at),
+            "text": self.text,
+            "urgent": self.urgent,
+            "tags": list(self.tags),
+            "presence": self.presence.value if self.presence else None,
+            "emoji": self.emoji,
+            "own": self.own,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    at: float
+
+    type = "event"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "at": iso(self.at), **self._fields()}
+
+    def _fields(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ready(Event):
+    type = "ready"
+    peer: str
+    name: str
+    fingerprint: str
+    public_key: str
+    office: str | None
+    router_port: int
+    pub_port: int
+    addresses: tuple[str, ...]
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "public_key": self.public_key,
+            "office": self.office,
+            "router_port": self.router_port,
+            "pub_port": self.pub_port,
+            "addresses": list(self.addresses),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerOnline(Event):
+    type = "peer_online"
+    peer: str
+    name: str
+    address: str
+
+    def _fields(self) -> dict[str, Any]:
+        return {"peer": self.peer, "name": self.name, "address": self.address}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerOffline(Event):
+    type = "peer_offline"
+    peer: str
+    name: str
+    reason: str  # "bye", "goodbye", "disconnected" or "timeout"
+
+    def _fields(self) -> dict[str, Any]:
+        return {"peer": self.peer, "name": self.name, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerRenamed(Event):
+    type = "peer_renamed"
+    peer: str
+    name: str
+
+    def _fields(self) -> dict[str, Any]:
+        return {"peer": self.peer, "name": self.name}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusChanged(Event):
+    type = "status"
+    peer: str
+    name: str
+    status: Status
+    own: bool = False
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "name": self.name,
+            "sent_at": iso(self.status.set_at),
+            "presence": self.status.presence.value,
+            "text": self.status.text,
+            "emoji": self.status.emoji,
+            "until": iso(self.status.until),
+            "own": self.own,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusExpired(Event):
+    type = "status_expired"
+    peer: str
+    name: str
+    own: bool = False
+
+    def _fields(self) -> dict[str, Any]:
+        return {"peer": self.peer, "name": self.name, "own": self.own}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostReceived(Event):
+    type = "post"
+    post: Post
+    name: str
+    own: bool = False
+    live: bool = True  # False when it came from a snapshot (history), not as it happened
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.post.peer,
+            "name": self.name,
+            "sent_at": iso(self.post.sent_at),
+            "id": self.post.id,
+            "text": self.post.text,
+            "urgent": self.post.urgent,
+            "tags": list(self.post.tags),
+            "own": self.own,
+            "live": self.live,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeWarning(Event):
+    type = "warning"
+    message: str
+    peer: str | None = None
+
+    def _fields(self) -> dict[str, Any]:
+        return {"message": self.message, "peer": self.peer}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stopped(Event):
+    type = "stopped"

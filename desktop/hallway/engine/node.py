@@ -1,0 +1,333 @@
+"""The Node: Hallway's engine. One actor thread owns the zmq sockets and the database.
+
+Public, thread-safe API (the CLI, the control socket, the GUI and the tests all use only this):
+
+    node = Node(config)
+    unsubscribe = node.subscribe(callback)   # callback(event) runs on the engine thread; be quick
+    node.start()                             # binds, announces, emits Ready; raises NodeError
+    node.set_status(Presence.BUSY, "In a meeting", emoji="📅", until=time.time() + 3600)
+    node.clear_status()
+    node.post("Cake in the kitchen #food", urgent=False) -> Post
+    node.set_name("Ann")
+    node.peers() -> list[PeerView]           # own entry first
+    node.me() -> PeerView
+    node.feed(limit=50) -> list[FeedItem]    # newest first
+    node.recent_statuses(limit=5) -> list[Status]   # own recent custom statuses, newest first
+    node.info -> NodeInfo                    # id, fingerprint, name, office, ports, addresses
+    node.close()                             # BYE, mDNS goodbye, joins the thread; idempotent
+
+Every command raises `NodeError` with a message for people when it cannot be done (for example
+text over the limit, or the node is not running).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hallway.core.errors import HallwayError
+from hallway.core.model import (
+    EMOJI_MAX,
+    HEARTBEAT_INTERVAL,
+    NAME_MAX,
+    POST_TEXT_MAX,
+    STATUS_TEXT_MAX,
+    Post,
+    Presence,
+    Status,
+    clean_text,
+    display_fingerprint,
+    fingerprint,
+    post_id,
+)
+from hallway.core.office import Office
+from hallway.engine.actor import Actor, Command
+from hallway.engine.events import Event, FeedItem, PeerView, Stopped
+
+
+class NodeError(HallwayError):
+    """A command the node could not carry out; the message is for people."""
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    home: Path
+    name: str
+    public_key: bytes  # Z85
+    secret_key: bytes  # Z85
+    office: Office
+    interfaces: tuple[str, ...] | None = None  # None: every non-loopback IPv4 interface
+    port: int = 0  # the ROUTER's port, the PUB's is the next one; 0 picks free ports
+    heartbeat_interval: float = HEARTBEAT_INTERVAL
+    post_history_days: float = 7.0
+    retention_days: float = 30.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    id: str
+    fingerprint: str
+    name: str
+    office: str | None
+    router_port: int
+    pub_port: int
+    addresses: tuple[str, ...]
+
+
+class Node:
+    """See the module docstring."""
+
+    def __init__(self, config: NodeConfig, *, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self._clock = clock
+        self._listeners: list[Callable[[Event], None]] = []
+        self._listeners_lock = threading.Lock()
+        self._commands: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        os.set_blocking(self._wake_r, False)
+        self._thread: threading.Thread | None = None
+        self._actor: Actor | None = None
+        self._closed = False
+        self._info: NodeInfo | None = None
+        self.id = fingerprint(config.public_key)
+
+    # lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the database, bind, announce, and run the engine thread. Raises NodeError."""
+        if self._thread is not None:
+            raise NodeError("this node was already started")
+        from hallway.net.interfaces import resolve_interfaces
+        from hallway.store.db import Store
+        from hallway.store.home import database_path
+
+        cfg = self.config
+        try:
+            addresses = cfg.interfaces or resolve_interfaces(None)
+            store = Store.open(database_path(cfg.home))
+        except HallwayError as exc:
+            raise NodeError(str(exc)) from exc
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def main() -> None:
+            try:
+                actor = Actor(
+                    config=_with_interfaces(cfg, addresses),
+                    store=store,
+                    emit=self._emit,
+                    clock=self._clock,
+                    commands=self._commands,
+                    wake_fd=self._wake_r,
+                )
+                actor.wake_fd_w = self._wake_w
+                self._actor = actor
+                self._info = NodeInfo(
+                    id=actor.own.id,
+                    fingerprint=display_fingerprint(actor.own.id),
+                    name=actor.own.name,
+                    office=cfg.office.name,
+                    router_port=actor.router_port,
+                    pub_port=actor.pub_port,
+                    addresses=actor.addresses,
+                )
+                actor.start()
+            except BaseException as exc:  # noqa: BLE001 -- reported to start()'s caller
+                failure.append(exc)
+                started.set()
+                store.close()
+                return
+            started.set()
+            try:
+                actor.run()
+            except Exception:  # noqa: BLE001 -- logged; the finally block still says goodbye
+                _log.exception("the engine stopped on an unexpected error")
+            finally:
+                try:
+                    actor.close()
+                finally:
+                    store.close()
+                    self._emit(Stopped(at=self._clock()))
+
+        self._thread = threading.Thread(target=main, name="hallway-engine", daemon=True)
+        self._thread.start()
+        started.wait()
+        if failure:
+            self._thread.join()
+            error = failure[0]
+            if isinstance(error, HallwayError):
+                raise NodeError(str(error)) from error
+            raise NodeError(f"could not start the node: {error}") from error
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Say goodbye and stop. Idempotent; safe from any thread but the engine's own."""
+        if self._closed:
+            return
+        self._closed = True
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._commands.put(("stop", None))
+            self._wake()
+            thread.join(timeout)
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __enter__(self) -> Node:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._closed
+
+    @property
+    def info(self) -> NodeInfo:
+        if self._info is None:
+            raise NodeError("the node has not started")
+        return self._info
+
+    # events -------------------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Call `callback(event)` on the engine thread for every event. Returns an unsubscribe."""
+        with self._listeners_lock:
+            self._listeners = [*self._listeners, callback]
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                self._listeners = [cb for cb in self._listeners if cb is not callback]
+
+        return unsubscribe
+
+    def _emit(self, event: Event) -> None:
+        for callback in self._listeners:
+            try:
+                callback(event)
+            except Exception:  # noqa: BLE001 -- one bad listener must not stop the engine
+                _log.exception("an event listener failed on %s", event.type)
+
+    # commands -----------------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"\0")
+
+    def _call(self, fn: Callable[[Actor], _T]) -> _T:
+        actor = self._actor
+        if actor is None or not self.running:
+            raise NodeError("the node is not running")
+        if threading.current_thread() is self._thread:
+            return fn(actor)
+        future: Future[_T] = Future()
+        self._commands.put(Command(lambda: fn(actor), future))
+        self._wake()
+        try:
+            return future.result(timeout=10.0)
+        except TimeoutError:
+            raise NodeError("the node did not answer in time") from None
+
+    def set_status(
+        self,
+        presence: Presence | str,
+        text: str = "",
+        *,
+        emoji: str = "",
+        until: float | None = None,
+    ) -> Status:
+        try:
+            status = Status(
+                presence=Presence(presence),
+                text=clean_text(text, STATUS_TEXT_MAX),
+                emoji=clean_text(emoji, EMOJI_MAX),
+                until=until,
+            )
+        except ValueError as exc:
+            raise NodeError(f"invalid status: {exc}") from None
+        if until is not None and until <= self._clock():
+            raise NodeError("the status would expire before it is set")
+        return self._call(lambda actor: actor.set_status(status))
+
+    def clear_status(self) -> Status:
+        return self._call(lambda actor: actor.set_status(Status()))
+
+    def post(self, text: str, *, urgent: bool = False) -> Post:
+        try:
+            cleaned = clean_text(text, POST_TEXT_MAX)
+        except ValueError as exc:
+            raise NodeError(f"post too long: {exc}") from None
+        if not cleaned:
+            raise NodeError("a post needs some text")
+        return self._call(lambda actor: actor.post(cleaned, urgent))
+
+    def set_name(self, name: str) -> None:
+        try:
+            cleaned = clean_text(name, NAME_MAX)
+        except ValueError as exc:
+            raise NodeError(f"name too long: {exc}") from None
+        if not cleaned:
+            raise NodeError("a name cannot be empty")
+        self._call(lambda actor: actor.set_name(cleaned))
+
+    def peers(self) -> list[PeerView]:
+        """Own entry first, then everyone else this node knows."""
+        return self._call(lambda actor: actor.peer_views())
+
+    def me(self) -> PeerView:
+        return self._call(lambda actor: actor.me())
+
+    def feed(self, limit: int = 50) -> list[FeedItem]:
+        """Posts and status changes, newest first."""
+        return self._call(lambda actor: _feed(actor, max(1, min(limit, 1000))))
+
+    def stats(self) -> dict[str, int]:
+        """Counters of dropped input by reason, and of connections refused by ZAP."""
+        return self._call(lambda actor: actor.stats())
+
+    def recent_statuses(self, limit: int = 5) -> list[Status]:
+        return self._call(lambda actor: actor.store.status_history(limit))
+
+
+_T = TypeVar("_T")
+_log = logging.getLogger("hallway.engine")
+
+
+def _with_interfaces(cfg: NodeConfig, addresses: tuple[str, ...]) -> NodeConfig:
+    from dataclasses import replace
+
+    return replace(cfg, interfaces=addresses)
+
+
+def _feed(actor: Actor, limit: int) -> list[FeedItem]:
+    items = actor.store.items(limit)
+    own = actor.own.id
+    return [
+        FeedItem(
+            id=post_id(item.peer, item.inc, item.seq),
+            type=item.kind,
+            peer=item.peer,
+            name=actor.name_of(item.peer),
+            at=item.sent_at,
+            text=item.text,
+            urgent=item.urgent,
+            tags=item.tags,
+            presence=Presence(item.presence) if item.presence else None,
+            emoji=item.emoji,
+            own=item.peer == own,
+        )
+        for item in items
+    ]

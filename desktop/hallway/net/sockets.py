@@ -1,0 +1,80 @@
+"""ZeroMQ sockets with Hallway's options: CURVE, bounded queues, no lingering, capped backoff."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import zmq
+
+from hallway.core.model import FRAME_MAX
+
+HANDSHAKE_IVL_MS: Final = 3000
+RECONNECT_IVL_MS: Final = 100
+RECONNECT_IVL_MAX_MS: Final = 2000
+PUB_SNDHWM: Final = 2000
+PEER_SNDHWM: Final = 200
+
+
+def _common(sock: zmq.Socket[bytes]) -> None:
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.MAXMSGSIZE, FRAME_MAX)
+    sock.setsockopt(zmq.HANDSHAKE_IVL, HANDSHAKE_IVL_MS)
+    sock.setsockopt(zmq.RECONNECT_IVL, RECONNECT_IVL_MS)
+    sock.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS)
+
+
+def curve_server(
+    ctx: zmq.Context[zmq.Socket[bytes]],
+    kind: int,
+    public: bytes,
+    secret: bytes,
+    domain: bytes,
+) -> zmq.Socket[bytes]:
+    """A CURVE server socket whose connections go through ZAP under `domain`."""
+    sock = ctx.socket(kind)
+    _common(sock)
+    sock.setsockopt(zmq.CURVE_SERVER, 1)
+    sock.setsockopt(zmq.CURVE_PUBLICKEY, public)
+    sock.setsockopt(zmq.CURVE_SECRETKEY, secret)
+    sock.setsockopt(zmq.ZAP_DOMAIN, domain)
+    if kind == zmq.PUB:
+        sock.setsockopt(zmq.SNDHWM, PUB_SNDHWM)
+    elif kind == zmq.ROUTER:
+        sock.setsockopt(zmq.SNDHWM, PEER_SNDHWM)
+        sock.setsockopt(zmq.SNDTIMEO, 0)
+    return sock
+
+
+def curve_client(
+    ctx: zmq.Context[zmq.Socket[bytes]],
+    kind: int,
+    public: bytes,
+    secret: bytes,
+    server_key: bytes,
+) -> zmq.Socket[bytes]:
+    """A CURVE client that will only talk to the holder of `server_key`."""
+    sock = ctx.socket(kind)
+    _common(sock)
+    sock.setsockopt(zmq.CURVE_SERVERKEY, server_key)
+    sock.setsockopt(zmq.CURVE_PUBLICKEY, public)
+    sock.setsockopt(zmq.CURVE_SECRETKEY, secret)
+    if kind == zmq.DEALER:
+        sock.setsockopt(zmq.SNDHWM, PEER_SNDHWM)
+        sock.setsockopt(zmq.SNDTIMEO, 0)
+    return sock
+
+
+def bind_all(sock: zmq.Socket[bytes], addresses: tuple[str, ...], port: int = 0) -> int:
+    """Bind on every address with one port (a free one when `port` is 0); return the port."""
+    first, *rest = addresses
+    if port:
+        sock.bind(f"tcp://{first}:{port}")
+    else:
+        port = sock.bind_to_random_port(f"tcp://{first}")
+    for address in rest:
+        sock.bind(f"tcp://{address}:{port}")
+    return port
+
+
+def endpoint(address: str, port: int) -> str:
+    return f"tcp://{address}:{port}"
