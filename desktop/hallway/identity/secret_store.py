@@ -1,0 +1,211 @@
+"""Where a home keeps its secrets: the system keyring, or an owner-only file where there is none.
+
+Each home has its own `instance` id, so several homes on one machine never share keys. Entries
+live under keyring service "hallway", account "<instance>/<name>".
+
+Order, and why. A write goes to the keyring when it works, and then the same entry is removed
+from the file; when the keyring does not work, the write goes to the file. So an entry that is in
+the file is always the newest one, and a read looks in the file first and then in the keyring.
+The other order would bring back an old office key or identity from the keyring when a keyring
+that was locked for a while is unlocked again.
+
+A keyring that is missing (no backend, as on headless servers and in CI), locked or refusing
+access is given up for the rest of the store's life; keys then go to the file. That is logged
+once per process and kept in `warning` so the engine can show it to the person.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import NamedTuple
+
+import keyring
+from keyring.backend import KeyringBackend
+from keyring.backends import chainer, fail, null
+from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+
+from hallway.identity.errors import IdentityError
+from hallway.identity.owner_file import OwnerOnlyFile
+
+SERVICE = "hallway"
+CURVE_SECRET = "curve-secret"  # noqa: S105 -- a name under which the secret is kept
+OFFICE_KEY = "office-key"
+
+_log = logging.getLogger("hallway.identity")
+_WARNING_LOGGED = threading.Event()  # one warning per process, however many stores
+_INSTANCE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_NAME = re.compile(r"[a-z0-9-]{1,32}")
+
+
+class Found(NamedTuple):
+    value: str
+    where: str  # for messages: "the system keyring (…)" or the file's path
+
+
+class SecretStore:
+    """Secrets for one home. Thread-safe. `backend` defaults to keyring's process-wide one."""
+
+    def __init__(
+        self, instance: str, fallback_path: Path, *, backend: KeyringBackend | None = None
+    ) -> None:
+        if not _INSTANCE.fullmatch(instance):
+            raise IdentityError(
+                f"Invalid instance id {instance!r}: use 1-64 letters, digits, '-' or '_'."
+            )
+        self.instance = instance
+        self._file = OwnerOnlyFile(fallback_path)
+        self._lock = threading.RLock()
+        self._warning: str | None = None
+        self._backend: KeyringBackend | None = None
+        self._backend_label = "none"
+        try:
+            found = keyring.get_keyring() if backend is None else backend
+        except Exception as exc:  # noqa: BLE001 -- loading a backend can fail in any way (D-Bus, imports, config)
+            self._give_up(exc)
+            return
+        self._backend_label = _label(found)
+        if _usable(found):
+            self._backend = found
+        else:
+            self._give_up(NoKeyringError(f"no usable keyring backend ({self._backend_label})"))
+
+    @property
+    def path(self) -> Path:
+        """The owner-only file used where the keyring is not."""
+        return self._file.path
+
+    @property
+    def using_fallback(self) -> bool:
+        return self._backend is None
+
+    @property
+    def backend_name(self) -> str:
+        """For people: the keyring backend in use, or "file <path>" once it has been given up."""
+        if self._backend is None:
+            return f"file {self.path}"
+        return self._backend_label
+
+    @property
+    def warning(self) -> str | None:
+        """Why keys go to the file rather than the keyring; None while the keyring works."""
+        return self._warning
+
+    def get(self, name: str) -> str | None:
+        found = self.lookup(name)
+        return None if found is None else found.value
+
+    def lookup(self, name: str) -> Found | None:
+        """The stored value and where it was found; the file first (see the module docstring)."""
+        account = self._account(name)
+        with self._lock:
+            value = self._file.get(account)
+            if value is not None:
+                return Found(value, str(self.path))
+            if self._backend is None:
+                return None
+            try:
+                value = self._backend.get_password(SERVICE, account)
+            except Exception as exc:  # noqa: BLE001 -- third-party backends raise anything from D-Bus up
+                self._give_up(exc)
+                return None
+            return None if value is None else Found(value, self._keyring_place())
+
+    def set(self, name: str, value: str) -> None:
+        account = self._account(name)
+        with self._lock:
+            if self._keyring_set(account, value):
+                self._file.discard(account)  # the file must never shadow a newer keyring value
+                return
+            self._file.put(account, value)
+
+    def delete(self, name: str) -> None:
+        """Remove `name` everywhere. IdentityError if a keyring that holds it cannot let it go."""
+        account = self._account(name)
+        with self._lock:
+            self._file.discard(account)
+            if self._backend is None:
+                return
+            try:
+                self._backend.delete_password(SERVICE, account)
+            except PasswordDeleteError as exc:  # what backends raise for "not there", among others
+                try:
+                    still_there = self._backend.get_password(SERVICE, account) is not None
+                except Exception as inner:
+                    self._give_up(inner)
+                    raise self._not_deleted(inner) from inner
+                if still_there:
+                    raise self._not_deleted(exc) from exc
+            except NoKeyringError as exc:
+                self._give_up(exc)  # nothing can be in a keyring that does not exist
+            except Exception as exc:
+                self._give_up(exc)
+                raise self._not_deleted(exc) from exc
+
+    def _keyring_set(self, account: str, value: str) -> bool:
+        """True when the keyring took the value and kept it."""
+        backend = self._backend
+        if backend is None:
+            return False
+        try:
+            backend.set_password(SERVICE, account, value)
+            kept = backend.get_password(SERVICE, account) == value
+        except Exception as exc:  # noqa: BLE001 -- see lookup()
+            self._give_up(exc)
+            return False
+        if not kept:
+            # A backend that accepts and drops values (null, or a broken one) must not cost this
+            # home its identity on the next start.
+            self._give_up(KeyringError(f"{self._backend_label} did not keep a value"))
+            return False
+        return True
+
+    def _account(self, name: str) -> str:
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"invalid secret name {name!r}")
+        return f"{self.instance}/{name}"
+
+    def _keyring_place(self) -> str:
+        return f"the system keyring ({self._backend_label})"
+
+    def _not_deleted(self, exc: BaseException) -> IdentityError:
+        return IdentityError(
+            f"Could not remove the entry from {self._keyring_place()}: {_reason(exc)}. "
+            "It may come back once the keyring works again; remove it there by hand "
+            f"(service {SERVICE!r})."
+        )
+
+    def _give_up(self, exc: BaseException) -> None:
+        """Stop using the keyring for the rest of this store's life, and say so."""
+        self._backend = None
+        if self._warning is not None:
+            return
+        where = f"keeping keys in {self.path} (readable only by you)"
+        if isinstance(exc, NoKeyringError | ImportError):
+            self._warning = f"No system keyring is available; {where}"
+        else:
+            self._warning = f"The system keyring could not be used ({_reason(exc)}); {where}"
+        _log.debug("keyring given up for %s", self.instance, exc_info=exc)
+        if not _WARNING_LOGGED.is_set():
+            _WARNING_LOGGED.set()
+            _log.warning("%s", self._warning)
+
+
+def _usable(backend: KeyringBackend) -> bool:
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return False
+    if isinstance(backend, chainer.ChainerBackend):
+        return bool(backend.backends)
+    return True
+
+
+def _label(backend: KeyringBackend) -> str:
+    kind = type(backend)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
