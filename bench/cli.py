@@ -1,0 +1,150 @@
+"""Command line of bench/run: arguments, the lab, the scenario loop, the progress line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import TextIO
+
+from bench import report
+from bench.scenarios import SCENARIOS, Results, Settings
+from bench.systems import REPO, HallwaySystem, PyreSystem, System, Unsupported
+from tests.support.netlab import Lab, LabError, netns_available, sweep_stale
+
+DEFAULT_SCENARIOS = ["discovery", "propagation", "crash", "quit", "late_join", "footprint",
+                     "burst"]
+
+
+class ProgressLine:
+    """One line on stderr, rewritten in place on a terminal; plain lines otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.t0 = time.monotonic()
+        self._last = ""
+
+    def __call__(self, message: str) -> None:
+        line = f"[{time.monotonic() - self.t0:6.1f}s] {message}"
+        if self.tty:
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            self.stream.write("\r\x1b[K" + line[:width])
+        elif message.split(":", 1)[0] != self._last.split(":", 1)[0]:
+            self.stream.write(line + "\n")  # not a terminal: one line per phase, not per step
+        self._last = message
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    ap.add_argument("--nodes", type=int, required=True, help="hosts (one node each), 2 to 50")
+    ap.add_argument("--out", type=Path, required=True, help="directory for the results")
+    ap.add_argument("--scenario", action="append", choices=list(SCENARIOS), dest="scenarios",
+                    help="repeat to pick several (default: all)")
+    ap.add_argument("--system", choices=["hallway", "pyre", "both"], default="both")
+    ap.add_argument("--idle-seconds", type=float, default=60.0)
+    ap.add_argument("--messages", type=int, default=60, help="propagation: updates in total")
+    ap.add_argument("--burst", type=int, default=1000, help="burst: posts from one node")
+    ap.add_argument("--crash-rounds", type=int, default=1)
+    ap.add_argument("--quit-rounds", type=int, default=3)
+    ap.add_argument("--late-rounds", type=int, default=3)
+    ap.add_argument("--offline-timeout", type=float, default=60.0,
+                    help="crash/quit: seconds to wait for offline (Pyre expires peers at 30 s)")
+    ap.add_argument("--hallway-bin", type=Path, default=REPO / ".venv" / "bin" / "hallway")
+    args = ap.parse_args(argv)
+    if not 2 <= args.nodes <= 50:
+        ap.error("--nodes must be between 2 and 50")
+    return args
+
+
+def main(argv: list[str], command: list[str]) -> int:
+    args = parse(argv)
+    if os.geteuid() != 0:
+        print("bench/run needs root: it builds network namespaces (ip netns). "
+              "Run it with sudo, e.g. `sudo bench/run --nodes 6 --out bench/out`.",
+              file=sys.stderr)
+        return 2
+    ok, why = netns_available()
+    if not ok:
+        print(f"bench/run cannot build its private network: {why}", file=sys.stderr)
+        return 2
+    systems = ["hallway", "pyre"] if args.system == "both" else [args.system]
+    if "hallway" in systems and not args.hallway_bin.exists():
+        print(f"{args.hallway_bin} not found: install the project (pip install -e .)",
+              file=sys.stderr)
+        return 2
+
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        messages=args.messages, crash_rounds=args.crash_rounds, quit_rounds=args.quit_rounds,
+        late_rounds=args.late_rounds, idle_seconds=args.idle_seconds, burst=args.burst,
+        offline_timeout=args.offline_timeout,
+    )
+    scenarios = args.scenarios or DEFAULT_SCENARIOS
+    progress = ProgressLine()
+    sweep_stale()  # leftovers of a run that was killed before it could clean up
+    results: dict[str, Results] = {}
+    interrupted: int | None = None
+    try:
+        for key in systems:
+            results[key] = Results()
+            run_system(key, args, out, scenarios, settings, progress, results[key])
+    except (KeyboardInterrupt, SystemExit) as exc:
+        # Ctrl-C, or SIGTERM turned into SystemExit by the lab: the lab is already torn down.
+        interrupted = 130 if isinstance(exc, KeyboardInterrupt) else int(exc.code or 1)
+        progress.done()
+        print("interrupted: the lab was torn down; writing partial results", file=sys.stderr)
+    finally:
+        progress.done()
+    doc = {
+        "nodes": args.nodes,
+        "machine": report.machine(),
+        "command": command,
+        "scenarios": scenarios,
+        "settings": vars(settings),
+    }
+    report.write_all(out, doc, results)
+    written = [str(out / f) for f in ("results.json", "results.md", "latency.png")
+               if (out / f).exists()]
+    print(f"wrote {', '.join(written)}", file=sys.stderr)
+    if interrupted is not None:
+        return interrupted
+    failed = [f"{k}:{s}" for k, r in results.items() for s in r.errors]
+    return 1 if failed else 0
+
+
+def run_system(key: str, args: argparse.Namespace, out: Path, scenarios: list[str],
+               settings: Settings, progress: ProgressLine, res: Results) -> None:
+    logs = out / "logs"
+    system: System
+    if key == "pyre":
+        system = PyreSystem(logs)
+    else:
+        homes = out / "homes"
+        shutil.rmtree(homes, ignore_errors=True)
+        system = HallwaySystem(logs, homes, args.hallway_bin)
+    with Lab() as lab:
+        progress(f"{key}: building a lab of {args.nodes} hosts")
+        hosts = lab.add_hosts(args.nodes)
+        for name in scenarios:
+            progress(f"{key} {name}")
+            try:
+                SCENARIOS[name](system, hosts, settings, res, progress)
+            except Unsupported as exc:
+                res.extra.setdefault("unsupported", []).append(f"{name}: {exc}")
+            except (TimeoutError, LabError, RuntimeError, OSError) as exc:
+                res.errors[name] = f"{type(exc).__name__}: {exc}"
+                (logs / f"{key}-{name}.error.txt").write_text(traceback.format_exc())
+                progress.done()
+                print(f"{key} {name} failed: {str(exc).splitlines()[0]}", file=sys.stderr)

@@ -1,0 +1,286 @@
+"""Benchmark scenarios. Each one starts its own nodes on the lab's hosts and stops them after.
+
+Every figure comes from the nodes' own event timestamps (``at``, ``sent_at``) or from a wall time
+taken just before the harness acted (start, kill, quit). Waiting is always on events, with a
+timeout; the only sleep is the idle window of the footprint scenario, which is what it measures.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.systems import Node, System, Unsupported, ts
+from tests.support.netlab import Event, Host
+
+MESH_TIMEOUT = 60.0
+DELIVERY_TIMEOUT = 30.0
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Settings:
+    messages: int = 60
+    crash_rounds: int = 1
+    quit_rounds: int = 3
+    late_rounds: int = 3
+    idle_seconds: float = 60.0
+    burst: int = 1000
+    offline_timeout: float = 60.0
+    burst_timeout: float = 180.0
+
+
+@dataclass
+class Results:
+    """Raw samples (milliseconds) and other figures of one system."""
+
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def add(self, key: str, values: list[float]) -> None:
+        self.samples.setdefault(key, []).extend(values)
+
+
+def is_type(kind: str, **match: Any) -> Callable[[Event], bool]:
+    def pred(event: Event) -> bool:
+        return event.get("type") == kind and all(event.get(k) == v for k, v in match.items())
+    return pred
+
+
+class Cluster:
+    """The nodes a scenario runs, with helpers that wait on their events."""
+
+    def __init__(self, system: System, hosts: list[Host], progress: Progress) -> None:
+        self.system = system
+        self.hosts = hosts
+        self.progress = progress
+        self.nodes: list[Node] = []
+        self._count = 0
+
+    def start(self, host: Host) -> Node:
+        self._count += 1
+        node = self.system.start(host, f"{self.system.key}-{host.name}-{self._count}")
+        self.nodes.append(node)
+        return node
+
+    def peers_of(self, node: Node) -> list[Node]:
+        return [n for n in self.nodes if n is not node and n.alive()]
+
+    def link_time(self, a: Node, b: Node, timeout: float = MESH_TIMEOUT) -> float:
+        """When `a` had `b` online (and, where the system has statuses, held b's status)."""
+        at = ts(a.events.wait_for(is_type("peer_online", peer=b.id), timeout))
+        if self.system.has_status:
+            at = max(at, ts(a.events.wait_for(is_type("status", peer=b.id), timeout)))
+        return at
+
+    def start_all(self, hosts: list[Host]) -> list[Node]:
+        nodes = [self.start(h) for h in hosts]
+        for node in nodes:
+            node.wait_ready()
+        self.wait_mesh()
+        return nodes
+
+    def wait_mesh(self) -> None:
+        for a in self.nodes:
+            for b in self.peers_of(a):
+                self.link_time(a, b)
+
+    def remove(self, node: Node) -> None:
+        node.reap()
+        self.nodes.remove(node)
+
+    def stop_all(self) -> None:
+        for node in list(self.nodes):
+            if node.alive():
+                with suppress(OSError, ValueError):
+                    self.system.quit(node)
+        for node in list(self.nodes):
+            self.remove(node)
+
+
+@contextmanager
+def cluster(system: System, hosts: list[Host], progress: Progress) -> Iterator[Cluster]:
+    c = Cluster(system, hosts, progress)
+    try:
+        yield c
+    finally:
+        c.stop_all()
+
+
+def discovery(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:  # noqa: ARG001
+    """Start nodes one by one; per pair, from the later one's start until both sides see it."""
+    with cluster(system, hosts, p) as c:
+        for k, host in enumerate(hosts):
+            p(f"{system.key} discovery: node {k + 1}/{len(hosts)}")
+            newcomer = c.start(host)
+            newcomer.wait_ready()
+            for old in c.peers_of(newcomer):
+                both = max(c.link_time(old, newcomer), c.link_time(newcomer, old))
+                r.add("discovery_ms", [(both - newcomer.started_at) * 1e3])
+                r.add("discovery_from_ready_ms", [(both - ts(newcomer.ready)) * 1e3])
+
+
+def propagation(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
+    """Round-robin authors; each update's delay at every receiver (receiver at - sent_at)."""
+    with cluster(system, hosts, p) as c:
+        p(f"{system.key} propagation: starting {len(hosts)} nodes")
+        nodes = c.start_all(hosts)
+        for i in range(s.messages):
+            author = nodes[i % len(nodes)]
+            token = f"prop-{i}-{uuid.uuid4().hex[:8]}"
+            p(f"{system.key} propagation: {i + 1}/{s.messages}")
+            if system.has_status:
+                system.set_status(author, token)
+                kind = "status"
+            else:
+                system.post(author, token, token)
+                kind = "post"
+            for peer in c.peers_of(author):
+                event = peer.events.wait_for(is_type(kind, peer=author.id, text=token),
+                                             DELIVERY_TIMEOUT)
+                r.add("propagation_ms", [(ts(event) - ts(event, "sent_at")) * 1e3])
+
+
+def _offline(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress,
+             *, key: str, rounds: int, how: str) -> None:
+    with cluster(system, hosts, p) as c:
+        p(f"{system.key} {how}: starting {len(hosts)} nodes")
+        c.start_all(hosts)
+        for rnd in range(rounds):
+            victim = c.nodes[-1]
+            survivors = c.peers_of(victim)
+            p(f"{system.key} {how}: round {rnd + 1}/{rounds}, waiting for "
+              f"{len(survivors)} survivors (timeout {s.offline_timeout:.0f} s)")
+            at = victim.kill() if how == "crash" else system.quit(victim)
+            for peer in survivors:
+                event = peer.events.wait_for(is_type("peer_offline", peer=victim.id),
+                                             s.offline_timeout)
+                r.add(key, [(ts(event) - at) * 1e3])
+            c.remove(victim)
+            if rnd + 1 < rounds:
+                c.start(victim.host).wait_ready()
+                c.wait_mesh()
+
+
+def crash(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
+    """SIGKILL one node; from the signal until every survivor has it offline."""
+    _offline(system, hosts, s, r, p, key="killed_offline_ms", rounds=s.crash_rounds, how="crash")
+
+
+def quit_(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
+    """Clean quit of one node; from the request until every survivor has it offline."""
+    _offline(system, hosts, s, r, p, key="quit_offline_ms", rounds=s.quit_rounds, how="quit")
+
+
+def late_join(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
+    """N-1 nodes with statuses; from a newcomer's start until it holds every one of them."""
+    if not system.has_status:
+        raise Unsupported("late_join needs statuses")
+    with cluster(system, hosts[:-1], p) as c:
+        p(f"{system.key} late_join: starting {len(hosts) - 1} nodes")
+        old = c.start_all(hosts[:-1])
+        for node in old:
+            system.set_status(node, f"late-{node.name}")
+        for rnd in range(s.late_rounds):
+            p(f"{system.key} late_join: round {rnd + 1}/{s.late_rounds}")
+            newcomer = c.start(hosts[-1])
+            newcomer.wait_ready()
+            last = max(
+                ts(newcomer.events.wait_for(
+                    is_type("status", peer=n.id, text=f"late-{n.name}"), MESH_TIMEOUT))
+                for n in old
+            )
+            r.add("late_join_ms", [(last - newcomer.started_at) * 1e3])
+            system.quit(newcomer)
+            c.remove(newcomer)
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def footprint(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
+    """RSS and CPU of every node over an idle window, with the full mesh up."""
+    with cluster(system, hosts, p) as c:
+        p(f"{system.key} footprint: starting {len(hosts)} nodes")
+        nodes = c.start_all(hosts)
+        hz = os.sysconf("SC_CLK_TCK")
+        before = {n.pid: _cpu_ticks(n.pid) for n in nodes}
+        t0 = time.monotonic()
+        end = t0 + s.idle_seconds
+        while (left := end - time.monotonic()) > 0:
+            p(f"{system.key} footprint: idle window, {left:.0f} s left")
+            time.sleep(min(1.0, left))  # the idle window is the measurement, not a sync
+        wall = time.monotonic() - t0
+        r.add("idle_cpu_pct", [(_cpu_ticks(n.pid) - before[n.pid]) / hz / wall * 100
+                               for n in nodes])
+        r.add("rss_mb", [_rss_mb(n.pid) for n in nodes])
+
+
+def burst(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
+    """One node posts `s.burst` messages as fast as it can; every other node must get all."""
+    with cluster(system, hosts, p) as c:
+        p(f"{system.key} burst: starting {len(hosts)} nodes")
+        nodes = c.start_all(hosts)
+        author = nodes[0]
+        tag = f"burst-{uuid.uuid4().hex[:8]}-"
+        texts = [f"{tag}{i}" for i in range(s.burst)]
+        t0 = time.time()
+        p(f"{system.key} burst: posting {s.burst}")
+        # A CLI call per post costs a process start; a few in flight keep the node busy.
+        workers = 1 if system.key == "pyre" else 4
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda t: system.post(author, t, t), texts))
+
+        def pred(e: Event) -> bool:
+            return (e.get("type") == "post" and e.get("peer") == author.id
+                    and str(e.get("text", "")).startswith(tag))
+
+        delivered: list[int] = []
+        last_at = t0
+        lat: list[float] = []
+        for peer in c.peers_of(author):
+            p(f"{system.key} burst: waiting for delivery at {peer.name}")
+            try:
+                got = peer.events.wait_count(pred, s.burst, s.burst_timeout)
+            except TimeoutError:
+                got = [e for e in peer.events.snapshot() if pred(e)]
+            delivered.append(len({e["text"] for e in got}))
+            lat += [(ts(e) - ts(e, "sent_at")) * 1e3 for e in got]
+            last_at = max([last_at, *(ts(e) for e in got)])
+        r.add("burst_latency_ms", lat)
+        r.extra["burst"] = {
+            "posts": s.burst,
+            "receivers": len(delivered),
+            "delivered_min": min(delivered, default=0),
+            "delivered_all": all(d == s.burst for d in delivered),
+            "duration_ms": (last_at - t0) * 1e3,
+        }
+
+
+SCENARIOS: dict[str, Callable[[System, list[Host], Settings, Results, Progress], None]] = {
+    "discovery": discovery,
+    "propagation": propagation,
+    "crash": crash,
+    "quit": quit_,
+    "late_join": late_join,
+    "footprint": footprint,
+    "burst": burst,
+}

@@ -1,0 +1,191 @@
+"""The two systems under test, behind one small interface.
+
+Both print the event stream of docs/CONTRACTS.md as NDJSON on stdout; the harness reads it with
+`EventStream` and measures from the events' own timestamps (one machine, one clock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from tests.support.netlab import Event, EventStream, Host
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+READY_TIMEOUT = 60.0
+
+
+class Unsupported(Exception):  # noqa: N818 - reads better as "raise Unsupported(...)"
+    """The system has no counterpart for this operation."""
+
+
+def ts(event: Event, key: str = "at") -> float:
+    """An event timestamp (ISO 8601 with offset) as seconds since the epoch."""
+    return datetime.fromisoformat(str(event[key])).timestamp()
+
+
+@dataclass
+class Node:
+    system: str
+    name: str
+    host: Host
+    proc: subprocess.Popen[str]
+    events: EventStream
+    started_at: float
+    """Wall time just before Popen."""
+    home: Path | None = None
+    log: IO[str] | None = None
+    ready: Event = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return str(self.ready["peer"])
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> Event:
+        self.ready = self.events.wait_for(lambda e: e.get("type") == "ready", timeout)
+        return self.ready
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> float:
+        """SIGKILL the node's process group; return the wall time just before the signal."""
+        at = time.time()
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        return at
+
+    def reap(self, timeout: float = 10.0) -> None:
+        """Wait for the process to end (killing it past `timeout`) and stop reading it."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10.0)
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        self.events.close()
+        if self.log is not None:
+            self.log.close()
+
+
+class System(Protocol):
+    key: str
+    has_status: bool
+
+    def start(self, host: Host, name: str) -> Node: ...
+
+    def post(self, node: Node, text: str, post_id: str) -> None: ...
+
+    def set_status(self, node: Node, text: str) -> None: ...
+
+    def quit(self, node: Node) -> float:
+        """Ask the node to stop cleanly; return the wall time just before asking."""
+        ...
+
+
+def _spawn(
+    system: str, host: Host, name: str, argv: list[str], log_dir: Path, home: Path | None,
+    *, stdin: bool, env: dict[str, str] | None = None,
+) -> Node:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = (log_dir / f"{system}-{name}.stderr.log").open("a")
+    started_at = time.time()
+    proc = host.popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                      stdout=subprocess.PIPE, stderr=log, env=env)
+    assert proc.stdout is not None
+    events = EventStream(proc.stdout, label=f"{system}:{name}@{host.address}")
+    return Node(system, name, host, proc, events, started_at, home=home, log=log)
+
+
+class PyreSystem:
+    """Pyre through bench/pyre_driver.py: SHOUTs stand in for posts; Pyre has no statuses."""
+
+    key = "pyre"
+    has_status = False
+
+    def __init__(self, log_dir: Path, python: Path = VENV_PYTHON) -> None:
+        self.log_dir = log_dir
+        self.python = python
+        self.driver = REPO / "bench" / "pyre_driver.py"
+
+    def start(self, host: Host, name: str) -> Node:
+        argv = [str(self.python), str(self.driver), "--name", name]
+        return _spawn(self.key, host, name, argv, self.log_dir, None, stdin=True)
+
+    def _send(self, node: Node, cmd: dict[str, Any]) -> None:
+        assert node.proc.stdin is not None
+        node.proc.stdin.write(json.dumps(cmd) + "\n")
+        node.proc.stdin.flush()
+
+    def post(self, node: Node, text: str, post_id: str) -> None:
+        self._send(node, {"cmd": "shout", "text": text, "id": post_id})
+
+    def set_status(self, node: Node, text: str) -> None:  # noqa: ARG002
+        raise Unsupported("Pyre has no statuses")
+
+    def quit(self, node: Node) -> float:
+        at = time.time()
+        self._send(node, {"cmd": "quit"})
+        return at
+
+
+class HallwaySystem:
+    """Real `hallway node --json` processes, one home each, driven through the CLI."""
+
+    key = "hallway"
+    has_status = True
+
+    def __init__(self, log_dir: Path, home_root: Path, hallway: Path) -> None:
+        self.log_dir = log_dir
+        self.home_root = home_root
+        self.hallway = hallway
+        self._homes = 0
+
+    def start(self, host: Host, name: str) -> Node:
+        # A fresh home per start: a late joiner or a restarted victim is a new install.
+        self._homes += 1
+        home = self.home_root / f"{name}-{self._homes}"
+        home.mkdir(parents=True, exist_ok=True)
+        argv = [str(self.hallway), "--home", str(home), "node", "--name", name, "--open",
+                "--interface", host.address, "--json"]
+        return _spawn(self.key, host, name, argv, self.log_dir, home, stdin=False,
+                      env=self._env())
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("HALLWAY_HOME", None)
+        return env
+
+    def _client(self, node: Node, *args: str) -> None:
+        assert node.home is not None
+        res = node.host.run([str(self.hallway), "--home", str(node.home), *args],
+                            env=self._env(), check=False, timeout=30)
+        if res.returncode != 0:
+            raise RuntimeError(f"hallway {' '.join(args[:2])} failed ({res.returncode}): "
+                               f"{res.stderr.strip()[-300:]}")
+
+    def post(self, node: Node, text: str, post_id: str) -> None:  # noqa: ARG002
+        self._client(node, "post", text)
+
+    def set_status(self, node: Node, text: str) -> None:
+        self._client(node, "status", "set", "busy", text)
+
+    def quit(self, node: Node) -> float:
+        # WORKAROUND until the CLI has a stop command: SIGTERM is the node's clean shutdown.
+        at = time.time()
+        node.proc.send_signal(signal.SIGTERM)
+        return at

@@ -1,0 +1,579 @@
+"""Private multi-host networks for the network tests and the benchmarks.
+
+A `Lab` builds a throw-away network out of Linux network namespaces:
+
+- one *switch* namespace that holds a Linux bridge (``br0``), so nothing is ever attached to the
+  machine's real interfaces or to a bridge of the root namespace;
+- one namespace per host, each with ``lo`` up and a veth (``eth0`` inside the host, ``v<i>`` on
+  the switch side) plugged into the bridge.
+
+Addressing: every host of a lab sits on one /24 inside the benchmarking range 198.18.0.0/15. The
+default subnet is 198.18.0.0/24 and host *i* (1-based) gets 198.18.0.<i>. Two labs never share a
+bridge, so they may reuse the same subnet. Multicast works across the bridge (``multicast on``,
+snooping off, a 224.0.0.0/4 route through ``eth0``), which is what mDNS needs. IPv6 is disabled in
+every namespace so that no traffic leaves the benchmarking range, not even link-local chatter.
+
+Cleanup always runs: on leaving the ``with`` block, on exceptions, on SIGINT and on SIGTERM (turned
+into ``SystemExit`` while the lab is open) and at interpreter exit. It kills every process started
+through the lab (each one leads its own process group), then every process still inside the lab's
+namespaces, then deletes the namespaces, which removes their veths and the bridge with them.
+`sweep_stale` removes what a crashed run left behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import ipaddress
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import IO, Any, Self
+
+__all__ = [
+    "BENCH_NETWORK",
+    "Event",
+    "EventStream",
+    "Host",
+    "Lab",
+    "LabError",
+    "netem_available",
+    "netns_available",
+    "require_netns",
+    "single_host_argv",
+    "sweep_stale",
+]
+
+BENCH_NETWORK = ipaddress.IPv4Network("198.18.0.0/15")
+"""The only range lab hosts are ever addressed in (RFC 2544 benchmarking)."""
+
+_PREFIX_ROOT = "hw"
+_NETNS_DIR = Path("/run/netns")
+_HOST_IFACE = "eth0"
+_BRIDGE = "br0"
+_CMD_TIMEOUT = 30.0
+_TERM_GRACE = 2.0
+
+Event = dict[str, Any]
+
+
+class LabError(RuntimeError):
+    """A lab operation failed; the message carries the command and its stderr."""
+
+
+def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return _run(["ip", *args], check=check)
+
+
+def _run(argv: Sequence[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        list(argv), capture_output=True, text=True, check=False, timeout=_CMD_TIMEOUT
+    )
+    if check and proc.returncode != 0:
+        raise LabError(f"{' '.join(argv)!r} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc
+
+
+def _list_netns() -> list[str]:
+    # `ip netns list` prints "name (id: 3)"; the directory is simpler and needs no parsing.
+    try:
+        return sorted(p.name for p in _NETNS_DIR.iterdir())
+    except FileNotFoundError:
+        return []
+
+
+def _netns_pids(ns: str) -> list[int]:
+    proc = _ip("netns", "pids", ns, check=False)
+    return [int(tok) for tok in proc.stdout.split() if tok.isdigit()]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _kill_netns_processes(ns: str) -> None:
+    pids = _netns_pids(ns)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + _TERM_GRACE
+        # Processes that are not our children cannot be waited on; /proc is the only way to see
+        # them go, so this one loop polls. It runs only during teardown.
+        while pids and time.monotonic() < deadline:
+            pids = [pid for pid in pids if _pid_alive(pid) and not _is_zombie(pid)]
+            if pids:
+                time.sleep(0.02)
+        if not pids:
+            return
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def _delete_netns(ns: str) -> None:
+    _kill_netns_processes(ns)
+    _ip("netns", "delete", ns, check=False)
+
+
+@functools.cache
+def netns_available() -> tuple[bool, str]:
+    """Whether this process can build labs, and why not when it cannot."""
+    if os.geteuid() != 0:
+        return False, "network namespaces need root (run as root, or in CI)"
+    for tool in ("ip", "unshare"):
+        if _run(["sh", "-c", f"command -v {tool}"], check=False).returncode != 0:
+            return False, f"{tool!r} is not installed"
+    probe = f"{_PREFIX_ROOT}{os.getpid()}-probe"
+    try:
+        made = _ip("netns", "add", probe, check=False)
+        if made.returncode != 0:
+            return False, f"'ip netns add' failed: {made.stderr.strip()}"
+        veth = _ip("-n", probe, "link", "add", "p0", "type", "veth", "peer", "name", "p1",
+                   check=False)
+        if veth.returncode != 0:
+            return False, f"veth pairs are not available: {veth.stderr.strip()}"
+        bridge = _ip("-n", probe, "link", "add", "b0", "type", "bridge", check=False)
+        if bridge.returncode != 0:
+            return False, f"bridges are not available: {bridge.stderr.strip()}"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"cannot run 'ip': {exc}"
+    finally:
+        _ip("netns", "delete", probe, check=False)
+    return True, "ok"
+
+
+@functools.cache
+def netem_available() -> tuple[bool, str]:
+    """Whether the kernel offers the netem qdisc (loss and delay emulation)."""
+    ok, why = netns_available()
+    if not ok:
+        return ok, why
+    probe = f"{_PREFIX_ROOT}{os.getpid()}-nprobe"
+    try:
+        _ip("netns", "add", probe)
+        res = _run(["ip", "netns", "exec", probe, "tc", "qdisc", "add", "dev", "lo", "root",
+                    "netem", "delay", "1ms"], check=False)
+    finally:
+        _ip("netns", "delete", probe, check=False)
+    if res.returncode != 0:
+        return False, f"netem is not available: {res.stderr.strip()}"
+    return True, "ok"
+
+
+def require_netns() -> None:
+    """Skip the calling test when labs cannot be built, or fail it under HALLWAY_REQUIRE_NETNS=1."""
+    import pytest
+
+    ok, why = netns_available()
+    if ok:
+        return
+    if os.environ.get("HALLWAY_REQUIRE_NETNS") == "1":
+        pytest.fail(f"HALLWAY_REQUIRE_NETNS=1 but network namespaces are unavailable: {why}")
+    pytest.skip(f"network namespaces are unavailable: {why}")
+
+
+def single_host_argv(argv: Sequence[str]) -> list[str]:
+    """Wrap `argv` to run in a fresh, private network namespace holding only ``lo`` (up).
+
+    The namespace lives as long as the command: it needs no cleanup. python-zeroconf pinned to
+    127.0.0.1 works in it.
+    """
+    return ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+            *argv]
+
+
+def sweep_stale(prefix: str = _PREFIX_ROOT) -> list[str]:
+    """Delete namespaces left by crashed labs and return their names.
+
+    Only namespaces whose name starts with `prefix` and follows the lab pattern
+    (``hw<pid>-<hex>-...``) are touched, and only when the process that made them is gone, so
+    labs of concurrent runs survive. Pass a lab's full prefix to remove that lab regardless.
+    """
+    pattern = re.compile(rf"^{re.escape(_PREFIX_ROOT)}(\d+)-([0-9a-f]+|probe|nprobe)(-|$)")
+    removed = []
+    for ns in _list_netns():
+        match = pattern.match(ns)
+        if not ns.startswith(prefix) or match is None:
+            continue
+        exact = prefix != _PREFIX_ROOT and (ns == prefix or ns.startswith(prefix + "-"))
+        if not exact and _pid_alive(int(match.group(1))):
+            continue
+        _delete_netns(ns)
+        removed.append(ns)
+    return removed
+
+
+class Host:
+    """One machine of a lab: a network namespace with ``lo`` and ``eth0`` on the lab's bridge."""
+
+    def __init__(self, lab: Lab, index: int, ns: str, address: str, prefixlen: int) -> None:
+        self.lab = lab
+        self.index = index
+        self.name = f"h{index}"
+        self.ns = ns
+        self.address = address
+        self.prefixlen = prefixlen
+        self.iface = _HOST_IFACE
+        self.switch_port = f"v{index}"
+
+    def __repr__(self) -> str:
+        return f"Host({self.name}, ns={self.ns}, address={self.address})"
+
+    def argv(self, argv: Sequence[str]) -> list[str]:
+        """`argv` wrapped to run inside this host's namespace."""
+        return ["ip", "netns", "exec", self.ns, *argv]
+
+    def popen(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        stdin: int | IO[Any] | None = subprocess.DEVNULL,
+        stdout: int | IO[Any] | None = None,
+        stderr: int | IO[Any] | None = None,
+        text: bool = True,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> subprocess.Popen[str]:
+        """Start `argv` in this host, as the leader of a new process group owned by the lab.
+
+        ``ip netns exec`` execs the command, so the returned pid is the command's own.
+        """
+        return self.lab.track(
+            subprocess.Popen(
+                self.argv(argv),
+                env=None if env is None else dict(env),
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                text=text,
+                cwd=cwd,
+                start_new_session=True,
+                bufsize=1 if text else -1,
+            )
+        )
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+        timeout: float = _CMD_TIMEOUT,
+        input_text: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `argv` in this host to completion and capture its output."""
+        return subprocess.run(
+            self.argv(argv),
+            env=None if env is None else dict(env),
+            input=input_text,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+            start_new_session=True,
+        )
+
+    def link_down(self) -> None:
+        """Pull the cable: the switch port goes down and ``eth0`` loses its carrier."""
+        _ip("-n", self.lab.switch_ns, "link", "set", self.switch_port, "down")
+
+    def link_up(self) -> None:
+        """Plug the cable back in."""
+        _ip("-n", self.lab.switch_ns, "link", "set", self.switch_port, "up")
+        self._routes()
+
+    def netem(self, loss_pct: float = 0.0, delay_ms: float = 0.0, jitter_ms: float = 0.0) -> None:
+        """Emulate a poor link on this host's egress (needs netem, see netem_available)."""
+        args = ["netem", "loss", f"{loss_pct}%"]
+        if delay_ms or jitter_ms:
+            args += ["delay", f"{delay_ms}ms", f"{jitter_ms}ms"]
+        _run(self.argv(["tc", "qdisc", "replace", "dev", self.iface, "root", *args]))
+
+    def clear_netem(self) -> None:
+        _run(self.argv(["tc", "qdisc", "del", "dev", self.iface, "root"]), check=False)
+
+    def _routes(self) -> None:
+        # Without a default route, multicast needs its own route or sendto() fails with
+        # ENETUNREACH.
+        _ip("-n", self.ns, "route", "replace", "224.0.0.0/4", "dev", self.iface)
+
+
+class Lab:
+    """A private network of namespace hosts on one bridge; use it as a context manager."""
+
+    def __init__(self, subnet: str = "198.18.0.0/24") -> None:
+        network = ipaddress.IPv4Network(subnet)
+        if not network.subnet_of(BENCH_NETWORK):
+            raise ValueError(f"lab subnets must lie inside {BENCH_NETWORK}, not {network}")
+        self.network = network
+        self.prefix = f"{_PREFIX_ROOT}{os.getpid()}-{secrets.token_hex(2)}"
+        self.switch_ns = f"{self.prefix}-sw"
+        self.hosts: list[Host] = []
+        self._namespaces: list[str] = []
+        self._procs: list[subprocess.Popen[Any]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._saved_handlers: dict[int, Any] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        self._install_signal_handlers()
+        atexit.register(self.close)
+        try:
+            self._add_netns(self.switch_ns)
+            _ip("-n", self.switch_ns, "link", "add", _BRIDGE, "type", "bridge")
+            _run(["ip", "netns", "exec", self.switch_ns, "sh", "-c",
+                  f"echo 0 > /sys/class/net/{_BRIDGE}/bridge/multicast_snooping"])
+            _ip("-n", self.switch_ns, "link", "set", _BRIDGE, "multicast", "on", "up")
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill every process of the lab and delete its namespaces. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self._kill_tracked()
+            for ns in reversed(self._namespaces):
+                _delete_netns(ns)
+            sweep_stale(self.prefix)
+            self._close_pipes()
+        finally:
+            self._restore_signal_handlers()
+            atexit.unregister(self.close)
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            raise SystemExit(128 + signum)
+
+        # SIGINT already raises KeyboardInterrupt; SIGTERM and SIGHUP would end the process
+        # without unwinding, leaving namespaces and processes behind.
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                self._saved_handlers[signum] = signal.signal(signum, on_signal)
+
+    def _restore_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum, handler in self._saved_handlers.items():
+            signal.signal(signum, handler)
+        self._saved_handlers.clear()
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _add_netns(self, ns: str) -> None:
+        _ip("netns", "add", ns)
+        self._namespaces.append(ns)
+        _run(["ip", "netns", "exec", ns, "sh", "-c",
+              "for f in all default; do echo 1 > /proc/sys/net/ipv6/conf/$f/disable_ipv6; done"])
+        _ip("-n", ns, "link", "set", "lo", "up")
+
+    def add_host(self) -> Host:
+        """Add a host on the bridge, with address ``<subnet>.<i>`` for the i-th host (from 1)."""
+        if self._closed or not self._namespaces:
+            raise LabError("add hosts inside the lab's `with` block")
+        index = len(self.hosts) + 1
+        if index >= self.network.num_addresses - 1:
+            raise LabError(f"{self.network} has no room for host {index}")
+        ns = f"{self.prefix}-h{index}"
+        host = Host(self, index, ns, str(self.network[index]), self.network.prefixlen)
+        self._add_netns(ns)
+        sw = ("-n", self.switch_ns)
+        # The pair is made inside the switch namespace and one end moved straight into the host:
+        # neither end ever exists in the root namespace.
+        _ip(*sw, "link", "add", host.switch_port, "type", "veth", "peer", "name", host.iface,
+            "netns", ns)
+        _ip(*sw, "link", "set", host.switch_port, "master", _BRIDGE, "multicast", "on", "up")
+        _run(["ip", "netns", "exec", ns, "sh", "-c",
+              f"echo 1 > /proc/sys/net/ipv6/conf/{host.iface}/disable_ipv6"])
+        _ip("-n", ns, "addr", "add", f"{host.address}/{host.prefixlen}", "dev", host.iface)
+        _ip("-n", ns, "link", "set", host.iface, "multicast", "on", "up")
+        host._routes()
+        self.hosts.append(host)
+        return host
+
+    def add_hosts(self, count: int) -> list[Host]:
+        return [self.add_host() for _ in range(count)]
+
+    # -- processes -----------------------------------------------------------------------------
+
+    def track(self, proc: subprocess.Popen[Any]) -> subprocess.Popen[Any]:
+        """Adopt `proc` (a process-group leader) so that the lab kills it on close."""
+        with self._lock:
+            if self._closed:
+                _killpg(proc, signal.SIGKILL)
+                raise LabError("the lab is closed")
+            self._procs.append(proc)
+        return proc
+
+    def _kill_tracked(self) -> None:
+        procs = list(self._procs)
+        for proc in procs:
+            if proc.poll() is None:
+                _killpg(proc, signal.SIGTERM)
+        deadline = time.monotonic() + _TERM_GRACE
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            # The leader may be gone while its group lives on: always sweep the group.
+            _killpg(proc, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=_TERM_GRACE)
+
+    def _close_pipes(self) -> None:
+        # Only once every process of the namespaces is gone: closing a pipe that a reader thread
+        # is blocked on waits for that read to end.
+        for proc in self._procs:
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError, ValueError):
+                        stream.close()
+
+
+def _killpg(proc: subprocess.Popen[Any], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
+class EventStream:
+    """Collects a process's NDJSON output on a background thread.
+
+    Lines that are not JSON objects are kept as ``{"type": "_raw", "line": ...}`` so that a
+    timeout message shows them. `wait_for` blocks on a condition variable: it never polls.
+    """
+
+    def __init__(self, stream: IO[str], *, label: str = "", keep_tail: int = 8) -> None:
+        self.label = label
+        self.events: list[Event] = []
+        self._stream = stream
+        self._cond = threading.Condition()
+        self._eof = False
+        self._keep_tail = keep_tail
+        self._thread = threading.Thread(target=self._pump, name=f"events-{label}", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _pump(self) -> None:
+        try:
+            for line in self._stream:
+                stripped = line.strip()
+                if not stripped:
+                    continue
+                try:
+                    event = json.loads(stripped)
+                except ValueError:
+                    event = None
+                if not isinstance(event, dict):
+                    event = {"type": "_raw", "line": stripped}
+                with self._cond:
+                    self.events.append(event)
+                    self._cond.notify_all()
+        except (OSError, ValueError):
+            pass  # the stream was closed under us: that is how close() stops the thread
+        finally:
+            with self._cond:
+                self._eof = True
+                self._cond.notify_all()
+
+    @property
+    def ended(self) -> bool:
+        with self._cond:
+            return self._eof
+
+    def snapshot(self) -> list[Event]:
+        with self._cond:
+            return list(self.events)
+
+    def find(self, predicate: Callable[[Event], bool], start: int = 0) -> Event | None:
+        with self._cond:
+            return next((e for e in self.events[start:] if predicate(e)), None)
+
+    def wait_for(
+        self, predicate: Callable[[Event], bool], timeout: float, *, start: int = 0
+    ) -> Event:
+        """Return the first event from index `start` on that matches, waiting up to `timeout`."""
+        deadline = time.monotonic() + timeout
+        scanned = start
+        with self._cond:
+            while True:
+                for event in self.events[scanned:]:
+                    if predicate(event):
+                        return event
+                scanned = max(scanned, len(self.events))
+                remaining = deadline - time.monotonic()
+                if self._eof or remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            tail = self.events[-self._keep_tail:]
+            why = "the stream ended" if self._eof else f"{timeout:.1f} s passed"
+        lines = "\n  ".join(json.dumps(e, sort_keys=True) for e in tail) or "(no events)"
+        raise TimeoutError(f"{self.label or 'stream'}: no matching event, {why}; last:\n  {lines}")
+
+    def wait_count(
+        self, predicate: Callable[[Event], bool], count: int, timeout: float
+    ) -> list[Event]:
+        """Wait until `count` events match; return them all."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [e for e in self.events if predicate(e)]
+                remaining = deadline - time.monotonic()
+                if len(found) >= count or self._eof or remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+        if len(found) < count:
+            raise TimeoutError(f"{self.label or 'stream'}: {len(found)} of {count} events matched")
+        return found
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Wait for the reader thread to finish, once the process has exited.
+
+        The stream is not closed here: closing a buffered file that another thread is reading
+        blocks on its lock. Killing the process (or closing the lab) ends the stream instead.
+        """
+        self._thread.join(timeout=timeout)
+        if not self._thread.is_alive():
+            with contextlib.suppress(OSError, ValueError):
+                self._stream.close()
