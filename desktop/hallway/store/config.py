@@ -1,0 +1,135 @@
+"""config.toml: the settings a person chooses, typed and validated with msgspec.
+
+The file is meant to be readable and hand-editable, so a bad edit must produce a message that
+names the file and the problem, and must never be overwritten by the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+from hallway.core.model import NAME_MAX
+from hallway.store.errors import ConfigError
+from hallway.store.home import config_path
+
+PeerId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$")]
+InstanceId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{16,64}$")]
+Name = Annotated[str, msgspec.Meta(max_length=NAME_MAX)]
+OfficeName = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
+Interface = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+RetentionDays = Annotated[int, msgspec.Meta(ge=1, le=3650)]
+
+
+class Notifications(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    """Which events raise a desktop pop-up."""
+
+    posts: bool = True
+    urgent: bool = True
+    followed_status: bool = True
+    online: bool = False
+
+
+class Config(msgspec.Struct, kw_only=True):
+    """One instance's settings.
+
+    - `office`: the office name, or None for an open office (no passphrase, anyone on the LAN).
+    - `open`: the person chose an open office. It cannot be true while `office` is set.
+    - `interface`: the network interface to use, or None for every suitable one.
+    - `instance`: a random id made once (`new_instance_id`), the keyring account prefix, so that
+      several homes on one machine keep their secrets apart.
+    - `followed`: ids of the peers whose status changes raise a pop-up.
+
+    Unknown keys are ignored, so a file written by a newer Hallway still loads.
+    """
+
+    name: Name
+    office: OfficeName | None = None
+    open: bool
+    interface: Interface | None = None
+    instance: InstanceId
+    start_at_login: bool = False
+    notifications: Notifications = msgspec.field(default_factory=Notifications)
+    followed: list[PeerId] = msgspec.field(default_factory=list)
+    retention_days: RetentionDays = 30
+
+    def __post_init__(self) -> None:
+        # msgspec turns this ValueError into a ValidationError when decoding.
+        if self.open and self.office is not None:
+            raise ValueError(f"open is true but office is set to {self.office!r}")
+
+
+def new_instance_id() -> str:
+    """64 random bits as hex: plenty to keep the homes of one machine apart."""
+    return secrets.token_hex(8)
+
+
+def load_config(home: Path) -> Config | None:
+    """The home's config, or None when there is none yet. Raises `ConfigError` if unusable."""
+    path = config_path(home)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", path) from exc
+    try:
+        return msgspec.toml.decode(raw, type=Config)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not valid UTF-8 text ({exc.reason})", path) from exc
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path} has an invalid setting: {exc}", path) from exc
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", path) from exc
+
+
+def save_config(home: Path, cfg: Config) -> None:
+    """Write config.toml atomically and owner-only: a crash leaves the old file or the new one."""
+    path = config_path(home)
+    data = msgspec.toml.encode(_drop_none(msgspec.to_builtins(cfg)))
+    # Fields can be changed after loading without validation; refuse to write a file that
+    # would not load again.
+    try:
+        msgspec.toml.decode(data, type=Config)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"not saving {path}: invalid setting: {exc}", path) from exc
+    # mkstemp creates the file 0600, in the same directory so os.replace stays on one filesystem.
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=home, prefix=".config.", suffix=".toml.tmp")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}", path) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise ConfigError(f"cannot write {path}: {exc.strerror}", path) from exc
+    _fsync_dir(home)
+
+
+def _drop_none(value: object) -> object:
+    # TOML has no null; a missing key decodes to the field's default of None.
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Make the rename itself durable. Best effort: some filesystems refuse to fsync a directory.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,379 @@
+"""The SQLite store of one home: own status, peers, the feed of items, and small metadata.
+
+Threading: the connection is opened with `check_same_thread=False` so that a node may open the
+store on one thread and hand it to its engine thread, but only one thread may use a `Store` at a
+time. In Hallway that is the engine's actor thread, which owns it.
+
+Durability: WAL with `synchronous=NORMAL`. Every write method commits before it returns, so an
+item the engine wrote before publishing survives `kill -9` of the process (a power cut may lose the
+last commits, which is the trade `NORMAL` makes to keep fsync off the receive path). A failed
+write rolls back and raises `StoreError`; nothing fails silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+import msgspec
+
+from hallway.core.model import Presence, Status
+from hallway.store.errors import StoreError
+from hallway.store.records import ITEM_KINDS, StoredItem, StoredPeer
+from hallway.store.schema import migrate
+
+__all__ = ["Store", "StoreError", "StoredItem", "StoredPeer"]
+
+log = logging.getLogger(__name__)
+
+STATUS_HISTORY_KEEP: Final = 10
+BUSY_TIMEOUT_S: Final = 5.0
+
+# Column lists are spelled out in each statement (no string building) so every query reads whole.
+_SELECT_ITEMS: Final = (
+    "SELECT peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, until "
+    "FROM items"
+)
+_INSERT_ITEM: Final = (
+    "INSERT INTO items "
+    "(peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, until) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, inc, seq) DO NOTHING"
+)
+
+_tags_encoder = msgspec.json.Encoder()
+_tags_decoder = msgspec.json.Decoder(tuple[str, ...])
+
+
+class Store:
+    """One home's database. Open it with `Store.open(path)`; close it, or use it with `with`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        """Wrap a connection that `open` has configured and migrated; use `Store.open`."""
+        self._conn: sqlite3.Connection | None = conn
+        self.path = path
+
+    # Lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (or create) the database at `path` and migrate it to the current schema.
+
+        Raises `StoreError` when the file is not a database, is damaged, was written by a newer
+        Hallway, or cannot be read or written.
+        """
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans
+            # exactly one method call and the migrations control their own.
+            conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise _store_error(exc, path, "open") from exc
+        try:
+            _configure(conn, path)
+            migrate(conn, path)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _store_error(exc, path, "open") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path)
+
+    def close(self) -> None:
+        """Close the connection; idempotent. The last close checkpoints the WAL."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Own state and metadata ----------------------------------------------------------------
+
+    def load_own_status(self) -> Status | None:
+        rows = self._read(
+            "SELECT presence, text, emoji, until, set_at FROM own_status WHERE id = 1"
+        )
+        return self._status(rows[0]) if rows else None
+
+    def save_own_status(self, status: Status) -> None:
+        with self._write("save your status") as conn:
+            conn.execute(
+                "INSERT INTO own_status (id, presence, text, emoji, until, set_at) "
+                "VALUES (1, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET presence = excluded.presence, "
+                "text = excluded.text, emoji = excluded.emoji, until = excluded.until, "
+                "set_at = excluded.set_at",
+                _status_row(status),
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write(f"save {key!r}") as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # Own status history --------------------------------------------------------------------
+
+    def add_status_history(self, status: Status) -> None:
+        """Remember a custom status for re-use. The same presence, text and emoji again moves
+        the old entry to the top instead of adding another. Only the latest 10 are kept.
+        A plain presence without text or emoji is not remembered."""
+        if not status.is_custom:
+            return
+        with self._write("save the status history") as conn:
+            conn.execute(
+                "INSERT INTO status_history (ord, presence, text, emoji, until, set_at) "
+                "VALUES ((SELECT coalesce(max(ord), 0) + 1 FROM status_history), ?, ?, ?, ?, ?) "
+                "ON CONFLICT (presence, text, emoji) DO UPDATE SET ord = excluded.ord, "
+                "until = excluded.until, set_at = excluded.set_at",
+                _status_row(status),
+            )
+            conn.execute(
+                "DELETE FROM status_history WHERE ord NOT IN "
+                "(SELECT ord FROM status_history ORDER BY ord DESC LIMIT ?)",
+                (STATUS_HISTORY_KEEP,),
+            )
+
+    def status_history(self, limit: int = 5) -> list[Status]:
+        """Recent custom statuses, newest first. `until` is as it was when the status was set."""
+        rows = self._read(
+            "SELECT presence, text, emoji, until, set_at FROM status_history "
+            "ORDER BY ord DESC LIMIT ?",
+            (limit,),
+        )
+        return [self._status(row) for row in rows]
+
+    # Peers ---------------------------------------------------------------------------------
+
+    def upsert_peer(
+        self, peer_id: str, key: bytes, name: str, seen_at: float, verified: bool
+    ) -> None:
+        """Record a sighting. Keeps `first_seen`; `last_seen` never moves backwards."""
+        with self._write(f"save peer {peer_id}") as conn:
+            conn.execute(
+                "INSERT INTO peers (id, key, name, first_seen, last_seen, verified) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET key = excluded.key, name = excluded.name, "
+                "last_seen = max(last_seen, excluded.last_seen), verified = excluded.verified",
+                (peer_id, key, name, seen_at, seen_at, int(verified)),
+            )
+
+    def peers(self) -> list[StoredPeer]:
+        """Every stored peer, most recently seen first."""
+        rows = self._read(
+            "SELECT id, key, name, first_seen, last_seen, verified FROM peers "
+            "ORDER BY last_seen DESC, id"
+        )
+        return [
+            StoredPeer(
+                id=row[0],
+                key=bytes(row[1]),
+                name=row[2],
+                first_seen=row[3],
+                last_seen=row[4],
+                verified=bool(row[5]),
+            )
+            for row in rows
+        ]
+
+    def peer_status(self, peer_id: str) -> Status | None:
+        rows = self._read(
+            "SELECT presence, text, emoji, until, set_at FROM peer_status WHERE peer = ?",
+            (peer_id,),
+        )
+        return self._status(rows[0]) if rows else None
+
+    def save_peer_status(self, peer_id: str, status: Status) -> None:
+        """Remember a peer's last known status. The peer must have been stored first."""
+        with self._write(f"save the status of peer {peer_id}") as conn:
+            conn.execute(
+                "INSERT INTO peer_status (peer, presence, text, emoji, until, set_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (peer) DO UPDATE SET presence = excluded.presence, "
+                "text = excluded.text, emoji = excluded.emoji, until = excluded.until, "
+                "set_at = excluded.set_at",
+                (peer_id, *_status_row(status)),
+            )
+
+    # Items ---------------------------------------------------------------------------------
+
+    def add_item(self, item: StoredItem) -> bool:
+        """Store an item; False if one with the same (peer, inc, seq) is already there."""
+        return self.add_items((item,))[0]
+
+    def add_items(self, items: Iterable[StoredItem]) -> list[bool]:
+        """Store several items in one transaction (one commit for a burst of receives).
+        Returns, per item, whether it was new; a repeat within the batch counts as a duplicate."""
+        with self._write("save items") as conn:
+            return [conn.execute(_INSERT_ITEM, _item_row(item)).rowcount == 1 for item in items]
+
+    def items(self, limit: int = 50, kind: str | None = None) -> list[StoredItem]:
+        """The feed, newest first by the sender's time; `kind` is "post", "status" or None."""
+        if kind is None:
+            rows = self._read(
+                _SELECT_ITEMS + " ORDER BY sent_at DESC, rowid DESC LIMIT ?",
+                (limit,),
+            )
+        elif kind in ITEM_KINDS:
+            rows = self._read(
+                _SELECT_ITEMS + " WHERE kind = ? ORDER BY sent_at DESC, rowid DESC LIMIT ?",
+                (kind, limit),
+            )
+        else:
+            raise ValueError(f"kind must be one of {ITEM_KINDS} or None, not {kind!r}")
+        return [_item(row) for row in rows]
+
+    def posts_since(self, peer: str, since: float, limit: int = 500) -> list[StoredItem]:
+        """A peer's posts sent at or after `since`, oldest first: the newest `limit` of them."""
+        rows = self._read(
+            _SELECT_ITEMS + " WHERE peer = ? AND kind = 'post' AND sent_at >= ? "
+            "ORDER BY sent_at DESC, rowid DESC LIMIT ?",
+            (peer, since, limit),
+        )
+        rows.reverse()
+        return [_item(row) for row in rows]
+
+    def prune(self, before: float) -> int:
+        """Delete items received before `before` (our clock, so a peer's skewed clock can
+        neither pin its items nor expire them early). Returns how many were deleted."""
+        with self._write("prune old items") as conn:
+            return conn.execute("DELETE FROM items WHERE received_at < ?", (before,)).rowcount
+
+    # Plumbing ------------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"the database {self.path} is closed", self.path)
+        return self._conn
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        conn = self._connection()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path, "read") from exc
+
+    @contextmanager
+    def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed on success and rolled back on any error."""
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                # A failed COMMIT (disk full) can leave the transaction open: end it here.
+                if conn.in_transaction:
+                    conn.rollback()
+                raise
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path, doing) from exc
+
+    def _status(self, row: Sequence[Any]) -> Status:
+        presence, text, emoji, until, set_at = row
+        try:
+            parsed = Presence(presence)
+        except ValueError:
+            raise StoreError(
+                f"the database {self.path} holds an unknown presence {presence!r}", self.path
+            ) from None
+        return Status(presence=parsed, text=text, emoji=emoji, until=until, set_at=set_at)
+
+
+def _configure(conn: sqlite3.Connection, path: Path) -> None:
+    # The first statement reads the header, so a file that is not a database fails right here.
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        # Some filesystems (network mounts) cannot do WAL. Still correct, only slower.
+        log.warning("SQLite could not use WAL for %s (journal mode %s)", path, mode)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000):d}")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise StoreError(f"{path} is an SQLite database, but not Hallway's", path)
+
+
+def _status_row(status: Status) -> tuple[str, str, str, float | None, float]:
+    return (status.presence.value, status.text, status.emoji, status.until, status.set_at)
+
+
+def _item_row(item: StoredItem) -> tuple[object, ...]:
+    return (
+        item.peer,
+        item.inc,
+        item.seq,
+        item.kind,
+        item.sent_at,
+        item.received_at,
+        item.text,
+        int(item.urgent),
+        _tags_encoder.encode(item.tags).decode(),
+        item.presence,
+        item.emoji,
+        item.until,
+    )
+
+
+def _item(row: Sequence[Any]) -> StoredItem:
+    peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, until = row
+    return StoredItem(
+        peer=peer,
+        inc=inc,
+        seq=seq,
+        kind=kind,
+        sent_at=sent_at,
+        received_at=received_at,
+        text=text,
+        urgent=bool(urgent),
+        tags=_tags_decoder.decode(tags),
+        presence=presence,
+        emoji=emoji,
+        until=until,
+    )
+
+
+def _store_error(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
+    """A message for people from an sqlite3 error, by its SQLite result code."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_FULL"):
+        message = (
+            f"cannot {doing}: the disk holding {path} is full; nothing was saved. "
+            "Free some space and try again."
+        )
+    elif name.startswith("SQLITE_READONLY"):
+        message = f"cannot {doing}: {path} is read-only; nothing was saved."
+    elif name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        message = (
+            f"{path} is damaged or is not a Hallway database ({exc}). "
+            "Move it aside to start with an empty one."
+        )
+    elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        message = f"cannot {doing}: {path} is locked by another process."
+    elif name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        message = f"cannot {doing}: {path} cannot be accessed ({exc})."
+    else:
+        message = f"cannot {doing} ({path}): {exc}"
+    return StoreError(message, path)

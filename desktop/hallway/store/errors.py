@@ -1,0 +1,29 @@
+"""The errors of hallway.store. Messages name the file and say what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hallway.core.errors import HallwayError
+
+
+class StoreError(HallwayError):
+    """Local storage could not be used: the database, the config file or the home."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class ConfigError(StoreError):
+    """config.toml is unreadable, malformed or invalid. The file is left as it is."""
+
+
+class HomeBusy(StoreError):  # noqa: N818 -- reads as a state, like BlockingIOError's kin
+    """Another process holds the lock of this home: one running instance per home."""
+
+    def __init__(self, home: Path, pid: int | None) -> None:
+        who = f"pid {pid}" if pid is not None else "pid unknown"
+        super().__init__(f"Hallway is already running for home {home} ({who})", home)
+        self.home = home
+        self.pid = pid

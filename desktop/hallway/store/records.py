@@ -1,0 +1,74 @@
+"""The rows the store hands out: plain frozen values, free of sqlite3."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from hallway.core.model import Post, Presence, Status, post_id
+
+ItemKind = Literal["post", "status"]
+ITEM_KINDS: Final[tuple[ItemKind, ...]] = ("post", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPeer:
+    id: str
+    key: bytes  # Z85 CURVE public key
+    name: str
+    first_seen: float
+    last_seen: float
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """A post or a status change, own or received, as kept in the feed.
+
+    `(peer, inc, seq)` identifies it across the office: the sender's id, its incarnation and the
+    message's sequence number. `sent_at` is the sender's clock, `received_at` ours.
+    Status items carry `presence`, `emoji` and `until`; posts carry `urgent` and `tags`.
+    """
+
+    peer: str
+    inc: int
+    seq: int
+    kind: ItemKind
+    sent_at: float
+    received_at: float
+    text: str = ""
+    urgent: bool = False
+    tags: tuple[str, ...] = ()
+    presence: str | None = None
+    emoji: str = ""
+    until: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ITEM_KINDS:
+            raise ValueError(f"item kind must be one of {ITEM_KINDS}, not {self.kind!r}")
+
+    @property
+    def id(self) -> str:
+        return post_id(self.peer, self.inc, self.seq)
+
+    def as_post(self) -> Post:
+        return Post(
+            id=self.id,
+            peer=self.peer,
+            text=self.text,
+            urgent=self.urgent,
+            sent_at=self.sent_at,
+            tags=self.tags,
+        )
+
+    def as_status(self) -> Status:
+        """The status this item announced; raises ValueError for a post or an unknown presence."""
+        if self.kind != "status" or self.presence is None:
+            raise ValueError(f"item {self.id} is not a status change")
+        return Status(
+            presence=Presence(self.presence),
+            text=self.text,
+            emoji=self.emoji,
+            until=self.until,
+            set_at=self.sent_at,
+        )

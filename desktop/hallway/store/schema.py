@@ -1,0 +1,142 @@
+"""The database schema as an ordered list of migrations; `PRAGMA user_version` says how many ran.
+
+Rules for adding one: append, never edit a released script; each runs in its own transaction
+together with the version bump, so a crash leaves the database at one version or the next; and
+every bump gets a test that migrates real data from the version before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Final
+
+from hallway.store.errors import StoreError
+
+_V1_BASE: Final = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- A single row (id = 1): this node's own current status.
+CREATE TABLE own_status (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    presence TEXT NOT NULL,
+    text     TEXT NOT NULL,
+    emoji    TEXT NOT NULL,
+    until    REAL,
+    set_at   REAL NOT NULL
+);
+
+CREATE TABLE peers (
+    id         TEXT PRIMARY KEY,
+    key        BLOB NOT NULL,
+    name       TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    last_seen  REAL NOT NULL,
+    verified   INTEGER NOT NULL
+);
+
+-- Last known status per peer, so a restarted node shows it before the peer answers.
+CREATE TABLE peer_status (
+    peer     TEXT PRIMARY KEY REFERENCES peers (id) ON DELETE CASCADE,
+    presence TEXT NOT NULL,
+    text     TEXT NOT NULL,
+    emoji    TEXT NOT NULL,
+    until    REAL,
+    set_at   REAL NOT NULL
+);
+
+-- Posts and status changes, own and received. No foreign key on peer: own items are here too.
+CREATE TABLE items (
+    peer        TEXT NOT NULL,
+    inc         INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('post', 'status')),
+    sent_at     REAL NOT NULL,
+    received_at REAL NOT NULL,
+    text        TEXT NOT NULL,
+    urgent      INTEGER NOT NULL,
+    tags        TEXT NOT NULL,  -- JSON array of strings
+    presence    TEXT,
+    emoji       TEXT NOT NULL,
+    until       REAL,
+    UNIQUE (peer, inc, seq)
+);
+CREATE INDEX items_by_sent_at ON items (sent_at);
+"""
+
+# v2: the own status history behind "recent statuses" in the tray menu, seeded with the current
+# custom status; and an index for retention, which prunes by our own clock (received_at).
+_V2_HISTORY: Final = """
+CREATE TABLE status_history (
+    ord      INTEGER NOT NULL UNIQUE,  -- larger is newer; re-using a status moves it up
+    presence TEXT NOT NULL,
+    text     TEXT NOT NULL,
+    emoji    TEXT NOT NULL,
+    until    REAL,
+    set_at   REAL NOT NULL,
+    UNIQUE (presence, text, emoji)
+);
+INSERT INTO status_history (ord, presence, text, emoji, until, set_at)
+    SELECT 1, presence, text, emoji, until, set_at FROM own_status
+    WHERE text != '' OR emoji != '';
+
+CREATE INDEX items_by_received_at ON items (received_at);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1_BASE, _V2_HISTORY)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def migrate(conn: sqlite3.Connection, path: object, target: int | None = None) -> None:
+    """Bring the database up to `target` (default: the latest), one transaction per step.
+
+    `conn` must be in autocommit mode (isolation_level=None): the transactions are explicit so
+    that the version check, the script and the bump happen under one write lock.
+    """
+    version = user_version(conn)
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"the database {path} has schema version {version}, but this Hallway knows only up "
+            f"to {len(MIGRATIONS)}; it was written by a newer Hallway. Update Hallway, or use "
+            "another home."
+        )
+    last = len(MIGRATIONS) if target is None else target
+    for number in range(version + 1, last + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the lock: another connection may have migrated meanwhile.
+            if user_version(conn) == number - 1:
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    conn.execute(statement)
+                # PRAGMA takes no parameters; `number` is an int from our own range.
+                conn.execute(f"PRAGMA user_version = {number:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+
+
+def _statements(script: str) -> Iterator[str]:
+    # executescript() would COMMIT our transaction first, so run the script statement by
+    # statement; complete_statement() knows where one ends (even inside a trigger body).
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip() and not _only_comments(buffer):
+        raise ValueError(f"incomplete SQL statement in a migration: {buffer.strip()[:60]!r}")
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())

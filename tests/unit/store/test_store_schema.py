@@ -1,0 +1,157 @@
+"""Migrations: a fresh database reaches the latest version, and every bump keeps real data."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import pytest
+
+from hallway.core.model import Presence, Status
+from hallway.store import SCHEMA_VERSION, Store, StoredItem, StoredPeer, StoreError, schema
+
+ANN = "a" * 32
+KEY = b"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+
+
+@contextmanager
+def raw(path: Path) -> Iterator[sqlite3.Connection]:
+    """A plain connection in autocommit mode, as `migrate` requires."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        yield conn
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {row[0] for row in rows}
+
+
+def indexes(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    return {row[0] for row in rows}
+
+
+def test_fresh_database_reaches_the_latest_version(db_path: Path) -> None:
+    with Store.open(db_path):
+        pass
+    with raw(db_path) as conn:
+        assert schema.user_version(conn) == SCHEMA_VERSION == 2
+        assert {"meta", "own_status", "peers", "peer_status", "items", "status_history"} <= (
+            tables(conn)
+        )
+        assert {"items_by_sent_at", "items_by_received_at"} <= indexes(conn)
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
+def test_each_migration_applies_on_its_predecessor(db_path: Path, version: int) -> None:
+    with raw(db_path) as conn:
+        schema.migrate(conn, db_path, target=version - 1)
+        assert schema.user_version(conn) == version - 1
+        schema.migrate(conn, db_path, target=version)
+        assert schema.user_version(conn) == version
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_v1_data_migrates_to_v2_intact(db_path: Path) -> None:
+    with raw(db_path) as conn:
+        schema.migrate(conn, db_path, target=1)
+        # Rows written the way the v1 code wrote them.
+        conn.execute("INSERT INTO meta VALUES ('name', 'Ann'), ('seq', '41')")
+        conn.execute(
+            "INSERT INTO own_status VALUES (1, 'busy', 'Writing the report', '📝', 5000.0, 100.0)"
+        )
+        conn.execute("INSERT INTO peers VALUES (?, ?, 'Ann', 10.0, 20.0, 1)", (ANN, KEY))
+        conn.execute("INSERT INTO peer_status VALUES (?, 'away', 'Lunch', '', NULL, 15.0)", (ANN,))
+        conn.execute(
+            "INSERT INTO items VALUES (?, 3, 9, 'post', 50.0, 51.0, 'Cake #food', 1, '[\"food\"]', "
+            "NULL, '', NULL)",
+            (ANN,),
+        )
+        conn.execute(
+            "INSERT INTO items VALUES (?, 3, 10, 'status', 60.0, 61.0, 'Lunch', 0, '[]', "
+            "'away', '🍔', 900.0)",
+            (ANN,),
+        )
+
+    with Store.open(db_path) as store:
+        assert store.get_meta("name") == "Ann"
+        assert store.get_meta("seq") == "41"
+        own = Status(Presence.BUSY, "Writing the report", "📝", until=5000.0, set_at=100.0)
+        assert store.load_own_status() == own
+        assert store.peers() == [StoredPeer(ANN, KEY, "Ann", 10.0, 20.0, True)]
+        assert store.peer_status(ANN) == Status(Presence.AWAY, "Lunch", set_at=15.0)
+        assert store.items() == [
+            StoredItem(ANN, 3, 10, "status", 60.0, 61.0, "Lunch", False, (), "away", "🍔", 900.0),
+            StoredItem(ANN, 3, 9, "post", 50.0, 51.0, "Cake #food", True, ("food",)),
+        ]
+        # v2 seeds the history with the custom status the person had when they upgraded.
+        assert store.status_history() == [own]
+        # The unique key still holds across the migration.
+        assert not store.add_item(StoredItem(ANN, 3, 9, "post", 1.0, 1.0, "replay"))
+
+    with raw(db_path) as conn:
+        assert schema.user_version(conn) == 2
+        assert "items_by_received_at" in indexes(conn)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_v1_without_a_custom_status_gets_an_empty_history(db_path: Path) -> None:
+    with raw(db_path) as conn:
+        schema.migrate(conn, db_path, target=1)
+        conn.execute("INSERT INTO own_status VALUES (1, 'away', '', '', NULL, 100.0)")
+    with Store.open(db_path) as store:
+        assert store.status_history() == []
+        assert store.load_own_status() == Status(Presence.AWAY, set_at=100.0)
+
+
+def test_a_newer_database_is_refused_and_left_alone(db_path: Path) -> None:
+    with Store.open(db_path):
+        pass
+    with raw(db_path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer Hallway") as info:
+        Store.open(db_path)
+    assert str(db_path) in str(info.value)
+    with raw(db_path) as conn:
+        assert schema.user_version(conn) == SCHEMA_VERSION + 1
+
+
+def test_a_failing_migration_rolls_back_entirely(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = "CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);\n"
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
+    with raw(db_path) as conn:
+        with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+            schema.migrate(conn, db_path, target=SCHEMA_VERSION + 1)
+        assert not conn.in_transaction
+        # The earlier steps stay committed; the broken one left nothing behind.
+        assert schema.user_version(conn) == SCHEMA_VERSION
+        assert "half_done" not in tables(conn)
+
+
+def test_store_reports_a_failing_migration_as_store_error(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store.open(db_path) as store:
+        store.set_meta("name", "Ann")
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, "SELECT * FROM nothing;"))
+    with pytest.raises(StoreError, match=str(db_path)):
+        Store.open(db_path)
+    monkeypatch.undo()
+    with Store.open(db_path) as store:
+        assert store.get_meta("name") == "Ann"
+
+
+def test_migration_scripts_split_into_whole_statements() -> None:
+    script = "-- a comment\nCREATE TABLE t (x);\nCREATE TRIGGER g AFTER INSERT ON t BEGIN\n"
+    script += "  DELETE FROM t WHERE x < 0;\nEND;\n-- trailing comment\n"
+    assert list(schema._statements(script)) == [
+        "-- a comment\nCREATE TABLE t (x);",
+        "CREATE TRIGGER g AFTER INSERT ON t BEGIN\n  DELETE FROM t WHERE x < 0;\nEND;",
+    ]
+    with pytest.raises(ValueError, match="incomplete"):
+        list(schema._statements("CREATE TABLE t (x)"))
