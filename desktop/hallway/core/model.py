@@ -70,9 +70,16 @@ def extract_tags(text: str) -> tuple[str, ...]:
 _KEEP = frozenset("\n\u200c\u200d")
 
 
+def strip_controls(text: str) -> str:
+    """Drop control and format characters (bidi overrides...) but newlines and emoji joiners."""
+    if text.isprintable():
+        return text.strip()
+    return "".join(ch for ch in text if ch in _KEEP or ch.isprintable()).strip()
+
+
 def clean_text(text: str, limit: int) -> str:
     """Strip control characters (keeping newlines) and surrounding space; enforce the limit."""
-    cleaned = "".join(ch for ch in text if ch in _KEEP or ch.isprintable()).strip()
+    cleaned = strip_controls(text)
     if len(cleaned) > limit:
         raise ValueError(f"text is {len(cleaned)} characters long; the limit is {limit}")
     return cleaned

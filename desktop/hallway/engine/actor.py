@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from hallway.core.model import (
     extract_tags,
     fingerprint,
     post_id,
+    strip_controls,
 )
 from hallway.core.ratelimit import NoiseLog, TokenBucket
 from hallway.core.roster import Roster, Verdict
@@ -92,6 +94,7 @@ class Actor:
         self.running = True
         self.pending_items: list[StoredItem] = []
         own_id = fingerprint(config.public_key)
+        store.prune(clock() - config.retention_days * 86400)
         status = store.load_own_status() or DEFAULT_STATUS
         if status.expired(clock()) or not status.set_at:
             status = Status(set_at=clock())
@@ -485,7 +488,7 @@ class Actor:
             if len(self.buckets) > 4096:
                 self.buckets.clear()
             bucket = self.buckets[peer] = TokenBucket(PEER_RATE, PEER_BURST)
-        if bucket.take(self.clock()):
+        if bucket.take(time.monotonic()):
             return True
         self._drop(peer, "over the rate limit")
         return False
@@ -503,8 +506,9 @@ class Actor:
         self.verified.add(key)
         state = self.roster.add(peer, key)
         state.verified = True
-        if hello.name and hello.name != state.name:
-            state.name = hello.name
+        name = strip_controls(hello.name)
+        if name and name != state.name:
+            state.name = name
         self._reply(
             routing,
             wire.encode(wire.Welcome(name=self.own.name, pub_port=self.pub_port, inc=self.own.inc)),
@@ -555,7 +559,7 @@ class Actor:
 
     def _on_welcome(self, link: Link, welcome: wire.Welcome) -> None:
         state = self.roster.add(link.peer, link.key)
-        state.name = welcome.name or state.name
+        state.name = strip_controls(welcome.name) or state.name
         if link.welcomed:
             return
         link.welcomed = True
@@ -581,7 +585,7 @@ class Actor:
             return
         posts, link.snapshot = link.snapshot.posts, None
         state = self.roster.add(link.peer, link.key)
-        state.name = part.name or state.name
+        state.name = strip_controls(part.name) or state.name
         first = not link.synced_once
         link.synced_once = True
         buffered = state.seq.snapshot(part.inc, part.seq)
@@ -657,10 +661,11 @@ class Actor:
             self._apply_post(peer, env, body)
         elif isinstance(body, wire.ProfileBody):
             state = self.roster.get(peer)
-            if state is not None and body.name != state.name:
-                state.name = body.name
+            name = strip_controls(body.name)
+            if state is not None and name and name != state.name:
+                state.name = name
                 self._persist_peer(state)
-                self.emit(ev.PeerRenamed(at=self.clock(), peer=peer, name=body.name))
+                self.emit(ev.PeerRenamed(at=self.clock(), peer=peer, name=name))
 
     def _apply_status(
         self,
@@ -675,7 +680,11 @@ class Actor:
         if state is None:
             return
         status = Status(
-            presence=body.presence, text=body.text, emoji=body.emoji, until=body.until, set_at=at
+            presence=body.presence,
+            text=strip_controls(body.text),
+            emoji=strip_controls(body.emoji),
+            until=body.until,
+            set_at=at,
         )
         if status == state.status and not force:
             return
@@ -692,23 +701,26 @@ class Actor:
         post = Post(
             id=post_id(peer, env.inc, env.seq),
             peer=peer,
-            text=body.text,
+            text=strip_controls(body.text),
             urgent=body.urgent,
             sent_at=env.at,
             tags=extract_tags(body.text),
         )
-        if not self.store.add_item(_post_item(post, env.inc, env.seq, self.clock())):
-            return  # seen before (a snapshot repeats what we have)
-        self.emit(ev.PostReceived(at=self.clock(), post=post, name=self.name_of(peer), live=True))
+        # The sequence check already dropped repeats, so announce first and write in the batch
+        # flushed at the end of this loop turn: the disk stays off the receive path.
+        now = self.clock()
+        self.emit(ev.PostReceived(at=now, post=post, name=self.name_of(peer), live=True))
+        self.pending_items.append(_post_item(post, env.inc, env.seq, now))
 
     def _apply_posts(self, peer: str, posts: list[wire.SnapPost], *, live: bool) -> None:
         """Store a snapshot's posts in one transaction; announce the ones that are new."""
+        self._flush()  # so that live posts still in the batch count as seen
         now = self.clock()
         batch = [
             Post(
                 id=post_id(peer, p.inc, p.seq),
                 peer=peer,
-                text=p.text,
+                text=strip_controls(p.text),
                 urgent=p.urgent,
                 sent_at=p.at,
                 tags=extract_tags(p.text),
