@@ -1,0 +1,169 @@
+"""The one door between the GUI thread and the engine's thread.
+
+Events: the engine calls `EngineBridge._on_event` on its own thread; the bridge re-emits each
+event as a typed Qt signal. Qt delivers a signal emitted on another thread to a receiver living
+in the GUI thread as a queued call, so every `@Slot` connected to these signals runs on the GUI
+thread, in event order.
+
+Commands: the Node's API is thread-safe and its commands are quick (they hand a message to the
+engine's actor), so the bridge calls it directly and turns a `NodeError` into `command_failed`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from hallway.core.model import Presence, Status
+from hallway.engine.events import (
+    Event,
+    FeedItem,
+    NodeWarning,
+    PeerOffline,
+    PeerOnline,
+    PeerRenamed,
+    PeerView,
+    PostReceived,
+    Ready,
+    StatusChanged,
+    StatusExpired,
+    Stopped,
+)
+from hallway.engine.node import NodeError, NodeInfo
+from hallway.ui.ports import NodePort
+
+log = logging.getLogger(__name__)
+
+
+class EngineBridge(QObject):
+    """Engine events as Qt signals, and the engine's commands for GUI code.
+
+    Signals:
+        any_event(Event): every event, before the typed signal below.
+        ready(Ready): the node is up.
+        peer_online(PeerOnline): a colleague came online.
+        peer_offline(PeerOffline): a colleague went offline.
+        peer_renamed(PeerRenamed): a colleague changed their name.
+        status_changed(StatusChanged): a status changed (`own` marks this node's own).
+        status_expired(StatusExpired): a status reached its "until" and cleared.
+        post_received(PostReceived): a post arrived (or was sent by us: `own`).
+        warning(NodeWarning): something people should know (shown in a banner).
+        stopped(): the node stopped.
+        command_failed(str): a command was refused; the message is for people.
+    """
+
+    any_event = Signal(object)
+    ready = Signal(object)
+    peer_online = Signal(object)
+    peer_offline = Signal(object)
+    peer_renamed = Signal(object)
+    status_changed = Signal(object)
+    status_expired = Signal(object)
+    post_received = Signal(object)
+    warning = Signal(object)
+    stopped = Signal()
+    command_failed = Signal(str)
+
+    def __init__(self, node: NodePort, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._node = node
+        self._unsubscribe: Callable[[], object] | None = None
+        self.last_error = ""
+
+    @property
+    def node(self) -> NodePort:
+        return self._node
+
+    def attach(self) -> None:
+        """Start receiving the node's events (idempotent)."""
+        if self._unsubscribe is None:
+            self._unsubscribe = self._node.subscribe(self._on_event)
+
+    def close(self) -> None:
+        """Stop receiving events (idempotent). Signals already queued are still delivered."""
+        unsubscribe, self._unsubscribe = self._unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()
+
+    # -- events (engine thread) ------------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        # Runs on the engine thread: only emit, never touch GUI state here.
+        self.any_event.emit(event)
+        match event:
+            case Ready():
+                self.ready.emit(event)
+            case PeerOnline():
+                self.peer_online.emit(event)
+            case PeerOffline():
+                self.peer_offline.emit(event)
+            case PeerRenamed():
+                self.peer_renamed.emit(event)
+            case StatusChanged():
+                self.status_changed.emit(event)
+            case StatusExpired():
+                self.status_expired.emit(event)
+            case PostReceived():
+                self.post_received.emit(event)
+            case NodeWarning():
+                self.warning.emit(event)
+            case Stopped():
+                self.stopped.emit()
+            case _:
+                log.debug("event %s has no signal of its own", type(event).__name__)
+
+    # -- commands (any thread; the node is thread-safe) ------------------------------------
+
+    def set_status(
+        self, presence: Presence, text: str = "", *, emoji: str = "", until: float | None = None
+    ) -> bool:
+        return self._run(lambda: self._node.set_status(presence, text, emoji=emoji, until=until))
+
+    def set_presence(self, presence: Presence) -> bool:
+        """Change the presence, keeping the current text, emoji and "until"."""
+        current = self.me().status
+        return self.set_status(presence, current.text, emoji=current.emoji, until=current.until)
+
+    def reuse_status(self, status: Status) -> bool:
+        """Set a recent status again, as it was, without its old "until"."""
+        return self.set_status(status.presence, status.text, emoji=status.emoji, until=None)
+
+    def clear_status(self) -> bool:
+        return self._run(self._node.clear_status)
+
+    def post(self, text: str, *, urgent: bool = False) -> bool:
+        return self._run(lambda: self._node.post(text, urgent=urgent))
+
+    def set_name(self, name: str) -> bool:
+        return self._run(lambda: self._node.set_name(name))
+
+    def peers(self) -> list[PeerView]:
+        return self._node.peers()
+
+    def me(self) -> PeerView:
+        return self._node.me()
+
+    def feed(self, limit: int = 200) -> list[FeedItem]:
+        return self._node.feed(limit=limit)
+
+    def recent_statuses(self, limit: int = 5) -> list[Status]:
+        try:
+            return self._node.recent_statuses(limit=limit)
+        except NodeError:
+            return []
+
+    def info(self) -> NodeInfo:
+        return self._node.info
+
+    def _run(self, command: Callable[[], object]) -> bool:
+        """Run a command; on `NodeError` keep its message in `last_error` and signal it."""
+        try:
+            command()
+        except NodeError as error:
+            self.last_error = str(error)
+            self.command_failed.emit(self.last_error)
+            return False
+        self.last_error = ""
+        return True

@@ -1,0 +1,252 @@
+"""One running session of the app: a runtime's node wired to the bridge, models, tray, window
+and notifications. `app.run` makes one; tests make one around a fake runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QDialog, QSystemTrayIcon, QWidget
+
+from hallway.core.errors import HallwayError
+from hallway.store.config import Config
+from hallway.ui.autostart import set_autostart
+from hallway.ui.bridge import EngineBridge
+from hallway.ui.compose import ComposeDialog
+from hallway.ui.main_window import MainWindow
+from hallway.ui.models import FeedModel, PeopleModel
+from hallway.ui.notifications import NotificationCenter, TrayNotifier
+from hallway.ui.notify_policy import Notifier, NotifyPolicy, NotifyPrefs
+from hallway.ui.ports import RuntimePort
+from hallway.ui.quick_status import QuickStatusPopup
+from hallway.ui.settings import SettingsDialog, SettingsResult
+from hallway.ui.tray import TrayController
+
+log = logging.getLogger(__name__)
+
+#: How often to look again for a system tray that was missing at start (one-shot, re-armed).
+TRAY_RECHECK_MS = 5000
+
+ConfigSaver = Callable[[Config], None]
+
+
+def prefs_from(config: Config) -> NotifyPrefs:
+    notes = config.notifications
+    return NotifyPrefs(
+        posts=notes.posts,
+        urgent=notes.urgent,
+        followed_status=notes.followed_status,
+        online=notes.online,
+        followed=frozenset(config.followed),
+    )
+
+
+class AppController(QObject):
+    """Signals:
+    quit_requested(): the person chose Quit (or closed the window with no tray to return to).
+    restart_requested(object): settings changed the office or interface; the argument is the
+        `SettingsResult`. The app stops this session, re-initialises and starts a new one.
+    """
+
+    quit_requested = Signal()
+    restart_requested = Signal(object)
+
+    def __init__(
+        self,
+        runtime: RuntimePort,
+        config: Config,
+        *,
+        save_config: ConfigSaver,
+        home: Path | None = None,
+        demo: bool = False,
+        notifier: Notifier | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.runtime = runtime
+        self.config = config
+        self._save_config = save_config
+        self._home = home
+        self.bridge = EngineBridge(runtime.node, self)
+        self.people = PeopleModel(self)
+        self.feed = FeedModel(self)
+        self.policy = NotifyPolicy(prefs_from(config))
+        self.window = MainWindow(
+            self.bridge, self.people, self.feed, open_office=config.open, demo=demo
+        )
+        self.tray = TrayController(self.bridge, self.people, self.policy, self)
+        self.notifications = NotificationCenter(
+            self.policy, notifier or TrayNotifier(self.tray.icon), self
+        )
+        self._popup: QuickStatusPopup | None = None
+        self._dialogs: list[QDialog] = []
+        self._tray_timer = QTimer(self)
+        self._tray_timer.setSingleShot(True)
+        self._tray_timer.setTimerType(Qt.TimerType.VeryCoarseTimer)
+        self._tray_timer.timeout.connect(self._check_tray)
+        self._closed = False
+        self._wire()
+
+    def _wire(self) -> None:
+        bridge, people, feed = self.bridge, self.people, self.feed
+        bridge.peer_online.connect(people.on_peer_online)
+        bridge.peer_offline.connect(people.on_peer_offline)
+        bridge.peer_renamed.connect(people.on_peer_renamed)
+        bridge.status_changed.connect(people.on_status_changed)
+        bridge.status_expired.connect(people.on_status_expired)
+        bridge.status_changed.connect(feed.on_status_changed)
+        bridge.post_received.connect(feed.on_post_received)
+        bridge.any_event.connect(self.notifications.on_event)
+        self.notifications.activated.connect(self.window.show_item)
+        self.window.following_changed.connect(self.set_following)
+        self.window.closed.connect(self.quit_requested)
+        tray = self.tray
+        tray.quick_status_requested.connect(self.show_quick_status)
+        tray.status_dialog_requested.connect(self.show_quick_status)
+        tray.post_requested.connect(self.show_compose)
+        tray.open_requested.connect(self.window.bring_forward)
+        tray.settings_requested.connect(self.show_settings)
+        tray.quit_requested.connect(self.quit_requested)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self, *, minimized: bool = False) -> None:
+        """Subscribe, load the current state, and show the tray icon (or the window)."""
+        # Subscribe before the snapshot: an event racing it is applied twice, which the models
+        # tolerate, whereas the other order could lose it.
+        self.bridge.attach()
+        me = self.bridge.me()
+        self.policy.set_own_presence(me.presence)
+        self.people.reset(self.bridge.peers())
+        self.people.set_followed(self.config.followed)
+        self.feed.reset(self.bridge.feed())
+        self.tray.refresh()
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self._use_tray()
+            if not minimized:
+                self.window.bring_forward()
+        else:
+            log.info("no system tray: showing the window, looking again every few seconds")
+            self.window.hide_on_close = False
+            if minimized:
+                self.window.showMinimized()
+            else:
+                self.window.bring_forward()
+            self._tray_timer.start(TRAY_RECHECK_MS)
+
+    def _use_tray(self) -> None:
+        self.tray.icon.show()
+        self.window.hide_on_close = True
+
+    @Slot()
+    def _check_tray(self) -> None:
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            log.info("a system tray appeared: moving to it")
+            self._use_tray()
+            if self.window.isMinimized():
+                self.window.hide()
+        else:
+            self._tray_timer.start(TRAY_RECHECK_MS)
+
+    def uses_tray(self) -> bool:
+        return self.tray.icon.isVisible()
+
+    def close(self) -> None:
+        """Stop this session: pop-ups, events, windows, then the runtime (BYE to colleagues)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._tray_timer.stop()
+        self.bridge.close()
+        self.notifications.close()
+        for dialog in [*self._dialogs, self._popup]:
+            if dialog is not None:
+                dialog.close()
+                dialog.deleteLater()
+        self.tray.close()
+        self.window.hide_on_close = False
+        self.window.hide()
+        self.window.deleteLater()
+        try:
+            self.runtime.close()
+        except HallwayError:
+            log.exception("stopping the node failed")
+
+    # -- actions ---------------------------------------------------------------------------
+
+    @Slot()
+    @Slot(QRect)
+    def show_quick_status(self, anchor: QRect | None = None) -> None:
+        if self._popup is not None:
+            self._popup.close()
+            self._popup.deleteLater()
+        self._popup = QuickStatusPopup(self.bridge)
+        self._popup.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._popup.destroyed.connect(self._popup_gone)
+        self._popup.show_near(anchor)
+
+    @Slot()
+    def _popup_gone(self) -> None:
+        self._popup = None
+
+    @Slot()
+    def show_compose(self) -> None:
+        self._open_dialog(ComposeDialog(self.bridge))
+
+    @Slot()
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(self.config)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_values()))
+        self._open_dialog(dialog)
+
+    def _open_dialog(self, dialog: QDialog) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._dialogs.append(dialog)
+        dialog.destroyed.connect(lambda: self._dialogs.remove(dialog))
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def dialogs(self) -> list[QWidget]:
+        return list(self._dialogs)
+
+    # -- settings --------------------------------------------------------------------------
+
+    @Slot(str, bool)
+    def set_following(self, peer_id: str, follow: bool) -> None:
+        followed = [p for p in self.config.followed if p != peer_id]
+        if follow:
+            followed.append(peer_id)
+        self._save(msgspec.structs.replace(self.config, followed=followed))
+
+    def apply_settings(self, result: SettingsResult) -> None:
+        before = self.config
+        new = result.config
+        if new.name != before.name:
+            self.bridge.set_name(new.name)
+        if new.start_at_login != before.start_at_login:
+            try:
+                set_autostart(new.start_at_login, home=self._home)
+            except OSError as error:
+                self.window.warning_banner.show_text(
+                    self.tr("Could not change start at login: {error}").format(error=error)
+                )
+        if result.needs_restart(before):
+            self.restart_requested.emit(result)
+            return
+        self._save(new)
+
+    def _save(self, config: Config) -> None:
+        try:
+            self._save_config(config)
+        except HallwayError as error:
+            self.window.warning_banner.show_text(str(error))
+            self.people.set_followed(self.config.followed)
+            return
+        self.config = config
+        self.policy.set_prefs(prefs_from(config))
+        self.people.set_followed(config.followed)

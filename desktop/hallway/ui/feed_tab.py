@@ -1,0 +1,202 @@
+"""The Feed tab: a compose box on top, then posts and status changes, newest first.
+
+Items are painted by `FeedDelegate` with `QPainter.drawText`, which never interprets markup, so
+peers' words always appear literally.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QLabel,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallway.engine.events import FeedItem
+from hallway.ui.bridge import EngineBridge
+from hallway.ui.compose import ComposeBox
+from hallway.ui.icons import presence_colour
+from hallway.ui.models import ITEM_ROLE, FeedModel
+from hallway.ui.text import format_clock, presence_label, tr
+
+Index = QModelIndex | QPersistentModelIndex
+
+_PAD = 8
+_STRIPE = 4
+_GAP = 3
+_WRAP = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+URGENT_COLOUR = QColor("#d93025")
+
+
+def body_text(item: FeedItem) -> str:
+    """What an item says, as plain text."""
+    if item.type == "post":
+        return item.text
+    words = " ".join(p for p in (item.emoji, item.text) if p)
+    presence = presence_label(item.presence) if item.presence else ""
+    if words:
+        return tr("is now {presence}: {words}").format(presence=presence, words=words)
+    return tr("is now {presence}").format(presence=presence)
+
+
+class FeedDelegate(QStyledItemDelegate):
+    """Draws one feed item: name and time on top, the text wrapped below, urgent marked."""
+
+    def __init__(self, view: QListView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont]:
+        body = QFont(option.font)
+        head = QFont(body)
+        head.setBold(True)
+        small = QFont(body)
+        small.setPointSizeF(max(6.0, body.pointSizeF() * 0.9))
+        return body, head, small
+
+    def _text_width(self) -> int:
+        return max(100, self._view.viewport().width() - 2 * _PAD - _STRIPE - 2)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        item = index.data(ITEM_ROLE)
+        if not isinstance(item, FeedItem):
+            return super().sizeHint(option, index)
+        body, head, _small = self._fonts(option)
+        width = self._text_width()
+        head_height = QFontMetrics(head).height()
+        if item.type == "post":
+            bounds = QRect(0, 0, width, 100000)
+            rect = QFontMetrics(body).boundingRect(bounds, _WRAP, body_text(item))
+            return QSize(width, _PAD + head_height + _GAP + rect.height() + _PAD)
+        return QSize(width, _PAD + head_height + _PAD)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        item = index.data(ITEM_ROLE)
+        if not isinstance(item, FeedItem):
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        painter.save()
+        try:
+            self._paint_item(painter, opt, item)
+        finally:
+            painter.restore()
+
+    def _paint_item(self, painter: QPainter, opt: QStyleOptionViewItem, item: FeedItem) -> None:
+        rect: QRect = opt.rect
+        palette: QPalette = opt.palette
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        body, head, small = self._fonts(opt)
+        if item.urgent or item.presence is not None:
+            stripe = URGENT_COLOUR if item.urgent else presence_colour(str(item.presence))
+            painter.fillRect(QRect(rect.left(), rect.top() + 2, _STRIPE, rect.height() - 4), stripe)
+        left = rect.left() + _STRIPE + _PAD
+        top = rect.top() + _PAD
+        line = QFontMetrics(head).height()
+
+        x = left
+        if item.urgent:
+            x += self._paint_badge(painter, small, QRect(x, top, 0, line)) + 6
+
+        when = format_clock(item.at, time.time())
+        painter.setFont(small)
+        when_width = QFontMetrics(small).horizontalAdvance(when)
+        faded = QPalette.ColorGroup.Normal if selected else QPalette.ColorGroup.Disabled
+        painter.setPen(palette.color(faded, role))
+        centred = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(
+            QRect(rect.right() - _PAD - when_width, top, when_width, line),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            when,
+        )
+
+        painter.setFont(head)
+        painter.setPen(palette.color(role))
+        room = rect.right() - _PAD - when_width - 8 - x
+        if item.type == "post":
+            name = QFontMetrics(head).elidedText(item.name, Qt.TextElideMode.ElideRight, room)
+            painter.drawText(QRect(x, top, room, line), centred, name)
+            painter.setFont(body)
+            width = rect.right() - left - _PAD
+            text_rect = QRect(left, top + line + _GAP, width, rect.bottom() - top - line)
+            painter.drawText(text_rect, _WRAP, body_text(item))
+            return
+        name = QFontMetrics(head).elidedText(item.name, Qt.TextElideMode.ElideRight, room // 2)
+        name_width = QFontMetrics(head).horizontalAdvance(name)
+        painter.drawText(QRect(x, top, name_width, line), centred, name)
+        painter.setFont(body)
+        rest_room = room - name_width - 6
+        rest = QFontMetrics(body).elidedText(
+            body_text(item), Qt.TextElideMode.ElideRight, rest_room
+        )
+        painter.drawText(QRect(x + name_width + 6, top, rest_room, line), centred, rest)
+
+    @staticmethod
+    def _paint_badge(painter: QPainter, font: QFont, where: QRect) -> int:
+        """The URGENT badge at `where`'s top-left; returns its width."""
+        badge = tr("URGENT")
+        painter.setFont(font)
+        width = QFontMetrics(font).horizontalAdvance(badge) + 10
+        badge_rect = QRect(where.left(), where.top(), width, where.height())
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(URGENT_COLOUR)
+        painter.drawRoundedRect(badge_rect, 3, 3)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, badge)
+        return width
+
+
+class FeedTab(QWidget):
+    def __init__(
+        self, bridge: EngineBridge, model: FeedModel, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.compose = ComposeBox(bridge, compact=True)
+        self.list = QListView()
+        self.list.setModel(model)
+        self.list.setItemDelegate(FeedDelegate(self.list))
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setAlternatingRowColors(True)
+        self.list.setSpacing(0)
+        self.empty = QLabel(self.tr("Nothing yet. Posts and status changes show up here."))
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setEnabled(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.compose)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty)
+        model.rowsInserted.connect(self._update_empty)
+        model.modelReset.connect(self._update_empty)
+        self._update_empty()
+
+    def _update_empty(self) -> None:
+        self.empty.setVisible(self.model.rowCount() == 0)
+
+    def select_item(self, item_id: str) -> bool:
+        row = self.model.row_of(item_id)
+        if row < 0:
+            return False
+        index = self.model.index(row, 0)
+        self.list.setCurrentIndex(index)
+        self.list.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        return True

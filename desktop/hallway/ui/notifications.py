@@ -1,0 +1,183 @@
+"""Pop-ups on the Qt side: words for the policy's decisions, a timer for merged ones, and the
+tray-balloon notifier used where no better notifier exists.
+
+`NotificationCenter` listens to the bridge, asks `NotifyPolicy` what to show, and hands worded
+pop-ups to a `Notifier`. It keeps at most one single-shot timer, armed only while a merged pop-up
+is waiting, so an idle app is never woken.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from hallway.engine.events import Event
+from hallway.ui.notify_policy import Kind, Notifier, NotifyPolicy, Popup, Urgency
+from hallway.ui.text import presence_label
+
+_BODY_ITEMS = 4
+_BODY_CHARS = 200
+
+
+def _shorten(text: str, limit: int = _BODY_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _names(names: tuple[str, ...], shown: int = 2) -> str:
+    head = ", ".join(names[:shown])
+    return head + "…" if len(names) > shown else head
+
+
+class NotificationCenter(QObject):
+    """Turns engine events into pop-ups through the policy and a notifier.
+
+    Signals:
+        activated(object): a pop-up was clicked; the argument is its item id (a feed item id or
+            a peer id) or None. Emitted on the GUI thread whatever thread the notifier uses.
+        shown(str, str, str, object): a pop-up went out (title, body, urgency, item id); for
+            tests and logs.
+    """
+
+    activated = Signal(object)
+    shown = Signal(str, str, str, object)
+
+    def __init__(
+        self,
+        policy: NotifyPolicy,
+        notifier: Notifier,
+        parent: QObject | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(parent)
+        self._policy = policy
+        self._notifier = notifier
+        self._clock = clock
+        notifier.on_activated = self._emit_activated
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.CoarseTimer)
+        self._timer.timeout.connect(self._release_due)
+
+    @property
+    def policy(self) -> NotifyPolicy:
+        return self._policy
+
+    def set_notifier(self, notifier: Notifier) -> None:
+        """Switch to another notifier (the D-Bus one, once it is up)."""
+        self._notifier.on_activated = None
+        self._notifier = notifier
+        notifier.on_activated = self._emit_activated
+
+    def close(self) -> None:
+        self._timer.stop()
+        self._notifier.on_activated = None
+        self._notifier.close()
+
+    def _emit_activated(self, item_id: str | None) -> None:
+        # May run on a notifier's own thread: a signal is the safe way back to the GUI thread.
+        self.activated.emit(item_id)
+
+    @Slot(object)
+    def on_event(self, event: Event) -> None:
+        self._show(self._policy.on_event(event))
+        self._arm()
+
+    @Slot()
+    def _release_due(self) -> None:
+        self._show(self._policy.due())
+        self._arm()
+
+    def _arm(self) -> None:
+        deadline = self._policy.next_deadline()
+        if deadline is None:
+            self._timer.stop()
+        elif not self._timer.isActive():
+            self._timer.start(max(0, int((deadline - self._clock()) * 1000) + 50))
+
+    def _show(self, popups: list[Popup]) -> None:
+        for popup in popups:
+            title, body = self.words(popup)
+            self._notifier.notify(title, body, popup.urgency, popup.item_id)
+            self.shown.emit(title, body, popup.urgency, popup.item_id)
+
+    def words(self, popup: Popup) -> tuple[str, str]:
+        """The title and body of a pop-up, in the person's language."""
+        if popup.kind is Kind.URGENT:
+            first = popup.items[0]
+            return self.tr("Urgent from {name}").format(name=first.name), _shorten(first.text)
+        if popup.kind is Kind.POST:
+            return self._post_words(popup)
+        if popup.kind is Kind.STATUS:
+            return self._status_words(popup)
+        if len(popup.items) == 1:
+            return self.tr("{name} is online").format(name=popup.items[0].name), ""
+        title = self.tr("{count} colleagues came online").format(count=len(popup.items))
+        return title, ", ".join(popup.names)
+
+    def _post_words(self, popup: Popup) -> tuple[str, str]:
+        if len(popup.items) == 1:
+            return popup.items[0].name, _shorten(popup.items[0].text)
+        title = self.tr("{count} new posts from {names}").format(
+            count=len(popup.items), names=_names(popup.names)
+        )
+        return title, self._digest(popup)
+
+    def _status_words(self, popup: Popup) -> tuple[str, str]:
+        first = popup.items[0]
+        if len(popup.items) == 1:
+            presence = presence_label(first.presence) if first.presence else ""
+            title = self.tr("{name} is now {presence}").format(name=first.name, presence=presence)
+            return title, _shorten(" ".join(p for p in (first.emoji, first.text) if p))
+        title = self.tr("{count} status changes from {names}").format(
+            count=len(popup.items), names=_names(popup.names)
+        )
+        return title, self._digest(popup)
+
+    def _digest(self, popup: Popup) -> str:
+        lines = []
+        for item in popup.items[-_BODY_ITEMS:]:
+            words = " ".join(p for p in (item.emoji, item.text) if p)
+            if popup.kind is Kind.STATUS and item.presence is not None:
+                words = " ".join(p for p in (presence_label(item.presence), words) if p)
+            lines.append(f"{item.name}: {_shorten(words, 80)}")
+        if len(popup.items) > _BODY_ITEMS:
+            lines.append(self.tr("and {count} more").format(count=len(popup.items) - _BODY_ITEMS))
+        return "\n".join(lines)
+
+
+class TrayNotifier:
+    """The fallback notifier: the tray icon's balloon (`QSystemTrayIcon.showMessage`).
+
+    On Linux this sends low-urgency messages that GNOME hides, and on an XEmbed tray it draws
+    Qt's own balloon, so it is used only where no D-Bus notification service exists. Qt reports
+    a click without saying which message, so the last message's item is opened.
+    """
+
+    def __init__(self, tray: QSystemTrayIcon, *, timeout_ms: int = 8000) -> None:
+        self._tray = tray
+        self._timeout_ms = timeout_ms
+        self._last_item: str | None = None
+        self.on_activated: Callable[[str | None], None] | None = None
+        tray.messageClicked.connect(self._clicked)
+
+    def notify(self, title: str, body: str, urgency: Urgency, item_id: str | None) -> None:
+        self._last_item = item_id
+        icon = (
+            QSystemTrayIcon.MessageIcon.Critical
+            if urgency == "critical"
+            else QSystemTrayIcon.MessageIcon.Information
+        )
+        timeout = 0 if urgency == "critical" else self._timeout_ms
+        self._tray.showMessage(title, body, icon, timeout)
+
+    def close(self) -> None:
+        self.on_activated = None
+
+    def _clicked(self) -> None:
+        if self.on_activated is not None:
+            self.on_activated(self._last_item)

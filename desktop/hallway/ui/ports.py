@@ -1,0 +1,52 @@
+"""What the UI needs from the engine, as a structural type so tests can drive it with a fake.
+
+The real `hallway.engine.Node` satisfies `NodePort`; the UI never reaches around it. Commands
+return `object` because the UI ignores their results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from hallway.core.model import Presence, Status
+from hallway.engine.events import Event, FeedItem, PeerView
+from hallway.engine.node import NodeInfo
+
+EventCallback = Callable[[Event], None]
+
+
+class NodePort(Protocol):
+    """The thread-safe part of `hallway.engine.Node` that the UI uses."""
+
+    @property
+    def info(self) -> NodeInfo: ...
+
+    def subscribe(self, callback: EventCallback) -> Callable[[], object]: ...
+
+    def set_status(
+        self, presence: Presence, text: str, *, emoji: str, until: float | None
+    ) -> object: ...
+
+    def clear_status(self) -> object: ...
+
+    def post(self, text: str, *, urgent: bool) -> object: ...
+
+    def set_name(self, name: str) -> object: ...
+
+    def peers(self) -> list[PeerView]: ...
+
+    def me(self) -> PeerView: ...
+
+    def feed(self, *, limit: int) -> list[FeedItem]: ...
+
+    def recent_statuses(self, *, limit: int) -> list[Status]: ...
+
+
+class RuntimePort(Protocol):
+    """What the app needs of `hallway.runtime.Runtime`: its node, and a way to stop it."""
+
+    @property
+    def node(self) -> NodePort: ...
+
+    def close(self) -> None: ...

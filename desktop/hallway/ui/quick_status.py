@@ -1,0 +1,296 @@
+"""The quick-status popup: presence, a short text, an emoji and when it clears, in one go.
+
+Enter sets the status, Esc cancels. The text field cannot hold more than the 140 characters a
+status may have; at the limit a message says so.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QPoint, QRect, Qt, Slot
+from PySide6.QtGui import QCursor, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallway.core.durations import until_time
+from hallway.core.model import STATUS_TEXT_MAX, Presence, clean_text
+from hallway.ui.bridge import EngineBridge
+from hallway.ui.icons import presence_icon
+from hallway.ui.placement import popup_position
+from hallway.ui.text import presence_label
+
+LocalClock = Callable[[], datetime]
+
+#: A small, office-minded choice; "" means no emoji.
+EMOJIS = ("", "📅", "🍽️", "☕", "🏠", "🚌", "🎧", "🤒", "🌴")
+
+_WARN_AT = 10
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class ClearAfter(enum.Enum):
+    MIN_30 = "30m"
+    HOUR_1 = "1h"
+    HOUR_4 = "4h"
+    TODAY = "today"
+    NEVER = "never"
+
+
+def clear_after_until(choice: ClearAfter, now: datetime) -> float | None:
+    """The POSIX time a status set at `now` (aware, local) clears; None for never."""
+    match choice:
+        case ClearAfter.MIN_30:
+            return (now + timedelta(minutes=30)).timestamp()
+        case ClearAfter.HOUR_1:
+            return (now + timedelta(hours=1)).timestamp()
+        case ClearAfter.HOUR_4:
+            return (now + timedelta(hours=4)).timestamp()
+        case ClearAfter.TODAY:
+            return until_time("today", now).timestamp()
+        case ClearAfter.NEVER:
+            return None
+
+
+class QuickStatusPopup(QDialog):
+    """A popup near the tray for setting one's status. Accepting calls `bridge.set_status`."""
+
+    def __init__(
+        self,
+        bridge: EngineBridge,
+        parent: QWidget | None = None,
+        *,
+        clock: LocalClock = local_now,
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Popup)
+        self._bridge = bridge
+        self._clock = clock
+        self.setObjectName("quickStatus")
+        # A popup has no window frame; draw an edge so it stands apart from what lies beneath.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setStyleSheet(
+            "QDialog#quickStatus { border: 1px solid palette(dark); background: palette(window); }"
+        )
+        self.setWindowTitle(self.tr("Set your status"))
+
+        title = self._build_fields()
+        self._build_buttons()
+        self._lay_out(title)
+
+        self.text_edit.textChanged.connect(self._update_counter)
+        self.text_edit.returnPressed.connect(self.accept)
+        self._load_current()
+        self._update_counter(self.text_edit.text())
+        self.text_edit.setFocus()
+
+    def _build_fields(self) -> QLabel:
+        title = QLabel(self.tr("Set your status"))
+        font = title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        title.setFont(font)
+
+        self.presence_group = QButtonGroup(self)
+        self.presence_row = presence_row = QHBoxLayout()
+        presence_row.setSpacing(4)
+        for presence in Presence:
+            button = QToolButton()
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setIcon(presence_icon(presence.value))
+            button.setText(presence_label(presence))
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setProperty("presence", presence.value)
+            self.presence_group.addButton(button)
+            presence_row.addWidget(button)
+        presence_row.addStretch(1)
+
+        self.emoji_group = QButtonGroup(self)
+        self.emoji_row = emoji_row = QHBoxLayout()
+        emoji_row.setSpacing(2)
+        for emoji in EMOJIS:
+            button = QToolButton()
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setText(emoji or "\N{EM DASH}")
+            button.setToolTip(emoji or self.tr("No emoji"))
+            button.setProperty("emoji", emoji)
+            button.setMinimumWidth(30)
+            self.emoji_group.addButton(button)
+            emoji_row.addWidget(button)
+        emoji_row.addStretch(1)
+
+        self.text_edit = QLineEdit()
+        self.text_edit.setMaxLength(STATUS_TEXT_MAX)
+        self.text_edit.setPlaceholderText(self.tr("What's your status? (optional)"))
+        self.text_edit.setClearButtonEnabled(True)
+        self.text_edit.setMinimumWidth(340)
+        self.counter = QLabel()
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.counter.setMinimumWidth(self.counter.fontMetrics().horizontalAdvance("140 left  "))
+
+        self.clear_after = QComboBox()
+        for choice, label in (
+            (ClearAfter.MIN_30, self.tr("30 minutes")),
+            (ClearAfter.HOUR_1, self.tr("1 hour")),
+            (ClearAfter.HOUR_4, self.tr("4 hours")),
+            (ClearAfter.TODAY, self.tr("Today")),
+            (ClearAfter.NEVER, self.tr("Never")),
+        ):
+            self.clear_after.addItem(label, choice)
+        self.clear_after.setCurrentIndex(self.clear_after.findData(ClearAfter.NEVER))
+
+        self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: palette(highlight);")
+        self.message.hide()
+        return title
+
+    def _build_buttons(self) -> None:
+        self.buttons = QDialogButtonBox()
+        self.set_button = self.buttons.addButton(
+            self.tr("Set status"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.set_button.setDefault(True)
+        self.clear_button = self.buttons.addButton(
+            self.tr("Clear status"), QDialogButtonBox.ButtonRole.ResetRole
+        )
+        self.clear_button.setAutoDefault(False)
+        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setAutoDefault(False)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.clear_button.clicked.connect(self._clear_status)
+
+    def _lay_out(self, title: QLabel) -> None:
+        text_row = QHBoxLayout()
+        text_row.addWidget(self.text_edit, 1)
+        text_row.addWidget(self.counter)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.addRow(self.tr("Clear after"), self.clear_after)
+        self.clear_after.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.setSpacing(8)
+        layout.addWidget(title)
+        layout.addLayout(self.presence_row)
+        layout.addLayout(text_row)
+        layout.addLayout(self.emoji_row)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+
+    # -- values ----------------------------------------------------------------------------
+
+    def presence(self) -> Presence:
+        button = self.presence_group.checkedButton()
+        return Presence(button.property("presence")) if button else Presence.AVAILABLE
+
+    def set_presence(self, presence: Presence) -> None:
+        self._check(self.presence_group.buttons(), "presence", presence.value)
+
+    def emoji(self) -> str:
+        button = self.emoji_group.checkedButton()
+        return str(button.property("emoji")) if button else ""
+
+    def set_emoji(self, emoji: str) -> None:
+        if not self._check(self.emoji_group.buttons(), "emoji", emoji):
+            self._check(self.emoji_group.buttons(), "emoji", "")
+
+    def set_clear_after(self, choice: ClearAfter) -> None:
+        self.clear_after.setCurrentIndex(self.clear_after.findData(choice))
+
+    def until(self) -> float | None:
+        choice = self.clear_after.currentData()
+        assert isinstance(choice, ClearAfter)
+        return clear_after_until(choice, self._clock())
+
+    @staticmethod
+    def _check(buttons: list[QAbstractButton], name: str, value: str) -> bool:
+        for button in buttons:
+            if button.property(name) == value:
+                button.setChecked(True)
+                return True
+        return False
+
+    def _load_current(self) -> None:
+        status = self._bridge.me().status
+        self.set_presence(status.presence)
+        self.text_edit.setText(status.text)
+        self.set_emoji(status.emoji)
+
+    # -- placement -------------------------------------------------------------------------
+
+    def show_near(self, anchor: QRect | None = None) -> None:
+        """Show beside `anchor` (the tray icon's geometry), or beside the cursor."""
+        self.adjustSize()
+        if anchor is None or anchor.isEmpty():
+            anchor = QRect(QCursor.pos(), QCursor.pos())
+        screen = QGuiApplication.screenAt(anchor.center()) or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry() if screen else QRect(QPoint(0, 0), self.size())
+        self.move(popup_position(self.sizeHint(), anchor, area))
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.text_edit.setFocus()
+
+    # -- behaviour -------------------------------------------------------------------------
+
+    @Slot(str)
+    def _update_counter(self, text: str) -> None:
+        left = STATUS_TEXT_MAX - len(text)
+        self.counter.setText(self.tr("{count} left").format(count=left))
+        colour = "palette(highlight)" if left <= _WARN_AT else "palette(placeholder-text)"
+        self.counter.setStyleSheet(f"color: {colour};")
+        if left <= 0:
+            self._say(
+                self.tr("A status can be {limit} characters at most.").format(limit=STATUS_TEXT_MAX)
+            )
+        else:
+            self.message.hide()
+
+    def _say(self, message: str) -> None:
+        self.message.setText(message)
+        self.message.show()
+
+    @Slot()
+    def accept(self) -> None:
+        try:
+            text = clean_text(self.text_edit.text(), STATUS_TEXT_MAX)
+        except ValueError:
+            self._say(
+                self.tr("A status can be {limit} characters at most.").format(limit=STATUS_TEXT_MAX)
+            )
+            return
+        if self._bridge.set_status(self.presence(), text, emoji=self.emoji(), until=self.until()):
+            super().accept()
+        else:
+            self._say(self._bridge.last_error)
+
+    @Slot()
+    def _clear_status(self) -> None:
+        if self._bridge.clear_status():
+            super().accept()
+        else:
+            self._say(self._bridge.last_error)

@@ -1,0 +1,211 @@
+"""The tray icon: own presence at a glance, a menu rebuilt each time it opens, and the popup.
+
+The menu is rebuilt on `aboutToShow` (as Vorta does) so it always reflects the current presence,
+recent statuses and pause state without being kept in sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QObject, QRect, Signal, SignalInstance, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from hallway.core.durations import until_time
+from hallway.core.model import Presence, Status
+from hallway.ui.bridge import EngineBridge
+from hallway.ui.icons import OFFLINE, presence_icon
+from hallway.ui.models import PeopleModel
+from hallway.ui.notify_policy import NotifyPolicy
+from hallway.ui.quick_status import local_now
+from hallway.ui.text import format_clock, presence_label, status_line
+
+RECENT_STATUSES = 5
+
+
+def menu_text(text: str) -> str:
+    """Text for a menu entry, shown literally: '&' would otherwise mark a shortcut key."""
+    return text.replace("&", "&&")
+
+
+class TrayController(QObject):
+    """Owns the tray icon and its menu.
+
+    Signals:
+        quick_status_requested(QRect): the icon was activated; open the popup near this
+            geometry (empty when the platform does not say where the icon is).
+        status_dialog_requested(): "Set status…" (the popup, near the cursor).
+        post_requested(): "Post to office…".
+        open_requested(): "Open Hallway".
+        settings_requested(): "Settings…".
+        quit_requested(): "Quit".
+    """
+
+    quick_status_requested = Signal(QRect)
+    status_dialog_requested = Signal()
+    post_requested = Signal()
+    open_requested = Signal()
+    settings_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        bridge: EngineBridge,
+        people: PeopleModel,
+        policy: NotifyPolicy,
+        parent: QObject | None = None,
+        *,
+        clock: Callable[[], datetime] = local_now,
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._people = people
+        self._policy = policy
+        self._clock = clock
+        self.icon = QSystemTrayIcon(self)
+        self.menu = QMenu()
+        self.menu.setObjectName("trayMenu")
+        self.pause_menu = QMenu(self.tr("Pause notifications"), self.menu)
+        self.icon.setContextMenu(self.menu)
+        self.menu.aboutToShow.connect(self.rebuild_menu)
+        self.icon.activated.connect(self._activated)
+        for change in (
+            people.dataChanged,
+            people.rowsInserted,
+            people.layoutChanged,
+            people.modelReset,
+        ):
+            change.connect(self.refresh)
+        self.refresh()
+        self.rebuild_menu()
+
+    def close(self) -> None:
+        self.icon.hide()
+        self.icon.setContextMenu(None)  # type: ignore[arg-type]
+        self.menu.deleteLater()
+
+    # -- icon and tooltip ------------------------------------------------------------------
+
+    def _own_status(self) -> Status | None:
+        own = self._people.own()
+        return own.status if own is not None else None
+
+    @Slot()
+    def refresh(self) -> None:
+        status = self._own_status()
+        self.icon.setIcon(presence_icon(status.presence.value if status else OFFLINE))
+        self.icon.setToolTip(self.tooltip())
+
+    def tooltip(self) -> str:
+        """ "Available — In a meeting · 5 online", in plain text."""
+        status = self._own_status()
+        online = self._people.online_count()
+        count = self.tr("{count} online").format(count=online)
+        if status is None:
+            return self.tr("Hallway: starting…")
+        words = " ".join(p for p in (status.emoji, status.text) if p)
+        line = presence_label(status.presence)
+        if words:
+            line = self.tr("{presence} — {words}").format(presence=line, words=words)
+        return f"{line} · {count}"
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.quick_status_requested.emit(self.icon.geometry())
+
+    # -- menu ------------------------------------------------------------------------------
+
+    @Slot()
+    def rebuild_menu(self) -> None:
+        menu = self.menu
+        menu.clear()
+        status = self._own_status()
+        current = status.presence if status else None
+        for presence in Presence:
+            action = menu.addAction(presence_icon(presence.value), presence_label(presence))
+            action.setCheckable(True)
+            action.setChecked(presence is current)
+            action.setObjectName(f"presence-{presence.value}")
+            action.triggered.connect(self._presence_setter(presence))
+
+        recent = [s for s in self._bridge.recent_statuses(RECENT_STATUSES) if s.is_custom]
+        if recent:
+            menu.addSeparator()
+            heading = menu.addAction(self.tr("Recent"))
+            heading.setEnabled(False)
+            for old in recent:
+                text = menu_text(status_line(old.presence, old.text, old.emoji))
+                action = menu.addAction(presence_icon(old.presence.value), text)
+                action.setObjectName("recent-status")
+                action.triggered.connect(self._reuser(old))
+
+        menu.addSeparator()
+        self._add(self.tr("Set status…"), "set-status", self.status_dialog_requested)
+        self._add(self.tr("Post to office…"), "post", self.post_requested)
+        self._add(self.tr("Open Hallway"), "open", self.open_requested)
+        menu.addSeparator()
+        self._rebuild_pause_menu()
+        menu.addMenu(self.pause_menu)
+        self._add(self.tr("Settings…"), "settings", self.settings_requested)
+        menu.addSeparator()
+        self._add(self.tr("Quit"), "quit", self.quit_requested)
+
+    def _rebuild_pause_menu(self) -> None:
+        pause = self.pause_menu
+        pause.clear()
+        paused_until = self._policy.paused_until
+        if paused_until is not None:
+            note = pause.addAction(
+                self.tr("Paused until {clock}").format(clock=format_clock(paused_until))
+            )
+            note.setEnabled(False)
+            resume = pause.addAction(self.tr("Resume notifications"))
+            resume.setObjectName("resume")
+            resume.triggered.connect(self._resume)
+            pause.addSeparator()
+        for label, name, until in (
+            (self.tr("For 30 minutes"), "pause-30m", lambda now: now + timedelta(minutes=30)),
+            (self.tr("For 1 hour"), "pause-1h", lambda now: now + timedelta(hours=1)),
+            (self.tr("Until tomorrow"), "pause-tomorrow", lambda now: until_time("tomorrow", now)),
+        ):
+            action = pause.addAction(label)
+            action.setObjectName(name)
+            action.triggered.connect(self._pauser(until))
+        pause.setTitle(
+            self.tr("Notifications paused") if paused_until else self.tr("Pause notifications")
+        )
+
+    def _add(self, text: str, name: str, signal: SignalInstance) -> QAction:
+        action = self.menu.addAction(text)
+        action.setObjectName(name)
+        action.triggered.connect(signal)
+        return action
+
+    def action(self, name: str) -> QAction | None:
+        """The menu entry with this object name (after the last rebuild)."""
+        for menu in (self.menu, self.pause_menu):
+            for action in menu.actions():
+                if action.objectName() == name:
+                    return action
+        return None
+
+    def _presence_setter(self, presence: Presence) -> Callable[[], None]:
+        return lambda: self._set_presence(presence)
+
+    def _set_presence(self, presence: Presence) -> None:
+        self._bridge.set_presence(presence)
+
+    def _reuser(self, status: Status) -> Callable[[], None]:
+        return lambda: self._reuse(status)
+
+    def _reuse(self, status: Status) -> None:
+        self._bridge.reuse_status(status)
+
+    def _pauser(self, until: Callable[[datetime], datetime]) -> Callable[[], None]:
+        return lambda: self._policy.pause_until(until(self._clock()).timestamp())
+
+    def _resume(self) -> None:
+        self._policy.resume()

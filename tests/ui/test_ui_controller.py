@@ -1,0 +1,162 @@
+"""The app session: the no-tray fallback, following, pop-up clicks, and quitting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hallway_ui_fakes import ANN, FakeNode, post_event
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from hallway.ui import controller as controller_module
+from hallway.ui.controller import AppController
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+class FakeRuntime:
+    def __init__(self, node: FakeNode) -> None:
+        self.node = node
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class Notifier:
+    def __init__(self) -> None:
+        self.on_activated = None
+        self.shown: list[tuple[str, str, str, str | None]] = []
+
+    def notify(self, title, body, urgency, item_id):
+        self.shown.append((title, body, urgency, item_id))
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def saved():
+    return []
+
+
+@pytest.fixture
+def runtime(node) -> FakeRuntime:
+    return FakeRuntime(node)
+
+
+@pytest.fixture
+def make_app(qapp, runtime, config, saved) -> Iterator:
+    made: list[AppController] = []
+
+    def make(**kwargs) -> AppController:
+        app = AppController(
+            runtime, config, save_config=saved.append, notifier=Notifier(), **kwargs
+        )
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.close()
+        app.deleteLater()
+
+
+def tray_available(monkeypatch, available: bool) -> None:
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: available))
+
+
+def test_without_a_tray_the_window_is_shown_and_usable(qtbot, monkeypatch, make_app, node):
+    tray_available(monkeypatch, False)
+    monkeypatch.setattr(controller_module, "TRAY_RECHECK_MS", 50)
+    app = make_app()
+    app.start(minimized=True)
+    assert app.window.isVisible()
+    assert not app.uses_tray()
+    assert not app.window.hide_on_close
+    # Usable: post from the Feed tab's compose box.
+    app.window.feed_tab.compose.editor.setPlainText("Hello office")
+    assert app.window.feed_tab.compose.send()
+    assert node.calls[-1] == ("post", ("Hello office",), {"urgent": False})
+    # A tray appears later: the app moves to it (a minimized window goes away).
+    tray_available(monkeypatch, True)
+    qtbot.waitUntil(app.uses_tray, timeout=2000)
+    assert app.window.hide_on_close
+    assert not app.window.isVisible()
+
+
+def test_with_a_tray_minimized_start_shows_no_window(monkeypatch, make_app):
+    tray_available(monkeypatch, True)
+    app = make_app()
+    app.start(minimized=True)
+    assert app.uses_tray()
+    assert not app.window.isVisible()
+    app.tray.action("open").trigger()
+    assert app.window.isVisible()
+    app.window.close()  # hides to the tray
+    assert not app.window.isVisible()
+
+
+def test_closing_the_window_without_a_tray_quits(qtbot, monkeypatch, make_app):
+    tray_available(monkeypatch, False)
+    app = make_app()
+    app.start()
+    with qtbot.waitSignal(app.quit_requested):
+        app.window.close()
+
+
+def test_starring_persists_followed(qtbot, monkeypatch, make_app, saved):
+    tray_available(monkeypatch, False)
+    app = make_app()
+    app.start()
+    tab = app.window.people_tab
+    row = tab.proxy.mapFromSource(app.people.index(app.people.row_of(ANN), 0)).row()
+    star = tab.proxy.index(row, 0)
+    qtbot.mouseClick(tab.table.viewport(), LEFT, pos=tab.table.visualRect(star).center())
+    assert saved[-1].followed == [ANN]
+    assert app.policy.prefs.followed == frozenset({ANN})
+    qtbot.mouseClick(tab.table.viewport(), LEFT, pos=tab.table.visualRect(star).center())
+    assert saved[-1].followed == []
+
+
+def test_clicking_a_popup_opens_its_item(qtbot, monkeypatch, make_app, node):
+    tray_available(monkeypatch, True)
+    app = make_app()
+    app.start(minimized=True)
+    node.emit(post_event(ANN, "Ann", "Cake in the kitchen", seq=7))
+    notifier = app.notifications._notifier
+    qtbot.waitUntil(lambda: len(notifier.shown) == 1)
+    notifier.on_activated(notifier.shown[0][3])
+    qtbot.waitUntil(app.window.isVisible)
+    assert app.window.tabs.currentWidget() is app.window.feed_tab
+    current = app.window.feed_tab.list.currentIndex()
+    assert current.data() == "Cake in the kitchen"
+    # A peer id opens the People tab on that person.
+    app.window.show_item(ANN)
+    assert app.window.tabs.currentWidget() is app.window.people_tab
+    assert app.window.people_tab.selected_peer().name == "Ann"
+
+
+def test_quit_closes_the_runtime_once(monkeypatch, make_app, runtime):
+    tray_available(monkeypatch, True)
+    app = make_app()
+    app.start(minimized=True)
+    app.close()
+    app.close()
+    assert runtime.closed == 1
+
+
+def test_tray_popup_and_compose_open_and_close(qtbot, monkeypatch, make_app, node):
+    tray_available(monkeypatch, True)
+    app = make_app()
+    app.start(minimized=True)
+    app.tray.action("set-status").trigger()
+    assert app._popup is not None
+    assert app._popup.isVisible()
+    app.tray.action("post").trigger()
+    [dialog] = app.dialogs()
+    dialog.box.editor.setPlainText("From the tray")
+    dialog.box.send()
+    assert node.calls[-1] == ("post", ("From the tray",), {"urgent": False})
+    qtbot.waitUntil(lambda: not app.dialogs())

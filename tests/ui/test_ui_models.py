@@ -1,0 +1,140 @@
+"""The item models follow engine events emitted on another thread."""
+
+from __future__ import annotations
+
+import time
+
+from hallway_ui_fakes import (
+    ANN,
+    BEN,
+    CY,
+    OWN,
+    offline_event,
+    online_event,
+    post_event,
+    status_event,
+)
+from PySide6.QtCore import Qt
+
+from hallway.core.model import Presence
+from hallway.engine.events import StatusExpired
+from hallway.ui.models import (
+    ITEM_ID_ROLE,
+    PEER_ID_ROLE,
+    URGENT_ROLE,
+    FeedModel,
+    PeopleColumn,
+    PeopleFilter,
+    PeopleModel,
+)
+
+DAVE = "e" * 32
+
+
+def wired_people(bridge):
+    model = PeopleModel()
+    bridge.peer_online.connect(model.on_peer_online)
+    bridge.peer_offline.connect(model.on_peer_offline)
+    bridge.peer_renamed.connect(model.on_peer_renamed)
+    bridge.status_changed.connect(model.on_status_changed)
+    bridge.status_expired.connect(model.on_status_expired)
+    model.reset(bridge.peers())
+    return model
+
+
+def ids(model):
+    return [model.index(row, 0).data(PEER_ID_ROLE) for row in range(model.rowCount())]
+
+
+def cell(model, peer_id, column):
+    return model.index(model.row_of(peer_id), column).data()
+
+
+def test_people_order_own_first_then_online_then_by_name(bridge):
+    model = wired_people(bridge)
+    # Me (own), then online Ann and Cy by name, then offline ben.
+    assert ids(model) == [OWN, ANN, CY, BEN]
+
+
+def test_people_follow_events_from_another_thread(qtbot, bridge, node):
+    model = wired_people(bridge)
+    node.emit(online_event(DAVE, "dave"), status_event(ANN, "Ann", Presence.BUSY, "Call"))
+    qtbot.waitUntil(
+        lambda: model.row_of(DAVE) >= 0 and cell(model, ANN, PeopleColumn.STATUS) == "Call"
+    )
+    assert cell(model, ANN, PeopleColumn.STATUS) == "Call"
+    assert cell(model, ANN, PeopleColumn.PRESENCE) == "Busy"
+    assert ids(model) == [OWN, ANN, CY, DAVE, BEN]
+
+    node.emit(offline_event(ANN, "Ann"), online_event(BEN, "ben"))
+    qtbot.waitUntil(lambda: ids(model) == [OWN, BEN, CY, DAVE, ANN])
+    assert cell(model, ANN, PeopleColumn.PRESENCE) == "Offline"
+
+
+def test_status_expiry_clears_text(qtbot, bridge, node):
+    model = wired_people(bridge)
+    node.emit(status_event(CY, "Cy", Presence.AWAY, "Lunch", until=time.time() + 60))
+    qtbot.waitUntil(lambda: cell(model, CY, PeopleColumn.STATUS) == "Lunch")
+    assert cell(model, CY, PeopleColumn.UNTIL).startswith("until")
+    node.emit(StatusExpired(at=time.time(), peer=CY, name="Cy"))
+    qtbot.waitUntil(lambda: cell(model, CY, PeopleColumn.STATUS) == "")
+    assert cell(model, CY, PeopleColumn.PRESENCE) == "Available"
+
+
+def test_older_status_does_not_overwrite_newer(qtbot, bridge, node):
+    model = wired_people(bridge)
+    now = time.time()
+    with qtbot.waitSignal(bridge.status_changed):
+        node.emit(status_event(ANN, "Ann", Presence.BUSY, "new", at=now))
+    with qtbot.waitSignal(bridge.status_changed):
+        node.emit(status_event(ANN, "Ann", Presence.AWAY, "old", at=now - 10))
+    assert cell(model, ANN, PeopleColumn.STATUS) == "new"
+
+
+def test_filter_narrows_by_name_or_text(qtbot, bridge, node):
+    model = wired_people(bridge)
+    proxy = PeopleFilter(model)
+    proxy.set_filter_text("ANN")
+    assert proxy.rowCount() == 1
+    node.emit(status_event(CY, "Cy", Presence.BUSY, "Annual report"))
+    qtbot.waitUntil(lambda: proxy.rowCount() == 2)
+    proxy.set_filter_text("")
+    assert proxy.rowCount() == 4
+
+
+def test_star_shows_followed(bridge):
+    model = wired_people(bridge)
+    model.set_followed([ANN])
+    assert cell(model, ANN, PeopleColumn.STAR) == "★"
+    assert cell(model, CY, PeopleColumn.STAR) == "☆"
+    assert cell(model, OWN, PeopleColumn.STAR) == ""
+
+
+def test_feed_newest_first_live_and_deduplicated(qtbot, bridge, node):
+    feed = FeedModel()
+    bridge.post_received.connect(feed.on_post_received)
+    bridge.status_changed.connect(feed.on_status_changed)
+    now = time.time()
+    node.emit(
+        post_event(ANN, "Ann", "older", at=now - 30, seq=1),
+        post_event(CY, "Cy", "Fire drill at 3", urgent=True, at=now, seq=2),
+        status_event(BEN, "ben", Presence.AWAY, "Lunch", at=now - 10),
+        post_event(ANN, "Ann", "older", at=now - 30, seq=1),  # a duplicate
+    )
+    qtbot.waitUntil(lambda: feed.rowCount() == 3)
+    texts = [feed.index(row, 0).data() for row in range(3)]
+    assert texts == ["Fire drill at 3", "Lunch", "older"]
+    assert feed.index(0, 0).data(URGENT_ROLE) is True
+    assert feed.index(2, 0).data(URGENT_ROLE) is False
+    assert feed.row_of(feed.index(0, 0).data(ITEM_ID_ROLE)) == 0
+
+
+def test_feed_snapshot_then_live(qtbot, bridge, node):
+    feed = FeedModel(limit=3)
+    bridge.post_received.connect(feed.on_post_received)
+    feed.reset([])
+    for seq in range(5):
+        node.emit(post_event(ANN, "Ann", f"post {seq}", seq=seq, at=1000.0 + seq))
+    qtbot.waitUntil(lambda: feed.index(0, 0).data() == "post 4")
+    assert feed.rowCount() == 3
+    assert feed.index(2, 0).data(Qt.ItemDataRole.DisplayRole) == "post 2"

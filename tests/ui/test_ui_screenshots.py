@@ -1,0 +1,147 @@
+"""Screenshots of the popup, both tabs, first run, settings and the tray menu, to look at."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+from hallway_ui_fakes import ANN, BEN, CY, OWN, FakeNode, peer, post_event, status_event
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QSystemTrayIcon
+from screenshot_helper import save_screenshot
+
+from hallway.core.model import Presence, Status
+from hallway.ui.controller import AppController
+from hallway.ui.first_run import FirstRunDialog
+from hallway.ui.quick_status import ClearAfter, QuickStatusPopup
+from hallway.ui.settings import SettingsDialog
+
+NOW = datetime(2026, 11, 26, 14, 20).astimezone()
+DEE, EVA = "e" * 32, "f" * 32
+
+
+class Runtime:
+    def __init__(self, node: FakeNode) -> None:
+        self.node = node
+
+    def close(self) -> None:
+        pass
+
+
+class Notifier:
+    on_activated = None
+
+    def notify(self, *args):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def office_node() -> FakeNode:
+    node = FakeNode()
+    now = time.time()
+    node._me = peer(
+        OWN,
+        "Sam Carter",
+        own=True,
+        status=Status(Presence.BUSY, "Quarterly report", "📅", now + 5400, now),
+    )
+    node._others = [
+        peer(ANN, "Ann Example", status=Status(Presence.AVAILABLE, "In the lab", "", None, now)),
+        peer(BEN, "ben", online=False),
+        peer(CY, "Cy Okafor", status=Status(Presence.AWAY, "Lunch", "🍽️", now + 1800, now)),
+        peer(DEE, "Dee", status=Status(Presence.DND, "<b>hi</b><img src=x>", "", None, now)),
+        peer(EVA, "Eva Lindqvist-Montgomery", status=Status(Presence.AVAILABLE)),
+    ]
+    return node
+
+
+@pytest.fixture
+def app(qtbot, monkeypatch, office_node, config):
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
+    controller = AppController(
+        Runtime(office_node), config, save_config=lambda c: None, notifier=Notifier()
+    )
+    controller.start(minimized=True)
+    yield controller
+    controller.close()
+    controller.deleteLater()
+
+
+def test_screenshot_main_window_tabs(qtbot, app, office_node):
+    now = time.time()
+    office_node.emit(
+        post_event(
+            ANN, "Ann Example", "Cake in the kitchen #food — help yourselves!", seq=1, at=now - 3600
+        ),
+        status_event(CY, "Cy Okafor", Presence.AWAY, "Lunch", emoji="🍽️", at=now - 1800),
+        post_event(DEE, "Dee", "<b>hi</b><img src=x>", seq=2, at=now - 900),
+        post_event(
+            BEN,
+            "ben",
+            "Fire drill at 15:00. Please leave by the main stairs, not the "
+            "lift, and meet in the car park by the big oak tree.",
+            urgent=True,
+            seq=3,
+            at=now - 60,
+        ),
+    )
+    qtbot.waitUntil(lambda: app.feed.rowCount() == 4)
+    window = app.window
+    window.resize(900, 520)
+    window.show()
+    qtbot.waitExposed(window)
+    window.people_tab.select_peer(DEE)
+    window.warning_banner.show_text("Port 5670 is in use; using 5671 instead.")
+    save_screenshot(window, "main-people")
+    window.tabs.setCurrentWidget(window.feed_tab)
+    window.feed_tab.list.setCurrentIndex(app.feed.index(1, 0))
+    save_screenshot(window, "main-feed")
+
+
+def test_screenshot_quick_status(qtbot, bridge, node):
+    popup = QuickStatusPopup(bridge, clock=lambda: NOW)
+    qtbot.addWidget(popup)
+    popup.set_presence(Presence.BUSY)
+    popup.text_edit.setText("In a meeting until 3")
+    popup.set_emoji("📅")
+    popup.set_clear_after(ClearAfter.HOUR_1)
+    popup.show_near(None)
+    qtbot.waitExposed(popup)
+    save_screenshot(popup, "quick-status")
+    popup.text_edit.setText("x" * 140)
+    save_screenshot(popup, "quick-status-limit")
+
+
+def test_screenshot_first_run(qtbot):
+    dialog = FirstRunDialog(default_name="Sam Carter")
+    qtbot.addWidget(dialog)
+    dialog.office.office.setText("Acme Leeds")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    save_screenshot(dialog, "first-run")
+    dialog.office.open.click()
+    save_screenshot(dialog, "first-run-open")
+
+
+def test_screenshot_settings(qtbot, config):
+    dialog = SettingsDialog(config, platform="linux")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    save_screenshot(dialog, "settings")
+
+
+def test_screenshot_tray_menu(qtbot, app):
+    app.tray.menu.popup(QPoint(100, 100))
+    qtbot.waitExposed(app.tray.menu)
+    save_screenshot(app.tray.menu, "tray-menu")
+    app.tray.menu.hide()
+    pause = app.tray.pause_menu
+    pause.popup(QPoint(300, 100))
+    qtbot.waitExposed(pause)
+    save_screenshot(pause, "tray-menu-pause")
+    pause.hide()

@@ -1,0 +1,124 @@
+"""The tray menu is rebuilt when it opens, and its actions reach the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from hallway_ui_fakes import OWN, status_event
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from hallway.core.model import Presence
+from hallway.ui.models import PeopleModel
+from hallway.ui.notify_policy import NotifyPolicy
+from hallway.ui.tray import TrayController
+
+NOW = datetime(2026, 11, 26, 10, 0).astimezone()
+
+
+@pytest.fixture
+def people(bridge) -> PeopleModel:
+    model = PeopleModel()
+    bridge.status_changed.connect(model.on_status_changed)
+    model.reset(bridge.peers())
+    return model
+
+
+@pytest.fixture
+def policy() -> NotifyPolicy:
+    return NotifyPolicy(clock=NOW.timestamp)
+
+
+@pytest.fixture
+def tray(bridge, people, policy) -> Iterator[TrayController]:
+    controller = TrayController(bridge, people, policy, clock=lambda: NOW)
+    yield controller
+    controller.close()
+
+
+def open_menu(tray: TrayController) -> None:
+    tray.menu.aboutToShow.emit()
+
+
+def test_menu_lists_presences_with_current_checked(tray, node):
+    open_menu(tray)
+    texts = [a.text() for a in tray.menu.actions() if not a.isSeparator()]
+    for expected in (
+        "Available",
+        "Away",
+        "Busy",
+        "Do not disturb",
+        "Set status…",
+        "Post to office…",
+        "Open Hallway",
+        "Pause notifications",
+        "Settings…",
+        "Quit",
+    ):
+        assert expected in texts
+    checked = [a.text() for a in tray.menu.actions() if a.isChecked()]
+    assert checked == ["Available"]
+
+
+def test_choosing_busy_reaches_the_engine_and_updates_the_check(qtbot, tray, node):
+    open_menu(tray)
+    tray.action("presence-busy").trigger()
+    assert node.calls[-1][0] == "set_status"
+    assert node.calls[-1][1][0] is Presence.BUSY
+    # The engine reports our own change on its thread; the menu shows it next time it opens.
+    node.emit(status_event(OWN, "Me", Presence.BUSY, own=True))
+    qtbot.waitUntil(lambda: "Busy" in tray.icon.toolTip())
+    open_menu(tray)
+    assert [a.text() for a in tray.menu.actions() if a.isChecked()] == ["Busy"]
+
+
+def test_recent_status_is_one_click_to_reuse(tray, node):
+    open_menu(tray)
+    recent = [a for a in tray.menu.actions() if a.objectName() == "recent-status"]
+    assert [a.text() for a in recent] == ["Busy — 📅 In a meeting", "Away — 🍽️ Lunch && coffee"]
+    recent[1].trigger()
+    name, args, kwargs = node.calls[-1]
+    assert (name, args, kwargs) == (
+        "set_status",
+        (Presence.AWAY, "Lunch & coffee"),
+        {"emoji": "🍽️", "until": None},
+    )
+
+
+def test_dialog_actions_emit_requests(qtbot, tray):
+    open_menu(tray)
+    for name, signal in (
+        ("set-status", tray.status_dialog_requested),
+        ("post", tray.post_requested),
+        ("open", tray.open_requested),
+        ("settings", tray.settings_requested),
+        ("quit", tray.quit_requested),
+    ):
+        with qtbot.waitSignal(signal, timeout=1000):
+            tray.action(name).trigger()
+
+
+def test_pause_and_resume_notifications(tray, policy):
+    open_menu(tray)
+    assert tray.action("resume") is None
+    tray.action("pause-30m").trigger()
+    assert policy.paused_until == (NOW + timedelta(minutes=30)).timestamp()
+    open_menu(tray)
+    assert tray.pause_menu.title() == "Notifications paused"
+    tray.action("resume").trigger()
+    assert policy.paused_until is None
+    tray.action("pause-tomorrow").trigger()
+    assert policy.paused_until == datetime(2026, 11, 27, 8, 0).astimezone().timestamp()
+
+
+def test_tooltip_shows_status_and_online_count(qtbot, tray, node):
+    node.emit(status_event(OWN, "Me", Presence.BUSY, "In a meeting", own=True))
+    qtbot.waitUntil(lambda: tray.icon.toolTip() == "Busy — In a meeting · 2 online")
+
+
+def test_activation_asks_for_the_popup(qtbot, tray):
+    with qtbot.waitSignal(tray.quick_status_requested) as blocker:
+        tray.icon.activated.emit(QSystemTrayIcon.ActivationReason.Trigger)
+    assert isinstance(blocker.args[0], QRect)
