@@ -32,7 +32,7 @@ from hallway.core.model import (
     strip_controls,
 )
 from hallway.core.ratelimit import NoiseLog, TokenBucket
-from hallway.core.roster import Roster, Verdict
+from hallway.core.roster import PeerState, Roster, Verdict
 from hallway.core.txt import TxtRecord
 from hallway.engine import events as ev
 from hallway.engine.links import Link
@@ -43,7 +43,7 @@ from hallway.store.db import Store, StoredItem
 
 _log = logging.getLogger("hallway.engine")
 
-SUSPECT_GRACE = 0.3  # a dropped connection that is not back by then means the peer is gone
+SUSPECT_GRACE = 0.2  # a dropped connection not back by then (reconnects take ~100 ms) is gone
 HELLO_RETRY = 2.0
 HELLO_TRIES = 5
 PEER_RATE = 100.0  # messages per second, sustained, per peer
@@ -249,8 +249,8 @@ class Actor:
         if now >= self.next_heartbeat:
             self._publish(wire.Heartbeat(), data=False)
             self.next_heartbeat = now + self.cfg.heartbeat_interval
-        for state in self.roster.silent():
-            self._offline(state.id, "timeout")
+        for state in self.roster.silent():  # already marked offline by the roster
+            self._announce_offline(state, "timeout")
         for state in self.roster.expired():
             self.emit(ev.StatusExpired(at=now, peer=state.id, name=state.name))
             self._persist_peer_status(state.id, state.status)
@@ -347,7 +347,7 @@ class Actor:
             own=True,
         )
 
-    def _view(self, state: Any) -> ev.PeerView:
+    def _view(self, state: PeerState) -> ev.PeerView:
         return ev.PeerView(
             id=state.id,
             name=state.name,
@@ -566,12 +566,13 @@ class Actor:
         if welcome.pub_port != link.pub_port:
             link.pub_port = welcome.pub_port
         # Subscribe first, then ask for the snapshot (Clone pattern): nothing falls in between.
+        # The snapshot is requested once the SUB's handshake succeeded (see _on_monitor), so a
+        # peer reported online is one whose every later message, BYE included, reaches us.
         link.subscribe(self.ctx, self.cfg.public_key, self.cfg.secret_key)
         assert link.sub is not None
         assert link.monitor is not None
         self._watch(link.sub, lambda: self._on_sub(link))
         self._watch(link.monitor, lambda: self._on_monitor(link))
-        link.request_snapshot(self.clock())
 
     def _on_snapshot_part(self, link: Link, part: wire.SnapshotPart) -> None:
         if link.snapshot is None:
@@ -750,6 +751,8 @@ class Actor:
                 link.suspect_until = self.clock() + SUSPECT_GRACE
         elif event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
             link.suspect_until = None
+            if not link.synced_once:
+                link.request_snapshot(self.clock())
 
     # state changes ----------------------------------------------------------------------------
 
@@ -761,10 +764,13 @@ class Actor:
         if link is not None:
             link.suspect_until = None
         if self.roster.gone(peer):
-            self._persist_peer(state)
-            self.emit(ev.PeerOffline(at=self.clock(), peer=peer, name=state.name, reason=reason))
+            self._announce_offline(state, reason)
 
-    def _persist_peer(self, state: Any) -> None:
+    def _announce_offline(self, state: PeerState, reason: str) -> None:
+        self._persist_peer(state)
+        self.emit(ev.PeerOffline(at=self.clock(), peer=state.id, name=state.name, reason=reason))
+
+    def _persist_peer(self, state: PeerState) -> None:
         try:
             self.store.upsert_peer(
                 state.id, state.key, state.name, state.last_heard or self.clock(), state.verified
