@@ -160,6 +160,8 @@ def _decode(decoder: msgspec.msgpack.Decoder[_T], data: bytes, what: str) -> _T:
         raise DecodeError(f"malformed {what}: {exc}") from None
     except UnicodeDecodeError:  # msgspec 0.22 raises this bare for a str that is not UTF-8
         raise DecodeError(f"malformed {what}: text that is not UTF-8") from None
+    except RecursionError:  # msgspec's depth limit: deep nesting, e.g. in an unknown field
+        raise DecodeError(f"malformed {what}: nested too deeply") from None
 
 
 def decode_envelope(data: bytes) -> Envelope:

@@ -182,8 +182,13 @@ class Actor:
             timeout = self._next_timeout()
             for sock, _ in self.poller.poll(int(timeout)):
                 handler = self.handlers.get(sock)
-                if handler is not None:
+                if handler is None:
+                    continue
+                try:
                     handler()
+                except Exception as exc:  # noqa: BLE001 -- no input may stop the engine
+                    _log.exception("unexpected error while handling input")
+                    self._drop("engine", f"unexpected error: {exc!r}")
             self._flush()
             self._timers()
 
