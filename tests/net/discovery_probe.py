@@ -73,25 +73,39 @@ class Probe:
         )
         self.nodes[node] = disco
         self.records[node] = record
-        emit({"type": "starting", "node": node, "instance": instance,
-              "key": record.public_key.decode()})
+        emit(
+            {
+                "type": "starting",
+                "node": node,
+                "instance": instance,
+                "key": record.public_key.decode(),
+            }
+        )
         begun = time.monotonic()
         disco.start()
-        emit({"type": "started", "node": node, "instance": instance,
-              "secs": time.monotonic() - begun})
+        emit(
+            {
+                "type": "started",
+                "node": node,
+                "instance": instance,
+                "secs": time.monotonic() - begun,
+            }
+        )
 
     @staticmethod
     def _found(node: str, found: Found) -> None:
-        emit({
-            "type": "found",
-            "node": node,
-            "peer": found.instance,
-            "key": found.record.public_key.decode(),
-            "pub_port": found.record.pub_port,
-            "office": found.record.office_tag,
-            "router_port": found.router_port,
-            "addresses": list(found.addresses),
-        })
+        emit(
+            {
+                "type": "found",
+                "node": node,
+                "peer": found.instance,
+                "key": found.record.public_key.decode(),
+                "pub_port": found.record.pub_port,
+                "office": found.record.office_tag,
+                "router_port": found.router_port,
+                "addresses": list(found.addresses),
+            }
+        )
 
     def update(self, node: str, pub_port: int) -> None:
         old = self.records[node]

@@ -175,9 +175,9 @@ def test_three_peers_and_an_updated_record(
             if peer != node:
                 check_found(probe.found(node, peer), probe, peer)
     t_c = started_at(probe, "c")
-    c_times = {
-        f"{node}<-c": probe.found(node, "c")["t"] - t_c for node in ("a", "b")
-    } | {f"c<-{peer}": probe.found("c", peer)["t"] - t_c for peer in ("a", "b")}
+    c_times = {f"{node}<-c": probe.found(node, "c")["t"] - t_c for node in ("a", "b")} | {
+        f"c<-{peer}": probe.found("c", peer)["t"] - t_c for peer in ("a", "b")
+    }
     report(capsys, "3 peers, from c's start: "
            + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in c_times.items()))  # fmt: skip
     assert not [e for e in probe.events.snapshot() if e["type"] in ("lost", "bad")]
@@ -269,8 +269,11 @@ def avahi_probe(tmp_path: Path) -> Iterator[Probe]:
     argv = ["unshare", "--net", "--mount", "--propagation", "private", "--",
             "sh", "-c", AVAHI_SETUP, "sh", sys.executable, str(PROBE)]  # fmt: skip
     with running_probe(argv, tmp_path) as running:
-        running.send("spawn", tag="dbus",
-                     argv=["dbus-daemon", "--system", "--nofork", "--nopidfile", "--print-address"])
+        running.send(
+            "spawn",
+            tag="dbus",
+            argv=["dbus-daemon", "--system", "--nofork", "--nopidfile", "--print-address"],
+        )
         running.wait(lambda e: e.get("tag") == "dbus" and "unix:path=" in e.get("line", ""))
         running.send("spawn", tag="avahi",
                      argv=["avahi-daemon", "-f", str(conf), "--no-drop-root", "--no-chroot",

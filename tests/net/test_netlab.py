@@ -85,8 +85,9 @@ def ping(src: Host, dst: str, timeout: float = 2.0) -> bool:
 
 
 def namespaces() -> list[str]:
-    return sorted(p.name for p in Path("/run/netns").glob("*")) if Path("/run/netns").exists() \
-        else []
+    return (
+        sorted(p.name for p in Path("/run/netns").glob("*")) if Path("/run/netns").exists() else []
+    )
 
 
 def pid_alive(pid: int) -> bool:
@@ -225,7 +226,9 @@ def test_sigterm_to_a_lab_process_cleans_up(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     with subprocess.Popen(
         [sys.executable, str(script)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(root)},
     ) as proc:
         assert proc.stdout is not None

@@ -1,0 +1,8 @@
+"""`python -m hallway`: the same as the `hallway` command."""
+
+import sys
+
+from hallway.cli.main import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Starting the tray app (`hallway` with no command) and the demo, without importing Qt early.
+
+`hallway.ui` is the only package that imports PySide6, and only once we know it can start: the
+headless commands must work where Qt is not installed or no display exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from hallway.cli.commands import client_for
+from hallway.cli.node import run_headless
+from hallway.cli.output import message
+from hallway.control.protocol import UNSUPPORTED, ControlError, NotRunning
+from hallway.core.errors import HallwayError
+from hallway.core.office import DEMO_OFFICE, DEMO_PASSPHRASE
+from hallway.demo import DEMO_INTERFACE, KEYRING_ENV, NAMES, DemoOffice
+from hallway.runtime import SetupError, UsageError, init_home
+from hallway.store.config import load_config
+from hallway.store.home import resolve_home
+
+__all__ = ["UiUnavailable", "load_ui", "run_demo", "run_tray"]
+
+UiRun = Callable[..., int]
+_HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "wayland", "xcb")
+
+
+class UiUnavailable(HallwayError):  # noqa: N818 -- a state, like HomeBusy
+    """The tray app cannot start here: no PySide6, or no display."""
+
+
+def load_ui() -> UiRun:
+    """`hallway.ui.app.run`, or `UiUnavailable` saying why it cannot start."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM", "").startswith(_HEADLESS_PLATFORMS)
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    ):
+        raise UiUnavailable("no graphical display was found (DISPLAY, WAYLAND_DISPLAY are unset)")
+    try:
+        from hallway.ui.app import run
+    except ImportError as exc:
+        raise UiUnavailable(f"the tray app needs PySide6, which failed to load: {exc}") from exc
+    return run
+
+
+def run_tray(home: Path) -> int:
+    """The tray app; a second launch brings the running one forward instead."""
+    try:
+        client_for(home).request("show")
+    except NotRunning:
+        pass
+    except ControlError as exc:
+        if exc.code == UNSUPPORTED:
+            raise SetupError(
+                f"a headless node (`hallway node`) is running for {home}; stop it to start the "
+                "tray app there, or use the client commands (`hallway status`, ...) against it"
+            ) from None
+        raise
+    else:
+        message(f"Hallway is already running for {home}; its window is in front.")
+        return 0
+    try:
+        run = load_ui()
+    except UiUnavailable as exc:
+        message(f"hallway: {exc}.\nRun `hallway node` for a headless node; see `hallway --help`.")
+        return 1
+    return run(home)
+
+
+def run_demo(args: argparse.Namespace, home_arg: str | None) -> int:
+    """A private office on 127.0.0.1: your own instance plus `--colleagues` simulated ones."""
+    if not 1 <= args.colleagues <= len(NAMES):
+        raise UsageError(f"--colleagues takes a number from 1 to {len(NAMES)}")
+    # Throwaway demo keys must not land in the person's keyring (set before keyring loads).
+    os.environ.update(KEYRING_ENV)
+    logging.getLogger("hallway.identity").setLevel(logging.ERROR)  # files are intended here
+    with contextlib.ExitStack() as stack:
+        if home_arg is None:
+            base = Path(tempfile.mkdtemp(prefix="hallway-demo-"))
+            stack.callback(shutil.rmtree, base, ignore_errors=True)
+            home = resolve_home(base / "you")
+            colleagues = base / "colleagues"
+        else:
+            home = resolve_home(home_arg)
+            colleagues = home / "demo-colleagues"
+        _prepare_demo_home(home)
+        run = None
+        if not args.headless:
+            try:
+                run = load_ui()
+            except UiUnavailable as exc:
+                message(f"hallway: {exc}; running the demo headless.")
+        office = stack.enter_context(DemoOffice(colleagues, args.colleagues))
+        message(
+            f"Demo office with {', '.join(office.names)} on {DEMO_INTERFACE}; your home is {home}."
+        )
+        if run is not None:
+            return run(home, demo=True)
+        return run_headless(home, as_json=False, interface=DEMO_INTERFACE)
+
+
+def _prepare_demo_home(home: Path) -> None:
+    config = load_config(home)
+    if config is not None and config.office != DEMO_OFFICE:
+        office = repr(config.office) if config.office else "an open office"
+        raise SetupError(
+            f"{home} is set up for {office}, not the demo; give the demo another --home, or "
+            "none for a temporary one"
+        )
+    if config is None or config.interface != DEMO_INTERFACE:
+        init_home(
+            home,
+            name=config.name if config is not None else _your_name(),
+            office=DEMO_OFFICE,
+            passphrase=DEMO_PASSPHRASE,
+            open_office=False,
+            interface=DEMO_INTERFACE,
+        )
+
+
+def _your_name() -> str:
+    """The account's full name where the system has one, as the first-run dialog does."""
+    with contextlib.suppress(ImportError, KeyError, OSError):
+        import pwd
+
+        full = pwd.getpwuid(os.getuid()).pw_gecos.split(",")[0].strip()
+        if full:
+            return full[:64]
+    with contextlib.suppress(OSError, KeyError):
+        return getpass.getuser()[:64] or "You"
+    return "You"

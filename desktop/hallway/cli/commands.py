@@ -1,0 +1,156 @@
+"""`init` and the client commands, which talk to the running instance through its control socket."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hallway.cli.output import (
+    Style,
+    event_line,
+    feed_lines,
+    message,
+    peers_table,
+    status_line,
+    write_json,
+    write_line,
+)
+from hallway.cli.signals import Terminate, terminate_on_signals
+from hallway.control.client import ControlClient
+from hallway.core.model import EMOJI_MAX, POST_TEXT_MAX, STATUS_TEXT_MAX
+from hallway.runtime import UsageError, init_home
+from hallway.store.config import load_config
+from hallway.store.home import control_socket_path
+
+__all__ = ["client_for", "passphrase_for", "run_client_command", "run_init"]
+
+
+def client_for(home: Path) -> ControlClient:
+    return ControlClient(control_socket_path(home))
+
+
+def passphrase_for(args: argparse.Namespace, home: Path, *, confirm: bool) -> str | None:
+    """The office passphrase from --passphrase-file or a prompt; None when none is needed."""
+    from hallway.identity import prompt_passphrase, read_passphrase_file
+
+    office: str | None = args.office
+    if office is None:
+        if args.passphrase_file is not None:
+            raise UsageError("--passphrase-file goes with --office NAME")
+        return None
+    if args.passphrase_file is not None:
+        return read_passphrase_file(args.passphrase_file)
+    if not confirm:
+        # `node --office X` for a home already in office X reuses its stored key.
+        config = load_config(home)
+        if config is not None and config.office == office.strip():
+            return None
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise UsageError(
+            f"joining the office {office!r} needs its passphrase: --passphrase-file FILE, "
+            "or run this on a terminal to type it"
+        )
+    message(f"Passphrase of the office {office!r}.")
+    return prompt_passphrase(confirm=confirm)
+
+
+def run_init(args: argparse.Namespace, home: Path) -> int:
+    passphrase = passphrase_for(args, home, confirm=True)
+    config = init_home(
+        home,
+        name=args.name,
+        office=args.office,
+        passphrase=passphrase,
+        open_office=args.open_office,
+        interface=args.interface,
+    )
+    office = f"the office {config.office!r}" if config.office else "an open office"
+    message(f"Hallway is set up in {home} for {config.name}, in {office}.")
+    message("Start it with `hallway` (the tray app) or `hallway node`.")
+    return 0
+
+
+def run_client_command(args: argparse.Namespace, home: Path) -> int:
+    """`status`, `post`, `peers`, `feed`, `watch`. Raises `NotRunning`, `ControlError`."""
+    client = client_for(home)
+    style = Style(sys.stdout)
+    match args.command:
+        case "status":
+            return _status(args, client, style)
+        case "post":
+            return _post(args, client)
+        case "peers":
+            peers = client.request("peers")
+            _print(args, peers, lambda: peers_table(peers, style))
+        case "feed":
+            items = client.request("feed", limit=args.limit)
+            _print(args, items, lambda: feed_lines(items, style))
+        case "watch":
+            return _watch(args, client, style)
+    return 0
+
+
+def _print(args: argparse.Namespace, value: Any, human: Callable[[], str]) -> None:
+    if args.json:
+        write_json(value)
+    else:
+        write_line(human())
+
+
+def _status(args: argparse.Namespace, client: ControlClient, style: Style) -> int:
+    if args.status_command is None:
+        mine = client.request("status_get")
+        _print(args, mine, lambda: status_line(mine, style))
+        return 0
+    if args.status_command == "clear":
+        mine = client.request("status_clear")
+    else:
+        text = " ".join(args.text)
+        if len(text) > STATUS_TEXT_MAX:
+            raise UsageError(
+                f"the status text is {len(text)} characters long; the limit is {STATUS_TEXT_MAX}"
+            )
+        if len(args.emoji) > EMOJI_MAX:
+            raise UsageError(f"--emoji takes one emoji (at most {EMOJI_MAX} characters)")
+        until: float | None = None
+        if args.duration is not None:
+            until = time.time() + args.duration.total_seconds()
+        elif args.until is not None:
+            until = args.until.timestamp()
+        mine = client.request(
+            "status_set", presence=args.presence.value, text=text, emoji=args.emoji, until=until
+        )
+    message(f"Status set. {status_line(mine, Style(sys.stderr))}")
+    return 0
+
+
+def _post(args: argparse.Namespace, client: ControlClient) -> int:
+    text = " ".join(args.text).strip()
+    if not text:
+        raise UsageError("a post needs some text")
+    if len(text) > POST_TEXT_MAX:
+        raise UsageError(f"the post is {len(text)} characters long; the limit is {POST_TEXT_MAX}")
+    posted = client.request("post", text=text, urgent=args.urgent)
+    kind = "an urgent post" if posted.get("urgent") else "a post"
+    message(f"Sent {kind} to the office.")
+    return 0
+
+
+def _watch(args: argparse.Namespace, client: ControlClient, style: Style) -> int:
+    """Until the instance stops (its `stopped` event ends the stream), or SIGINT/SIGTERM."""
+    with (
+        terminate_on_signals(),
+        contextlib.suppress(Terminate),
+        client.watch() as events,
+    ):
+        for event in events:
+            if args.json:
+                write_json(event)
+            else:
+                write_line(event_line(event, style))
+    return 0

@@ -1,0 +1,134 @@
+"""The `hallway` entry point ([project.scripts] hallway = "hallway.cli.main:main").
+
+Exit status: 0 ok, 1 error, 2 usage error, 3 no instance running for the home. A person's
+mistake never prints a traceback; an unexpected error prints one line and a hint to report it,
+and the traceback only with HALLWAY_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from hallway.cli.output import message
+from hallway.cli.parser import build_parser
+from hallway.control.protocol import ControlError, NotRunning
+from hallway.core.errors import HallwayError
+from hallway.runtime import UsageError
+from hallway.store.home import resolve_home
+
+__all__ = ["EXIT_ERROR", "EXIT_NOT_RUNNING", "EXIT_OK", "EXIT_USAGE", "main"]
+
+EXIT_OK: Final = 0
+EXIT_ERROR: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_NOT_RUNNING: Final = 3
+EXIT_INTERRUPTED: Final = 130
+
+DEBUG_ENV: Final = "HALLWAY_DEBUG"
+_ISSUES: Final = "https://github.com/hallway-app/hallway/issues"
+_CLIENT_COMMANDS: Final = frozenset({"status", "post", "peers", "feed", "watch"})
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per exit status
+    parser = build_parser()
+    args = parser.parse_args(argv)  # usage errors: a message and status 2, from argparse
+    _configure_logging()
+    _tolerate_any_terminal()
+    home: Path | None = None
+    try:
+        if args.command == "demo":  # its home is a temporary one unless --home names one
+            from hallway.cli.app import run_demo
+
+            return run_demo(args, args.home)
+        home = resolve_home(args.home)
+        return _dispatch(args, home)
+    except UsageError as exc:
+        usage: argparse.ArgumentParser = getattr(args, "usage_parser", parser)
+        usage.print_usage(sys.stderr)
+        message(f"{usage.prog}: error: {exc}")
+        return EXIT_USAGE
+    except NotRunning:
+        message(
+            f"No Hallway is running for home {home}. Start one with `hallway node` or `hallway`."
+        )
+        return EXIT_NOT_RUNNING
+    except (ControlError, HallwayError) as exc:
+        message(f"hallway: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK  # the reader went away (`| head`); nothing more to say
+    except Exception as exc:  # noqa: BLE001 -- the last line of defence: one line, not a traceback
+        return _unexpected(exc)
+
+
+def _dispatch(args: argparse.Namespace, home: Path) -> int:
+    # Imports per command: `hallway status` need not load the engine's runtime, nor Qt.
+    command = args.command
+    if command is None:
+        from hallway.cli.app import run_tray
+
+        return run_tray(home)
+    if command in _CLIENT_COMMANDS:
+        from hallway.cli.commands import run_client_command
+
+        return run_client_command(args, home)
+    if command == "init":
+        from hallway.cli.commands import run_init
+
+        return run_init(args, home)
+    if command == "node":
+        return _node(args, home)
+    raise UsageError(f"unknown command {command!r}")
+
+
+def _node(args: argparse.Namespace, home: Path) -> int:
+    from hallway.cli.commands import passphrase_for
+    from hallway.cli.node import run_headless
+
+    return run_headless(
+        home,
+        as_json=args.json,
+        name=args.name,
+        office=args.office,
+        passphrase=passphrase_for(args, home, confirm=False),
+        open_office=args.open_office,
+        interface=args.interface,
+    )
+
+
+def _configure_logging() -> None:
+    debug = os.environ.get(DEBUG_ENV) == "1"
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s" if debug else "hallway: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _tolerate_any_terminal() -> None:
+    # A terminal that cannot show an emoji in a colleague's status must not crash the command.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
+def _unexpected(exc: BaseException) -> int:
+    message(f"hallway: unexpected error: {type(exc).__name__}: {exc}")
+    if os.environ.get(DEBUG_ENV) == "1":
+        traceback.print_exception(exc, file=sys.stderr)
+    else:
+        message(
+            f"This is a bug in Hallway. Run again with {DEBUG_ENV}=1 for the details, and "
+            f"please report them at {_ISSUES}."
+        )
+    return EXIT_ERROR

@@ -1,0 +1,110 @@
+"""`hallway node`: a headless instance that prints its events until SIGINT or SIGTERM.
+
+Events arrive on the engine thread; it only puts them on a queue, and the main thread prints
+them, so a slow or closed stdout can never block the engine. A signal turns into an exception in
+the main thread, which then shuts down cleanly: BYE and the mDNS goodbye, so colleagues see this
+node go offline at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hallway.cli.output import Style, event_line, message, write_json, write_line
+from hallway.cli.signals import Terminate, ignore_signals, terminate_on_signals
+from hallway.runtime import Runtime
+
+if TYPE_CHECKING:
+    from hallway.engine.events import Event
+
+__all__ = ["run_headless"]
+
+
+def run_headless(
+    home: Path,
+    *,
+    as_json: bool,
+    start: Callable[[Callable[[Event], None]], Runtime] | None = None,
+    name: str | None = None,
+    office: str | None = None,
+    passphrase: str | None = None,
+    open_office: bool = False,
+    interface: str | None = None,
+) -> int:
+    """Run until a signal (exit 0), or until the node stops on its own (exit 1)."""
+    events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+    style = Style(sys.stdout)
+
+    def show(event: Event) -> None:
+        if as_json:
+            write_json(event.to_json())
+        else:
+            write_line(event_line(event.to_json(), style))
+
+    def starter(on_event: Callable[[Event], None]) -> Runtime:
+        return Runtime.start(
+            home,
+            name=name,
+            office=office,
+            passphrase=passphrase,
+            open_office=open_office,
+            interface=interface,
+            on_event=on_event,
+        )
+
+    with terminate_on_signals():
+        try:
+            runtime = (start or starter)(events.put)
+        except Terminate:
+            return 0  # Runtime.start cleans up after itself
+        status, broken = _loop(runtime, events, show)
+    if not broken:
+        broken = _drain(events, show)  # what happened while closing, `stopped` last
+    if broken:
+        _silence_stdout()
+    return status
+
+
+def _loop(
+    runtime: Runtime, events: queue.SimpleQueue[Event], show: Callable[[Event], None]
+) -> tuple[int, bool]:
+    """Print events until told to stop. Returns (exit status, whether stdout broke)."""
+    try:
+        while True:
+            event = events.get()
+            show(event)
+            if event.type == "stopped":
+                message("hallway: the node stopped unexpectedly")
+                return 1, False
+    except (Terminate, KeyboardInterrupt):
+        return 0, False
+    except BrokenPipeError:
+        return 0, True  # whoever read our output is gone: stop, as `head` expects
+    finally:
+        ignore_signals()
+        runtime.close()
+
+
+def _drain(events: queue.SimpleQueue[Event], show: Callable[[Event], None]) -> bool:
+    try:
+        while True:
+            show(events.get_nowait())
+    except queue.Empty:
+        return False
+    except BrokenPipeError:
+        return True
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; on a closed pipe that prints an error. Point the
+    # descriptor at /dev/null so that last flush goes nowhere.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -1,0 +1,315 @@
+"""Printing for the command line: JSON for programs, aligned text (colour on a terminal) for people.
+
+Everything here works on the JSON forms (`PeerView.to_json()`, `FeedItem.to_json()`,
+`Event.to_json()`), which is what the control socket delivers, so `hallway node` and
+`hallway watch` print an event the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final, TextIO
+
+from hallway.core.durations import format_remaining
+from hallway.core.model import Presence
+
+__all__ = [
+    "Style",
+    "event_line",
+    "feed_lines",
+    "message",
+    "peers_table",
+    "status_line",
+    "write_json",
+    "write_line",
+]
+
+_LABELS: Final = {p.value: p.label for p in Presence}
+# Shape as well as colour tells presences apart, for colour-blind people and NO_COLOR.
+_SYMBOLS: Final = {"available": "●", "away": "◐", "busy": "■", "dnd": "⊘", "offline": "○"}
+_ASCII: Final = {"available": "+", "away": "~", "busy": "!", "dnd": "x", "offline": "-"}
+_COLOURS: Final = {
+    "available": "32",
+    "away": "33",
+    "busy": "31",
+    "dnd": "35",
+    "offline": "2",
+}
+BOLD: Final = "1"
+DIM: Final = "2"
+RED: Final = "31"
+
+
+class Style:
+    """Colour and symbols for one output stream.
+
+    Colour only on a terminal, and never with `NO_COLOR` set (https://no-color.org) or a dumb
+    terminal. Presence symbols fall back to ASCII where the stream's encoding lacks them.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.colour = _wants_colour(stream)
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            "".join(_SYMBOLS.values()).encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            self.symbols = _ASCII
+        else:
+            self.symbols = _SYMBOLS
+
+    def paint(self, text: str, code: str) -> str:
+        if not self.colour or not text:
+            return text
+        return f"\x1b[{code}m{text}\x1b[0m"
+
+    def presence(self, presence: str | None, *, online: bool = True) -> str:
+        key = presence if online and presence in _SYMBOLS else "offline"
+        return self.paint(self.symbols[key], _COLOURS[key])
+
+
+def _wants_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+# writing ------------------------------------------------------------------------------------
+
+
+def write_json(value: Any, stream: TextIO | None = None) -> None:
+    """One JSON document on one line, flushed (NDJSON when called per event)."""
+    write_line(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")), stream)
+
+
+def message(text: str) -> None:
+    """A message for the person (not data): to stderr."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def write_line(text: str, stream: TextIO | None = None) -> None:
+    out = stream if stream is not None else sys.stdout
+    out.write(text + "\n")
+    out.flush()
+
+
+# times --------------------------------------------------------------------------------------
+
+
+def _local(iso_text: str | None) -> datetime | None:
+    if not iso_text:
+        return None
+    try:
+        return datetime.fromisoformat(iso_text).astimezone()
+    except (TypeError, ValueError):
+        return None
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def clock(iso_text: str | None, now: datetime | None = None) -> str:
+    """A moment as people say it: "15:30" today, "Tue 15:30" this week, a date otherwise."""
+    moment = _local(iso_text)
+    if moment is None:
+        return ""
+    now = now or _now()
+    if moment.date() == now.date():
+        return moment.strftime("%H:%M")
+    if abs(moment - now) < timedelta(days=6):
+        return moment.strftime("%a %H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def until_text(iso_text: str | None, now: datetime | None = None) -> str:
+    """ "15:30 (in 45m)", or "" when there is no expiry."""
+    moment = _local(iso_text)
+    if moment is None:
+        return ""
+    now = now or _now()
+    remaining = (moment - now).total_seconds()
+    if remaining <= 0:
+        return clock(iso_text, now)
+    return f"{clock(iso_text, now)} (in {format_remaining(remaining)})"
+
+
+def ago(iso_text: str | None, now: datetime | None = None) -> str:
+    moment = _local(iso_text)
+    if moment is None:
+        return "never"
+    now = now or _now()
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 6 * 3600:
+        return f"{int(seconds // 3600)} h ago"
+    return clock(iso_text, now)
+
+
+# width --------------------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide (CJK, most emoji) 2, combining marks 0."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or ch in "\u200d\ufe0e\ufe0f":
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return width
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# statuses -----------------------------------------------------------------------------------
+
+
+def describe_status(entry: dict[str, Any]) -> str:
+    """ "Busy — 📞 In a call": the presence label, then the emoji and text if any."""
+    label = _LABELS.get(str(entry.get("presence")), str(entry.get("presence") or "?"))
+    custom = " ".join(part for part in (entry.get("emoji"), entry.get("text")) if part)
+    return f"{label} — {_one_line(custom)}" if custom else label
+
+
+def status_line(entry: dict[str, Any], style: Style, now: datetime | None = None) -> str:
+    """One person's status on one line (`hallway status`)."""
+    symbol = style.presence(entry.get("presence"), online=bool(entry.get("online", True)))
+    line = f"{symbol} {style.paint(str(entry.get('name', '')), BOLD)}: {describe_status(entry)}"
+    until = until_text(entry.get("until"), now)
+    return f"{line}, until {until}" if until else line
+
+
+def peers_table(peers: Sequence[dict[str, Any]], style: Style, now: datetime | None = None) -> str:
+    """Everyone this instance knows, one aligned row each (`hallway peers`)."""
+    if not peers:
+        return "No colleagues yet."
+    header = ["", "NAME", "STATUS", "UNTIL", "LAST SEEN"]
+    rows: list[tuple[list[str], list[str]]] = []  # (plain cells, painted cells)
+    for peer in peers:
+        online = bool(peer.get("online"))
+        name = _one_line(str(peer.get("name", "")))
+        if peer.get("own"):
+            name += " (you)"
+        status = describe_status(peer) if online or peer.get("own") else "Offline"
+        until = until_text(peer.get("until"), now) if online else ""
+        seen = "online" if online else ago(peer.get("last_seen"), now)
+        plain = [style.symbols["offline"], name, status, until, seen]
+        painted = [
+            style.presence(peer.get("presence"), online=online),
+            style.paint(name, BOLD) if peer.get("own") else name,
+            status if online else style.paint(status, DIM),
+            until,
+            seen if online else style.paint(seen, DIM),
+        ]
+        rows.append((plain, painted))
+    widths = [display_width(h) for h in header]
+    for plain, _ in rows:
+        widths = [max(w, display_width(cell)) for w, cell in zip(widths, plain, strict=True)]
+    lines = [_row(header, header, widths, style, head=True)]
+    lines += [_row(plain, painted, widths, style) for plain, painted in rows]
+    return "\n".join(lines)
+
+
+def _row(
+    plain: Sequence[str],
+    painted: Sequence[str],
+    widths: Sequence[int],
+    style: Style,
+    *,
+    head: bool = False,
+) -> str:
+    cells = [
+        cell + " " * max(0, width - display_width(raw))
+        for raw, cell, width in zip(plain, painted, widths, strict=True)
+    ]
+    line = "  ".join(cells).rstrip()
+    return style.paint(line, DIM) if head else line
+
+
+def feed_lines(items: Sequence[dict[str, Any]], style: Style, now: datetime | None = None) -> str:
+    """Posts and status changes, newest first, continuation lines indented (`hallway feed`)."""
+    if not items:
+        return "Nothing in the feed yet."
+    when = [clock(item.get("at"), now) for item in items]
+    names = [_one_line(str(item.get("name", ""))) for item in items]
+    time_width = max(display_width(w) for w in when)
+    name_width = max(display_width(n) for n in names)
+    indent = " " * (time_width + name_width + 4)
+    lines = []
+    for item, at, name in zip(items, when, names, strict=True):
+        if item.get("type") == "status":
+            text = f"is {describe_status(item)}"
+        else:
+            text = str(item.get("text", ""))
+            if item.get("urgent"):
+                text = f"{style.paint('URGENT', BOLD + ';' + RED)} {text}"
+        head = f"{_pad(at, time_width)}  {style.paint(_pad(name, name_width), BOLD)}  "
+        first, *rest = text.splitlines() or [""]
+        lines.append(head + first)
+        lines += [indent + line for line in rest]
+    return "\n".join(lines)
+
+
+# events -------------------------------------------------------------------------------------
+
+
+def event_line(event: dict[str, Any], style: Style) -> str:
+    """One event of `hallway node` or `hallway watch`, for people."""
+    kind = event.get("type")
+    at = _local(event.get("at"))
+    stamp = style.paint(at.strftime("%H:%M:%S") if at else "--:--:--", DIM)
+    name = style.paint(_one_line(str(event.get("name", ""))), BOLD)
+    who = "You" if event.get("own") else name
+    match kind:
+        case "ready":
+            office = (
+                f"the office {event.get('office')!r}" if event.get("office") else "an open office"
+            )
+            addresses = ", ".join(event.get("addresses") or []) or "?"
+            text = (
+                f"Hallway is running as {name} ({event.get('fingerprint')}) in {office}, "
+                f"on {addresses}. Press Ctrl-C to stop."
+            )
+        case "peer_online":
+            text = f"{name} is online ({event.get('address')})"
+        case "peer_offline":
+            text = f"{name} went offline ({event.get('reason')})"
+        case "peer_renamed":
+            text = f"{style.paint(str(event.get('peer', ''))[:8], DIM)} is now called {name}"
+        case "status":
+            symbol = style.presence(event.get("presence"))
+            text = f"{symbol} {who}: {describe_status(event)}"
+            until = until_text(event.get("until"))
+            if until:
+                text += f", until {until}"
+        case "status_expired":
+            text = f"{who}: status expired"
+        case "post":
+            label = style.paint("URGENT", BOLD + ";" + RED) + " " if event.get("urgent") else ""
+            earlier = " (earlier)" if event.get("live") is False else ""
+            body = str(event.get("text", "")).replace("\n", "\n    ")
+            text = f"{label}{who}{earlier}: {body}"
+        case "warning":
+            text = style.paint(f"warning: {event.get('message')}", "33")
+        case "stopped":
+            text = "Hallway stopped."
+        case _:
+            text = json.dumps(event, ensure_ascii=False)
+    return f"{stamp} {text}"

@@ -1,0 +1,275 @@
+"""The `hallway` command line: its arguments, help and argument types.
+
+The command-line contract (issue 2) is relied on by other tools and tests; keep it stable:
+
+    hallway [--home DIR] init --name NAME (--open | --office NAME --passphrase-file FILE)
+    hallway [--home DIR] node [--name NAME] [--open | --office NAME --passphrase-file FILE]
+                              [--interface ADDR] [--json]
+    hallway [--home DIR] status [--json]
+    hallway [--home DIR] status set PRESENCE [TEXT] [--emoji E] [--for DURATION | --until TIME]
+    hallway [--home DIR] status clear
+    hallway [--home DIR] post TEXT [--urgent]
+    hallway [--home DIR] peers [--json]
+    hallway [--home DIR] feed [--json] [--limit N]
+    hallway [--home DIR] watch [--json]
+    hallway [--home DIR] demo
+    hallway --version
+    hallway [--home DIR]            (the tray app)
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timedelta
+from typing import Final
+
+from hallway import __version__
+from hallway.control.protocol import FEED_LIMIT_MAX
+from hallway.core.durations import parse_duration, until_time
+from hallway.core.errors import DurationError
+from hallway.core.model import Presence
+
+__all__ = ["build_parser", "duration_arg", "limit_arg", "presence_arg", "until_arg"]
+
+_ALIASES: Final = {
+    "available": Presence.AVAILABLE,
+    "here": Presence.AVAILABLE,
+    "away": Presence.AWAY,
+    "busy": Presence.BUSY,
+    "dnd": Presence.DND,
+    "do-not-disturb": Presence.DND,
+    "do_not_disturb": Presence.DND,
+}
+
+
+def presence_arg(text: str) -> Presence:
+    try:
+        return _ALIASES[text.strip().lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a presence; choose available, away, busy or dnd"
+        ) from None
+
+
+def duration_arg(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def until_arg(text: str) -> datetime:
+    try:
+        return until_time(text, datetime.now().astimezone())
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def limit_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= FEED_LIMIT_MAX:
+        raise argparse.ArgumentTypeError(f"choose a number from 1 to {FEED_LIMIT_MAX}")
+    return value
+
+
+_MAIN_EPILOG = """\
+Without a command, hallway starts the tray app.
+
+Get started:
+  hallway init --name "Ann" --open          set up an open office (everyone on the LAN sees it)
+  hallway init --name "Ann" --office "Acme" set up a closed office (asks for its passphrase)
+  hallway                                   start the tray app
+  hallway node                              or run headless, printing what happens
+
+Then, from any terminal:
+  hallway status set busy "In a call" --for 45m
+  hallway post "Cake in the kitchen #treats"
+  hallway peers
+
+Exit status: 0 ok, 1 error, 2 usage error, 3 no Hallway running for the home.
+Environment: HALLWAY_HOME (the default for --home), NO_COLOR, HALLWAY_DEBUG=1 (tracebacks).
+"""
+
+_OFFICE_HELP = "join the closed office NAME (passphrase from --passphrase-file, or a prompt)"
+_OPEN_HELP = "use an open office: anyone on the local network can see and join it"
+_PASSFILE_HELP = "read the office passphrase from the first line of FILE (for scripts and services)"
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=30)
+
+
+def _home_option(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        default=default,
+        help="the instance's directory (default: $HALLWAY_HOME, or the user data directory)",
+    )
+
+
+def _json_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+
+
+def _office_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    office = parser.add_mutually_exclusive_group(required=required)
+    office.add_argument("--open", dest="open_office", action="store_true", help=_OPEN_HELP)
+    office.add_argument("--office", metavar="NAME", help=_OFFICE_HELP)
+    parser.add_argument("--passphrase-file", metavar="FILE", help=_PASSFILE_HELP)
+    parser.add_argument(
+        "--interface",
+        metavar="ADDR",
+        help="the IPv4 address or interface name to use (default: every non-loopback one); "
+        "127.0.0.1 keeps the office on this machine",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hallway",
+        description="Hallway: presence, status and announcements for a small office, "
+        "without a server.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=_formatter,
+        allow_abbrev=False,
+    )
+    _home_option(parser, default=None)
+    parser.add_argument("--version", action="version", version=f"hallway {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    def command(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=epilog,
+            formatter_class=_formatter,
+            allow_abbrev=False,
+        )
+        _home_option(sub, default=argparse.SUPPRESS)
+        sub.set_defaults(usage_parser=sub)  # so a later usage error shows this command's usage
+        return sub
+
+    init = command(
+        "init",
+        "set up a home: your name, the office, and this machine's keys",
+        "examples:\n"
+        '  hallway init --name "Ann Smith" --open\n'
+        '  hallway init --name "Ann Smith" --office "Acme Ltd"\n'
+        '  hallway init --name "Build bot" --office "Acme Ltd" --passphrase-file /etc/acme.pass',
+    )
+    init.add_argument("--name", required=True, help="your name, as colleagues will see it")
+    _office_options(init, required=True)
+
+    node = command(
+        "node",
+        "run Hallway headless and print what happens",
+        "With init's options, a new home is set up in the same step.\n\n"
+        "examples:\n"
+        "  hallway node\n"
+        "  hallway node --json | jq .\n"
+        "  hallway --home /tmp/ben node --name Ben --open --interface 127.0.0.1",
+    )
+    node.add_argument("--name", help="your name (sets it up, or changes it)")
+    _office_options(node, required=False)
+    _json_option(node, "one JSON object per event (NDJSON)")
+
+    status = command(
+        "status",
+        "show or change your status",
+        "examples:\n"
+        "  hallway status\n"
+        '  hallway status set busy "In a call" --for 45m\n'
+        '  hallway status set away "Lunch" --emoji 🍜 --until 13:30\n'
+        "  hallway status clear",
+    )
+    _json_option(status, "your own entry")
+    status_commands = status.add_subparsers(dest="status_command", metavar="ACTION")
+    status_set = status_commands.add_parser(
+        "set",
+        help="set your presence and status text",
+        description="Set your presence, with optional text, emoji and expiry.",
+        epilog="PRESENCE is one of available, away, busy, dnd (or do-not-disturb).\n"
+        "DURATION: 45m, 2h, 1h30m, 90s, 1d. TIME: 15:30, 3pm, today, tomorrow.\n\n"
+        "examples:\n"
+        '  hallway status set busy "In a call until 3" --until 15:00\n'
+        "  hallway status set dnd --for 2h\n"
+        "  hallway status set available",
+        formatter_class=_formatter,
+        allow_abbrev=False,
+    )
+    _home_option(status_set, default=argparse.SUPPRESS)
+    status_set.set_defaults(usage_parser=status_set)
+    status_set.add_argument(
+        "presence", metavar="PRESENCE", type=presence_arg, help="available, away, busy or dnd"
+    )
+    status_set.add_argument("text", metavar="TEXT", nargs="*", help="what you are up to")
+    status_set.add_argument("--emoji", metavar="E", default="", help="an emoji to go with it")
+    expiry = status_set.add_mutually_exclusive_group()
+    expiry.add_argument(
+        "--for", dest="duration", metavar="DURATION", type=duration_arg, help="clear it after this"
+    )
+    expiry.add_argument(
+        "--until", metavar="TIME", type=until_arg, help="clear it at this time of day"
+    )
+    status_clear = status_commands.add_parser(
+        "clear",
+        help="back to available, with no text",
+        description="Clear your status: available, with no text.",
+        formatter_class=_formatter,
+        allow_abbrev=False,
+    )
+    _home_option(status_clear, default=argparse.SUPPRESS)
+    status_clear.set_defaults(usage_parser=status_clear)
+
+    post = command(
+        "post",
+        "post an announcement to the office",
+        "examples:\n"
+        '  hallway post "Cake in the kitchen #treats"\n'
+        '  hallway post --urgent "Fire drill at 11:00, please leave by the stairs"',
+    )
+    post.add_argument("text", metavar="TEXT", nargs="+", help="the announcement (#tags are kept)")
+    post.add_argument("--urgent", action="store_true", help="pop up even for people in DND")
+
+    peers = command(
+        "peers",
+        "list your colleagues and their status",
+        "examples:\n  hallway peers\n  hallway peers --json | jq '.[] | select(.online)'",
+    )
+    _json_option(peers, "a JSON array")
+
+    feed = command(
+        "feed",
+        "show recent posts and status changes, newest first",
+        "examples:\n  hallway feed --limit 10\n  hallway feed --json",
+    )
+    _json_option(feed, "a JSON array")
+    feed.add_argument(
+        "--limit", metavar="N", type=limit_arg, default=20, help="how many items (default 20)"
+    )
+
+    watch = command(
+        "watch",
+        "follow what happens, live, until interrupted",
+        "examples:\n  hallway watch\n  hallway watch --json | jq 'select(.type == \"post\")'",
+    )
+    _json_option(watch, "one JSON object per event (NDJSON)")
+
+    demo = command(
+        "demo",
+        "try Hallway in a private office on this machine, with simulated colleagues",
+        "Everything stays on 127.0.0.1: nothing reaches the network.\n\n"
+        "examples:\n  hallway demo\n  hallway demo --headless",
+    )
+    demo.add_argument(
+        "--colleagues", metavar="N", type=int, default=4, help="how many (1 to 8, default 4)"
+    )
+    demo.add_argument(
+        "--headless", action="store_true", help="print events instead of starting the tray app"
+    )
+    return parser

@@ -1,0 +1,45 @@
+"""SIGINT and SIGTERM as an exception in the main thread, for a clean shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+__all__ = ["Terminate", "ignore_signals", "terminate_on_signals"]
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Terminate(BaseException):
+    """SIGINT or SIGTERM arrived: leave the loop and shut down.
+
+    A BaseException, like KeyboardInterrupt, so no `except Exception` swallows it.
+    """
+
+
+@contextlib.contextmanager
+def terminate_on_signals() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM raise `Terminate` in the main thread (once)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        ignore_signals()  # shutting down is bounded; a second Ctrl-C must not interrupt it
+        raise Terminate(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in _SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def ignore_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        for sig in _SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)

@@ -1,0 +1,150 @@
+"""The control client: how the CLI (and the demo driver) talk to a running instance."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from hallway.control.protocol import (
+    MAX_REPLY,
+    ControlError,
+    NotRunning,
+    decode_event,
+    decode_reply,
+    encode_request,
+)
+from hallway.control.transport import LineTooLongError, check_socket_path, read_line
+
+__all__ = ["ControlClient", "EventStream"]
+
+# What "nobody is listening" looks like: no socket file, a stale one, or a dead directory.
+_NOT_RUNNING = {errno.ENOENT, errno.ECONNREFUSED, errno.ENOTDIR}
+
+
+class ControlClient:
+    """Sends requests to the instance whose control socket is `path`.
+
+    Each call opens its own connection, so a client can be shared between threads.
+    `timeout` bounds connecting and each request; a watch stream waits for events forever.
+    """
+
+    def __init__(self, path: Path, *, timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+
+    def request(self, cmd: str, **args: Any) -> Any:
+        """Run one command and return its result. Raises `NotRunning` or `ControlError`."""
+        with self._connect() as sock:
+            self._send(sock, encode_request(cmd, args))
+            return self._reply(sock, bytearray())
+
+    def ping(self) -> bool:
+        """Whether an instance answers on this socket."""
+        try:
+            self.request("ping")
+        except ControlError:
+            return False
+        return True
+
+    def watch(self) -> EventStream:
+        """Start watching the running instance's events. Raises `NotRunning` or `ControlError`.
+
+        The stream yields each event as a JSON object until the instance stops; close it (or use
+        it in a `with`) to disconnect.
+        """
+        sock = self._connect()
+        buffer = bytearray()
+        try:
+            self._send(sock, encode_request("watch", {}))
+            self._reply(sock, buffer)
+            sock.settimeout(None)
+        except BaseException:
+            sock.close()
+            raise
+        return EventStream(self, sock, buffer)
+
+    def _connect(self) -> socket.socket:
+        check_socket_path(self.path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(os.fspath(self.path))
+        except OSError as exc:
+            sock.close()
+            if exc.errno in _NOT_RUNNING:
+                raise NotRunning(f"nothing is listening on {self.path}") from None
+            raise ControlError(f"cannot connect to {self.path}: {exc.strerror or exc}") from exc
+        return sock
+
+    def _send(self, sock: socket.socket, data: bytes) -> None:
+        try:
+            sock.sendall(data)
+        except TimeoutError:
+            raise ControlError(
+                f"the running Hallway did not answer within {self.timeout:g} s"
+            ) from None
+        except OSError:
+            # The server may have refused us and hung up (too many connections, say): its reply
+            # then explains why, so read it rather than report a broken pipe.
+            self._reply(sock, bytearray())
+            raise ControlError(f"lost the connection to {self.path}") from None
+
+    def _reply(self, sock: socket.socket, buffer: bytearray) -> Any:
+        line = self._read(sock, buffer)
+        if line is None:
+            raise ControlError("the running Hallway closed the connection without replying")
+        reply = decode_reply(line)
+        if not reply.ok:
+            raise ControlError(reply.error or "the request failed", reply.code or "unknown")
+        return reply.result
+
+    def _read(self, sock: socket.socket, buffer: bytearray) -> bytes | None:
+        try:
+            return read_line(sock, buffer, MAX_REPLY)
+        except LineTooLongError:
+            raise ControlError(f"a reply was larger than {MAX_REPLY} bytes") from None
+        except TimeoutError:
+            raise ControlError(
+                f"the running Hallway did not answer within {self.timeout:g} s"
+            ) from None
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                sock.close()
+            raise ControlError(f"lost the connection to {self.path}: {exc}") from exc
+
+
+class EventStream:
+    """The events of one `watch`, as an iterator of JSON objects that owns its connection."""
+
+    def __init__(self, client: ControlClient, sock: socket.socket, buffer: bytearray) -> None:
+        self._client = client
+        self._sock = sock
+        self._buffer = buffer
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        while True:
+            if self._sock.fileno() < 0:
+                raise StopIteration
+            line = self._client._read(self._sock, self._buffer)
+            if line is None:
+                self.close()
+                raise StopIteration
+            if line.strip():
+                return decode_event(line)
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,233 @@
+"""The control protocol, version 1: JSON lines over the owner-only socket in a home.
+
+A request is one line, `{"v": 1, "cmd": "...", "args": {...}}`, at most `MAX_REQUEST` bytes.
+A reply is one line: `{"ok": true, "result": ...}`, or
+`{"ok": false, "error": "...", "code": "..."}`.
+After a successful `watch` reply the server streams events, one JSON object per line, in the form
+of `Event.to_json()`, until either side closes the connection.
+
+`decode_request` takes bytes from outside and either returns a typed, size-limited request or
+raises `RequestError` with a code and a message for people. Nothing else escapes, whatever the
+input.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+import msgspec
+
+from hallway.core.errors import HallwayError
+from hallway.core.model import EMOJI_MAX, POST_TEXT_MAX, STATUS_TEXT_MAX, Presence
+
+VERSION: Final = 1
+MAX_REQUEST: Final = 64 * 1024  # one request line, newline included
+MAX_REPLY: Final = 32 * 1024 * 1024  # replies come from our own server, but stay bounded
+FEED_LIMIT_MAX: Final = 1000
+
+# Reply codes. Clients branch on these; the messages are for people.
+BAD_REQUEST: Final = "bad_request"
+TOO_LARGE: Final = "too_large"
+UNSUPPORTED_VERSION: Final = "unsupported_version"
+UNSUPPORTED: Final = "unsupported"
+NODE_ERROR: Final = "node_error"
+INTERNAL: Final = "internal"
+
+# POSIX seconds, bounded so hostile values (NaN, inf, year 30000) never reach datetime.
+Timestamp = Annotated[float, msgspec.Meta(ge=0, le=2**35)]
+StatusText = Annotated[str, msgspec.Meta(max_length=STATUS_TEXT_MAX)]
+Emoji = Annotated[str, msgspec.Meta(max_length=EMOJI_MAX)]
+PostText = Annotated[str, msgspec.Meta(min_length=1, max_length=POST_TEXT_MAX)]
+FeedLimit = Annotated[int, msgspec.Meta(ge=1, le=FEED_LIMIT_MAX)]
+Version = Annotated[int, msgspec.Meta(ge=0, le=2**31)]
+
+
+class ControlError(HallwayError):
+    """A control request failed. `code` is one of the reply codes of this module."""
+
+    def __init__(self, message: str, code: str = INTERNAL) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NotRunning(ControlError):  # noqa: N818 -- reads as a state: `except NotRunning`
+    """No instance is listening on the control socket of a home."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "not_running")
+
+
+class RequestError(ControlError):
+    """A request that could not be decoded; the server answers it with an error reply."""
+
+
+# Arguments ------------------------------------------------------------------------------------
+
+
+class NoArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    pass
+
+
+class StatusSetArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    presence: Presence
+    text: StatusText = ""
+    emoji: Emoji = ""
+    until: Timestamp | None = None
+
+
+class PostArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    text: PostText
+    urgent: bool = False
+
+
+class FeedArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    limit: FeedLimit = 50
+
+
+# Requests: a tagged union on "cmd" ------------------------------------------------------------
+
+
+class _Request(msgspec.Struct, frozen=True, tag_field="cmd", forbid_unknown_fields=True):
+    v: Version
+
+
+class StatusGet(_Request, frozen=True, tag="status_get"):
+    args: NoArgs = NoArgs()
+
+
+class StatusSet(_Request, frozen=True, tag="status_set"):
+    args: StatusSetArgs
+
+
+class StatusClear(_Request, frozen=True, tag="status_clear"):
+    args: NoArgs = NoArgs()
+
+
+class PostRequest(_Request, frozen=True, tag="post"):
+    args: PostArgs
+
+
+class Peers(_Request, frozen=True, tag="peers"):
+    args: NoArgs = NoArgs()
+
+
+class Feed(_Request, frozen=True, tag="feed"):
+    args: FeedArgs = FeedArgs()
+
+
+class Watch(_Request, frozen=True, tag="watch"):
+    args: NoArgs = NoArgs()
+
+
+class Ping(_Request, frozen=True, tag="ping"):
+    args: NoArgs = NoArgs()
+
+
+class Show(_Request, frozen=True, tag="show"):
+    args: NoArgs = NoArgs()
+
+
+Request = StatusGet | StatusSet | StatusClear | PostRequest | Peers | Feed | Watch | Ping | Show
+
+COMMANDS: Final = (
+    "status_get",
+    "status_set",
+    "status_clear",
+    "post",
+    "peers",
+    "feed",
+    "watch",
+    "ping",
+    "show",
+)
+
+
+class _Probe(msgspec.Struct):
+    """Only the version, so a request from a newer client gets the right error."""
+
+    v: Version
+
+
+_decoder: Final[msgspec.json.Decoder[Request]] = msgspec.json.Decoder(Request)
+_probe: Final = msgspec.json.Decoder(_Probe)
+
+
+def decode_request(line: bytes) -> Request:
+    """One request line (without or with its newline) into a typed request, or `RequestError`."""
+    if len(line) > MAX_REQUEST:
+        raise RequestError(f"request is larger than {MAX_REQUEST} bytes", TOO_LARGE)
+    try:
+        request = _decoder.decode(line)
+    except msgspec.ValidationError as exc:
+        _check_version(line)
+        raise RequestError(f"invalid request: {exc}", BAD_REQUEST) from None
+    except msgspec.DecodeError as exc:
+        raise RequestError(f"request is not valid JSON: {exc}", BAD_REQUEST) from None
+    except UnicodeDecodeError:  # msgspec 0.22 raises this bare for a str that is not UTF-8
+        raise RequestError("request is not valid UTF-8", BAD_REQUEST) from None
+    except RecursionError:  # msgspec's depth limit: deep nesting, e.g. in an unknown field
+        raise RequestError("request is nested too deeply", BAD_REQUEST) from None
+    if request.v != VERSION:
+        raise RequestError(_version_message(request.v), UNSUPPORTED_VERSION)
+    return request
+
+
+def _check_version(line: bytes) -> None:
+    try:
+        version = _probe.decode(line).v
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return
+    if version != VERSION:
+        raise RequestError(_version_message(version), UNSUPPORTED_VERSION)
+
+
+def _version_message(version: int) -> str:
+    return f"control protocol version {version} is not supported; this Hallway speaks {VERSION}"
+
+
+def encode_request(cmd: str, args: dict[str, Any]) -> bytes:
+    return msgspec.json.encode({"v": VERSION, "cmd": cmd, "args": args}) + b"\n"
+
+
+# Replies --------------------------------------------------------------------------------------
+
+
+class Reply(msgspec.Struct, frozen=True):
+    ok: bool
+    result: Any = None
+    error: str = ""
+    code: str = ""
+
+
+_reply_decoder: Final = msgspec.json.Decoder(Reply)
+
+
+def encode_ok(result: Any) -> bytes:
+    return msgspec.json.encode({"ok": True, "result": result}) + b"\n"
+
+
+def encode_error(message: str, code: str) -> bytes:
+    return msgspec.json.encode({"ok": False, "error": message, "code": code}) + b"\n"
+
+
+def encode_event(event: dict[str, Any]) -> bytes:
+    return msgspec.json.encode(event) + b"\n"
+
+
+def decode_reply(line: bytes) -> Reply:
+    """A reply line from the server, or `ControlError` if it is not one."""
+    try:
+        return _reply_decoder.decode(line)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ControlError(f"the running Hallway sent an unreadable reply: {exc}") from None
+
+
+def decode_event(line: bytes) -> dict[str, Any]:
+    """One streamed event line, or `ControlError`."""
+    try:
+        event = msgspec.json.decode(line)
+    except msgspec.DecodeError as exc:
+        raise ControlError(f"the running Hallway sent an unreadable event: {exc}") from None
+    if not isinstance(event, dict):
+        raise ControlError("the running Hallway sent an event that is not an object")
+    return event

@@ -1,0 +1,417 @@
+"""The control server: the owner-only socket through which the CLI drives a running instance.
+
+One thread accepts; each connection gets its own short-lived thread (at most `max_clients`).
+Requests call only the Node's thread-safe public API. A `watch` subscribes to the node's events:
+the engine thread only appends to the watcher's bounded queue and pokes a pipe, so a slow or
+stuck watcher can never block the node; it is dropped instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import selectors
+import socket
+import stat
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from hallway import __version__
+from hallway.control.protocol import (
+    BAD_REQUEST,
+    INTERNAL,
+    MAX_REQUEST,
+    NODE_ERROR,
+    UNSUPPORTED,
+    ControlError,
+    Feed,
+    Peers,
+    Ping,
+    PostRequest,
+    Request,
+    RequestError,
+    Show,
+    StatusClear,
+    StatusGet,
+    StatusSet,
+    Watch,
+    decode_request,
+    encode_error,
+    encode_event,
+    encode_ok,
+)
+from hallway.control.transport import LineTooLongError, check_socket_path, read_line, same_user
+from hallway.control.watcher import Watcher
+from hallway.core.errors import HallwayError
+from hallway.core.model import Post, Presence
+from hallway.engine.events import Event, FeedItem, PeerView, iso
+
+__all__ = ["ControlServer", "NodeAPI"]
+
+log = logging.getLogger(__name__)
+
+_DROPPED = "this watcher fell too far behind and was disconnected"
+
+
+class NodeAPI(Protocol):
+    """The part of `hallway.engine.Node`'s public API that the control server uses."""
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]: ...
+
+    def set_status(
+        self, presence: Presence, text: str = "", *, emoji: str = "", until: float | None = None
+    ) -> object: ...
+
+    def clear_status(self) -> object: ...
+
+    def post(self, text: str, *, urgent: bool = False) -> Post: ...
+
+    def peers(self) -> list[PeerView]: ...
+
+    def me(self) -> PeerView: ...
+
+    def feed(self, limit: int = 50) -> list[FeedItem]: ...
+
+
+class _Connection:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.watcher: Watcher | None = None
+        self.thread: threading.Thread | None = None
+
+
+class ControlServer:
+    """Serves the control protocol on `path` for `node` until `close()`.
+
+    `on_show`, when given, is called (on a server thread) for a `show` request: the tray app
+    passes a callback that brings its window forward, marshalled to the GUI thread.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        node: NodeAPI,
+        on_show: Callable[[], None] | None = None,
+        *,
+        max_clients: int = 32,
+        watch_queue: int = 1000,
+        idle_timeout: float = 60.0,
+        send_timeout: float = 5.0,
+    ) -> None:
+        self.path = Path(path)
+        self._node = node
+        self._on_show = on_show
+        self._max_clients = max_clients
+        self._watch_queue = watch_queue
+        self._idle_timeout = idle_timeout
+        self._send_timeout = send_timeout
+        self._lock = threading.Lock()
+        self._connections: set[_Connection] = set()
+        self._listener: socket.socket | None = None
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of our socket file
+        self._accept_thread: threading.Thread | None = None
+        self._wake_r = -1
+        self._wake_w = -1
+        self._closing = False
+        self._started = False
+
+    # lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind the socket (owner-only) and start serving. Raises `ControlError`."""
+        if self._started:
+            return
+        if self._closing:
+            raise ControlError("this control server was closed; make a new one")
+        check_socket_path(self.path)
+        self._refuse_live_or_foreign()
+        listener = self._bind()
+        self._listener = listener
+        self._wake_r, self._wake_w = os.pipe()
+        self._started = True
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name="hallway-control", daemon=True
+        )
+        self._accept_thread.start()
+
+    def close(self) -> None:
+        """Stop accepting, end every connection, join every thread, remove the socket."""
+        with self._lock:
+            if self._closing or not self._started:
+                self._closing = True
+                return
+            self._closing = True
+            connections = list(self._connections)
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"\0")
+        if self._accept_thread is not None:
+            self._accept_thread.join()
+        for conn in connections:
+            if conn.watcher is not None:
+                conn.watcher.stop()  # let it flush what it already holds
+            else:
+                with contextlib.suppress(OSError):
+                    conn.sock.shutdown(socket.SHUT_RD)
+        for conn in connections:
+            if conn.thread is not None:
+                conn.thread.join(self._send_timeout + 1.0)
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            if conn.thread is not None:
+                conn.thread.join()
+        self._unlink()
+        if self._listener is not None:
+            self._listener.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def __enter__(self) -> ControlServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # binding -------------------------------------------------------------------------------
+
+    def _refuse_live_or_foreign(self) -> None:
+        try:
+            mode = self.path.lstat().st_mode
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise ControlError(f"cannot use {self.path}: {exc.strerror}") from exc
+        if not stat.S_ISSOCK(mode):
+            raise ControlError(f"{self.path} exists and is not a socket; move it out of the way")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.settimeout(1.0)
+            probe.connect(os.fspath(self.path))
+        except OSError:
+            log.debug("replacing the stale control socket %s", self.path)
+            return
+        finally:
+            probe.close()
+        raise ControlError(f"another Hallway is already listening on {self.path}")
+
+    def _bind(self) -> socket.socket:
+        # Bind under a temporary name, make it owner-only, then rename it into place: nobody can
+        # ever connect while it has the umask's mode, and a stale socket is replaced atomically.
+        temp = self.path.with_name(f".cs-{secrets.token_hex(3)}")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(os.fspath(temp))
+            try:
+                temp.chmod(0o600)
+                temp.replace(self.path)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+                raise
+            info = self.path.lstat()
+            self._identity = (info.st_dev, info.st_ino)
+            listener.listen(16)
+        except OSError as exc:
+            listener.close()
+            raise ControlError(
+                f"cannot open the control socket {self.path}: {exc.strerror or exc}"
+            ) from exc
+        return listener
+
+    def _unlink(self) -> None:
+        # Remove the file only if it is still ours: a successor may already have replaced it.
+        with contextlib.suppress(OSError):
+            info = self.path.lstat()
+            if (info.st_dev, info.st_ino) == self._identity:
+                self.path.unlink()
+
+    # accepting -----------------------------------------------------------------------------
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while True:
+                ready = {key.fd for key, _ in selector.select()}
+                if self._wake_r in ready:
+                    return
+                try:
+                    sock, _ = self._listener.accept()
+                except OSError as exc:  # ECONNABORTED, EMFILE...: keep serving the others
+                    log.warning("control socket: accept failed: %s", exc)
+                    continue
+                self._admit(sock)
+
+    def _admit(self, sock: socket.socket) -> None:
+        if not same_user(sock):
+            log.warning("control socket: refused a connection from another user")
+            sock.close()
+            return
+        conn = _Connection(sock)
+        with self._lock:
+            full = len(self._connections) >= self._max_clients
+            if not full and not self._closing:
+                self._connections.add(conn)
+        if full or self._closing:
+            with contextlib.suppress(OSError):
+                sock.settimeout(0.5)
+                sock.sendall(encode_error("too many control connections", BAD_REQUEST))
+            sock.close()
+            return
+        conn.thread = threading.Thread(
+            target=self._serve, args=(conn,), name="hallway-control-conn", daemon=True
+        )
+        conn.thread.start()
+
+    # serving -------------------------------------------------------------------------------
+
+    def _serve(self, conn: _Connection) -> None:
+        sock = conn.sock
+        buffer = bytearray()
+        try:
+            sock.settimeout(self._idle_timeout)
+            while True:
+                try:
+                    line = read_line(sock, buffer, MAX_REQUEST)
+                except LineTooLongError as exc:
+                    sock.sendall(encode_error(str(exc), exc.code))
+                    _discard_rest(sock)  # no way to find the next request in the rest of it
+                    return
+                if line is None:
+                    return
+                if not line.strip():
+                    continue
+                try:
+                    request = decode_request(line)
+                except RequestError as exc:
+                    sock.sendall(encode_error(str(exc), exc.code))
+                    continue
+                if isinstance(request, Watch):
+                    self._watch(conn)
+                    return
+                sock.sendall(self._dispatch(request))
+        except OSError:
+            return  # timed out, reset or shut down: the connection simply ends
+        finally:
+            with self._lock:
+                self._connections.discard(conn)
+            sock.close()
+
+    def _dispatch(self, request: Request) -> bytes:
+        try:
+            return encode_ok(self._result(request))
+        except ControlError as exc:
+            return encode_error(str(exc), exc.code)
+        except HallwayError as exc:
+            return encode_error(str(exc), NODE_ERROR)
+        except Exception as exc:
+            log.exception("control socket: %s failed", type(request).__name__)
+            return encode_error(f"internal error: {type(exc).__name__}: {exc}", INTERNAL)
+
+    def _result(self, request: Request) -> Any:  # noqa: PLR0911 -- one case per command
+        node = self._node
+        match request:
+            case StatusGet():
+                return node.me().to_json()
+            case StatusSet(args=args):
+                node.set_status(args.presence, args.text, emoji=args.emoji, until=args.until)
+                return node.me().to_json()
+            case StatusClear():
+                node.clear_status()
+                return node.me().to_json()
+            case PostRequest(args=args):
+                return _post_json(node.post(args.text, urgent=args.urgent))
+            case Peers():
+                return [peer.to_json() for peer in node.peers()]
+            case Feed(args=args):
+                return [item.to_json() for item in node.feed(limit=args.limit)]
+            case Ping():
+                return {"version": __version__, "pid": os.getpid(), "app": self._app_kind()}
+            case Show():
+                if self._on_show is None:
+                    raise ControlError(
+                        "this home runs a headless node (`hallway node`), which has no window",
+                        UNSUPPORTED,
+                    )
+                self._on_show()
+                return {"shown": True}
+            case Watch():  # handled by _serve; kept so the match stays exhaustive
+                raise ControlError("watch cannot be dispatched", BAD_REQUEST)
+
+    def _app_kind(self) -> str:
+        return "tray" if self._on_show is not None else "node"
+
+    def _watch(self, conn: _Connection) -> None:
+        watcher = Watcher(self._watch_queue)
+        with self._lock:
+            if self._closing:
+                watcher.close()
+                return
+            conn.watcher = watcher
+        unsubscribe = self._node.subscribe(watcher.offer)
+        try:
+            conn.sock.settimeout(self._send_timeout)
+            conn.sock.sendall(encode_ok(None))
+            self._stream(conn.sock, watcher)
+        except OSError:
+            pass  # gone, or too slow to take a line within send_timeout: dropped
+        finally:
+            unsubscribe()
+            watcher.close()
+
+    def _stream(self, sock: socket.socket, watcher: Watcher) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            selector.register(watcher.wake_r, selectors.EVENT_READ)
+            while True:
+                ready = {key.fd for key, _ in selector.select()}
+                if sock.fileno() in ready and not sock.recv(4096):
+                    return  # the client hung up; anything it sends is ignored
+                if watcher.wake_r not in ready:
+                    continue
+                for event in watcher.take():
+                    sock.sendall(encode_event(event.to_json()))
+                    if event.type == "stopped":
+                        return
+                if watcher.dropped:
+                    log.info("control socket: dropped a slow watcher")
+                    warning = {"type": "warning", "at": iso(time.time()), "message": _DROPPED}
+                    sock.sendall(encode_event(warning))
+                    return
+                if watcher.stopping:
+                    return
+
+
+def _discard_rest(sock: socket.socket, budget: int = 4 * MAX_REQUEST) -> None:
+    # Closing with unread input resets the connection, and the client could lose our error
+    # reply. So stop sending, then read and drop a bounded amount of what it is still sending.
+    sock.shutdown(socket.SHUT_WR)
+    sock.settimeout(1.0)
+    while budget > 0:
+        chunk = sock.recv(MAX_REQUEST)
+        if not chunk:
+            return
+        budget -= len(chunk)
+
+
+def _post_json(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "peer": post.peer,
+        "sent_at": iso(post.sent_at),
+        "text": post.text,
+        "urgent": post.urgent,
+        "tags": list(post.tags),
+    }

@@ -1,0 +1,146 @@
+"""The client commands against a fake instance: JSON shapes, human output, what reaches the node."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from hallway.core.model import Presence
+from hallway.engine.events import PeerOffline, Stopped
+from tests.unit.cli.conftest import Run
+from tests.unit.control.fake_node import BEN, ME, FakeNode
+
+PEER_KEYS = {
+    "id",
+    "name",
+    "online",
+    "presence",
+    "text",
+    "emoji",
+    "until",
+    "last_seen",
+    "fingerprint",
+}
+FEED_KEYS = {"id", "type", "peer", "name", "at", "text", "urgent"}
+
+
+def test_peers_json_is_an_array_of_peer_objects(run: Run, home: Path, running: FakeNode) -> None:
+    result = run("--home", str(home), "peers", "--json")
+    assert result.code == 0
+    peers = json.loads(result.out)
+    assert [p["id"] for p in peers] == [ME, BEN]
+    assert all(set(p) >= PEER_KEYS for p in peers)
+    assert peers[1]["until"] == "2023-11-14T23:13:20.000000+00:00"
+    assert peers[1]["online"] is False
+    assert result.out.count("\n") == 1  # one document, one line
+
+
+def test_feed_json_is_an_array_newest_first(run: Run, home: Path, running: FakeNode) -> None:
+    assert run("--home", str(home), "post", "first").code == 0
+    assert run("--home", str(home), "post", "second", "#news", "--urgent").code == 0
+    items = json.loads(run("--home", str(home), "feed", "--json", "--limit", "2").out)
+    assert [i["text"] for i in items] == ["second #news", "first"]
+    assert items[0]["urgent"] is True
+    assert items[0]["tags"] == ["news"]
+    assert all(set(i) >= FEED_KEYS for i in items)
+
+
+def test_status_json_is_your_own_entry(run: Run, home: Path, running: FakeNode) -> None:
+    mine = json.loads(run("--home", str(home), "status", "--json").out)
+    assert mine["id"] == ME
+    assert mine["own"] is True
+    assert set(mine) >= PEER_KEYS
+
+
+def test_status_set_with_for(run: Run, home: Path, running: FakeNode) -> None:
+    before = time.time()
+    result = run(
+        "--home", str(home), "status", "set", "do-not-disturb", "Deep", "work", "--for", "45m"
+    )
+    assert result.code == 0
+    assert result.out == ""
+    assert "Status set" in result.err
+    status = running.status
+    assert status.presence is Presence.DND
+    assert status.text == "Deep work"
+    assert status.until is not None
+    assert before + 45 * 60 <= status.until <= time.time() + 45 * 60
+
+
+def test_status_set_with_until_and_emoji(run: Run, home: Path, running: FakeNode) -> None:
+    assert (
+        run(
+            "--home",
+            str(home),
+            "status",
+            "set",
+            "away",
+            "Lunch",
+            "--emoji",
+            "🍜",
+            "--until",
+            "tomorrow",
+        ).code
+        == 0
+    )
+    assert running.status.emoji == "🍜"
+    assert running.status.until is not None
+    assert running.status.until > time.time()
+
+
+def test_status_clear(run: Run, home: Path, running: FakeNode) -> None:
+    run("--home", str(home), "status", "set", "busy")
+    assert run("--home", str(home), "status", "clear").code == 0
+    assert running.status.presence is Presence.AVAILABLE
+    assert running.calls == ["set_status", "clear_status"]
+
+
+def test_a_node_refusal_is_an_error_not_a_traceback(
+    run: Run, home: Path, running: FakeNode
+) -> None:
+    result = run("--home", str(home), "status", "set", "busy", "boom")
+    assert result.code == 1
+    assert result.err.strip() == "hallway: the node refused: boom"
+
+
+def test_human_output(run: Run, home: Path, running: FakeNode) -> None:
+    table = run("--home", str(home), "peers").out.splitlines()
+    assert table[0].split() == ["NAME", "STATUS", "UNTIL", "LAST", "SEEN"]
+    assert "Ann (you)" in table[1]
+    assert "Offline" in table[2]
+    # Columns line up: the status column starts at the same place on every row.
+    column = table[0].index("STATUS")
+    assert table[1][column - 2 : column] == "  "
+    assert "\x1b[" not in "\n".join(table)  # not a terminal: no colour
+    mine = run("--home", str(home), "status").out
+    assert "Ann: Available" in mine
+
+
+def test_watch_json_streams_ndjson_until_the_instance_stops(
+    run: Run, home: Path, running: FakeNode
+) -> None:
+    def feed_events() -> None:
+        assert running.subscribed.wait(10.0)
+        running.emit(PeerOffline(at=1_700_000_000.0, peer=BEN, name="Ben", reason="bye"))
+        running.emit(Stopped(at=1_700_000_001.0))
+
+    emitter = threading.Thread(target=feed_events)
+    emitter.start()
+    try:
+        result = run("--home", str(home), "watch", "--json")
+    finally:
+        emitter.join()
+    assert result.code == 0
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    assert lines == [
+        {
+            "type": "peer_offline",
+            "at": "2023-11-14T22:13:20.000000+00:00",
+            "peer": BEN,
+            "name": "Ben",
+            "reason": "bye",
+        },
+        {"type": "stopped", "at": "2023-11-14T22:13:21.000000+00:00"},
+    ]
