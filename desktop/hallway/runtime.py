@@ -289,6 +289,7 @@ class Runtime:
         passphrase: str | None = None,
         open_office: bool = False,
         interface: str | None = None,
+        port: int = 0,
         on_event: Callable[[Event], None] | None = None,
         on_show: Callable[[], None] | None = None,
         node_factory: Callable[[NodeConfig], Node] | None = None,
@@ -297,7 +298,8 @@ class Runtime:
 
         `name`, `office` (with `passphrase`) and `open_office` are `init`'s options: with them a
         new home is set up in the same step, and an existing one is updated. `interface`
-        overrides the configured one for this run only (it is saved when the home is new).
+        overrides the configured one for this run only (it is saved when the home is new);
+        `port` (ROUTER on it, PUB on the next; 0 for free ports) is for this run only.
         `on_event` is subscribed before the node starts, so it sees `ready`. `node_factory`
         (default `Node`) is for tests.
         """
@@ -323,6 +325,7 @@ class Runtime:
                 office=_office(config, secrets),
                 interfaces=resolve_interfaces(chosen) if chosen is not None else None,
                 retention_days=float(config.retention_days),
+                port=port,
             )
             node, server = _serve(node_config, node_factory or Node, on_event, on_show)
         except BaseException:

@@ -102,6 +102,7 @@ def _node(args: argparse.Namespace, home: Path) -> int:
         passphrase=passphrase_for(args, home, confirm=False),
         open_office=args.open_office,
         interface=args.interface,
+        port=args.port,
     )
 
 

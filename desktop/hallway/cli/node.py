@@ -36,6 +36,7 @@ def run_headless(
     passphrase: str | None = None,
     open_office: bool = False,
     interface: str | None = None,
+    port: int = 0,
 ) -> int:
     """Run until a signal (exit 0), or until the node stops on its own (exit 1)."""
     events: queue.SimpleQueue[Event] = queue.SimpleQueue()
@@ -55,6 +56,7 @@ def run_headless(
             passphrase=passphrase,
             open_office=open_office,
             interface=interface,
+            port=port,
             on_event=on_event,
         )
 

@@ -4,7 +4,7 @@ The command-line contract (issue 2) is relied on by other tools and tests; keep 
 
     hallway [--home DIR] init --name NAME (--open | --office NAME --passphrase-file FILE)
     hallway [--home DIR] node [--name NAME] [--open | --office NAME --passphrase-file FILE]
-                              [--interface ADDR] [--json]
+                              [--interface ADDR] [--port PORT] [--json]
     hallway [--home DIR] status [--json]
     hallway [--home DIR] status set PRESENCE [TEXT] [--emoji E] [--for DURATION | --until TIME]
     hallway [--home DIR] status clear
@@ -111,6 +111,12 @@ def _home_option(parser: argparse.ArgumentParser, *, default: object) -> None:
     )
 
 
+def _port(text: str) -> int:
+    if not text.isdecimal() or not 1024 <= int(text) <= 65534:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 1024 to 65534")
+    return int(text)
+
+
 def _json_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
 
@@ -176,6 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     node.add_argument("--name", help="your name (sets it up, or changes it)")
     _office_options(node, required=False)
+    node.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="listen on PORT (requests) and PORT+1 (updates), e.g. for a firewall rule "
+        "(default: any free ports)",
+    )
     _json_option(node, "one JSON object per event (NDJSON)")
 
     status = command(

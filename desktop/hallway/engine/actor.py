@@ -45,6 +45,7 @@ _log = logging.getLogger("hallway.engine")
 
 SUSPECT_GRACE = 0.2  # a dropped connection not back by then (reconnects take ~100 ms) is gone
 HELLO_RETRY = 2.0
+SNAPSHOT_RETRY = 3.0
 HELLO_TRIES = 5
 PEER_RATE = 100.0  # messages per second, sustained, per peer
 PEER_BURST = 1500.0
@@ -205,6 +206,8 @@ class Actor:
                 deadlines.append(link.suspect_until)
             if not link.welcomed:
                 deadlines.append(link.hello_at + HELLO_RETRY)
+            if link.snapshot is not None:
+                deadlines.append(link.snapshot_at + SNAPSHOT_RETRY)
         wait: float = max(0.0, (min(deadlines) - now) * 1000.0) + 1.0
         return wait
 
@@ -267,6 +270,9 @@ class Actor:
             if link.suspect_until is not None and now >= link.suspect_until:
                 link.suspect_until = None
                 self._offline(link.peer, "disconnected")
+            if link.snapshot is not None and now >= link.snapshot_at + SNAPSHOT_RETRY:
+                link.snapshot = None  # lost on the way (or dropped by us): ask again
+                link.request_snapshot(now)
             if not link.welcomed and now >= link.hello_at + HELLO_RETRY:
                 if link.hello_tries >= HELLO_TRIES:
                     self._close_link(link.peer)
@@ -275,14 +281,18 @@ class Actor:
 
     # publishing -------------------------------------------------------------------------------
 
-    def _publish(self, body: wire.Body, *, data: bool = True) -> tuple[int, float]:
+    def _publish(self, body: wire.Body, *, data: bool = True, at: float | None = None) -> None:
+        """Publish with the next seq (data) or the last one (heartbeat, bye).
+
+        `at` is the time the item was stored with, so author and receivers hold the same one.
+        """
         if data:
             self.own.seq += 1
-        at = self.clock()
+        if at is None:
+            at = self.clock()
         env = wire.Envelope(v=wire.VERSION, inc=self.own.inc, seq=self.own.seq, at=at, body=body)
         with contextlib.suppress(zmq.Again):  # a slow subscriber will see the gap and resync
             self.pub.send_multipart([wire.TOPIC, wire.encode(env)], zmq.NOBLOCK)
-        return self.own.seq, at
 
     # commands (run on this thread) ------------------------------------------------------------
 
@@ -306,7 +316,8 @@ class Actor:
         self._publish(
             wire.StatusBody(
                 presence=status.presence, text=status.text, emoji=status.emoji, until=status.until
-            )
+            ),
+            at=at,
         )
         self.emit(ev.StatusChanged(at=at, peer=own.id, name=own.name, status=status, own=True))
         return status
@@ -324,7 +335,7 @@ class Actor:
             tags=extract_tags(text),
         )
         self.store.add_item(_post_item(post, own.inc, seq, at))
-        self._publish(wire.PostBody(text=text, urgent=urgent))
+        self._publish(wire.PostBody(text=text, urgent=urgent), at=at)
         self.emit(ev.PostReceived(at=at, post=post, name=own.name, own=True))
         return post
 
@@ -548,7 +559,9 @@ class Actor:
                 data = link.dealer.recv(zmq.NOBLOCK)
             except zmq.Again:
                 return
-            if not self._allow(link.peer):
+            # A snapshot we asked for is not charged to the peer's budget: dropping it would
+            # leave the very gap it was asked for to repair.
+            if link.snapshot is None and not self._allow(link.peer):
                 continue
             try:
                 reply = wire.decode_reply(data)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -66,13 +68,40 @@ def test_a_directory_as_passphrase_file(tmp_path: Path) -> None:
         read_passphrase_file(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_passphrase_file(tmp_path: Path) -> None:
-    path = _write(tmp_path, b"pw")
-    path.chmod(0)
-
-    with pytest.raises(IdentityError, match="permission denied"):
-        read_passphrase_file(path)
+def test_an_unreadable_passphrase_file() -> None:
+    # Root reads any file, so as root the check runs in a child that drops to "nobody".
+    folder = Path(tempfile.mkdtemp(prefix="hallway-pass-"))
+    try:
+        folder.chmod(0o755)
+        path = _write(folder, b"pw")
+        path.chmod(0)
+        if os.geteuid() != 0:
+            with pytest.raises(IdentityError, match="permission denied"):
+                read_passphrase_file(path)
+            return
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            os.close(read_end)
+            try:
+                os.setgroups([])
+                os.setresgid(65534, 65534, 65534)
+                os.setresuid(65534, 65534, 65534)
+                read_passphrase_file(path)
+                message = b"read it"
+            except IdentityError as exc:
+                message = str(exc).encode()
+            except BaseException as exc:  # noqa: BLE001
+                message = repr(exc).encode()
+            os.write(write_end, message)
+            os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            message = pipe.read().decode()
+        os.waitpid(pid, 0)
+        assert "permission denied" in message
+    finally:
+        shutil.rmtree(folder)
 
 
 class _Terminal(io.StringIO):
