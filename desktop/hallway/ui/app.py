@@ -85,7 +85,7 @@ def quit_on_signals(app: QCoreApplication) -> Iterator[None]:
     notifier.activated.connect(lambda: _drain(reader))
     old_fd = signal.set_wakeup_fd(writer.fileno())
     signals = (signal.SIGINT, signal.SIGTERM)
-    old = {sig: signal.signal(sig, lambda *_: app.quit()) for sig in signals}
+    old = {sig: signal.signal(sig, lambda *_: leave(app)) for sig in signals}
     try:
         yield
     finally:
@@ -96,6 +96,16 @@ def quit_on_signals(app: QCoreApplication) -> Iterator[None]:
         notifier.deleteLater()
         reader.close()
         writer.close()
+
+
+def leave(app: QCoreApplication) -> None:
+    """End `app.exec()` for sure.
+
+    Not `quit()`: since Qt 6 it first asks every window to close, and the main window refuses
+    while the tray icon can bring it back (it hides instead), so Quit did nothing while the
+    window was open (the end-to-end test found it).
+    """
+    app.exit(0)
 
 
 def _drain(sock: socket.socket) -> None:
@@ -200,9 +210,9 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
             )
             relay.requested.connect(controller.window.bring_forward)
             restart: list[SettingsResult] = []
-            controller.quit_requested.connect(app.quit)
+            controller.quit_requested.connect(lambda: leave(app))
             controller.restart_requested.connect(restart.append)
-            controller.restart_requested.connect(app.quit)
+            controller.restart_requested.connect(lambda _: leave(app))
             try:
                 controller.start(minimized=minimized)
                 status = app.exec()

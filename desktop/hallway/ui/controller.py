@@ -82,6 +82,7 @@ class AppController(QObject):
         self.notifications = NotificationCenter(
             self.policy, notifier or TrayNotifier(self.tray.icon), self
         )
+        self._find_notifier = notifier is None
         self._popup: QuickStatusPopup | None = None
         self._dialogs: list[QDialog] = []
         self._tray_timer = QTimer(self)
@@ -137,6 +138,9 @@ class AppController(QObject):
             else:
                 self.window.bring_forward()
             self._tray_timer.start(TRAY_RECHECK_MS)
+        if self._find_notifier:
+            # Desktop notifications where the platform has them; the tray balloon until then.
+            self.notifications.find_desktop_notifier()
 
     def _use_tray(self) -> None:
         self.tray.icon.show()

@@ -1,22 +1,33 @@
-"""Pop-ups on the Qt side: words for the policy's decisions, a timer for merged ones, and the
-tray-balloon notifier used where no better notifier exists.
+"""Pop-ups on the Qt side: words for the policy's decisions, a timer for merged ones, the choice
+of notifier, and the tray-balloon notifier used where no better notifier exists.
 
 `NotificationCenter` listens to the bridge, asks `NotifyPolicy` what to show, and hands worded
 pop-ups to a `Notifier`. It keeps at most one single-shot timer, armed only while a merged pop-up
 is waiting, so an idle app is never woken.
+
+Which notifier: on Linux (and other freedesktop systems) real desktop notifications over D-Bus
+(`hallway.ui.dbus_notify`) when org.freedesktop.Notifications answers, else the tray balloon.
+On Windows and macOS the tray balloon is the native route: `QSystemTrayIcon.showMessage` makes a
+Windows toast (Shell_NotifyIcon) and a macOS Notification Center entry.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
+import threading
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from hallway import assets
 from hallway.engine.events import Event
 from hallway.ui.notify_policy import Kind, Notifier, NotifyPolicy, Popup, Urgency
 from hallway.ui.text import presence_label
+
+log = logging.getLogger(__name__)
 
 _BODY_ITEMS = 4
 _BODY_CHARS = 200
@@ -44,6 +55,7 @@ class NotificationCenter(QObject):
 
     activated = Signal(object)
     shown = Signal(str, str, str, object)
+    _found = Signal()  # the probe thread has a desktop notifier ready (queued to the GUI thread)
 
     def __init__(
         self,
@@ -62,6 +74,11 @@ class NotificationCenter(QObject):
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.CoarseTimer)
         self._timer.timeout.connect(self._release_due)
+        self._probe: threading.Thread | None = None
+        self._probe_lock = threading.Lock()
+        self._probed: Notifier | None = None
+        self._closed = False
+        self._found.connect(self._use_probed)
 
     @property
     def policy(self) -> NotifyPolicy:
@@ -73,7 +90,47 @@ class NotificationCenter(QObject):
         self._notifier = notifier
         notifier.on_activated = self._emit_activated
 
+    def find_desktop_notifier(self, find: Callable[[], Notifier | None] | None = None) -> None:
+        """Look for the desktop's own notifier off the GUI thread (connecting to D-Bus may take
+        a moment) and switch to it once it answers. Until then, and where none answers, pop-ups
+        go to the current notifier."""
+        find = find or desktop_notifier
+
+        def probe() -> None:
+            notifier = find()
+            if notifier is None:
+                return
+            with self._probe_lock:
+                closed = self._closed
+                if not closed:
+                    self._probed = notifier
+            if closed:
+                notifier.close()
+            else:
+                self._found.emit()
+
+        self._probe = threading.Thread(target=probe, name="notifier-probe", daemon=True)
+        self._probe.start()
+
+    @Slot()
+    def _use_probed(self) -> None:
+        with self._probe_lock:
+            notifier, self._probed = self._probed, None
+        if notifier is not None:
+            previous = self._notifier
+            self.set_notifier(notifier)
+            previous.close()
+            log.info("pop-ups go out as desktop notifications now")
+
     def close(self) -> None:
+        with self._probe_lock:
+            self._closed = True
+        if self._probe is not None:
+            self._probe.join()
+        with self._probe_lock:
+            probed, self._probed = self._probed, None
+        if probed is not None:
+            probed.close()
         self._timer.stop()
         self._notifier.on_activated = None
         self._notifier.close()
@@ -148,6 +205,31 @@ class NotificationCenter(QObject):
         if len(popup.items) > _BODY_ITEMS:
             lines.append(self.tr("and {count} more").format(count=len(popup.items) - _BODY_ITEMS))
         return "\n".join(lines)
+
+
+def desktop_notifier() -> Notifier | None:
+    """The desktop's own notifier where it is better than the tray balloon, else None.
+
+    Linux and the BSDs: D-Bus notifications, when a notification server answers on the session
+    bus. Windows and macOS: None, since the tray balloon is native there (see the module's
+    docstring).
+    """
+    if sys.platform in ("win32", "darwin"):
+        return None
+    try:
+        from hallway.ui.dbus_notify import DBusNotifier, NotificationServiceError
+    except ImportError as error:  # jeepney comes with keyring on Linux; still, never fail here
+        log.info("no D-Bus notifications (%s): using the tray balloon", error)
+        return None
+    try:
+        icon = assets.icon_path("hallway").as_uri()
+    except assets.AssetError:
+        icon = ""
+    try:
+        return DBusNotifier(app_icon=icon)
+    except NotificationServiceError as error:
+        log.info("%s: using the tray balloon for pop-ups", error)
+        return None
 
 
 class TrayNotifier:

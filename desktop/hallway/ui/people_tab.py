@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -39,8 +39,14 @@ class PeerDetails(QGroupBox):
         self.last_seen = plain_label()
         for label in (self.name, self.status, self.address):
             label.setWordWrap(True)
-        form = QFormLayout(self)
+        # Shown alone (no empty rows beside it) while nobody is selected.
+        self.hint = plain_label(tr("Select someone to see their details."))
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self._form = form = QFormLayout(self)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow(self.hint)
         form.addRow(tr("Name"), self.name)
         form.addRow(tr("Status"), self.status)
         form.addRow(tr("Fingerprint"), self.fingerprint)
@@ -48,6 +54,11 @@ class PeerDetails(QGroupBox):
         form.addRow(tr("First seen"), self.first_seen)
         form.addRow(tr("Last seen"), self.last_seen)
         self.show_peer(None)
+
+    def _show_rows(self, shown: bool) -> None:
+        self._form.setRowVisible(0, not shown)
+        for row in range(1, self._form.rowCount()):
+            self._form.setRowVisible(row, shown)
 
     def show_peer(self, peer: PeerView | None) -> None:
         now = time.time()
@@ -61,8 +72,9 @@ class PeerDetails(QGroupBox):
                 self.last_seen,
             ):
                 label.setText("")
-            self.name.setText(tr("Select someone to see their details."))
+            self._show_rows(False)
             return
+        self._show_rows(True)
         name = tr("{name} (you)").format(name=peer.name) if peer.own else peer.name
         self.name.setText(name)
         self.status.setText(status_line(peer.presence, peer.status.text, peer.status.emoji))

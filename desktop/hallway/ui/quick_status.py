@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QPoint, QRect, Qt, Slot
-from PySide6.QtGui import QCursor, QGuiApplication
+from PySide6.QtGui import QCursor, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -101,6 +101,29 @@ class QuickStatusPopup(QDialog):
         self._update_counter(self.text_edit.text())
         self.text_edit.setFocus()
 
+    def _build_emoji_row(self) -> tuple[QButtonGroup, QHBoxLayout]:
+        group = QButtonGroup(self)
+        emoji_row = QHBoxLayout()
+        emoji_row.setSpacing(2)
+        # Colour emoji at the text size are too small to tell apart: a little larger.
+        emoji_font = QFont(self.font())
+        if emoji_font.pointSizeF() > 0:
+            emoji_font.setPointSizeF(emoji_font.pointSizeF() * 1.4)
+        for emoji in EMOJIS:
+            button = QToolButton()
+            if emoji:
+                button.setFont(emoji_font)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setText(emoji or "\N{EM DASH}")
+            button.setToolTip(emoji or self.tr("No emoji"))
+            button.setProperty("emoji", emoji)
+            button.setMinimumWidth(30)
+            group.addButton(button)
+            emoji_row.addWidget(button)
+        emoji_row.addStretch(1)
+        return group, emoji_row
+
     def _build_fields(self) -> QLabel:
         title = QLabel(self.tr("Set your status"))
         font = title.font()
@@ -123,20 +146,7 @@ class QuickStatusPopup(QDialog):
             presence_row.addWidget(button)
         presence_row.addStretch(1)
 
-        self.emoji_group = QButtonGroup(self)
-        self.emoji_row = emoji_row = QHBoxLayout()
-        emoji_row.setSpacing(2)
-        for emoji in EMOJIS:
-            button = QToolButton()
-            button.setCheckable(True)
-            button.setAutoRaise(True)
-            button.setText(emoji or "\N{EM DASH}")
-            button.setToolTip(emoji or self.tr("No emoji"))
-            button.setProperty("emoji", emoji)
-            button.setMinimumWidth(30)
-            self.emoji_group.addButton(button)
-            emoji_row.addWidget(button)
-        emoji_row.addStretch(1)
+        self.emoji_group, self.emoji_row = self._build_emoji_row()
 
         self.text_edit = QLineEdit()
         self.text_edit.setMaxLength(STATUS_TEXT_MAX)
