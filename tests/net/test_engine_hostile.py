@@ -7,7 +7,6 @@ namespace of its own: tests/run starts pytest under `unshare --net`.
 from __future__ import annotations
 
 import queue
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,27 +19,16 @@ from hallway.core import wire
 from hallway.core.model import Presence
 from hallway.core.office import Office, derive_office_key
 from hallway.engine import Event, Node, NodeConfig, NodeWarning, PeerOnline, StatusChanged
-from tests.support.netlab import require_netns
+from tests.support.netlab import require_private_loopback
 
 pytestmark = pytest.mark.net
 
 OFFICE = Office(name="Acme", key=derive_office_key("Acme", "pw"))
 
 
-def _isolated() -> bool:
-    return [name for _, name in socket.if_nameindex()] == ["lo"]
-
-
 @pytest.fixture
 def loopback() -> None:
-    require_netns()
-    if not _isolated():
-        message = "in-process network tests need pytest inside its own namespace (tests/run)"
-        import os
-
-        if os.environ.get("HALLWAY_REQUIRE_NETNS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_private_loopback()
 
 
 class Recorder:

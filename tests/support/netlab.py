@@ -49,6 +49,7 @@ __all__ = [
     "netem_available",
     "netns_available",
     "require_netns",
+    "require_private_loopback",
     "single_host_argv",
     "sweep_stale",
 ]
@@ -191,6 +192,23 @@ def require_netns() -> None:
     if os.environ.get("HALLWAY_REQUIRE_NETNS") == "1":
         pytest.fail(f"HALLWAY_REQUIRE_NETNS=1 but network namespaces are unavailable: {why}")
     pytest.skip(f"network namespaces are unavailable: {why}")
+
+
+def require_private_loopback() -> None:
+    """Skip (or fail, under HALLWAY_REQUIRE_NETNS=1) unless this process is in a network
+    namespace of its own with only `lo`, as tests/run arranges: tests that bind 127.0.0.1 in the
+    test process itself (in-process nodes, the demo) may then send nothing anywhere else."""
+    import socket
+
+    import pytest
+
+    require_netns()
+    if [name for _, name in socket.if_nameindex()] == ["lo"]:
+        return
+    message = "this test needs pytest inside a network namespace of its own (see tests/run)"
+    if os.environ.get("HALLWAY_REQUIRE_NETNS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def single_host_argv(argv: Sequence[str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from hallway_ui_fakes import (
     ANN,
@@ -73,11 +74,14 @@ def test_people_follow_events_from_another_thread(qtbot, bridge, node):
 
 def test_status_expiry_clears_text(qtbot, bridge, node):
     model = wired_people(bridge)
-    node.emit(status_event(CY, "Cy", Presence.AWAY, "Lunch", until=time.time() + 60))
+    until = time.time() + 60
+    node.emit(status_event(CY, "Cy", Presence.AWAY, "Lunch", until=until))
     qtbot.waitUntil(lambda: cell(model, CY, PeopleColumn.STATUS) == "Lunch")
-    assert cell(model, CY, PeopleColumn.UNTIL).startswith("until")
+    clock = datetime.fromtimestamp(until).astimezone().strftime("%H:%M")
+    assert cell(model, CY, PeopleColumn.UNTIL) == clock
     node.emit(StatusExpired(at=time.time(), peer=CY, name="Cy"))
     qtbot.waitUntil(lambda: cell(model, CY, PeopleColumn.STATUS) == "")
+    assert cell(model, CY, PeopleColumn.UNTIL) == ""
     assert cell(model, CY, PeopleColumn.PRESENCE) == "Available"
 
 

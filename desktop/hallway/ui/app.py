@@ -49,7 +49,8 @@ class ShowRelay(QObject):
 
 def application() -> QApplication:
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    # argv[0] names the X11 window class; `python -m hallway` would make it "__main__.py".
+    app = existing if isinstance(existing, QApplication) else QApplication(["hallway"])
     app.setApplicationName("Hallway")
     app.setApplicationDisplayName("Hallway")
     app.setApplicationVersion(__version__)

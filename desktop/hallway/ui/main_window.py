@@ -81,7 +81,8 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(self.tr("Hallway (demo)") if demo else self.tr("Hallway"))
+        # Qt adds " — Hallway" (the display name) to any other title.
+        self.setWindowTitle(self.tr("Demo office") if demo else self.tr("Hallway"))
         self.setWindowIcon(app_icon())
         #: Whether closing should only hide (a tray icon can bring the window back).
         self.hide_on_close = False
@@ -111,7 +112,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.warning_banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.resize(860, 540)
+        self.resize(980, 560)
 
         self._refresh = QTimer(self)
         self._refresh.setInterval(TIME_REFRESH_MS)

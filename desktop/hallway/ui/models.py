@@ -41,7 +41,14 @@ from hallway.engine.events import (
     StatusExpired,
 )
 from hallway.ui.icons import OFFLINE, presence_icon
-from hallway.ui.text import format_last_seen, format_until, plain_tooltip, presence_label, tr
+from hallway.ui.text import (
+    format_clock,
+    format_last_seen,
+    format_until,
+    plain_tooltip,
+    presence_label,
+    tr,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 _NO_INDEX = QModelIndex()
@@ -291,8 +298,9 @@ class PeopleModel(QAbstractTableModel):
         }
         if column in texts:
             return texts[column]
-        if column == PeopleColumn.UNTIL:
-            return format_until(peer.status.until, now)
+        if column == PeopleColumn.UNTIL:  # the clock only; the tooltip says how long is left
+            until = peer.status.until
+            return "" if until is None else format_clock(until, now)
         return format_last_seen(peer.last_seen, peer.online or peer.own, now)
 
     def _tooltip(self, peer: PeerView, column: PeopleColumn) -> str | None:
@@ -302,6 +310,8 @@ class PeopleModel(QAbstractTableModel):
         if column in (PeopleColumn.NAME, PeopleColumn.STATUS) and (peer.name or peer.status.text):
             text = peer.name if column == PeopleColumn.NAME else peer.status.text
             return plain_tooltip(text) if text else None
+        if column == PeopleColumn.UNTIL and peer.status.until is not None:
+            return format_until(peer.status.until, self._clock())
         return None
 
     def _custom(self, peer: PeerView, role: int) -> Any:
