@@ -5,19 +5,14 @@ No test here runs a real Node, and none may reach the real system keyring.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import keyring
-import keyring.core
 import pytest
 
 from hallway.cli.main import main
 from hallway.control import ControlServer
-from hallway.identity.memory import MemoryKeyring
 from hallway.store.home import control_socket_path
 from tests.unit.control.fake_node import FakeNode
 
@@ -33,29 +28,14 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.core._keyring_backend
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.core._keyring_backend = previous
-
-
-@pytest.fixture(autouse=True)
 def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HALLWAY_HOME", raising=False)
     monkeypatch.delenv("HALLWAY_DEBUG", raising=False)
 
 
 @pytest.fixture
-def home() -> Iterator[Path]:
-    # Not tmp_path: pytest's paths can outgrow the 107 bytes an AF_UNIX path may have.
-    path = Path(tempfile.mkdtemp(prefix="hw-", dir="/tmp"))
-    path.chmod(0o700)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def home(short_tmp: Path) -> Path:
+    return short_tmp
 
 
 @pytest.fixture

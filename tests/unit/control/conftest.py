@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,12 +12,8 @@ from tests.unit.control.fake_node import FakeNode
 
 
 @pytest.fixture
-def sock_dir() -> Iterator[Path]:
-    # Not tmp_path: pytest's paths can outgrow the 107 bytes an AF_UNIX path may have.
-    path = Path(tempfile.mkdtemp(prefix="hw-", dir="/tmp"))
-    path.chmod(0o700)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def sock_dir(short_tmp: Path) -> Path:
+    return short_tmp
 
 
 @pytest.fixture

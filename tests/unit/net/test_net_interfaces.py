@@ -7,6 +7,7 @@ import pytest
 
 from hallway.net import NetError, list_ipv4, resolve_interfaces
 from hallway.net import interfaces as interfaces_module
+from hallway.net.interfaces import list_interface_names
 
 
 def _adapter(name: str, *ips: str | tuple[str, int, int]) -> ifaddr.Adapter:
@@ -97,3 +98,8 @@ def test_empty_entries_are_refused(adapters: list[ifaddr.Adapter], arg: str) -> 
 def test_the_real_machine_lists_without_error() -> None:
     # Reads the kernel's interface table; sends nothing.
     assert all(address.count(".") == 3 for address in list_ipv4(include_loopback=True))
+
+
+def test_interface_names_have_an_ipv4_address(adapters: list[ifaddr.Adapter]) -> None:
+    assert list_interface_names() == ["eth0", "wlan0"]
+    assert list_interface_names(include_loopback=True) == ["lo", "eth0", "wlan0"]

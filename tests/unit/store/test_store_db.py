@@ -201,6 +201,59 @@ def test_peer_status_of_an_unknown_peer_is_refused(store: Store) -> None:
         store.save_peer_status(BOB, Status(set_at=1.0))
 
 
+def test_record_own_status_writes_status_item_and_history_in_one_transaction(
+    store: Store,
+) -> None:
+    custom = Status(Presence.BUSY, "In a meeting", "📅", until=3700.0, set_at=100.0)
+    item = StoredItem(
+        ANN, 7, 1, "status", 100.0, 100.0, "In a meeting", False, (), "busy", "📅", 3700.0
+    )
+    store.record_own_status(custom, item)
+    assert store.load_own_status() == custom
+    assert store.items() == [item]
+    assert store.status_history() == [custom]
+
+    plain = Status(Presence.AWAY, set_at=200.0)  # a plain presence is not remembered
+    plain_item = StoredItem(ANN, 7, 2, "status", 200.0, 200.0, "", False, (), "away")
+    store.record_own_status(plain, plain_item)
+    assert store.load_own_status() == plain
+    assert store.items() == [plain_item, item]
+    assert store.status_history() == [custom]
+
+
+def test_record_own_status_is_all_or_nothing(store: Store) -> None:
+    first = Status(Presence.BUSY, "one", set_at=1.0)
+    store.record_own_status(first, status_item(seq=1))
+    conn = store._conn
+    assert conn is not None
+    conn.execute("PRAGMA query_only = ON")
+    with pytest.raises(StoreError):
+        store.record_own_status(Status(Presence.AWAY, "two", set_at=2.0), status_item(seq=2))
+    conn.execute("PRAGMA query_only = OFF")
+    assert store.load_own_status() == first
+    assert [i.seq for i in store.items()] == [1]
+    assert store.status_history() == [first]
+
+
+def test_add_received_writes_items_and_latest_peer_statuses_together(store: Store) -> None:
+    store.upsert_peer(ANN, KEY, "Ann", seen_at=10.0, verified=True)
+    store.upsert_peer(BOB, KEY, "Bob", seen_at=10.0, verified=True)
+    store.add_item(post(seq=1))
+    ann = Status(Presence.BUSY, "Focus", set_at=20.0)
+    bob = Status(Presence.AWAY, set_at=21.0)
+    fresh = store.add_received([post(seq=1), post(seq=2), status_item(BOB)], {ANN: ann, BOB: bob})
+    assert fresh == [False, True, True]
+    assert store.peer_status(ANN) == ann
+    assert store.peer_status(BOB) == bob
+    assert store.add_received([], {}) == []
+
+
+def test_add_received_for_an_unknown_peer_saves_nothing(store: Store) -> None:
+    with pytest.raises(StoreError):
+        store.add_received([post(seq=1)], {BOB: Status(set_at=1.0)})
+    assert store.items() == []
+
+
 # Items -------------------------------------------------------------------------------------
 
 
