@@ -9,7 +9,7 @@ import ifaddr
 
 from hallway.net.errors import NetError
 
-__all__ = ["list_ipv4", "resolve_interfaces"]
+__all__ = ["list_interface_names", "list_ipv4", "resolve_interfaces"]
 
 NO_INTERFACE = "no network interface found; use --interface 127.0.0.1 for a local-only office"
 
@@ -36,6 +36,16 @@ def list_ipv4(include_loopback: bool = False) -> list[str]:
             if include_loopback or not _is_loopback(address):
                 seen.setdefault(address)
     return list(seen)
+
+
+def list_interface_names(include_loopback: bool = False) -> list[str]:
+    """The names of the interfaces that have an IPv4 address (what `--interface` accepts)."""
+    names: dict[str, None] = {}
+    for adapter in _adapters():
+        addresses = _ipv4_of(adapter)
+        if any(include_loopback or not _is_loopback(address) for address in addresses):
+            names.setdefault(adapter.name)
+    return list(names)
 
 
 def resolve_interfaces(arg: str | None) -> tuple[str, ...]:

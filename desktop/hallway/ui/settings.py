@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import msgspec
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtNetwork import QNetworkInterface
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallway.core.model import NAME_MAX
+from hallway.net.interfaces import list_interface_names
 from hallway.store.config import Config, Notifications
 from hallway.ui.autostart import autostart_supported
 from hallway.ui.office_choice import OfficeChoice, OfficeChooser
@@ -40,14 +40,12 @@ class SettingsResult:
 
 
 def interface_names() -> list[str]:
-    """Up, non-loopback interfaces that can multicast (what discovery needs)."""
-    flags = QNetworkInterface.InterfaceFlag
-    names = []
-    for interface in QNetworkInterface.allInterfaces():
-        state = interface.flags()
-        if state & flags.IsUp and not state & flags.IsLoopBack:
-            names.append(interface.name())
-    return names
+    """Non-loopback interfaces with an IPv4 address (what discovery can use).
+
+    Plain Python (ifaddr, as `--interface` resolves names), not QNetworkInterface: QtNetwork and
+    its plugins stay out of the bundle.
+    """
+    return list_interface_names()
 
 
 class SettingsDialog(QDialog):
