@@ -125,7 +125,8 @@ def _apply(home: Path, current: Config | None, setup: _Setup) -> Config:
 
     if setup.open_office:
         office: str | None = None
-        forget_office_key(secrets)
+        if current is not None:  # a new home's fresh instance id has no key anywhere yet
+            forget_office_key(secrets)
     elif setup.office is not None:
         office = _clean_office(setup.office)
         if setup.passphrase is not None:
@@ -278,6 +279,11 @@ class Runtime:
         self.server = server
         self._lock = lock
         self._closed = False
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things the person should know about this instance (keys kept in a file, say)."""
+        return [self.secrets.warning] if self.secrets.warning else []
 
     @classmethod
     def start(

@@ -16,9 +16,10 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 class FakeRuntime:
-    def __init__(self, node: FakeNode) -> None:
+    def __init__(self, node: FakeNode, warnings: list[str] | None = None) -> None:
         self.node = node
         self.closed = 0
+        self.warnings = warnings or []
 
     def close(self) -> None:
         self.closed += 1
@@ -160,3 +161,18 @@ def test_tray_popup_and_compose_open_and_close(qtbot, monkeypatch, make_app, nod
     dialog.box.send()
     assert node.calls[-1] == ("post", ("From the tray",), {"urgent": False})
     qtbot.waitUntil(lambda: not app.dialogs())
+
+
+def test_runtime_warnings_show_in_the_window(monkeypatch, qapp, node, config, saved):
+    tray_available(monkeypatch, False)
+    warning = "No system keyring is available; keeping keys in /h/secrets.json"
+    app = AppController(
+        FakeRuntime(node, [warning]), config, save_config=saved.append, notifier=Notifier()
+    )
+    try:
+        app.start()
+        assert app.window.warning_banner.label.text() == warning
+        assert app.window.warning_banner.isVisibleTo(app.window)
+    finally:
+        app.close()
+        app.deleteLater()

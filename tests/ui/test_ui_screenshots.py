@@ -24,6 +24,7 @@ DEE, EVA = "e" * 32, "f" * 32
 class Runtime:
     def __init__(self, node: FakeNode) -> None:
         self.node = node
+        self.warnings: list[str] = []
 
     def close(self) -> None:
         pass

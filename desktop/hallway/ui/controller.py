@@ -120,6 +120,8 @@ class AppController(QObject):
         # Subscribe before the snapshot: an event racing it is applied twice, which the models
         # tolerate, whereas the other order could lose it.
         self.bridge.attach()
+        for warning in self.runtime.warnings:
+            self.window.warning_banner.show_text(warning)
         me = self.bridge.me()
         self.policy.set_own_presence(me.presence)
         self.people.reset(self.bridge.peers())
