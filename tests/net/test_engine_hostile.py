@@ -18,7 +18,16 @@ import zmq
 from hallway.core import wire
 from hallway.core.model import Presence
 from hallway.core.office import Office, derive_office_key
-from hallway.engine import Event, Node, NodeConfig, NodeWarning, PeerOnline, StatusChanged
+from hallway.engine import (
+    Event,
+    Node,
+    NodeConfig,
+    NodeError,
+    NodeWarning,
+    PeerOnline,
+    StatusChanged,
+)
+from hallway.store import StoreError
 from tests.support.netlab import require_private_loopback
 
 pytestmark = pytest.mark.net
@@ -220,3 +229,21 @@ def test_member_snapshot_cannot_overflow(victim: tuple[Node, Recorder]) -> None:
         assert node.running
     finally:
         mallory.close()
+
+
+def test_a_full_disk_is_an_error_for_people_not_a_crash(
+    victim: tuple[Node, Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node, _ = victim
+    actor = node._actor
+    assert actor is not None
+
+    def full(*_: object) -> bool:
+        raise StoreError("the disk is full: could not save a post to /home/x/hallway.db")
+
+    monkeypatch.setattr(actor.store, "add_item", full)
+    with pytest.raises(NodeError, match="disk is full"):
+        node.post("Lost?")
+    monkeypatch.undo()
+    assert node.running
+    assert node.post("After the disk was freed").text == "After the disk was freed"

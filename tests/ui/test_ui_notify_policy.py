@@ -170,3 +170,15 @@ def test_center_words_and_releases_merged_popups(qtbot, bridge, node):
     center.close()
     assert notifier.closed
     center.deleteLater()
+
+
+def test_a_flood_of_urgent_posts_is_one_popup_per_window_even_in_dnd(clock):
+    policy = make(clock)
+    policy.on_event(status_event(OWN, "Me", Presence.DND, own=True))
+    [first] = policy.on_event(post_event(BEN, "Ben", "urgent 0", urgent=True, seq=1))
+    assert first.kind is Kind.URGENT
+    for seq in range(2, 101):
+        assert policy.on_event(post_event(BEN, "Ben", f"urgent {seq}", urgent=True, seq=seq)) == []
+    clock.now = policy.next_deadline()
+    [merged] = policy.due()  # released although DND holds back everything else
+    assert (merged.kind, merged.urgency, len(merged.items)) == (Kind.URGENT, "critical", 99)

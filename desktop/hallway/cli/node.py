@@ -12,6 +12,8 @@ import contextlib
 import os
 import queue
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,7 +41,7 @@ def run_headless(
     port: int = 0,
 ) -> int:
     """Run until a signal (exit 0), or until the node stops on its own (exit 1)."""
-    events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+    events = Outbox()
     style = Style(sys.stdout)
 
     def show(event: Event) -> None:
@@ -73,13 +75,44 @@ def run_headless(
     return status
 
 
-def _loop(
-    runtime: Runtime, events: queue.SimpleQueue[Event], show: Callable[[Event], None]
-) -> tuple[int, bool]:
+class Outbox:
+    """Events on their way to stdout, at most `limit`: when the reader falls that far behind,
+    the oldest go (counted, and said once), so a stalled pipe cannot grow the node's memory."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._items: deque[Event] = deque(maxlen=limit)
+        self._ready = threading.Condition()
+        self.dropped = 0
+
+    def put(self, event: Event) -> None:
+        with self._ready:
+            if len(self._items) == self._items.maxlen:
+                self.dropped += 1
+            self._items.append(event)
+            self._ready.notify()
+
+    def get(self) -> Event:
+        with self._ready:
+            while not self._items:
+                self._ready.wait()
+            return self._items.popleft()
+
+    def get_nowait(self) -> Event:
+        with self._ready:
+            if not self._items:
+                raise queue.Empty
+            return self._items.popleft()
+
+
+def _loop(runtime: Runtime, events: Outbox, show: Callable[[Event], None]) -> tuple[int, bool]:
     """Print events until told to stop. Returns (exit status, whether stdout broke)."""
+    told = 0
     try:
         while True:
             event = events.get()
+            if events.dropped > told:
+                message(f"hallway: output is too slow; {events.dropped - told} events dropped")
+                told = events.dropped
             show(event)
             if event.type == "stopped":
                 message("hallway: the node stopped unexpectedly")
@@ -93,7 +126,7 @@ def _loop(
         runtime.close()
 
 
-def _drain(events: queue.SimpleQueue[Event], show: Callable[[Event], None]) -> bool:
+def _drain(events: Outbox, show: Callable[[Event], None]) -> bool:
     try:
         while True:
             show(events.get_nowait())

@@ -18,6 +18,7 @@ from hallway.core.model import (
     POST_TEXT_MAX,
     STATUS_TEXT_MAX,
     Presence,
+    strip_controls,
 )
 
 VERSION: Final = 1
@@ -157,7 +158,8 @@ def _decode(decoder: msgspec.msgpack.Decoder[_T], data: bytes, what: str) -> _T:
     try:
         return decoder.decode(data)
     except msgspec.DecodeError as exc:  # also covers ValidationError
-        raise DecodeError(f"malformed {what}: {exc}") from None
+        # msgspec quotes the offending value: keep a hostile peer's escape codes out of logs.
+        raise DecodeError(f"malformed {what}: {strip_controls(str(exc))[:200]}") from None
     except UnicodeDecodeError:  # msgspec 0.22 raises this bare for a str that is not UTF-8
         raise DecodeError(f"malformed {what}: text that is not UTF-8") from None
     except RecursionError:  # msgspec's depth limit: deep nesting, e.g. in an unknown field
@@ -167,7 +169,7 @@ def _decode(decoder: msgspec.msgpack.Decoder[_T], data: bytes, what: str) -> _T:
 def decode_envelope(data: bytes) -> Envelope:
     env = _decode(_envelope_decoder, data, "message")
     if env.v != VERSION:
-        raise DecodeError(f"unsupported protocol version {env.v}")
+        raise DecodeError("unsupported protocol version")  # no detail: counted by reason
     return env
 
 

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hallway.core.errors import HallwayError
 from hallway.core.model import (
@@ -52,6 +52,9 @@ from hallway.core.model import (
 from hallway.core.office import Office
 from hallway.engine.actor import Actor, Command
 from hallway.engine.events import Event, FeedItem, PeerView, Stopped
+
+if TYPE_CHECKING:
+    from hallway.store.db import Store
 
 
 class NodeError(HallwayError):
@@ -94,6 +97,7 @@ class Node:
         self._listeners_lock = threading.Lock()
         self._commands: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
+        self._pipe_lock = threading.Lock()
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self._wake_r, False)
         self._thread: threading.Thread | None = None
@@ -120,47 +124,13 @@ class Node:
             raise NodeError(str(exc)) from exc
         started = threading.Event()
         failure: list[BaseException] = []
-
-        def main() -> None:
-            try:
-                actor = Actor(
-                    config=_with_interfaces(cfg, addresses),
-                    store=store,
-                    emit=self._emit,
-                    clock=self._clock,
-                    commands=self._commands,
-                    wake_fd=self._wake_r,
-                )
-                actor.wake_fd_w = self._wake_w
-                self._actor = actor
-                self._info = NodeInfo(
-                    id=actor.own.id,
-                    fingerprint=display_fingerprint(actor.own.id),
-                    name=actor.own.name,
-                    office=cfg.office.name,
-                    router_port=actor.router_port,
-                    pub_port=actor.pub_port,
-                    addresses=actor.addresses,
-                )
-                actor.start()
-            except BaseException as exc:  # noqa: BLE001 -- reported to start()'s caller
-                failure.append(exc)
-                started.set()
-                store.close()
-                return
-            started.set()
-            try:
-                actor.run()
-            except Exception:  # noqa: BLE001 -- logged; the finally block still says goodbye
-                _log.exception("the engine stopped on an unexpected error")
-            finally:
-                try:
-                    actor.close()
-                finally:
-                    store.close()
-                    self._emit(Stopped(at=self._clock()))
-
-        self._thread = threading.Thread(target=main, name="hallway-engine", daemon=True)
+        config = _with_interfaces(cfg, addresses)
+        self._thread = threading.Thread(
+            target=self._main,
+            args=(config, store, started, failure),
+            name="hallway-engine",
+            daemon=True,
+        )
         self._thread.start()
         started.wait()
         if failure:
@@ -170,19 +140,87 @@ class Node:
                 raise NodeError(str(error)) from error
             raise NodeError(f"could not start the node: {error}") from error
 
+    def _main(
+        self,
+        config: NodeConfig,
+        store: Store,
+        started: threading.Event,
+        failure: list[BaseException],
+    ) -> None:
+        """The engine thread: build the actor, report to start(), run, then say goodbye."""
+        try:
+            actor = Actor(
+                config=config,
+                store=store,
+                emit=self._emit,
+                clock=self._clock,
+                commands=self._commands,
+                wake_fd=self._wake_r,
+            )
+            actor.wake_fd_w = self._wake_w
+            self._actor = actor
+            self._info = NodeInfo(
+                id=actor.own.id,
+                fingerprint=display_fingerprint(actor.own.id),
+                name=actor.own.name,
+                office=config.office.name,
+                router_port=actor.router_port,
+                pub_port=actor.pub_port,
+                addresses=actor.addresses,
+            )
+            actor.start()
+        except BaseException as exc:  # noqa: BLE001 -- reported to start()'s caller
+            failure.append(exc)
+            if self._actor is not None:
+                self._actor.close()
+            store.close()
+            self._close_pipe()
+            started.set()
+            return
+        started.set()
+        try:
+            actor.run()
+        except Exception:  # noqa: BLE001 -- logged; the finally block still says goodbye
+            _log.exception("the engine stopped on an unexpected error")
+        finally:
+            try:
+                actor.close()
+            finally:
+                store.close()
+                self._refuse_pending()
+                self._close_pipe()
+                self._emit(Stopped(at=self._clock()))
+
     def close(self, timeout: float = 5.0) -> None:
         """Say goodbye and stop. Idempotent; safe from any thread but the engine's own."""
         if self._closed:
             return
         self._closed = True
         thread = self._thread
-        if thread is not None and thread.is_alive():
+        if thread is None:
+            self._close_pipe()  # never started: nobody else will
+        elif thread.is_alive():
             self._commands.put(("stop", None))
             self._wake()
             thread.join(timeout)
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+
+    def _close_pipe(self) -> None:
+        """Close the wake-up pipe; done by the engine thread once its loop is over."""
+        with self._pipe_lock:
+            for fd in (self._wake_r, self._wake_w):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._wake_r = self._wake_w = -1
+
+    def _refuse_pending(self) -> None:
+        """Answer the commands that arrived after the loop ended, so no caller waits in vain."""
+        while True:
+            try:
+                item = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, Command) and item.future.set_running_or_notify_cancel():
+                item.future.set_exception(NodeError("the node has stopped"))
 
     def __enter__(self) -> Node:
         self.start()
@@ -224,8 +262,9 @@ class Node:
     # commands -----------------------------------------------------------------------------------
 
     def _wake(self) -> None:
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_w, b"\0")
+        with self._pipe_lock, contextlib.suppress(BlockingIOError, OSError):
+            if self._wake_w >= 0:
+                os.write(self._wake_w, b"\0")
 
     def _call(self, fn: Callable[[Actor], _T]) -> _T:
         actor = self._actor
@@ -240,6 +279,10 @@ class Node:
             return future.result(timeout=10.0)
         except TimeoutError:
             raise NodeError("the node did not answer in time") from None
+        except NodeError:
+            raise
+        except HallwayError as exc:  # a full disk, say: a message for people, not a traceback
+            raise NodeError(str(exc)) from exc
 
     def set_status(
         self,

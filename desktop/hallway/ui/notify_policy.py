@@ -196,9 +196,9 @@ class NotifyPolicy:
     def offer(self, candidate: Candidate) -> list[Popup]:
         if not self.wanted(candidate):
             return []
-        if candidate.kind is Kind.URGENT:
-            return [Popup(Kind.URGENT, (candidate,))]
-        if self.silenced():
+        # Urgent posts get through silence, and merge like the rest: the first shows at once,
+        # so a flood of them (a hostile member, say) is one pop-up per window, not a hundred.
+        if candidate.kind is not Kind.URGENT and self.silenced():
             return []
         now = self._clock()
         last = self._last_shown.get(candidate.kind)
@@ -221,6 +221,6 @@ class NotifyPolicy:
             if now >= self._last_shown[kind] + self._window:
                 items = self._pending.pop(kind)
                 self._last_shown[kind] = now
-                if not self.silenced():
+                if kind is Kind.URGENT or not self.silenced():
                     popups.append(Popup(kind, tuple(items)))
         return popups

@@ -481,3 +481,26 @@ def test_text_that_is_not_utf8_is_a_decode_error() -> None:
     assert raw.count(b"\xa1\x01") == 1
     with pytest.raises(DecodeError, match="UTF-8"):
         wire.decode_envelope(raw.replace(b"\xa1\x01", b"\xa1\x80"))
+
+
+def test_decode_errors_carry_no_control_characters() -> None:
+    # msgspec quotes the offending value; a hostile peer's escape codes must not reach logs.
+    hostile = msgspec.msgpack.encode(
+        {"v": 1, "inc": 1, "seq": 1, "at": 1.0, "body": {"k": "\x1b[31mred\x07"}}
+    )
+    with pytest.raises(DecodeError) as caught:
+        wire.decode_envelope(hostile)
+    assert all(ch.isprintable() for ch in str(caught.value))
+
+
+def test_version_errors_do_not_vary_with_the_input() -> None:
+    # Drops are counted by reason: a reason that echoed the version would grow without bound.
+    reasons = set()
+    for version in (2, 99, 12345):
+        data = msgspec.msgpack.encode(
+            {"v": version, "inc": 1, "seq": 1, "at": 1.0, "body": {"k": "hb"}}
+        )
+        with pytest.raises(DecodeError) as caught:
+            wire.decode_envelope(data)
+        reasons.add(str(caught.value))
+    assert len(reasons) == 1
