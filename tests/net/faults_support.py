@@ -1,18 +1,12 @@
-"""Helpers for the fault-injection tests: packet loss with nftables, fast posting, feed checks.
+"""Helpers for the fault-injection tests: fast posting, feed checks, nodes with extra arguments.
 
-Packet loss. This kernel has no netem qdisc (and no fq, no gact, no NFQUEUE), so loss is made
-with an nftables rule inside a host's namespace instead: ``numgen random mod 10000 < N drop`` on
-the output hook for ``eth0`` (and, optionally, on the input hook too). A counter on the rule shows
-that the loss was real. Delay and jitter cannot be emulated here: no qdisc that delays packets is
-available (netem, fq with EDT, etf) and nftables cannot hold a packet back.
+Packet loss and jitter come from the lab itself (`Lab.impair`, tests/support/impair.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
-import os
 import subprocess
 import sys
 import time
@@ -23,93 +17,7 @@ from typing import Any
 from hallway.control.client import ControlClient
 from hallway.store.home import control_socket_path
 from tests.net.conftest import Office, RunningNode, node_env
-from tests.support.netlab import Event, EventStream, Host, netns_available
-
-_TABLE = "hallway_faults"
-_PROBE_NS = f"hwfaults{os.getpid()}-probe"
-
-
-# -- packet loss with nftables ---------------------------------------------------------------
-
-
-@functools.cache
-def nft_loss_available() -> tuple[bool, str]:
-    """Whether nftables can drop a random share of packets in a namespace, and why not."""
-    ok, why = netns_available()
-    if not ok:
-        return ok, why
-    found = subprocess.run(["sh", "-c", "command -v nft"], capture_output=True, check=False)
-    if found.returncode != 0:
-        return False, "nft is not installed (the Debian package nftables)"
-    try:
-        subprocess.run(["ip", "netns", "add", _PROBE_NS], check=True, capture_output=True)
-        res = subprocess.run(
-            ["ip", "netns", "exec", _PROBE_NS, "nft", "-f", "-"],
-            input=_ruleset(5.0, iface="lo", ingress=True),
-            capture_output=True, text=True, check=False, timeout=30,
-        )  # fmt: skip
-    finally:
-        subprocess.run(["ip", "netns", "delete", _PROBE_NS], check=False, capture_output=True)
-    if res.returncode != 0:
-        return False, f"nftables cannot drop packets at random here: {res.stderr.strip()}"
-    return True, "ok"
-
-
-def require_nft_loss() -> None:
-    """Skip when nftables loss is unavailable, or fail under HALLWAY_REQUIRE_NETNS=1."""
-    import pytest
-
-    ok, why = nft_loss_available()
-    if ok:
-        return
-    if os.environ.get("HALLWAY_REQUIRE_NETNS") == "1":
-        pytest.fail(f"HALLWAY_REQUIRE_NETNS=1 but packet loss cannot be emulated: {why}")
-    pytest.skip(f"packet loss cannot be emulated: {why}")
-
-
-def _ruleset(loss_pct: float, *, iface: str, ingress: bool) -> str:
-    threshold = round(loss_pct * 100)  # in 1/10000ths, so 0.5 % works too
-    if not 0 <= threshold <= 10000:
-        raise ValueError(f"loss must be a percentage from 0 to 100, not {loss_pct}")
-    rule = f"numgen random mod 10000 < {threshold} counter drop"
-    hooks = [("out", "output", "oifname")] + ([("in", "input", "iifname")] if ingress else [])
-    chains = "".join(
-        f'  chain {name} {{ type filter hook {hook} priority 0; {match} "{iface}" {rule}; }}\n'
-        for name, hook, match in hooks
-    )
-    # Deleting a table that does not exist is an error, so make sure it exists first.
-    table = f"table inet {_TABLE}"
-    return f"{table} {{}}\ndelete {table}\n{table} {{\n{chains}}}\n"
-
-
-def add_loss(host: Host, loss_pct: float, *, ingress: bool = False) -> None:
-    """Drop `loss_pct` % of the packets `host` sends on its eth0 (and receives, with `ingress`).
-
-    Replaces any loss set before. Like netem's ``loss``, each packet is dropped independently.
-    """
-    host.run(["nft", "-f", "-"], input_text=_ruleset(loss_pct, iface=host.iface, ingress=ingress))
-
-
-def clear_loss(host: Host) -> None:
-    host.run(["nft", "delete", "table", "inet", _TABLE], check=False)
-
-
-def dropped_packets(host: Host) -> int:
-    """How many packets the loss rules of `host` have dropped so far."""
-    out = host.run(["nft", "-j", "list", "table", "inet", _TABLE], check=False)
-    if out.returncode != 0:
-        return 0
-    total = 0
-    for entry in json.loads(out.stdout).get("nftables", []):
-        rule = entry.get("rule")
-        if not rule:
-            continue
-        for expr in rule.get("expr", []):
-            counter = expr.get("counter") if isinstance(expr, dict) else None
-            if counter:
-                total += int(counter.get("packets", 0))
-    return total
-
+from tests.support.netlab import Event, EventStream, Host
 
 # -- nodes -----------------------------------------------------------------------------------
 

@@ -13,6 +13,11 @@ bridge, so they may reuse the same subnet. Multicast works across the bridge (``
 snooping off, a 224.0.0.0/4 route through ``eth0``), which is what mDNS needs. IPv6 is disabled in
 every namespace so that no traffic leaves the benchmarking range, not even link-local chatter.
 
+Impairment: `Lab.impair` makes the network lossy and slow. This kernel has no netem qdisc (nor fq,
+etf or NFQUEUE), so nothing can delay a packet inside the kernel; instead the switch ports leave
+the bridge and a userspace switch (tests/support/impair.py) forwards between them, dropping and
+delaying frames. `Lab.clear_impairment` stops it and plugs the ports back into the bridge.
+
 Cleanup always runs: on leaving the ``with`` block, on exceptions, on SIGINT and on SIGTERM (turned
 into ``SystemExit`` while the lab is open) and at interpreter exit. It kills every process started
 through the lab (each one leads its own process group), then every process still inside the lab's
@@ -32,6 +37,7 @@ import re
 import secrets
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -46,7 +52,6 @@ __all__ = [
     "Host",
     "Lab",
     "LabError",
-    "netem_available",
     "netns_available",
     "require_netns",
     "require_private_loopback",
@@ -63,6 +68,8 @@ _HOST_IFACE = "eth0"
 _BRIDGE = "br0"
 _CMD_TIMEOUT = 30.0
 _TERM_GRACE = 2.0
+_IMPAIR_SCRIPT = Path(__file__).with_name("impair.py")
+_IMPAIR_READY_TIMEOUT = 15.0
 
 Event = dict[str, Any]
 
@@ -151,7 +158,7 @@ def netns_available() -> tuple[bool, str]:
         if made.returncode != 0:
             return False, f"'ip netns add' failed: {made.stderr.strip()}"
         veth = _ip("-n", probe, "link", "add", "p0", "type", "veth", "peer", "name", "p1",
-                   check=False)
+                   check=False)  # fmt: skip
         if veth.returncode != 0:
             return False, f"veth pairs are not available: {veth.stderr.strip()}"
         bridge = _ip("-n", probe, "link", "add", "b0", "type", "bridge", check=False)
@@ -161,24 +168,6 @@ def netns_available() -> tuple[bool, str]:
         return False, f"cannot run 'ip': {exc}"
     finally:
         _ip("netns", "delete", probe, check=False)
-    return True, "ok"
-
-
-@functools.cache
-def netem_available() -> tuple[bool, str]:
-    """Whether the kernel offers the netem qdisc (loss and delay emulation)."""
-    ok, why = netns_available()
-    if not ok:
-        return ok, why
-    probe = f"{_PREFIX_ROOT}{os.getpid()}-nprobe"
-    try:
-        _ip("netns", "add", probe)
-        res = _run(["ip", "netns", "exec", probe, "tc", "qdisc", "add", "dev", "lo", "root",
-                    "netem", "delay", "1ms"], check=False)
-    finally:
-        _ip("netns", "delete", probe, check=False)
-    if res.returncode != 0:
-        return False, f"netem is not available: {res.stderr.strip()}"
     return True, "ok"
 
 
@@ -217,8 +206,7 @@ def single_host_argv(argv: Sequence[str]) -> list[str]:
     The namespace lives as long as the command: it needs no cleanup. python-zeroconf pinned to
     127.0.0.1 works in it.
     """
-    return ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
-            *argv]
+    return ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *argv]
 
 
 def sweep_stale(prefix: str = _PREFIX_ROOT) -> list[str]:
@@ -321,16 +309,6 @@ class Host:
         _ip("-n", self.lab.switch_ns, "link", "set", self.switch_port, "up")
         self._routes()
 
-    def netem(self, loss_pct: float = 0.0, delay_ms: float = 0.0, jitter_ms: float = 0.0) -> None:
-        """Emulate a poor link on this host's egress (needs netem, see netem_available)."""
-        args = ["netem", "loss", f"{loss_pct}%"]
-        if delay_ms or jitter_ms:
-            args += ["delay", f"{delay_ms}ms", f"{jitter_ms}ms"]
-        _run(self.argv(["tc", "qdisc", "replace", "dev", self.iface, "root", *args]))
-
-    def clear_netem(self) -> None:
-        _run(self.argv(["tc", "qdisc", "del", "dev", self.iface, "root"]), check=False)
-
     def _routes(self) -> None:
         # Without a default route, multicast needs its own route or sendto() fails with
         # ENETUNREACH.
@@ -353,6 +331,7 @@ class Lab:
         self._lock = threading.Lock()
         self._closed = False
         self._saved_handlers: dict[int, Any] = {}
+        self._switch: tuple[subprocess.Popen[str], EventStream] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -363,7 +342,7 @@ class Lab:
             self._add_netns(self.switch_ns)
             _ip("-n", self.switch_ns, "link", "add", _BRIDGE, "type", "bridge")
             _run(["ip", "netns", "exec", self.switch_ns, "sh", "-c",
-                  f"echo 0 > /sys/class/net/{_BRIDGE}/bridge/multicast_snooping"])
+                  f"echo 0 > /sys/class/net/{_BRIDGE}/bridge/multicast_snooping"])  # fmt: skip
             _ip("-n", self.switch_ns, "link", "set", _BRIDGE, "multicast", "on", "up")
         except BaseException:
             self.close()
@@ -419,14 +398,16 @@ class Lab:
     def _add_netns(self, ns: str) -> None:
         _ip("netns", "add", ns)
         self._namespaces.append(ns)
-        _run(["ip", "netns", "exec", ns, "sh", "-c",
-              "for f in all default; do echo 1 > /proc/sys/net/ipv6/conf/$f/disable_ipv6; done"])
+        disable = "for f in all default; do echo 1 > /proc/sys/net/ipv6/conf/$f/disable_ipv6; done"
+        _run(["ip", "netns", "exec", ns, "sh", "-c", disable])
         _ip("-n", ns, "link", "set", "lo", "up")
 
     def add_host(self) -> Host:
         """Add a host on the bridge, with address ``<subnet>.<i>`` for the i-th host (from 1)."""
         if self._closed or not self._namespaces:
             raise LabError("add hosts inside the lab's `with` block")
+        if self._switch is not None:
+            raise LabError("add hosts before impair(), or after clear_impairment()")
         index = len(self.hosts) + 1
         if index >= self.network.num_addresses - 1:
             raise LabError(f"{self.network} has no room for host {index}")
@@ -437,10 +418,10 @@ class Lab:
         # The pair is made inside the switch namespace and one end moved straight into the host:
         # neither end ever exists in the root namespace.
         _ip(*sw, "link", "add", host.switch_port, "type", "veth", "peer", "name", host.iface,
-            "netns", ns)
+            "netns", ns)  # fmt: skip
         _ip(*sw, "link", "set", host.switch_port, "master", _BRIDGE, "multicast", "on", "up")
         _run(["ip", "netns", "exec", ns, "sh", "-c",
-              f"echo 1 > /proc/sys/net/ipv6/conf/{host.iface}/disable_ipv6"])
+              f"echo 1 > /proc/sys/net/ipv6/conf/{host.iface}/disable_ipv6"])  # fmt: skip
         _ip("-n", ns, "addr", "add", f"{host.address}/{host.prefixlen}", "dev", host.iface)
         _ip("-n", ns, "link", "set", host.iface, "multicast", "on", "up")
         host._routes()
@@ -449,6 +430,98 @@ class Lab:
 
     def add_hosts(self, count: int) -> list[Host]:
         return [self.add_host() for _ in range(count)]
+
+    # -- impairment ----------------------------------------------------------------------------
+
+    @property
+    def impaired(self) -> bool:
+        return self._switch is not None
+
+    def impair(
+        self, loss_pct: float, delay_ms: float, jitter_ms: float = 0.0, seed: int | None = None
+    ) -> Event:
+        """Make every link lossy and slow, until `clear_impairment` (or the lab's close).
+
+        Each frame a host sends is dropped with probability `loss_pct` %, or else delayed by a
+        time drawn uniformly from ``[delay_ms - jitter_ms, delay_ms + jitter_ms]`` (never below
+        zero), as netem's ``loss L% delay Dms Jms`` on every host's egress would: a round trip
+        crosses two delays, and with jitter frames are reordered. The ports leave the bridge
+        and the userspace switch of tests/support/impair.py forwards between them (the kernel
+        here has no netem). Calling it again replaces the impairment. Returns the switch's
+        ready line; `seed` makes its loss and delays reproducible.
+        """
+        if self._closed or not self._namespaces:
+            raise LabError("impair the lab inside its `with` block")
+        if len(self.hosts) < 2:
+            raise LabError("impairment needs two hosts or more")
+        if self._switch is not None:
+            self._stop_switch()
+        ports = [host.switch_port for host in self.hosts]
+        for port in ports:
+            _ip("-n", self.switch_ns, "link", "set", port, "nomaster")
+        argv = [
+            "ip", "netns", "exec", self.switch_ns, sys.executable, str(_IMPAIR_SCRIPT),
+            "--ports", ",".join(ports), "--loss", str(loss_pct), "--delay", str(delay_ms),
+            "--jitter", str(jitter_ms),
+        ]  # fmt: skip
+        if seed is not None:
+            argv += ["--seed", str(seed)]
+        proc: subprocess.Popen[str] = self.track(
+            subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+                bufsize=1,
+            )
+        )
+        assert proc.stdout is not None
+        events = EventStream(proc.stdout, label="impaired switch")
+        self._switch = (proc, events)
+        try:
+            return events.wait_for(lambda e: e["type"] == "ready", _IMPAIR_READY_TIMEOUT)
+        except TimeoutError as exc:
+            _killpg(proc, signal.SIGKILL)
+            proc.wait()
+            assert proc.stderr is not None
+            why = proc.stderr.read().strip()
+            self._stop_switch()
+            self._attach(ports)
+            raise LabError(f"the impaired switch did not start: {why}") from exc
+
+    def clear_impairment(self) -> Event | None:
+        """Stop the impaired switch and plug the ports back into the bridge.
+
+        Returns the switch's final stats (``frames_in``, ``frames_out``, ``dropped``,
+        ``mean_delay_ms``...), or None when the lab was not impaired.
+        """
+        if self._switch is None:
+            return None
+        stats = self._stop_switch()
+        self._attach([host.switch_port for host in self.hosts])
+        return stats
+
+    def _stop_switch(self) -> Event | None:
+        assert self._switch is not None
+        proc, events = self._switch
+        self._switch = None
+        _killpg(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=_CMD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _killpg(proc, signal.SIGKILL)
+            proc.wait()
+        events.close()
+        with contextlib.suppress(OSError, ValueError):
+            if proc.stderr is not None:
+                proc.stderr.close()
+        return events.find(lambda e: e["type"] == "stats")
+
+    def _attach(self, ports: Sequence[str]) -> None:
+        for port in ports:
+            _ip("-n", self.switch_ns, "link", "set", port, "master", _BRIDGE)
 
     # -- processes -----------------------------------------------------------------------------
 
@@ -564,7 +637,7 @@ class EventStream:
                 if self._eof or remaining <= 0:
                     break
                 self._cond.wait(remaining)
-            tail = self.events[-self._keep_tail:]
+            tail = self.events[-self._keep_tail :]
             why = "the stream ended" if self._eof else f"{timeout:.1f} s passed"
         lines = "\n  ".join(json.dumps(e, sort_keys=True) for e in tail) or "(no events)"
         raise TimeoutError(f"{self.label or 'stream'}: no matching event, {why}; last:\n  {lines}")
