@@ -26,7 +26,6 @@ from typing import IO, Any, Final
 from hallway.control.client import ControlClient
 from hallway.control.protocol import ControlError
 from hallway.core.errors import HallwayError
-from hallway.core.office import DEMO_OFFICE, DEMO_PASSPHRASE
 from hallway.store.home import control_socket_path
 
 __all__ = ["DEMO_INTERFACE", "NAMES", "DemoOffice"]
@@ -34,6 +33,11 @@ __all__ = ["DEMO_INTERFACE", "NAMES", "DemoOffice"]
 log = logging.getLogger(__name__)
 
 DEMO_INTERFACE: Final = "127.0.0.1"
+#: The demo's private office. It is pinned to 127.0.0.1; the passphrase only keeps it apart from
+#: other offices on the same machine.
+DEMO_OFFICE: Final = "Hallway demo"
+DEMO_PASSPHRASE: Final = "demo"  # noqa: S105 -- not a secret, see above
+
 NAMES: Final = ("Ann", "Ben", "Chloé", "Dev", "Emma", "Femi", "Grace", "Hiro")
 # The demo's throwaway keys stay out of the person's real keyring: the null backend makes each
 # colleague keep its keys in an owner-only file in its own (temporary) home.

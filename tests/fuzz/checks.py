@@ -65,7 +65,7 @@ WIRE_DECODERS: Final[tuple[Callable[[bytes], Any], ...]] = (
 _WIRE_TYPES: Final[tuple[tuple[type, ...], ...]] = (
     (wire.Envelope,),
     (wire.Hello, wire.SnapshotRequest),
-    (wire.Welcome, wire.Denied, wire.SnapshotPart),
+    (wire.Welcome, wire.SnapshotPart),
 )
 
 
@@ -146,8 +146,6 @@ def _check_wire_limits(msg: object) -> None:
             _text(msg.name, NAME_MAX)
             _port(msg.pub_port)
             _counter(msg.inc)
-        case wire.Denied():
-            _text(msg.reason, 200)
         case wire.SnapshotPart():
             _counter(msg.inc)
             _counter(msg.seq)

@@ -55,7 +55,6 @@ def wire_seeds() -> dict[str, bytes]:
         "seed-req-snap": bytes([1]) + wire.encode(wire.SnapshotRequest()),
         "seed-rep-welcome": bytes([2])
         + wire.encode(wire.Welcome(name="Grace", pub_port=40004, inc=5)),
-        "seed-rep-denied": bytes([2]) + wire.encode(wire.Denied(reason="not a member")),
         "seed-rep-snapshot-empty": bytes([2])
         + wire.chunk_snapshot(inc=1, seq=0, name="", posts=[], status=None, status_at=0.0)[0],
     }

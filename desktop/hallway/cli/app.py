@@ -22,8 +22,14 @@ from hallway.cli.node import run_headless
 from hallway.cli.output import message
 from hallway.control.protocol import UNSUPPORTED, ControlError, NotRunning
 from hallway.core.errors import HallwayError
-from hallway.core.office import DEMO_OFFICE, DEMO_PASSPHRASE
-from hallway.demo import DEMO_INTERFACE, KEYRING_ENV, NAMES, DemoOffice
+from hallway.demo import (
+    DEMO_INTERFACE,
+    DEMO_OFFICE,
+    DEMO_PASSPHRASE,
+    KEYRING_ENV,
+    NAMES,
+    DemoOffice,
+)
 from hallway.runtime import SetupError, UsageError, init_home
 from hallway.store.config import load_config
 from hallway.store.home import resolve_home

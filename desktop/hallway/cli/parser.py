@@ -12,7 +12,7 @@ The command-line contract (issue 2) is relied on by other tools and tests; keep 
     hallway [--home DIR] peers [--json]
     hallway [--home DIR] feed [--json] [--limit N]
     hallway [--home DIR] watch [--json]
-    hallway [--home DIR] demo
+    hallway [--home DIR] demo [--colleagues N] [--headless]
     hallway --version
     hallway [--home DIR]            (the tray app)
 """

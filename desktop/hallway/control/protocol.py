@@ -18,7 +18,8 @@ from typing import Annotated, Any, Final
 import msgspec
 
 from hallway.core.errors import HallwayError
-from hallway.core.model import EMOJI_MAX, POST_TEXT_MAX, STATUS_TEXT_MAX, Presence
+from hallway.core.model import Presence
+from hallway.core.wire import Emoji, PostText, StatusText, Timestamp
 
 VERSION: Final = 1
 MAX_REQUEST: Final = 64 * 1024  # one request line, newline included
@@ -33,11 +34,6 @@ UNSUPPORTED: Final = "unsupported"
 NODE_ERROR: Final = "node_error"
 INTERNAL: Final = "internal"
 
-# POSIX seconds, bounded so hostile values (NaN, inf, year 30000) never reach datetime.
-Timestamp = Annotated[float, msgspec.Meta(ge=0, le=2**35)]
-StatusText = Annotated[str, msgspec.Meta(max_length=STATUS_TEXT_MAX)]
-Emoji = Annotated[str, msgspec.Meta(max_length=EMOJI_MAX)]
-PostText = Annotated[str, msgspec.Meta(min_length=1, max_length=POST_TEXT_MAX)]
 FeedLimit = Annotated[int, msgspec.Meta(ge=1, le=FEED_LIMIT_MAX)]
 Version = Annotated[int, msgspec.Meta(ge=0, le=2**31)]
 

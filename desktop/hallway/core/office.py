@@ -12,8 +12,6 @@ import hmac
 from dataclasses import dataclass
 
 OPEN_TAG = "open"
-DEMO_OFFICE = "Hallway demo"
-DEMO_PASSPHRASE = "demo"  # noqa: S105 -- the demo is pinned to loopback; this only keeps it apart from others
 
 _SCRYPT_N = 2**14
 _SCRYPT_R = 8

@@ -111,10 +111,6 @@ class Welcome(_Msg, frozen=True, tag="welcome"):
     inc: Counter
 
 
-class Denied(_Msg, frozen=True, tag="denied"):
-    reason: Annotated[str, msgspec.Meta(max_length=200)]
-
-
 class SnapPost(msgspec.Struct, frozen=True, array_like=True):
     inc: Counter
     seq: Counter
@@ -135,7 +131,7 @@ class SnapshotPart(_Msg, frozen=True, tag="snapshot"):
     more: bool = False
 
 
-Reply = Welcome | Denied | SnapshotPart
+Reply = Welcome | SnapshotPart  # non-members get no reply at all
 
 # codecs -------------------------------------------------------------------------------------
 

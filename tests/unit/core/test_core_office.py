@@ -8,8 +8,6 @@ from hypothesis import strategies as st
 
 from hallway.core import z85
 from hallway.core.office import (
-    DEMO_OFFICE,
-    DEMO_PASSPHRASE,
     OPEN_TAG,
     Office,
     derive_office_key,
@@ -58,6 +56,8 @@ def test_tag_fits_the_txt_record(key: bytes) -> None:
 
 
 def test_demo_office_is_closed_and_has_its_own_tag() -> None:
+    from hallway.demo import DEMO_OFFICE, DEMO_PASSPHRASE
+
     demo = Office(name=DEMO_OFFICE, key=derive_office_key(DEMO_OFFICE, DEMO_PASSPHRASE))
     assert not demo.is_open
     assert demo.tag != OPEN_TAG

@@ -76,7 +76,6 @@ snap_posts = st.builds(
 )
 replies: st.SearchStrategy[wire.Reply] = st.one_of(
     st.builds(wire.Welcome, name=names, pub_port=ports, inc=counters),
-    st.builds(wire.Denied, reason=texts(200)),
     st.builds(
         wire.SnapshotPart,
         inc=counters,
