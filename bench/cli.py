@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import time
 import traceback
@@ -60,10 +61,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--late-rounds", type=int, default=3)
     ap.add_argument("--offline-timeout", type=float, default=60.0,
                     help="crash/quit: seconds to wait for offline (Pyre expires peers at 30 s)")
+    ap.add_argument("--mesh-timeout", type=float, default=None,
+                    help="seconds to wait for a node's start or for a pair to see each other "
+                         "(default: 60, or 3 s per node beyond 20)")
     ap.add_argument("--hallway-bin", type=Path, default=REPO / ".venv" / "bin" / "hallway")
+    ap.add_argument("--hallway-driver", choices=["control", "cli"], default="control",
+                    help="how statuses and posts reach a running node: its control socket, "
+                         "from this process (default), or `hallway status set`/`post` processes")
+    ap.add_argument("--hallway-init", choices=["before", "node"], default="before",
+                    help="set each fresh home up with `hallway init` before the node's start is "
+                         "timed (default), or let `hallway node` do it (every start a first one)")
     args = ap.parse_args(argv)
     if not 2 <= args.nodes <= 50:
         ap.error("--nodes must be between 2 and 50")
+    if args.mesh_timeout is None:
+        args.mesh_timeout = max(60.0, 3.0 * args.nodes)
     return args
 
 
@@ -84,12 +96,15 @@ def main(argv: list[str], command: list[str]) -> int:
               file=sys.stderr)
         return 2
 
+    if "hallway" in systems:
+        _compile_hallway(args.hallway_bin)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         messages=args.messages, crash_rounds=args.crash_rounds, quit_rounds=args.quit_rounds,
         late_rounds=args.late_rounds, idle_seconds=args.idle_seconds, burst=args.burst,
-        offline_timeout=args.offline_timeout,
+        offline_timeout=args.offline_timeout, mesh_timeout=args.mesh_timeout,
+        hallway_driver=args.hallway_driver, hallway_init=args.hallway_init,
     )
     scenarios = args.scenarios or DEFAULT_SCENARIOS
     progress = ProgressLine()
@@ -124,6 +139,20 @@ def main(argv: list[str], command: list[str]) -> int:
     return 1 if failed else 0
 
 
+def _compile_hallway(hallway_bin: Path) -> None:
+    """Write Hallway's bytecode before anything is timed, as installing a wheel does.
+
+    An editable install run with PYTHONDONTWRITEBYTECODE=1 (as here) would otherwise compile
+    every module of the package from source at every start (~45 ms of a ~150 ms start), while
+    Pyre, installed from a wheel, starts from its bytecode. `__pycache__/` is in .gitignore.
+    """
+    python = hallway_bin.parent / "python"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([str(python if python.exists() else sys.executable), "-m", "compileall", "-q",
+                    str(REPO / "desktop" / "hallway")], env=env, check=False,
+                   stdout=subprocess.DEVNULL)
+
+
 def run_system(key: str, args: argparse.Namespace, out: Path, scenarios: list[str],
                settings: Settings, progress: ProgressLine, res: Results) -> None:
     logs = out / "logs"
@@ -133,7 +162,8 @@ def run_system(key: str, args: argparse.Namespace, out: Path, scenarios: list[st
     else:
         homes = out / "homes"
         shutil.rmtree(homes, ignore_errors=True)
-        system = HallwaySystem(logs, homes, args.hallway_bin)
+        system = HallwaySystem(logs, homes, args.hallway_bin, driver=args.hallway_driver,
+                               init=args.hallway_init)
     with Lab() as lab:
         progress(f"{key}: building a lab of {args.nodes} hosts")
         hosts = lab.add_hosts(args.nodes)

@@ -147,7 +147,9 @@ def markdown(doc: dict[str, Any]) -> str:
             lines += ["", (f"{name} burst: {bst['posts']} posts to {bst['receivers']} "
                            f"receivers, fewest delivered {bst['delivered_min']}, "
                            f"all delivered: {bst['delivered_all']}, "
-                           f"{bst['duration_ms']:.0f} ms from first send to last delivery.")]
+                           f"{bst['duration_ms']:.0f} ms from first send to last delivery"
+                           + (f" (posting took {bst['posting_ms']:.0f} ms)."
+                              if "posting_ms" in bst else "."))]
         if data.get("errors"):
             lines += ["", f"{name} errors:"]
             lines += [f"- {scen}: {msg.splitlines()[0]}" for scen, msg in data["errors"].items()]

@@ -20,7 +20,6 @@ from typing import Any
 from bench.systems import Node, System, Unsupported, ts
 from tests.support.netlab import Event, Host
 
-MESH_TIMEOUT = 60.0
 DELIVERY_TIMEOUT = 30.0
 
 Progress = Callable[[str], None]
@@ -36,6 +35,11 @@ class Settings:
     burst: int = 1000
     offline_timeout: float = 60.0
     burst_timeout: float = 180.0
+    mesh_timeout: float = 60.0
+    hallway_driver: str = "control"
+    hallway_init: str = "before"
+    """Waiting for a node's ready event, or for two nodes to see each other. Many nodes on few
+    cores start slowly: bench/cli.py raises it with --nodes."""
 
 
 @dataclass
@@ -59,8 +63,10 @@ def is_type(kind: str, **match: Any) -> Callable[[Event], bool]:
 class Cluster:
     """The nodes a scenario runs, with helpers that wait on their events."""
 
-    def __init__(self, system: System, hosts: list[Host], progress: Progress) -> None:
+    def __init__(self, system: System, hosts: list[Host], progress: Progress,
+                 mesh_timeout: float = 60.0) -> None:
         self.system = system
+        self.mesh_timeout = mesh_timeout
         self.hosts = hosts
         self.progress = progress
         self.nodes: list[Node] = []
@@ -75,8 +81,9 @@ class Cluster:
     def peers_of(self, node: Node) -> list[Node]:
         return [n for n in self.nodes if n is not node and n.alive()]
 
-    def link_time(self, a: Node, b: Node, timeout: float = MESH_TIMEOUT) -> float:
+    def link_time(self, a: Node, b: Node, timeout: float | None = None) -> float:
         """When `a` had `b` online (and, where the system has statuses, held b's status)."""
+        timeout = self.mesh_timeout if timeout is None else timeout
         at = ts(a.events.wait_for(is_type("peer_online", peer=b.id), timeout))
         if self.system.has_status:
             at = max(at, ts(a.events.wait_for(is_type("status", peer=b.id), timeout)))
@@ -84,13 +91,15 @@ class Cluster:
 
     def start_all(self, hosts: list[Host]) -> list[Node]:
         nodes = [self.start(h) for h in hosts]
-        for node in nodes:
-            node.wait_ready()
+        for k, node in enumerate(nodes):
+            self.progress(f"{self.system.key} mesh: {k + 1}/{len(nodes)} ready")
+            node.wait_ready(self.mesh_timeout)
         self.wait_mesh()
         return nodes
 
     def wait_mesh(self) -> None:
-        for a in self.nodes:
+        for k, a in enumerate(self.nodes):
+            self.progress(f"{self.system.key} mesh: {k + 1}/{len(self.nodes)} sees everyone")
             for b in self.peers_of(a):
                 self.link_time(a, b)
 
@@ -108,21 +117,22 @@ class Cluster:
 
 
 @contextmanager
-def cluster(system: System, hosts: list[Host], progress: Progress) -> Iterator[Cluster]:
-    c = Cluster(system, hosts, progress)
+def cluster(system: System, hosts: list[Host], progress: Progress,
+            s: Settings | None = None) -> Iterator[Cluster]:
+    c = Cluster(system, hosts, progress, s.mesh_timeout if s is not None else 60.0)
     try:
         yield c
     finally:
         c.stop_all()
 
 
-def discovery(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:  # noqa: ARG001
+def discovery(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
     """Start nodes one by one; per pair, from the later one's start until both sides see it."""
-    with cluster(system, hosts, p) as c:
+    with cluster(system, hosts, p, s) as c:
         for k, host in enumerate(hosts):
             p(f"{system.key} discovery: node {k + 1}/{len(hosts)}")
             newcomer = c.start(host)
-            newcomer.wait_ready()
+            newcomer.wait_ready(s.mesh_timeout)
             for old in c.peers_of(newcomer):
                 both = max(c.link_time(old, newcomer), c.link_time(newcomer, old))
                 r.add("discovery_ms", [(both - newcomer.started_at) * 1e3])
@@ -131,7 +141,7 @@ def discovery(system: System, hosts: list[Host], s: Settings, r: Results, p: Pro
 
 def propagation(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
     """Round-robin authors; each update's delay at every receiver (receiver at - sent_at)."""
-    with cluster(system, hosts, p) as c:
+    with cluster(system, hosts, p, s) as c:
         p(f"{system.key} propagation: starting {len(hosts)} nodes")
         nodes = c.start_all(hosts)
         for i in range(s.messages):
@@ -152,7 +162,7 @@ def propagation(system: System, hosts: list[Host], s: Settings, r: Results, p: P
 
 def _offline(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress,
              *, key: str, rounds: int, how: str) -> None:
-    with cluster(system, hosts, p) as c:
+    with cluster(system, hosts, p, s) as c:
         p(f"{system.key} {how}: starting {len(hosts)} nodes")
         c.start_all(hosts)
         for rnd in range(rounds):
@@ -167,7 +177,7 @@ def _offline(system: System, hosts: list[Host], s: Settings, r: Results, p: Prog
                 r.add(key, [(ts(event) - at) * 1e3])
             c.remove(victim)
             if rnd + 1 < rounds:
-                c.start(victim.host).wait_ready()
+                c.start(victim.host).wait_ready(s.mesh_timeout)
                 c.wait_mesh()
 
 
@@ -185,7 +195,7 @@ def late_join(system: System, hosts: list[Host], s: Settings, r: Results, p: Pro
     """N-1 nodes with statuses; from a newcomer's start until it holds every one of them."""
     if not system.has_status:
         raise Unsupported("late_join needs statuses")
-    with cluster(system, hosts[:-1], p) as c:
+    with cluster(system, hosts[:-1], p, s) as c:
         p(f"{system.key} late_join: starting {len(hosts) - 1} nodes")
         old = c.start_all(hosts[:-1])
         for node in old:
@@ -193,10 +203,10 @@ def late_join(system: System, hosts: list[Host], s: Settings, r: Results, p: Pro
         for rnd in range(s.late_rounds):
             p(f"{system.key} late_join: round {rnd + 1}/{s.late_rounds}")
             newcomer = c.start(hosts[-1])
-            newcomer.wait_ready()
+            newcomer.wait_ready(s.mesh_timeout)
             last = max(
                 ts(newcomer.events.wait_for(
-                    is_type("status", peer=n.id, text=f"late-{n.name}"), MESH_TIMEOUT))
+                    is_type("status", peer=n.id, text=f"late-{n.name}"), s.mesh_timeout))
                 for n in old
             )
             r.add("late_join_ms", [(last - newcomer.started_at) * 1e3])
@@ -218,7 +228,7 @@ def _rss_mb(pid: int) -> float:
 
 def footprint(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
     """RSS and CPU of every node over an idle window, with the full mesh up."""
-    with cluster(system, hosts, p) as c:
+    with cluster(system, hosts, p, s) as c:
         p(f"{system.key} footprint: starting {len(hosts)} nodes")
         nodes = c.start_all(hosts)
         hz = os.sysconf("SC_CLK_TCK")
@@ -236,7 +246,7 @@ def footprint(system: System, hosts: list[Host], s: Settings, r: Results, p: Pro
 
 def burst(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
     """One node posts `s.burst` messages as fast as it can; every other node must get all."""
-    with cluster(system, hosts, p) as c:
+    with cluster(system, hosts, p, s) as c:
         p(f"{system.key} burst: starting {len(hosts)} nodes")
         nodes = c.start_all(hosts)
         author = nodes[0]
@@ -244,10 +254,13 @@ def burst(system: System, hosts: list[Host], s: Settings, r: Results, p: Progres
         texts = [f"{tag}{i}" for i in range(s.burst)]
         t0 = time.time()
         p(f"{system.key} burst: posting {s.burst}")
-        # A CLI call per post costs a process start; a few in flight keep the node busy.
-        workers = 1 if system.key == "pyre" else 4
+        # One after another from this process: Pyre's through its stdin, Hallway's through the
+        # control socket (each post returns once it is stored and published). A CLI call per
+        # post (--hallway-driver cli) costs a process start; a few in flight keep the node busy.
+        workers = 4 if getattr(system, "driver", "") == "cli" else 1
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(lambda t: system.post(author, t, t), texts))
+        posted_ms = (time.time() - t0) * 1e3
 
         def pred(e: Event) -> bool:
             return (e.get("type") == "post" and e.get("peer") == author.id
@@ -272,6 +285,7 @@ def burst(system: System, hosts: list[Host], s: Settings, r: Results, p: Progres
             "delivered_min": min(delivered, default=0),
             "delivered_all": all(d == s.burst for d in delivered),
             "duration_ms": (last_at - t0) * 1e3,
+            "posting_ms": posted_ms,
         }
 
 

@@ -144,24 +144,44 @@ class PyreSystem:
 
 
 class HallwaySystem:
-    """Real `hallway node --json` processes, one home each, driven through the CLI."""
+    """Real `hallway node --json` processes, one home each.
+
+    Driven, by default, the way Pyre is: through the control socket of the running node, from
+    this already-running process (`driver="control"`); `driver="cli"` runs `hallway status set`
+    and `hallway post` processes instead, whose Python start-up then competes for the CPU while
+    the update propagates.
+
+    Each home is set up with `hallway init` before the node's start is timed
+    (`init="before"`), as a node that is started again is; `init="node"` passes init's options
+    to `hallway node` instead, so every start is a first start (new identity, keyring lookup).
+    """
 
     key = "hallway"
     has_status = True
 
-    def __init__(self, log_dir: Path, home_root: Path, hallway: Path) -> None:
+    def __init__(
+        self, log_dir: Path, home_root: Path, hallway: Path, *, driver: str = "control",
+        init: str = "before",
+    ) -> None:
         self.log_dir = log_dir
         self.home_root = home_root
         self.hallway = hallway
+        self.driver = driver
+        self.init = init
         self._homes = 0
+        self._clients: dict[Path, Any] = {}
 
     def start(self, host: Host, name: str) -> Node:
         # A fresh home per start: a late joiner or a restarted victim is a new install.
         self._homes += 1
         home = self.home_root / f"{name}-{self._homes}"
         home.mkdir(parents=True, exist_ok=True)
-        argv = [str(self.hallway), "--home", str(home), "node", "--name", name, "--open",
-                "--interface", host.address, "--json"]
+        setup = ["--name", name, "--open", "--interface", host.address]
+        if self.init == "before":
+            self._run(host, home, "init", *setup)
+            argv = [str(self.hallway), "--home", str(home), "node", "--json"]
+        else:
+            argv = [str(self.hallway), "--home", str(home), "node", *setup, "--json"]
         return _spawn(self.key, host, name, argv, self.log_dir, home, stdin=False,
                       env=self._env())
 
@@ -170,19 +190,37 @@ class HallwaySystem:
         env.pop("HALLWAY_HOME", None)
         return env
 
-    def _client(self, node: Node, *args: str) -> None:
-        assert node.home is not None
-        res = node.host.run([str(self.hallway), "--home", str(node.home), *args],
-                            env=self._env(), check=False, timeout=30)
+    def _run(self, host: Host, home: Path, *args: str) -> None:
+        res = host.run([str(self.hallway), "--home", str(home), *args],
+                       env=self._env(), check=False, timeout=60)
         if res.returncode != 0:
             raise RuntimeError(f"hallway {' '.join(args[:2])} failed ({res.returncode}): "
                                f"{res.stderr.strip()[-300:]}")
 
+    def _request(self, node: Node, cmd: str, **args: Any) -> Any:
+        from hallway.control.client import ControlClient
+        from hallway.store.home import control_socket_path
+
+        assert node.home is not None
+        client = self._clients.get(node.home)
+        if client is None:
+            client = self._clients[node.home] = ControlClient(
+                control_socket_path(node.home), timeout=30.0)
+        return client.request(cmd, **args)
+
     def post(self, node: Node, text: str, post_id: str) -> None:  # noqa: ARG002
-        self._client(node, "post", text)
+        if self.driver == "cli":
+            assert node.home is not None
+            self._run(node.host, node.home, "post", text)
+        else:
+            self._request(node, "post", text=text, urgent=False)
 
     def set_status(self, node: Node, text: str) -> None:
-        self._client(node, "status", "set", "busy", text)
+        if self.driver == "cli":
+            assert node.home is not None
+            self._run(node.host, node.home, "status", "set", "busy", text)
+        else:
+            self._request(node, "status_set", presence="busy", text=text, emoji="", until=None)
 
     def quit(self, node: Node) -> float:
         # WORKAROUND until the CLI has a stop command: SIGTERM is the node's clean shutdown.

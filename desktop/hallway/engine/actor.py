@@ -94,6 +94,12 @@ class Actor:
         self.verified: set[bytes] = set()  # keys admitted to our PUB
         self.running = True
         self.pending_items: list[StoredItem] = []
+        self.pending_statuses: dict[str, Status] = {}  # peer -> latest, written with the items
+        # The loop's fast path (see run): the SUB sockets, whether this turn only noted
+        # heartbeats, and the earliest timer deadline as last computed.
+        self.subs: set[Any] = set()
+        self.routine = False
+        self.due = 0.0
         own_id = fingerprint(config.public_key)
         store.prune(clock() - config.retention_days * 86400)
         status = store.load_own_status() or DEFAULT_STATUS
@@ -179,19 +185,33 @@ class Actor:
         )
 
     def run(self) -> None:
+        """The loop. A turn that only noted heartbeats of online peers (the common case when
+        idle: one per peer per second) cannot have made any timer due sooner; it skips the timer
+        scans, which cost O(peers) each, until the deadline computed last is reached."""
         while self.running:
-            timeout = self._next_timeout()
+            now = self.clock()
+            if self.routine and now < self.due:
+                timeout = (self.due - now) * 1000.0 + 1.0
+            else:
+                timeout = self._next_timeout()
+            self.routine = True
             for sock, _ in self.poller.poll(int(timeout)):
                 handler = self.handlers.get(sock)
                 if handler is None:
                     continue
+                if sock not in self.subs:
+                    self.routine = False
                 try:
                     handler()
                 except Exception as exc:  # noqa: BLE001 -- no input may stop the engine
+                    self.routine = False
                     _log.exception("unexpected error while handling input")
                     self._drop("engine", f"unexpected error: {exc!r}")
-            self._flush()
+            if self.routine and self.clock() < self.due:
+                continue
+            self.routine = False
             self._timers()
+            self._flush()
 
     def _next_timeout(self) -> float:
         now = self.clock()
@@ -208,7 +228,8 @@ class Actor:
                 deadlines.append(link.hello_at + HELLO_RETRY)
             if link.snapshot is not None:
                 deadlines.append(link.snapshot_at + SNAPSHOT_RETRY)
-        wait: float = max(0.0, (min(deadlines) - now) * 1000.0) + 1.0
+        self.due = min(deadlines)
+        wait: float = max(0.0, (self.due - now) * 1000.0) + 1.0
         return wait
 
     def _on_wake(self) -> None:
@@ -242,11 +263,13 @@ class Actor:
             self.emit(ev.NodeWarning(at=self.clock(), message=f"{reason}", peer=peer))
 
     def _flush(self) -> None:
-        if not self.pending_items:
+        """Write what this loop turn received (items, peers' statuses) in one transaction."""
+        if not self.pending_items and not self.pending_statuses:
             return
         items, self.pending_items = self.pending_items, []
+        statuses, self.pending_statuses = self.pending_statuses, {}
         try:
-            self.store.add_items(items)
+            self.store.add_received(items, statuses)
         except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
             self._drop("store", f"could not save received items: {exc}")
 
@@ -307,11 +330,9 @@ class Actor:
             until=status.until,
             set_at=at,
         )
-        # Write before publishing: what the node has confirmed survives a crash.
-        self.store.save_own_status(status)
-        self.store.add_item(_status_item(own.id, own.inc, seq, status, at))
-        if status.is_custom:
-            self.store.add_status_history(status)
+        # Write before publishing, in one transaction: what the node has confirmed survives a
+        # crash, and one commit (not three) stands between the command and the wire.
+        self.store.record_own_status(status, _status_item(own.id, own.inc, seq, status, at))
         own.status = status
         self._publish(
             wire.StatusBody(
@@ -461,6 +482,7 @@ class Actor:
         for sock in link.sockets():
             if sock in self.handlers:
                 self._unwatch(sock)
+            self.subs.discard(sock)
         link.close()
 
     # ZAP --------------------------------------------------------------------------------------
@@ -590,6 +612,7 @@ class Actor:
         assert link.sub is not None
         assert link.monitor is not None
         self._watch(link.sub, lambda: self._on_sub(link))
+        self.subs.add(link.sub)
         self._watch(link.monitor, lambda: self._on_monitor(link))
 
     def _on_snapshot_part(self, link: Link, part: wire.SnapshotPart) -> None:
@@ -630,6 +653,7 @@ class Actor:
             except zmq.Again:
                 return
             if not self._allow(link.peer):
+                self.routine = False
                 continue
             if len(frames) != 2 or frames[0] != wire.TOPIC:
                 self._drop(link.peer, "message with an unexpected shape")
@@ -645,14 +669,18 @@ class Actor:
 
     def _on_envelope(self, link: Link, env: wire.Envelope) -> None:
         state = self.roster.get(link.peer)
-        if state is None:
-            return
         body = env.body
+        data = not isinstance(body, wire.Heartbeat)
+        if state is None or data or not state.online:
+            self.routine = False  # more than a heartbeat noted: the timers need a look
+            if state is None:
+                return
         if isinstance(body, wire.Bye):
             self._offline(link.peer, "bye")
             return
-        data = not isinstance(body, wire.Heartbeat)
         verdict = state.seq.check(env.inc, env.seq, data=data)
+        if verdict is not Verdict.APPLY:
+            self.routine = False
         if verdict is Verdict.RESTART:
             state.seq.hold(env.inc, env.seq, env)
             link.request_snapshot(self.clock())
@@ -797,10 +825,9 @@ class Actor:
             self._drop("store", f"could not save peer: {exc}")
 
     def _persist_peer_status(self, peer: str, status: Status) -> None:
-        try:
-            self.store.save_peer_status(peer, status)
-        except Exception as exc:  # noqa: BLE001
-            self._drop("store", f"could not save status: {exc}")
+        # Batched like received items (see _flush): the disk stays off the receive path. The
+        # peer's row, which this one refers to, is written synchronously before any status.
+        self.pending_statuses[peer] = status
 
     # shutdown ---------------------------------------------------------------------------------
 

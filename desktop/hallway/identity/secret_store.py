@@ -12,6 +12,10 @@ that was locked for a while is unlocked again.
 A keyring that is missing (no backend, as on headless servers and in CI), locked or refusing
 access is given up for the rest of the store's life; keys then go to the file. That is logged
 once per process and kept in `warning` so the engine can show it to the person.
+
+The keyring is loaded only when it is first needed: a read that the file answers, which is every
+start of a headless node on a machine without a keyring, never imports it. Finding keyring's
+backend (entry points, Secret Service, `cryptography`) costs ~10 MB of memory and ~60 ms.
 """
 
 from __future__ import annotations
@@ -20,15 +24,13 @@ import logging
 import re
 import threading
 from pathlib import Path
-from typing import NamedTuple
-
-import keyring
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
-from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+from typing import TYPE_CHECKING, NamedTuple
 
 from hallway.identity.errors import IdentityError
 from hallway.identity.owner_file import OwnerOnlyFile
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "hallway"
 CURVE_SECRET = "curve-secret"  # noqa: S105 -- a name under which the secret is kept
@@ -61,15 +63,29 @@ class SecretStore:
         self._warning: str | None = None
         self._backend: KeyringBackend | None = None
         self._backend_label = "none"
+        self._requested = backend
+        self._resolved = False
+
+    def _resolve(self) -> None:
+        """Load the keyring backend, once, on first need (see the module docstring)."""
+        if self._resolved:
+            return
+        self._resolved = True
+        backend, self._requested = self._requested, None
         try:
-            found = keyring.get_keyring() if backend is None else backend
+            if backend is None:
+                import keyring  # late: heavy, and often not needed
+
+                backend = keyring.get_keyring()
         except Exception as exc:  # noqa: BLE001 -- loading a backend can fail in any way (D-Bus, imports, config)
             self._give_up(exc)
             return
-        self._backend_label = _label(found)
-        if _usable(found):
-            self._backend = found
+        self._backend_label = _label(backend)
+        if _usable(backend):
+            self._backend = backend
         else:
+            from keyring.errors import NoKeyringError
+
             self._give_up(NoKeyringError(f"no usable keyring backend ({self._backend_label})"))
 
     @property
@@ -79,11 +95,15 @@ class SecretStore:
 
     @property
     def using_fallback(self) -> bool:
-        return self._backend is None
+        with self._lock:
+            self._resolve()
+            return self._backend is None
 
     @property
     def backend_name(self) -> str:
         """For people: the keyring backend in use, or "file <path>" once it has been given up."""
+        with self._lock:
+            self._resolve()
         if self._backend is None:
             return f"file {self.path}"
         return self._backend_label
@@ -91,6 +111,8 @@ class SecretStore:
     @property
     def warning(self) -> str | None:
         """Why keys go to the file rather than the keyring; None while the keyring works."""
+        with self._lock:
+            self._resolve()
         return self._warning
 
     def get(self, name: str) -> str | None:
@@ -104,6 +126,7 @@ class SecretStore:
             value = self._file.get(account)
             if value is not None:
                 return Found(value, str(self.path))
+            self._resolve()
             if self._backend is None:
                 return None
             try:
@@ -126,8 +149,11 @@ class SecretStore:
         account = self._account(name)
         with self._lock:
             self._file.discard(account)
+            self._resolve()
             if self._backend is None:
                 return
+            from keyring.errors import NoKeyringError, PasswordDeleteError
+
             try:
                 self._backend.delete_password(SERVICE, account)
             except PasswordDeleteError as exc:  # what backends raise for "not there", among others
@@ -146,6 +172,7 @@ class SecretStore:
 
     def _keyring_set(self, account: str, value: str) -> bool:
         """True when the keyring took the value and kept it."""
+        self._resolve()
         backend = self._backend
         if backend is None:
             return False
@@ -158,6 +185,8 @@ class SecretStore:
         if not kept:
             # A backend that accepts and drops values (null, or a broken one) must not cost this
             # home its identity on the next start.
+            from keyring.errors import KeyringError
+
             self._give_up(KeyringError(f"{self._backend_label} did not keep a value"))
             return False
         return True
@@ -183,7 +212,7 @@ class SecretStore:
         if self._warning is not None:
             return
         where = f"keeping keys in {self.path} (readable only by you)"
-        if isinstance(exc, NoKeyringError | ImportError):
+        if isinstance(exc, ImportError) or _is_no_keyring(exc):
             self._warning = f"No system keyring is available; {where}"
         else:
             self._warning = f"The system keyring could not be used ({_reason(exc)}); {where}"
@@ -193,7 +222,17 @@ class SecretStore:
             _log.warning("%s", self._warning)
 
 
+def _is_no_keyring(exc: BaseException) -> bool:
+    try:
+        from keyring.errors import NoKeyringError
+    except ImportError:
+        return False
+    return isinstance(exc, NoKeyringError)
+
+
 def _usable(backend: KeyringBackend) -> bool:
+    from keyring.backends import chainer, fail, null
+
     if isinstance(backend, fail.Keyring | null.Keyring):
         return False
     if isinstance(backend, chainer.ChainerBackend):

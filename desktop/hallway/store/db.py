@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +43,21 @@ _INSERT_ITEM: Final = (
     "INSERT INTO items "
     "(peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, until) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, inc, seq) DO NOTHING"
+)
+
+_UPSERT_OWN_STATUS: Final = (
+    "INSERT INTO own_status (id, presence, text, emoji, until, set_at) "
+    "VALUES (1, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET presence = excluded.presence, "
+    "text = excluded.text, emoji = excluded.emoji, until = excluded.until, "
+    "set_at = excluded.set_at"
+)
+_UPSERT_PEER_STATUS: Final = (
+    "INSERT INTO peer_status (peer, presence, text, emoji, until, set_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (peer) DO UPDATE SET presence = excluded.presence, "
+    "text = excluded.text, emoji = excluded.emoji, until = excluded.until, "
+    "set_at = excluded.set_at"
 )
 
 _tags_encoder = msgspec.json.Encoder()
@@ -112,14 +127,7 @@ class Store:
 
     def save_own_status(self, status: Status) -> None:
         with self._write("save your status") as conn:
-            conn.execute(
-                "INSERT INTO own_status (id, presence, text, emoji, until, set_at) "
-                "VALUES (1, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET presence = excluded.presence, "
-                "text = excluded.text, emoji = excluded.emoji, until = excluded.until, "
-                "set_at = excluded.set_at",
-                _status_row(status),
-            )
+            conn.execute(_UPSERT_OWN_STATUS, _status_row(status))
 
     def get_meta(self, key: str) -> str | None:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
@@ -142,18 +150,17 @@ class Store:
         if not status.is_custom:
             return
         with self._write("save the status history") as conn:
-            conn.execute(
-                "INSERT INTO status_history (ord, presence, text, emoji, until, set_at) "
-                "VALUES ((SELECT coalesce(max(ord), 0) + 1 FROM status_history), ?, ?, ?, ?, ?) "
-                "ON CONFLICT (presence, text, emoji) DO UPDATE SET ord = excluded.ord, "
-                "until = excluded.until, set_at = excluded.set_at",
-                _status_row(status),
-            )
-            conn.execute(
-                "DELETE FROM status_history WHERE ord NOT IN "
-                "(SELECT ord FROM status_history ORDER BY ord DESC LIMIT ?)",
-                (STATUS_HISTORY_KEEP,),
-            )
+            _add_history(conn, status)
+
+    def record_own_status(self, status: Status, item: StoredItem) -> None:
+        """What setting a status writes, in one transaction (one commit before it is published):
+        the status itself, its item in the feed and, for a custom status, the history entry
+        (as `save_own_status`, `add_item` and `add_status_history` would, one by one)."""
+        with self._write("save your status") as conn:
+            conn.execute(_UPSERT_OWN_STATUS, _status_row(status))
+            conn.execute(_INSERT_ITEM, _item_row(item))
+            if status.is_custom:
+                _add_history(conn, status)
 
     def status_history(self, limit: int = 5) -> list[Status]:
         """Recent custom statuses, newest first. `until` is as it was when the status was set."""
@@ -207,14 +214,7 @@ class Store:
     def save_peer_status(self, peer_id: str, status: Status) -> None:
         """Remember a peer's last known status. The peer must have been stored first."""
         with self._write(f"save the status of peer {peer_id}") as conn:
-            conn.execute(
-                "INSERT INTO peer_status (peer, presence, text, emoji, until, set_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (peer) DO UPDATE SET presence = excluded.presence, "
-                "text = excluded.text, emoji = excluded.emoji, until = excluded.until, "
-                "set_at = excluded.set_at",
-                (peer_id, *_status_row(status)),
-            )
+            conn.execute(_UPSERT_PEER_STATUS, (peer_id, *_status_row(status)))
 
     # Items ---------------------------------------------------------------------------------
 
@@ -227,6 +227,20 @@ class Store:
         Returns, per item, whether it was new; a repeat within the batch counts as a duplicate."""
         with self._write("save items") as conn:
             return [conn.execute(_INSERT_ITEM, _item_row(item)).rowcount == 1 for item in items]
+
+    def add_received(
+        self, items: Iterable[StoredItem], peer_statuses: Mapping[str, Status]
+    ) -> list[bool]:
+        """What the engine received in one loop turn, in one transaction: `items` as `add_items`
+        stores them, and each peer's latest status as `save_peer_status` does (the peers must
+        have been stored first). Returns, per item, whether it was new."""
+        with self._write("save received items") as conn:
+            fresh = [conn.execute(_INSERT_ITEM, _item_row(item)).rowcount == 1 for item in items]
+            conn.executemany(
+                _UPSERT_PEER_STATUS,
+                [(peer, *_status_row(status)) for peer, status in peer_statuses.items()],
+            )
+            return fresh
 
     def items(self, limit: int = 50, kind: str | None = None) -> list[StoredItem]:
         """The feed, newest first by the sender's time; `kind` is "post", "status" or None."""
@@ -314,6 +328,21 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
         raise StoreError(f"{path} is an SQLite database, but not Hallway's", path)
+
+
+def _add_history(conn: sqlite3.Connection, status: Status) -> None:
+    conn.execute(
+        "INSERT INTO status_history (ord, presence, text, emoji, until, set_at) "
+        "VALUES ((SELECT coalesce(max(ord), 0) + 1 FROM status_history), ?, ?, ?, ?, ?) "
+        "ON CONFLICT (presence, text, emoji) DO UPDATE SET ord = excluded.ord, "
+        "until = excluded.until, set_at = excluded.set_at",
+        _status_row(status),
+    )
+    conn.execute(
+        "DELETE FROM status_history WHERE ord NOT IN "
+        "(SELECT ord FROM status_history ORDER BY ord DESC LIMIT ?)",
+        (STATUS_HISTORY_KEEP,),
+    )
 
 
 def _status_row(status: Status) -> tuple[str, str, str, float | None, float]:

@@ -1,0 +1,248 @@
+"""The tray app's footprint: time from start to tray icon, then idle RSS and CPU, under Xvfb.
+
+Usage (root, like bench/run):  .venv/bin/python -m bench.tray_footprint [--idle-seconds 60]
+                               [--colleagues 1] [--rounds 3] [--out DIR]
+
+Everything runs on lab hosts (tests/support/netlab.py): host 1 holds Xvfb, a private D-Bus
+session bus, dunst (notifications), trayer (the system tray, XEmbed) and the app
+(`python -m hallway`, QT_QPA_PLATFORM=xcb); hosts 2.. run `hallway node --json` colleagues,
+so the app idles with peers, heartbeats and all. The app's home is set up with `hallway init`
+before the start is timed.
+
+- **start to tray icon**: from just before the app's Popen until a window of at least 16 px is
+  embedded in trayer's panel (polled with `xwininfo` every 10 ms, so ±10 ms). One per round.
+- **idle RSS / CPU**: after the last round's icon, 5 s to settle, then `--idle-seconds` of nothing:
+  VmRSS at the end, utime+stime over the window, from /proc.
+
+Writes DIR/tray.json (default bench/out/tray) and prints a short table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.report import machine, percentile  # noqa: E402
+from tests.support.netlab import Host, Lab, netns_available, sweep_stale  # noqa: E402
+
+PYTHON = REPO / ".venv" / "bin" / "python"
+_CHILD = re.compile(r"^\s*(0x[0-9a-f]+) .*?(\d+)x(\d+)[+-]")
+
+_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("HALLWAY_HOME", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # no keyring daemon here
+    env.update(extra or {})
+    return env
+
+
+def _first_line(proc: subprocess.Popen[str], what: str, timeout: float = 15.0) -> str:
+    import selectors
+
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout):
+            raise RuntimeError(f"{what} printed nothing within {timeout:.0f} s")
+    line = proc.stdout.readline().strip()
+    if not line:
+        raise RuntimeError(f"{what} exited before it was ready")
+    return line
+
+
+def _until(cond: Any, timeout: float, what: str, interval: float = 0.01) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+class Desktop:
+    """Xvfb + a session bus + trayer on one lab host."""
+
+    def __init__(self, host: Host, tmp: Path) -> None:
+        self.host = host
+        self.tmp = tmp
+        self.env: dict[str, str] = {}
+
+    def start(self) -> None:
+        xvfb = self.host.popen(
+            ["Xvfb", "-displayfd", "1", "-nolisten", "tcp", "-screen", "0", "1280x800x24",
+             "-noreset"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+        runtime = self.tmp / "xdg-runtime"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        self.env = _env({"DISPLAY": ":" + _first_line(xvfb, "Xvfb"),
+                         "XDG_RUNTIME_DIR": str(runtime), "NO_AT_BRIDGE": "1"})
+        config = self.tmp / "bus.conf"
+        config.write_text(_BUS_CONFIG.format(socket=self.tmp / "bus"))
+        bus = self.host.popen(["dbus-daemon", "--nofork", "--print-address=1",
+                               f"--config-file={config}"], env=self.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = _first_line(bus, "dbus-daemon")
+        # A notification daemon, as on any desktop (and as the e2e tests run): without one, the
+        # app's first notification call waits out D-Bus's 25 s reply timeout.
+        dunstrc = self.tmp / "dunstrc"
+        dunstrc.write_text("[global]\n    monitor = 0\n")
+        self.host.popen(["dunst", "-config", str(dunstrc)], env=self.env,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _until(lambda: self._run(["dunstctl", "is-paused"]) != "", 10, "dunst", 0.05)
+        self.host.popen(
+            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width",
+             "200", "--height", "28", "--SetDockType", "true", "--expand", "false"],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        _until(self.panel, 10, "trayer's panel", 0.05)
+
+    def _run(self, argv: list[str]) -> str:
+        return self.host.run(argv, env=self.env, check=False, timeout=10).stdout
+
+    def panel(self) -> str | None:
+        ids = self._run(["xdotool", "search", "--onlyvisible", "--classname", "panel"]).split()
+        return ids[0] if ids else None
+
+    def icons(self, panel: str) -> list[str]:
+        """Windows of 16 px or more embedded in the panel (the XEmbed tray icons)."""
+        tree = self._run(["xwininfo", "-children", "-id", panel])
+        found = []
+        for line in tree.splitlines():
+            match = _CHILD.match(line)
+            if match and int(match.group(3)) >= 16:
+                found.append(match.group(1))
+        return found
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def _ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(5)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "tmp"
+    subprocess.run(["rm", "-rf", str(tmp)], check=False)
+    tmp.mkdir(parents=True)
+    hallway = [str(PYTHON), "-m", "hallway"]
+    icon_ms: list[float] = []
+    with Lab() as lab:
+        hosts = lab.add_hosts(1 + args.colleagues)
+        desk = Desktop(hosts[0], tmp)
+        desk.start()
+        for k, host in enumerate(hosts[1:]):
+            home = tmp / f"colleague-{k}"
+            host.run([*hallway, "--home", str(home), "init", "--name", f"C{k}", "--open",
+                      "--interface", host.address], env=_env())
+            host.popen([*hallway, "--home", str(home), "node", "--json"], env=_env(),
+                       stdout=subprocess.DEVNULL, stderr=(tmp / f"c{k}.log").open("a"))
+        home = tmp / "home-app"
+        hosts[0].run([*hallway, "--home", str(home), "init", "--name", "Ann", "--open",
+                      "--interface", hosts[0].address], env=desk.env)
+        app_env = {**desk.env, "QT_QPA_PLATFORM": "xcb"}
+        panel = desk.panel()
+        assert panel is not None
+        app: subprocess.Popen[str] | None = None
+        for rnd in range(args.rounds):
+            log = (tmp / "app.log").open("a")
+            t0 = time.monotonic()
+            app = hosts[0].popen([*hallway, "--home", str(home)], env=app_env, stdout=log,
+                                 stderr=log)
+            _until(lambda: desk.icons(panel), 30, "the tray icon")
+            icon_ms.append((time.monotonic() - t0) * 1e3)
+            print(f"round {rnd + 1}: tray icon after {icon_ms[-1]:.0f} ms", file=sys.stderr)
+            if rnd + 1 < args.rounds:
+                _stop(app)
+                _until(lambda: not desk.icons(panel), 15, "the icon to go")
+        assert app is not None
+        time.sleep(5.0)  # settle: first paint, peers' snapshots
+        hz = os.sysconf("SC_CLK_TCK")
+        before, t0 = _ticks(app.pid), time.monotonic()
+        time.sleep(args.idle_seconds)  # the idle window is the measurement
+        cpu = (_ticks(app.pid) - before) / hz / (time.monotonic() - t0) * 100
+        rss = _rss_mb(app.pid)
+        _stop(app)
+    return {
+        "machine": machine(),
+        "command": sys.argv,
+        "colleagues": args.colleagues,
+        "idle_seconds": args.idle_seconds,
+        "tray_icon_ms": {"p50": percentile(icon_ms, 0.5), "max": max(icon_ms), "n": len(icon_ms),
+                         "samples": [round(v, 1) for v in icon_ms]},
+        "idle_rss_mb": round(rss, 1),
+        "idle_cpu_pct": round(cpu, 3),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="bench/tray_footprint.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--idle-seconds", type=float, default=60.0)
+    ap.add_argument("--colleagues", type=int, default=1, help="headless nodes on other hosts")
+    ap.add_argument("--rounds", type=int, default=3, help="starts timed to the tray icon")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "tray")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("bench/tray_footprint.py needs root (ip netns)", file=sys.stderr)
+        return 2
+    ok, why = netns_available()
+    if not ok:
+        print(f"cannot build the lab: {why}", file=sys.stderr)
+        return 2
+    sweep_stale()
+    result = run(args)
+    (args.out / "tray.json").write_text(json.dumps(result, indent=2) + "\n")
+    t = result["tray_icon_ms"]
+    print(f"tray icon after start: p50 {t['p50']:.0f} ms, max {t['max']:.0f} ms (n={t['n']}); "
+          f"idle RSS {result['idle_rss_mb']} MB, idle CPU {result['idle_cpu_pct']} % of a core "
+          f"over {args.idle_seconds:.0f} s with {args.colleagues} colleague(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
