@@ -13,6 +13,7 @@ import os
 import queue
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,9 @@ SNAPSHOT_RETRY = 3.0
 HELLO_TRIES = 5
 PEER_RATE = 100.0  # messages per second, sustained, per peer
 PEER_BURST = 1500.0
+MAX_LINKS = 1024  # peers connected at once; far above a small office, far below fd limits
+STRANGERS = "strangers"  # the shared rate-limit budget of keys not admitted yet
+PRUNE_EVERY = 3600.0
 
 Emit = Callable[[ev.Event], None]
 
@@ -90,10 +94,11 @@ class Actor:
         self.noise = NoiseLog(_log, clock)
         self.roster = Roster(clock, silence_timeout=3 * config.heartbeat_interval + 0.5)
         self.links: dict[str, Link] = {}
-        self.buckets: dict[str, TokenBucket] = {}
+        self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self.verified: set[bytes] = set()  # keys admitted to our PUB
         self.running = True
         self.pending_items: list[StoredItem] = []
+        self.snapshot_cache: tuple[object, list[bytes]] | None = None
         self.pending_statuses: dict[str, Status] = {}  # peer -> latest, written with the items
         # The loop's fast path (see run): the SUB sockets, whether this turn only noted
         # heartbeats, and the earliest timer deadline as last computed.
@@ -101,7 +106,7 @@ class Actor:
         self.routine = False
         self.due = 0.0
         own_id = fingerprint(config.public_key)
-        store.prune(clock() - config.retention_days * 86400)
+        self.next_prune = clock()  # the first turn prunes
         status = store.load_own_status() or DEFAULT_STATUS
         if status.expired(clock()) or not status.set_at:
             status = Status(set_at=clock())
@@ -210,12 +215,16 @@ class Actor:
             if self.routine and self.clock() < self.due:
                 continue
             self.routine = False
-            self._timers()
-            self._flush()
+            try:
+                self._timers()
+                self._flush()
+            except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the engine
+                _log.exception("unexpected error in the engine's timers")
+                self._drop("engine", f"unexpected error: {exc!r}")
 
     def _next_timeout(self) -> float:
         now = self.clock()
-        deadlines = [self.next_heartbeat]
+        deadlines = [self.next_heartbeat, self.next_prune]
         roster_deadline = self.roster.next_deadline()
         if roster_deadline is not None:
             deadlines.append(roster_deadline)
@@ -258,9 +267,15 @@ class Actor:
                     self.running = False
 
     def _drop(self, source: str, reason: str) -> None:
-        if self.noise.drop(source, reason):
-            peer = source if self.roster.get(source) is not None else None
-            self.emit(ev.NodeWarning(at=self.clock(), message=f"{reason}", peer=peer))
+        """Count and log (once a minute per source); warn the user only about colleagues and
+        ourselves, so strangers cannot flood the window with warnings."""
+        if self.noise.drop(source, reason) and source != STRANGERS:
+            state = self.roster.get(source)
+            if state is not None:
+                message = f"{state.name or source}: {reason}"
+                self.emit(ev.NodeWarning(at=self.clock(), message=message, peer=source))
+            elif source in ("store", "engine"):
+                self.emit(ev.NodeWarning(at=self.clock(), message=reason))
 
     def _flush(self) -> None:
         """Write what this loop turn received (items, peers' statuses) in one transaction."""
@@ -277,6 +292,9 @@ class Actor:
 
     def _timers(self) -> None:
         now = self.clock()
+        if now >= self.next_prune:  # retention, also for nodes that run for months
+            self.next_prune = now + PRUNE_EVERY
+            self.store.prune(now - self.cfg.retention_days * 86400)
         if now >= self.next_heartbeat:
             self._publish(wire.Heartbeat(), data=False)
             self.next_heartbeat = now + self.cfg.heartbeat_interval
@@ -361,9 +379,9 @@ class Actor:
         return post
 
     def set_name(self, name: str) -> None:
-        self.own.name = name
-        self.store.set_meta("name", name)
+        self.own.name = name  # the config file keeps it across restarts (the caller saves it)
         self._publish(wire.ProfileBody(name=name))
+        self.emit(ev.PeerRenamed(at=self.clock(), peer=self.own.id, name=name, own=True))
 
     def peer_views(self) -> list[ev.PeerView]:
         views = [self.me()]
@@ -416,23 +434,21 @@ class Actor:
         peer = fingerprint(record.public_key)
         if peer == self.own.id:
             return
-        if peer != found.instance.split(".", 1)[0]:
-            self._drop(found.instance, "mDNS record whose name does not match its key")
-            return
+        # Discovery checked that the name is the key's fingerprint and that there is an address.
         if not self.cfg.office.admits(record.office_tag, record.public_key, record.proof):
             return  # another office (or a bad proof): never connect
-        if not found.addresses:
-            return
         self.verified.add(record.public_key)
         self._connect(
             peer, record.public_key, found.addresses[0], found.router_port, record.pub_port
         )
 
     def _on_lost(self, instance: str) -> None:
-        peer = instance.split(".", 1)[0]
-        if peer in self.links:
-            self._offline(peer, "goodbye")
-            self._close_link(peer)
+        state = self.roster.get(instance)
+        if state is not None and state.online:
+            # Only a hint (anyone can send a goodbye): a peer that really left says BYE, or
+            # its connection drops, or it falls silent; each of those takes it offline.
+            return
+        self._close_link(instance)
 
     def _connect(
         self, peer: str, key: bytes, address: str, router_port: int, pub_port: int
@@ -441,7 +457,15 @@ class Actor:
         if link is not None:
             if link.key == key and link.same_place(address, router_port, pub_port):
                 return
+            state = self.roster.get(peer)
+            if link.welcomed and state is not None and state.online:
+                # A working link wins: mDNS is unauthenticated, so a copied record with another
+                # address must not cut us off. A peer that really moved goes offline first.
+                return
             self._close_link(peer)
+        if len(self.links) >= MAX_LINKS:
+            self._drop(peer, "too many peers")
+            return
         state = self.roster.add(peer, key)
         state.address = address
         state.verified = True
@@ -508,27 +532,33 @@ class Actor:
             routing, payload = frames
             key = str(payload.get("User-Id")).encode()
             peer = fingerprint(key)
-            if not self._allow(peer):
+            stranger = key not in self.verified
+            if not self._allow(peer, stranger=stranger):
                 continue
             try:
                 request = wire.decode_request(payload.bytes)
             except DecodeError as exc:
-                self._drop(peer, str(exc))
+                self._drop(STRANGERS if stranger else peer, str(exc))
                 continue
             if isinstance(request, wire.Hello):
                 self._on_hello(routing.bytes, key, peer, request, str(payload.get("Peer-Address")))
             elif key in self.verified or self.cfg.office.is_open:
                 self._on_snapshot_request(routing.bytes)
 
-    def _allow(self, peer: str) -> bool:
-        bucket = self.buckets.get(peer)
+    def _allow(self, peer: str, *, stranger: bool = False) -> bool:
+        """Charge one message to the peer's budget. Keys not yet admitted share one budget, so
+        a stranger cycling through fresh keys gets no more than one peer would."""
+        name = STRANGERS if stranger else peer
+        bucket = self.buckets.get(name)
         if bucket is None:
-            if len(self.buckets) > 4096:
-                self.buckets.clear()
-            bucket = self.buckets[peer] = TokenBucket(PEER_RATE, PEER_BURST)
+            if len(self.buckets) >= MAX_LINKS:
+                self.buckets.popitem(last=False)  # the least recently used
+            bucket = self.buckets[name] = TokenBucket(PEER_RATE, PEER_BURST)
+        else:
+            self.buckets.move_to_end(name)
         if bucket.take(time.monotonic()):
             return True
-        self._drop(peer, "over the rate limit")
+        self._drop(name, "over the rate limit")
         return False
 
     def _reply(self, routing: bytes, payload: bytes) -> None:
@@ -539,7 +569,7 @@ class Actor:
         self, routing: bytes, key: bytes, peer: str, hello: wire.Hello, address: str
     ) -> None:
         if not self.cfg.office.admits(hello.office, key, hello.proof):
-            self._drop(peer, "HELLO without a valid membership proof")
+            self._drop(STRANGERS, "HELLO without a valid membership proof")
             return  # silence: a non-member learns nothing
         self.verified.add(key)
         state = self.roster.add(peer, key)
@@ -555,13 +585,23 @@ class Actor:
         self._connect(peer, key, address, hello.router_port, hello.pub_port)
 
     def _on_snapshot_request(self, routing: bytes) -> None:
-        since = self.clock() - self.cfg.post_history_days * 86400
+        for chunk in self._snapshot_chunks():
+            self._reply(routing, chunk)
+
+    def _snapshot_chunks(self) -> list[bytes]:
+        """The encoded snapshot, built once per state (and per hour, as old posts age out):
+        every peer that joins or resyncs gets the same bytes without a query or an encode."""
+        now = self.clock()
+        key = (self.own.inc, self.own.seq, self.own.name, self.own.status, int(now // 3600))
+        if self.snapshot_cache is not None and self.snapshot_cache[0] == key:
+            return self.snapshot_cache[1]
+        since = now - self.cfg.post_history_days * 86400
         posts = [
             wire.SnapPost(inc=i.inc, seq=i.seq, at=i.sent_at, text=i.text, urgent=i.urgent)
             for i in self.store.posts_since(self.own.id, since)
         ]
         status = self.own.status
-        for chunk in wire.chunk_snapshot(
+        chunks = wire.chunk_snapshot(
             inc=self.own.inc,
             seq=self.own.seq,
             name=self.own.name,
@@ -570,8 +610,9 @@ class Actor:
                 presence=status.presence, text=status.text, emoji=status.emoji, until=status.until
             ),
             status_at=status.set_at,
-        ):
-            self._reply(routing, chunk)
+        )
+        self.snapshot_cache = (key, chunks)
+        return chunks
 
     # DEALER: replies from a peer -------------------------------------------------------------
 
@@ -830,9 +871,6 @@ class Actor:
         self.pending_statuses[peer] = status
 
     # shutdown ---------------------------------------------------------------------------------
-
-    def stop(self) -> None:
-        self.running = False
 
     def close(self) -> None:
         """Say goodbye (BYE on the PUB, then the mDNS goodbye) and release everything."""

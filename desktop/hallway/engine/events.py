@@ -153,9 +153,10 @@ class PeerRenamed(Event):
     type = "peer_renamed"
     peer: str
     name: str
+    own: bool = False
 
     def _fields(self) -> dict[str, Any]:
-        return {"peer": self.peer, "name": self.name}
+        return {"peer": self.peer, "name": self.name, "own": self.own}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

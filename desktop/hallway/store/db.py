@@ -13,6 +13,7 @@ write rolls back and raises `StoreError`; nothing fails silently.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -81,6 +82,13 @@ class Store:
         Raises `StoreError` when the file is not a database, is damaged, was written by a newer
         Hallway, or cannot be read or written.
         """
+        try:
+            # Owner-only, whatever the umask or the home's mode: it holds the office's posts.
+            # SQLite gives the -wal and -shm files the database file's mode.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            os.chmod(path, 0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot open the database {path}: {exc.strerror}", path) from exc
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans
             # exactly one method call and the migrations control their own.

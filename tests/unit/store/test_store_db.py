@@ -483,3 +483,13 @@ def test_statuses_round_trip_exactly(shared_store: Store, status: Status) -> Non
     shared_store.upsert_peer(ANN, KEY, "Ann", seen_at=1.0, verified=True)
     shared_store.save_peer_status(ANN, status)
     assert shared_store.peer_status(ANN) == status
+
+
+def test_the_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "hallway.db"
+    path.touch(mode=0o644)
+    path.chmod(0o644)  # an existing file with a loose mode, as an old umask left it
+    with Store.open(path) as store:
+        store.set_meta("k", "v")
+        for file in tmp_path.iterdir():
+            assert file.stat().st_mode & 0o077 == 0, file
