@@ -7,6 +7,7 @@ namespace of its own: tests/run starts pytest under `unshare --net`.
 from __future__ import annotations
 
 import queue
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,16 +15,19 @@ from pathlib import Path
 import msgspec
 import pytest
 import zmq
+from zeroconf import ServiceInfo, Zeroconf
 
 from hallway.core import wire
 from hallway.core.model import Presence
 from hallway.core.office import Office, derive_office_key
+from hallway.core.txt import SERVICE_TYPE, TxtRecord, build_txt
 from hallway.engine import (
     Event,
     Node,
     NodeConfig,
     NodeError,
     NodeWarning,
+    PeerOffline,
     PeerOnline,
     StatusChanged,
 )
@@ -64,19 +68,24 @@ class Recorder:
         raise TimeoutError(f"no {kind.__name__} {fields}; saw {[e.type for e in self.seen]}")
 
 
-@pytest.fixture
-def victim(loopback: None, tmp_path: Path) -> Iterator[tuple[Node, Recorder]]:
+def _node(home: Path, name: str) -> tuple[Node, Recorder]:
     public, secret = zmq.curve_keypair()
+    home.mkdir(mode=0o700)
     node = Node(
         NodeConfig(
-            home=tmp_path / "victim", name="Victim", public_key=public, secret_key=secret,
-            office=OFFICE, interfaces=("127.0.0.1",),
+            home=home, name=name, public_key=public, secret_key=secret, office=OFFICE,
+            interfaces=("127.0.0.1",),
         )
     )  # fmt: skip
-    (tmp_path / "victim").mkdir(mode=0o700)
     recorder = Recorder()
     node.subscribe(recorder)
     node.start()
+    return node, recorder
+
+
+@pytest.fixture
+def victim(loopback: None, tmp_path: Path) -> Iterator[tuple[Node, Recorder]]:
+    node, recorder = _node(tmp_path / "victim", "Victim")
     try:
         yield node, recorder
     finally:
@@ -247,3 +256,56 @@ def test_a_full_disk_is_an_error_for_people_not_a_crash(
     monkeypatch.undo()
     assert node.running
     assert node.post("After the disk was freed").text == "After the disk was freed"
+
+
+def test_a_copied_mdns_record_and_a_spoofed_goodbye_cut_no_one_off(
+    victim: tuple[Node, Recorder], tmp_path: Path
+) -> None:
+    """mDNS is plain text: anyone can re-announce a member's record (key and proof included)
+    with another address, or send a goodbye for it. Neither may cut a working link."""
+    node, events = victim
+    ben, _ = _node(tmp_path / "ben", "Ben")
+    spoofer = Zeroconf(interfaces=["127.0.0.1"])
+    try:
+        events.wait(PeerOnline, name="Ben")
+        record = TxtRecord(
+            public_key=ben.config.public_key, pub_port=1, office_tag=OFFICE.tag,
+            proof=OFFICE.proof(ben.config.public_key),
+        )  # fmt: skip
+        fake = ServiceInfo(
+            SERVICE_TYPE, f"{ben.id}.{SERVICE_TYPE}", port=2, properties=build_txt(record),
+            addresses=[socket.inet_aton("127.0.0.1")], server=f"{ben.id}.local.",
+        )  # fmt: skip
+        spoofer.register_service(fake, cooperating_responders=True)
+        spoofer.unregister_service(fake)  # and its goodbye
+        ben.set_status(Presence.BUSY, "Still here")
+        events.wait(StatusChanged, peer=ben.id)
+        assert not any(isinstance(e, PeerOffline) for e in events.seen)
+        assert next(p for p in node.peers() if p.id == ben.id).online
+    finally:
+        spoofer.close()
+        ben.close()
+
+
+def test_strangers_cycling_keys_raise_no_warnings(victim: tuple[Node, Recorder]) -> None:
+    node, events = victim
+    ctx = zmq.Context()
+    try:
+        for _ in range(30):  # thirty fresh keys, each a non-member knocking with junk
+            dealer = ctx.socket(zmq.DEALER)
+            dealer.linger = 2000  # deliver what was sent once the handshake is done
+            dealer.curve_serverkey = node.config.public_key
+            dealer.curve_publickey, dealer.curve_secretkey = zmq.curve_keypair()
+            dealer.connect(f"tcp://127.0.0.1:{node.info.router_port}")
+            dealer.send(b"\xc1junk")
+            dealer.send(msgspec.msgpack.encode({"k": "hello", "office": "x", "proof": b"",
+                                                "name": "M", "router_port": 1, "pub_port": 1,
+                                                "inc": 1}))
+            dealer.close()
+        wait_until(lambda: node.stats().get("dropped: malformed request", 0) >= 30)
+        node.set_status(Presence.AWAY, "Lunch")
+        events.wait(StatusChanged, own=True)
+        assert not any(isinstance(e, NodeWarning) for e in events.seen)
+        assert len(node.peers()) == 1  # strangers never reach the roster
+    finally:
+        ctx.term()
