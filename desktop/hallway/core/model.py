@@ -17,7 +17,13 @@ TAG_MAX = 32
 TAGS_MAX = 16
 FRAME_MAX = 64 * 1024
 
-HEARTBEAT_INTERVAL = 1.0
+#: Liveness is ZeroMQ's own ZMTP heartbeat: a PING every second on each subscription, and a
+#: connection with no answer for 2 s is dropped (in libzmq's C threads, without waking Python).
+LIVENESS_PING = 1.0
+LIVENESS_TIMEOUT = 2.0
+#: The application heartbeat only carries the last seq, so a lost last message shows as a gap;
+#: its silence is a backstop for a peer whose process answers pings but whose engine is stuck.
+HEARTBEAT_INTERVAL = 10.0
 MISSED_HEARTBEATS = 3
 POST_RETENTION_DAYS = 7
 

@@ -838,7 +838,10 @@ class Actor:
                 link.suspect_until = self.clock() + SUSPECT_GRACE
         elif event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
             link.suspect_until = None
-            if not link.synced_once:
+            state = self.roster.get(link.peer)
+            if not link.synced_once or state is None or not state.online:
+                # First contact, or back after a drop (a healed partition): catch up on what
+                # was missed; the snapshot brings the peer online again.
                 link.request_snapshot(self.clock())
 
     # state changes ----------------------------------------------------------------------------

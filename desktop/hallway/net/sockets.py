@@ -6,13 +6,22 @@ from typing import Final
 
 import zmq
 
-from hallway.core.model import FRAME_MAX
+from hallway.core.model import FRAME_MAX, LIVENESS_PING, LIVENESS_TIMEOUT
 
 HANDSHAKE_IVL_MS: Final = 3000
 RECONNECT_IVL_MS: Final = 100
 RECONNECT_IVL_MAX_MS: Final = 2000
 PUB_SNDHWM: Final = 2000
 PEER_SNDHWM: Final = 200
+CONNECT_TIMEOUT_MS: Final = 2000
+
+
+def _liveness(sock: zmq.Socket[bytes]) -> None:
+    """ZMTP heartbeats: a dead or unreachable peer drops the connection within ping + timeout,
+    which the socket monitor reports; failed connects are retried instead of waiting for TCP."""
+    sock.setsockopt(zmq.HEARTBEAT_IVL, int(LIVENESS_PING * 1000))
+    sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, int(LIVENESS_TIMEOUT * 1000))
+    sock.setsockopt(zmq.CONNECT_TIMEOUT, CONNECT_TIMEOUT_MS)
 
 
 def _common(sock: zmq.Socket[bytes]) -> None:
@@ -58,6 +67,7 @@ def curve_client(
     sock.setsockopt(zmq.CURVE_SERVERKEY, server_key)
     sock.setsockopt(zmq.CURVE_PUBLICKEY, public)
     sock.setsockopt(zmq.CURVE_SECRETKEY, secret)
+    _liveness(sock)
     if kind == zmq.DEALER:
         sock.setsockopt(zmq.SNDHWM, PEER_SNDHWM)
         sock.setsockopt(zmq.SNDTIMEO, 0)
