@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, TextIO
 
+import msgspec
+
 from hallway.core.durations import format_remaining
 from hallway.core.model import Presence
 
@@ -84,9 +86,13 @@ def _wants_colour(stream: TextIO) -> bool:
 # writing ------------------------------------------------------------------------------------
 
 
+_json = msgspec.json.Encoder()
+
+
 def write_json(value: Any, stream: TextIO | None = None) -> None:
     """One JSON document on one line, flushed (NDJSON when called per event)."""
-    write_line(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")), stream)
+    # msgspec, not json: `node --json` prints every event, and this runs beside the engine.
+    write_line(_json.encode(value).decode(), stream)
 
 
 def message(text: str) -> None:
