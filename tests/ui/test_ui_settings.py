@@ -47,7 +47,21 @@ def test_autostart_entry_written_and_removed(tmp_path):
     assert not path.exists()
 
 
-def test_autostart_elsewhere_only_keeps_the_flag(tmp_path):
-    env = {"XDG_CONFIG_HOME": str(tmp_path)}
-    assert set_autostart(True, env=env, platform="win32") is None
-    assert not (tmp_path / "autostart").exists()
+def test_autostart_on_macos_is_a_launch_agent(tmp_path):
+    import plistlib
+
+    env = {"HOME": str(tmp_path)}
+    path = set_autostart(True, home=tmp_path / "my home", env=env, platform="darwin")
+    assert path == tmp_path / "Library" / "LaunchAgents" / "io.github.hallway.Hallway.plist"
+    agent = plistlib.loads(path.read_bytes())
+    assert agent["RunAtLoad"] is True
+    assert agent["ProgramArguments"][-2:] == ["--home", str(tmp_path / "my home")]
+    assert "--minimized" in agent["ProgramArguments"]
+    set_autostart(False, env=env, platform="darwin")
+    assert not path.exists()
+
+
+def test_autostart_on_other_systems_keeps_only_the_flag(tmp_path):
+    env = {"XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    assert set_autostart(True, env=env, platform="sunos5") is None
+    assert list(tmp_path.iterdir()) == []
