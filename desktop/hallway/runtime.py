@@ -283,7 +283,10 @@ class Runtime:
     @property
     def warnings(self) -> list[str]:
         """Things the person should know about this instance (keys kept in a file, say)."""
-        return [self.secrets.warning] if self.secrets.warning else []
+        if self.secrets.kept_in_file():  # asks the file only: loading keyring costs ~10 MB
+            message = "No system keyring found: this home's keys are in {} (only you can read it)."
+            return [message.format(self.secrets.path)]
+        return []
 
     @classmethod
     def start(

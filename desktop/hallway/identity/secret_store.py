@@ -115,6 +115,15 @@ class SecretStore:
             self._resolve()
         return self._warning
 
+    def kept_in_file(self) -> bool:
+        """Whether this home's secrets live in the owner-only file, which happens only when no
+        keyring worked as they were written. Answered without loading the keyring."""
+        with self._lock:
+            return any(
+                self._file.get(self._account(name)) is not None
+                for name in (CURVE_SECRET, OFFICE_KEY)
+            )
+
     def get(self, name: str) -> str | None:
         found = self.lookup(name)
         return None if found is None else found.value

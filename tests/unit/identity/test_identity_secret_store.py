@@ -306,3 +306,11 @@ def test_a_secrets_file_under_a_non_directory_is_an_error(home: Path) -> None:
 def test_instance_ids_that_could_collide_are_refused(secrets_path: Path, instance: str) -> None:
     with pytest.raises(IdentityError, match="Invalid instance id"):
         SecretStore(instance, secrets_path)
+
+
+def test_kept_in_file_answers_without_the_keyring(secrets_path: Path) -> None:
+    store = SecretStore("home-f", secrets_path, backend=fail.Keyring())
+    assert not store.kept_in_file()
+    store.set(CURVE_SECRET, "z" * 40)  # no keyring works: the file takes it
+    again = SecretStore("home-f", secrets_path, backend=fail.Keyring())
+    assert again.kept_in_file()
