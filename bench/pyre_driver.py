@@ -1,6 +1,6 @@
 """Run one Pyre (ZRE) node and speak Hallway's event stream, so one harness measures both.
 
-Output, one JSON object per line on stdout (see docs/CONTRACTS.md):
+Output, one JSON object per line on stdout (see the event stream in docs/PROTOCOL.md):
 
 - ``ready`` once the node has started (``peer`` is its UUID as hex);
 - ``peer_online`` on ENTER, ``peer_offline`` on EXIT (Pyre cannot tell a clean stop from an

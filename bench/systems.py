@@ -1,7 +1,8 @@
 """The two systems under test, behind one small interface.
 
-Both print the event stream of docs/CONTRACTS.md as NDJSON on stdout; the harness reads it with
-`EventStream` and measures from the events' own timestamps (one machine, one clock).
+Both print the event stream of docs/PROTOCOL.md ("The local interface") as NDJSON on stdout;
+the harness reads it with `EventStream` and measures from the events' own timestamps (one
+machine, one clock).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq
 
@@ -41,6 +41,9 @@ from hallway.net.discovery import Discovery, Found
 from hallway.net.sockets import bind_all, curve_server
 from hallway.net.zap import ZapHandler
 from hallway.store.db import Store, StoredItem
+
+if TYPE_CHECKING:
+    from hallway.engine.node import NodeConfig
 
 _log = logging.getLogger("hallway.engine")
 
@@ -78,7 +81,7 @@ class Actor:
     def __init__(
         self,
         *,
-        config: Any,  # NodeConfig; typed loosely to avoid an import cycle
+        config: NodeConfig,
         store: Store,
         emit: Emit,
         clock: Callable[[], float],
@@ -122,6 +125,7 @@ class Actor:
         keys = (config.public_key, config.secret_key)
         self.router = curve_server(self.ctx, zmq.ROUTER, *keys, domain=b"router")
         self.pub = curve_server(self.ctx, zmq.PUB, *keys, domain=b"pub")
+        assert config.interfaces, "the Node resolves the interfaces before the actor starts"
         self.addresses: tuple[str, ...] = config.interfaces
         self.router_port = bind_all(self.router, self.addresses, config.port)
         self.pub_port = bind_all(self.pub, self.addresses, config.port + 1 if config.port else 0)

@@ -142,7 +142,7 @@ class PeerOffline(Event):
     type = "peer_offline"
     peer: str
     name: str
-    reason: str  # "bye", "goodbye", "disconnected" or "timeout"
+    reason: str  # "bye", "disconnected" or "timeout"
 
     def _fields(self) -> dict[str, Any]:
         return {"peer": self.peer, "name": self.name, "reason": self.reason}
