@@ -34,25 +34,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.report import machine, percentile  # noqa: E402
-from tests.support.netlab import Host, Lab, netns_available, sweep_stale  # noqa: E402
+from tests.e2e.desktop import Desktop  # noqa: E402 -- the e2e tests' desktop, one of them
+from tests.support.netlab import Lab, netns_available, sweep_stale  # noqa: E402
 
 PYTHON = REPO / ".venv" / "bin" / "python"
 _CHILD = re.compile(r"^\s*(0x[0-9a-f]+) .*?(\d+)x(\d+)[+-]")
-
-_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
-
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
@@ -61,20 +47,6 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # no keyring daemon here
     env.update(extra or {})
     return env
-
-
-def _first_line(proc: subprocess.Popen[str], what: str, timeout: float = 15.0) -> str:
-    import selectors
-
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout):
-            raise RuntimeError(f"{what} printed nothing within {timeout:.0f} s")
-    line = proc.stdout.readline().strip()
-    if not line:
-        raise RuntimeError(f"{what} exited before it was ready")
-    return line
 
 
 def _until(cond: Any, timeout: float, what: str, interval: float = 0.01) -> Any:
@@ -88,57 +60,14 @@ def _until(cond: Any, timeout: float, what: str, interval: float = 0.01) -> Any:
         time.sleep(interval)
 
 
-class Desktop:
-    """Xvfb + a session bus + trayer on one lab host."""
-
-    def __init__(self, host: Host, tmp: Path) -> None:
-        self.host = host
-        self.tmp = tmp
-        self.env: dict[str, str] = {}
-
-    def start(self) -> None:
-        xvfb = self.host.popen(
-            ["Xvfb", "-displayfd", "1", "-nolisten", "tcp", "-screen", "0", "1280x800x24",
-             "-noreset"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
-        runtime = self.tmp / "xdg-runtime"
-        runtime.mkdir(mode=0o700, exist_ok=True)
-        self.env = _env({"DISPLAY": ":" + _first_line(xvfb, "Xvfb"),
-                         "XDG_RUNTIME_DIR": str(runtime), "NO_AT_BRIDGE": "1"})
-        config = self.tmp / "bus.conf"
-        config.write_text(_BUS_CONFIG.format(socket=self.tmp / "bus"))
-        bus = self.host.popen(["dbus-daemon", "--nofork", "--print-address=1",
-                               f"--config-file={config}"], env=self.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.env["DBUS_SESSION_BUS_ADDRESS"] = _first_line(bus, "dbus-daemon")
-        # A notification daemon, as on any desktop (and as the e2e tests run): without one, the
-        # app's first notification call waits out D-Bus's 25 s reply timeout.
-        dunstrc = self.tmp / "dunstrc"
-        dunstrc.write_text("[global]\n    monitor = 0\n")
-        self.host.popen(["dunst", "-config", str(dunstrc)], env=self.env,
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _until(lambda: self._run(["dunstctl", "is-paused"]) != "", 10, "dunst", 0.05)
-        self.host.popen(
-            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width",
-             "200", "--height", "28", "--SetDockType", "true", "--expand", "false"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        _until(self.panel, 10, "trayer's panel", 0.05)
-
-    def _run(self, argv: list[str]) -> str:
-        return self.host.run(argv, env=self.env, check=False, timeout=10).stdout
-
-    def panel(self) -> str | None:
-        ids = self._run(["xdotool", "search", "--onlyvisible", "--classname", "panel"]).split()
-        return ids[0] if ids else None
-
-    def icons(self, panel: str) -> list[str]:
-        """Windows of 16 px or more embedded in the panel (the XEmbed tray icons)."""
-        tree = self._run(["xwininfo", "-children", "-id", panel])
-        found = []
-        for line in tree.splitlines():
-            match = _CHILD.match(line)
-            if match and int(match.group(3)) >= 16:
-                found.append(match.group(1))
-        return found
+def _icons(desk: Desktop) -> list[str]:
+    """Windows of 16 px or more embedded in trayer's panel (the XEmbed tray icons)."""
+    panel = desk.tray_window()
+    if panel is None:
+        return []
+    tree = desk.run(["xwininfo", "-children", "-id", panel], check=False).stdout
+    return [m.group(1) for line in tree.splitlines()
+            if (m := _CHILD.match(line)) and int(m.group(3)) >= 16]  # fmt: skip
 
 
 def _rss_mb(pid: int) -> float:
@@ -173,8 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     icon_ms: list[float] = []
     with Lab() as lab:
         hosts = lab.add_hosts(1 + args.colleagues)
-        desk = Desktop(hosts[0], tmp)
-        desk.start()
+        desk = Desktop(hosts[0], tmp).start(dunst=True, trayer=True)
         for k, host in enumerate(hosts[1:]):
             home = tmp / f"colleague-{k}"
             host.run([*hallway, "--home", str(home), "init", "--name", f"C{k}", "--open",
@@ -182,23 +110,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             host.popen([*hallway, "--home", str(home), "node", "--json"], env=_env(),
                        stdout=subprocess.DEVNULL, stderr=(tmp / f"c{k}.log").open("a"))
         home = tmp / "home-app"
+        app_env = {**_env(), **desk.env, "QT_QPA_PLATFORM": "xcb"}
         hosts[0].run([*hallway, "--home", str(home), "init", "--name", "Ann", "--open",
-                      "--interface", hosts[0].address], env=desk.env)
-        app_env = {**desk.env, "QT_QPA_PLATFORM": "xcb"}
-        panel = desk.panel()
-        assert panel is not None
+                      "--interface", hosts[0].address], env=app_env)
         app: subprocess.Popen[str] | None = None
         for rnd in range(args.rounds):
             log = (tmp / "app.log").open("a")
             t0 = time.monotonic()
             app = hosts[0].popen([*hallway, "--home", str(home)], env=app_env, stdout=log,
                                  stderr=log)
-            _until(lambda: desk.icons(panel), 30, "the tray icon")
+            _until(lambda: _icons(desk), 30, "the tray icon")
             icon_ms.append((time.monotonic() - t0) * 1e3)
             print(f"round {rnd + 1}: tray icon after {icon_ms[-1]:.0f} ms", file=sys.stderr)
             if rnd + 1 < args.rounds:
                 _stop(app)
-                _until(lambda: not desk.icons(panel), 15, "the icon to go")
+                _until(lambda: not _icons(desk), 15, "the icon to go")
         assert app is not None
         time.sleep(5.0)  # settle: first paint, peers' snapshots
         hz = os.sysconf("SC_CLK_TCK")
@@ -207,6 +133,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu = (_ticks(app.pid) - before) / hz / (time.monotonic() - t0) * 100
         rss = _rss_mb(app.pid)
         _stop(app)
+        desk.close()
     return {
         "machine": machine(),
         "command": sys.argv,
