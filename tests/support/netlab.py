@@ -68,6 +68,7 @@ _HOST_IFACE = "eth0"
 _BRIDGE = "br0"
 _CMD_TIMEOUT = 30.0
 _TERM_GRACE = 2.0
+_NEIGH_LIMITS = tuple(Path(f"/proc/sys/net/ipv4/neigh/default/gc_thresh{i}") for i in (1, 2, 3))
 _IMPAIR_SCRIPT = Path(__file__).with_name("impair.py")
 _IMPAIR_READY_TIMEOUT = 15.0
 
@@ -332,6 +333,7 @@ class Lab:
         self._closed = False
         self._saved_handlers: dict[int, Any] = {}
         self._switch: tuple[subprocess.Popen[str], EventStream] | None = None
+        self._neigh_saved: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -369,6 +371,7 @@ class Lab:
                 _delete_netns(ns)
             sweep_stale(self.prefix)
             self._close_pipes()
+            self._restore_neighbour_limits()
         finally:
             self._restore_signal_handlers()
             atexit.unregister(self.close)
@@ -426,7 +429,38 @@ class Lab:
         _ip("-n", ns, "link", "set", host.iface, "multicast", "on", "up")
         host._routes()
         self.hosts.append(host)
+        self._neighbour_room(len(self.hosts))
         return host
+
+    def _neighbour_room(self, hosts: int) -> None:
+        """Make the kernel's neighbour (ARP) table big enough for a full mesh of `hosts`.
+
+        That table is one for the whole machine, all namespaces together, with a hard limit of
+        1,024 entries by default; a mesh of n hosts needs about n * n of them. Past ~32 hosts
+        new entries fail ("neighbor table overflow" in the kernel log) and the late hosts' sends
+        fail with ENOBUFS. The limits are raised while the lab lives and restored by close().
+        """
+        needed = 2 * hosts * hosts + 512
+        if needed <= 1024:  # the kernel's default suffices (and small labs touch nothing)
+            return
+        try:
+            current = int(_NEIGH_LIMITS[2].read_text())
+        except OSError:
+            return  # only the initial network namespace has these files; nothing to do here
+        if needed <= current:
+            return
+        if not self._neigh_saved:
+            self._neigh_saved = [path.read_text() for path in _NEIGH_LIMITS]
+        for path, value in zip(_NEIGH_LIMITS, (needed // 4, needed // 2, needed), strict=True):
+            path.write_text(f"{max(value, int(path.read_text()))}\n")
+
+    def _restore_neighbour_limits(self) -> None:
+        if not self._neigh_saved:
+            return
+        for path, value in zip(_NEIGH_LIMITS, self._neigh_saved, strict=True):
+            with contextlib.suppress(OSError):
+                path.write_text(value)
+        self._neigh_saved = []
 
     def add_hosts(self, count: int) -> list[Host]:
         return [self.add_host() for _ in range(count)]
