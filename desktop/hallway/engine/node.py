@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -73,7 +73,6 @@ class NodeConfig:
     heartbeat_interval: float = HEARTBEAT_INTERVAL
     post_history_days: float = 7.0
     retention_days: float = 30.0
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

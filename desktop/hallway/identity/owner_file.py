@@ -29,9 +29,6 @@ class OwnerOnlyFile:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def exists(self) -> bool:
-        return self.path.exists()
-
     def get(self, name: str) -> str | None:
         return self.read().get(name)
 
