@@ -71,6 +71,7 @@ class AppController(QObject):
         self.config = config
         self._save_config = save_config
         self._home = home
+        self._demo = demo
         self.bridge = EngineBridge(runtime.node, self)
         self.people = PeopleModel(self)
         self.feed = FeedModel(self)
@@ -120,8 +121,9 @@ class AppController(QObject):
         # Subscribe before the snapshot: an event racing it is applied twice, which the models
         # tolerate, whereas the other order could lose it.
         self.bridge.attach()
-        for warning in self.runtime.warnings:
-            self.window.warning_banner.show_text(warning)
+        if not self._demo:  # the demo keeps its throwaway keys in a file on purpose
+            for warning in self.runtime.warnings:
+                self.window.warning_banner.show_text(warning)
         me = self.bridge.me()
         self.policy.set_own_presence(me.presence)
         self.people.reset(self.bridge.peers())
