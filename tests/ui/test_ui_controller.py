@@ -176,3 +176,20 @@ def test_runtime_warnings_show_in_the_window(monkeypatch, qapp, node, config, sa
     finally:
         app.close()
         app.deleteLater()
+
+
+def test_the_demo_shows_no_keyring_warning(monkeypatch, qapp, node, config, saved):
+    tray_available(monkeypatch, False)
+    app = AppController(
+        FakeRuntime(node, ["No system keyring found"]),
+        config,
+        save_config=saved.append,
+        notifier=Notifier(),
+        demo=True,
+    )
+    try:
+        app.start()
+        assert not app.window.warning_banner.isVisibleTo(app.window)
+    finally:
+        app.close()
+        app.deleteLater()
