@@ -36,6 +36,7 @@ if str(REPO) not in sys.path:
 from bench.report import machine, percentile  # noqa: E402
 from tests.e2e.desktop import Desktop  # noqa: E402 -- the e2e tests' desktop, one of them
 from tests.support.netlab import Lab, netns_available, sweep_stale  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 PYTHON = REPO / ".venv" / "bin" / "python"
 _CHILD = re.compile(r"^\s*(0x[0-9a-f]+) .*?(\d+)x(\d+)[+-]")
@@ -47,17 +48,6 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # no keyring daemon here
     env.update(extra or {})
     return env
-
-
-def _until(cond: Any, timeout: float, what: str, interval: float = 0.01) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = cond()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def _icons(desk: Desktop) -> list[str]:
@@ -119,12 +109,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             t0 = time.monotonic()
             app = hosts[0].popen([*hallway, "--home", str(home)], env=app_env, stdout=log,
                                  stderr=log)
-            _until(lambda: _icons(desk), 30, "the tray icon")
+            wait_until(lambda: _icons(desk), 30, "the tray icon", interval=0.01)
             icon_ms.append((time.monotonic() - t0) * 1e3)
             print(f"round {rnd + 1}: tray icon after {icon_ms[-1]:.0f} ms", file=sys.stderr)
             if rnd + 1 < args.rounds:
                 _stop(app)
-                _until(lambda: not _icons(desk), 15, "the icon to go")
+                wait_until(lambda: not _icons(desk), 15, "the icon to go", interval=0.01)
         assert app is not None
         time.sleep(5.0)  # settle: first paint, peers' snapshots
         hz = os.sysconf("SC_CLK_TCK")

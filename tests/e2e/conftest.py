@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.desktop import Desktop, require_tools, stop_process, wait_until
+from tests.e2e.desktop import Desktop, require_tools, stop_process
 from tests.net.conftest import OFFICE, PASSPHRASE, RunningNode, is_type, node_env
 from tests.support.netlab import Host, Lab, require_netns
+from tests.support.waiting import wait_until
 
 WM_CLOSE = Path(__file__).with_name("wm_close.py")
 POPUP_MENU = "_NET_WM_WINDOW_TYPE_POPUP_MENU"

@@ -17,15 +17,14 @@ import selectors
 import shutil
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Any, Protocol
 
 import pytest
 
-T = TypeVar("T")
+from tests.support.waiting import wait_until
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -54,24 +53,6 @@ def require_tools(*tools: str) -> None:
             f"packages {' '.join(packages)} (as root, `packaging/bootstrap --test` does it)",
             pytrace=False,
         )
-
-
-def wait_until(
-    condition: Callable[[], T | None], timeout: float, what: str, *, interval: float = 0.05
-) -> T:
-    """Poll `condition` until it returns something truthy, or fail after `timeout` seconds.
-
-    For state held by other processes (an X window tree, dunst's history), which cannot notify
-    us: the test-side twin of `qtbot.waitUntil`.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what}")
-        time.sleep(interval)
 
 
 class Launcher(Protocol):

@@ -14,8 +14,9 @@ import pytest
 
 from hallway.demo import NAMES
 from tests.e2e.conftest import TrayApp
-from tests.e2e.desktop import Desktop, LocalHost, require_tools, stop_process, wait_until
+from tests.e2e.desktop import Desktop, LocalHost, require_tools, stop_process
 from tests.support.netlab import require_private_loopback
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 

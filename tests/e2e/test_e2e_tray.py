@@ -15,8 +15,8 @@ import pytest
 
 from hallway.store.home import config_path
 from tests.e2e.conftest import Scene, Window
-from tests.e2e.desktop import wait_until
 from tests.net.conftest import is_type
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -33,6 +33,7 @@ from hallway.engine import (
 )
 from hallway.store import StoreError
 from tests.support.netlab import require_private_loopback
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.net
 
@@ -158,13 +159,6 @@ class FakeMember:
         self.ctx.term()
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)  # polling a condition, as qtbot.waitUntil does
-
-
 def _envelope(seq: int, body: wire.Body, *, at: float | None = None) -> bytes:
     return wire.encode(wire.Envelope(v=1, inc=7, seq=seq, at=at or time.time(), body=body))
 
@@ -206,7 +200,7 @@ def test_hostile_member_cannot_crash_or_bloat_a_node(victim: tuple[Node, Recorde
         for seq in range(2, 4002):  # a flood far past the rate limit
             mallory.publish(_envelope(seq, wire.StatusBody(presence=Presence.BUSY, text=str(seq))))
         events.wait(NodeWarning)
-        wait_until(lambda: node.stats().get("dropped: over the rate limit", 0) > 0)
+        wait_until(lambda: node.stats().get("dropped: over the rate limit", 0) > 0, 10, "drops")
         stats = node.stats()
         assert stats["dropped: malformed message"] >= 3
         assert stats["dropped: malformed reply"] >= 1
@@ -302,7 +296,7 @@ def test_strangers_cycling_keys_raise_no_warnings(victim: tuple[Node, Recorder])
                                                 "name": "M", "router_port": 1, "pub_port": 1,
                                                 "inc": 1}))
             dealer.close()
-        wait_until(lambda: node.stats().get("dropped: malformed request", 0) >= 30)
+        wait_until(lambda: node.stats().get("dropped: malformed request", 0) >= 30, 10, "drops")
         node.set_status(Presence.AWAY, "Lunch")
         events.wait(StatusChanged, own=True)
         assert not any(isinstance(e, NodeWarning) for e in events.seen)

@@ -24,7 +24,8 @@ from hallway.ui.dbus_notify import (
 )
 from hallway.ui.notifications import NotificationCenter, desktop_notifier
 from hallway.ui.notify_policy import NotifyPolicy
-from tests.e2e.desktop import Desktop, LocalHost, Notification, require_tools, wait_until
+from tests.e2e.desktop import Desktop, LocalHost, Notification, require_tools
+from tests.support.waiting import wait_until
 
 RICH = "<b>hi</b> & <img src=x>"
 
