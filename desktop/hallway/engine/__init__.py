@@ -13,6 +13,7 @@ from hallway.engine.events import (
     StatusChanged,
     StatusExpired,
     Stopped,
+    WarningCleared,
 )
 from hallway.engine.node import Node, NodeConfig, NodeError
 
@@ -32,4 +33,5 @@ __all__ = [
     "StatusChanged",
     "StatusExpired",
     "Stopped",
+    "WarningCleared",
 ]

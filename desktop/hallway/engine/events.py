@@ -215,12 +215,31 @@ class PostReceived(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NodeWarning(Event):
+    """Something people should know. `code` names a lasting condition (OTHER_OFFICE) that a
+    later `WarningCleared` with the same code ends; one-off warnings have no code."""
+
     type = "warning"
     message: str
     peer: str | None = None
+    code: str | None = None
 
     def _fields(self) -> dict[str, Any]:
-        return {"message": self.message, "peer": self.peer}
+        return {"message": self.message, "peer": self.peer, "code": self.code}
+
+
+# Hallway services are nearby, but none of them is in our office (wrong passphrase or office name).
+OTHER_OFFICE = "other_office"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WarningCleared(Event):
+    """The condition an earlier `NodeWarning` with this `code` reported has ended."""
+
+    type = "warning_cleared"
+    code: str
+
+    def _fields(self) -> dict[str, Any]:
+        return {"code": self.code}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
