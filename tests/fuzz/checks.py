@@ -18,6 +18,7 @@ import msgspec
 
 from hallway.control import protocol
 from hallway.core import wire, z85
+from hallway.core.emoji import is_emoji
 from hallway.core.errors import DecodeError
 from hallway.core.model import (
     EMOJI_MAX,
@@ -26,6 +27,7 @@ from hallway.core.model import (
     POST_TEXT_MAX,
     STATUS_TEXT_MAX,
     Presence,
+    one_line,
 )
 from hallway.core.txt import TxtRecord, build_txt, parse_txt
 
@@ -92,6 +94,12 @@ def _text(value: object, max_len: int, min_len: int = 0) -> None:
     value.encode()  # no lone surrogates: it must be encodable again
 
 
+def _name(value: object) -> None:
+    """Every receiver gets a peer's name on one line (a newline in it could forge output)."""
+    _text(value, NAME_MAX)
+    assert value == one_line(str(value)), value
+
+
 def _counter(value: object) -> None:
     assert type(value) is int
     assert 0 <= value <= COUNTER_MAX
@@ -113,6 +121,7 @@ def _status(body: wire.StatusBody | protocol.StatusSetArgs) -> None:
     assert isinstance(body.presence, Presence)
     _text(body.text, STATUS_TEXT_MAX)
     _text(body.emoji, EMOJI_MAX)
+    assert body.emoji == "" or is_emoji(body.emoji), body.emoji
     if body.until is not None:
         _time(body.until)
 
@@ -131,25 +140,25 @@ def _check_wire_limits(msg: object) -> None:
             _text(msg.text, POST_TEXT_MAX, 1)
             assert type(msg.urgent) is bool
         case wire.ProfileBody():
-            _text(msg.name, NAME_MAX)
+            _name(msg.name)
         case wire.Heartbeat() | wire.Bye() | wire.SnapshotRequest():
             pass
         case wire.Hello():
             _text(msg.office, 32)
             assert isinstance(msg.proof, bytes)
             assert len(msg.proof) <= 64
-            _text(msg.name, NAME_MAX)
+            _name(msg.name)
             _port(msg.router_port)
             _port(msg.pub_port)
             _counter(msg.inc)
         case wire.Welcome():
-            _text(msg.name, NAME_MAX)
+            _name(msg.name)
             _port(msg.pub_port)
             _counter(msg.inc)
         case wire.SnapshotPart():
             _counter(msg.inc)
             _counter(msg.seq)
-            _text(msg.name, NAME_MAX)
+            _name(msg.name)
             assert len(msg.posts) <= wire.SNAPSHOT_POSTS_MAX
             for post in msg.posts:
                 assert isinstance(post, wire.SnapPost)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -20,9 +19,9 @@ from hallway.cli.output import (
     write_json,
     write_line,
 )
-from hallway.cli.signals import Terminate, terminate_on_signals
+from hallway.cli.signals import EXIT_INTERRUPTED, Terminate, terminate_on_signals
 from hallway.control.client import ControlClient
-from hallway.core.model import EMOJI_MAX, POST_TEXT_MAX, STATUS_TEXT_MAX
+from hallway.core.model import POST_TEXT_MAX, STATUS_TEXT_MAX
 from hallway.runtime import UsageError, init_home
 from hallway.store.config import load_config
 from hallway.store.home import control_socket_path
@@ -109,22 +108,21 @@ def _status(args: argparse.Namespace, client: ControlClient, style: Style) -> in
         return 0
     if args.status_command == "clear":
         mine = client.request("status_clear")
-    else:
-        text = " ".join(args.text)
-        if len(text) > STATUS_TEXT_MAX:
-            raise UsageError(
-                f"the status text is {len(text)} characters long; the limit is {STATUS_TEXT_MAX}"
-            )
-        if len(args.emoji) > EMOJI_MAX:
-            raise UsageError(f"--emoji takes one emoji (at most {EMOJI_MAX} characters)")
-        until: float | None = None
-        if args.duration is not None:
-            until = time.time() + args.duration.total_seconds()
-        elif args.until is not None:
-            until = args.until.timestamp()
-        mine = client.request(
-            "status_set", presence=args.presence.value, text=text, emoji=args.emoji, until=until
+        message(f"Status cleared. {status_line(mine, Style(sys.stderr))}")
+        return 0
+    text = " ".join(args.text)
+    if len(text) > STATUS_TEXT_MAX:
+        raise UsageError(
+            f"the status text is {len(text)} characters long; the limit is {STATUS_TEXT_MAX}"
         )
+    until: float | None = None
+    if args.duration is not None:
+        until = time.time() + args.duration.total_seconds()
+    elif args.until is not None:
+        until = args.until.timestamp()
+    mine = client.request(
+        "status_set", presence=args.presence.value, text=text, emoji=args.emoji, until=until
+    )
     message(f"Status set. {status_line(mine, Style(sys.stderr))}")
     return 0
 
@@ -142,15 +140,18 @@ def _post(args: argparse.Namespace, client: ControlClient) -> int:
 
 
 def _watch(args: argparse.Namespace, client: ControlClient, style: Style) -> int:
-    """Until the instance stops (its `stopped` event ends the stream), or SIGINT/SIGTERM."""
-    with (
-        terminate_on_signals(),
-        contextlib.suppress(Terminate),
-        client.watch() as events,
-    ):
-        for event in events:
-            if args.json:
-                write_json(event)
-            else:
-                write_line(event_line(event, style))
+    """Until the instance stops (its `stopped` event ends the stream), or SIGINT/SIGTERM.
+
+    Ctrl-C exits with `EXIT_INTERRUPTED`, as for any interrupted command; SIGTERM is a request
+    to stop, which `watch` honours with 0, like `hallway node`.
+    """
+    try:
+        with terminate_on_signals(), client.watch() as events:
+            for event in events:
+                if args.json:
+                    write_json(event)
+                else:
+                    write_line(event_line(event, style))
+    except Terminate as stop:
+        return EXIT_INTERRUPTED if stop.interrupted else 0
     return 0

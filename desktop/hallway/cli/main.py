@@ -1,6 +1,7 @@
 """The `hallway` entry point ([project.scripts] hallway = "hallway.cli.main:main").
 
-Exit status: 0 ok, 1 error, 2 usage error, 3 no instance running for the home. A person's
+Exit status: 0 ok, 1 error, 2 usage error, 3 no instance running for the home, 130 when a
+client command is interrupted (Ctrl-C; SIGTERM stops `watch` with 0). A person's
 mistake never prints a traceback; an unexpected error prints one line and a hint to report it,
 and the traceback only with HALLWAY_DEBUG=1.
 """
@@ -17,19 +18,26 @@ from pathlib import Path
 from typing import Final
 
 from hallway.cli.output import message
-from hallway.cli.parser import build_parser
+from hallway.cli.parser import build_parser, parse_command_line
+from hallway.cli.signals import EXIT_INTERRUPTED
 from hallway.control.protocol import ControlError, NotRunning
 from hallway.core.errors import HallwayError
 from hallway.runtime import UsageError
 from hallway.store.home import resolve_home
 
-__all__ = ["EXIT_ERROR", "EXIT_NOT_RUNNING", "EXIT_OK", "EXIT_USAGE", "main"]
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOT_RUNNING",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "main",
+]
 
 EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_NOT_RUNNING: Final = 3
-EXIT_INTERRUPTED: Final = 130
 
 DEBUG_ENV: Final = "HALLWAY_DEBUG"
 _ISSUES: Final = "https://github.com/hallway-app/hallway/issues"
@@ -38,7 +46,7 @@ _CLIENT_COMMANDS: Final = frozenset({"status", "post", "peers", "feed", "watch"}
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per exit status
     parser = build_parser()
-    args = parser.parse_args(argv)  # usage errors: a message and status 2, from argparse
+    args = parse_command_line(parser, argv)  # usage errors: a message and status 2 (argparse)
     _configure_logging()
     _tolerate_any_terminal()
     home: Path | None = None

@@ -3,6 +3,10 @@
 Everything here works on the JSON forms (`PeerView.to_json()`, `FeedItem.to_json()`,
 `Event.to_json()`), which is what the control socket delivers, so `hallway node` and
 `hallway watch` print an event the same way.
+
+Text from peers (names, status text, posts) goes through `one_line` wherever it is printed on one
+line: a newline in it must not start a line that passes for our own output. A post in `feed`
+keeps its lines, each indented under the first.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Final, TextIO
 import msgspec
 
 from hallway.core.durations import format_remaining
-from hallway.core.model import Presence
+from hallway.core.model import Presence, one_line
 
 __all__ = [
     "Style",
@@ -180,10 +184,6 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 # statuses -----------------------------------------------------------------------------------
 
 
@@ -191,13 +191,14 @@ def describe_status(entry: dict[str, Any]) -> str:
     """ "Busy — 📞 In a call": the presence label, then the emoji and text if any."""
     label = _LABELS.get(str(entry.get("presence")), str(entry.get("presence") or "?"))
     custom = " ".join(part for part in (entry.get("emoji"), entry.get("text")) if part)
-    return f"{label} — {_one_line(custom)}" if custom else label
+    return f"{label} — {one_line(custom)}" if custom else label
 
 
 def status_line(entry: dict[str, Any], style: Style, now: datetime | None = None) -> str:
     """One person's status on one line (`hallway status`)."""
     symbol = style.presence(entry.get("presence"), online=bool(entry.get("online", True)))
-    line = f"{symbol} {style.paint(str(entry.get('name', '')), BOLD)}: {describe_status(entry)}"
+    name = style.paint(one_line(str(entry.get("name", ""))), BOLD)
+    line = f"{symbol} {name}: {describe_status(entry)}"
     until = until_text(entry.get("until"), now)
     return f"{line}, until {until}" if until else line
 
@@ -210,7 +211,7 @@ def peers_table(peers: Sequence[dict[str, Any]], style: Style, now: datetime | N
     rows: list[tuple[list[str], list[str]]] = []  # (plain cells, painted cells)
     for peer in peers:
         online = bool(peer.get("online"))
-        name = _one_line(str(peer.get("name", "")))
+        name = one_line(str(peer.get("name", "")))
         if peer.get("own"):
             name += " (you)"
         status = describe_status(peer) if online or peer.get("own") else "Offline"
@@ -254,7 +255,7 @@ def feed_lines(items: Sequence[dict[str, Any]], style: Style, now: datetime | No
     if not items:
         return "Nothing in the feed yet."
     when = [clock(item.get("at"), now) for item in items]
-    names = [_one_line(str(item.get("name", ""))) for item in items]
+    names = [one_line(str(item.get("name", ""))) for item in items]
     time_width = max(display_width(w) for w in when)
     name_width = max(display_width(n) for n in names)
     indent = " " * (time_width + name_width + 4)
@@ -267,7 +268,8 @@ def feed_lines(items: Sequence[dict[str, Any]], style: Style, now: datetime | No
             if item.get("urgent"):
                 text = f"{style.paint('URGENT', BOLD + ';' + RED)} {text}"
         head = f"{_pad(at, time_width)}  {style.paint(_pad(name, name_width), BOLD)}  "
-        first, *rest = text.splitlines() or [""]
+        # Every line break of a post starts an indented line, which cannot pass for an item.
+        first, *rest = [one_line(line) for line in text.splitlines()] or [""]
         lines.append(head + first)
         lines += [indent + line for line in rest]
     return "\n".join(lines)
@@ -281,12 +283,13 @@ def event_line(event: dict[str, Any], style: Style) -> str:
     kind = event.get("type")
     at = _local(event.get("at"))
     stamp = style.paint(at.strftime("%H:%M:%S") if at else "--:--:--", DIM)
-    name = style.paint(_one_line(str(event.get("name", ""))), BOLD)
+    name = style.paint(one_line(str(event.get("name", ""))), BOLD)
     who = "You" if event.get("own") else name
     match kind:
         case "ready":
+            office_name = event.get("office")
             office = (
-                f"the office {event.get('office')!r}" if event.get("office") else "an open office"
+                f"the office {one_line(str(office_name))!r}" if office_name else "an open office"
             )
             addresses = ", ".join(event.get("addresses") or []) or "?"
             text = (
@@ -310,12 +313,12 @@ def event_line(event: dict[str, Any], style: Style) -> str:
         case "post":
             label = style.paint("URGENT", BOLD + ";" + RED) + " " if event.get("urgent") else ""
             earlier = " (earlier)" if event.get("live") is False else ""
-            body = str(event.get("text", "")).replace("\n", "\n    ")
-            text = f"{label}{who}{earlier}: {body}"
+            # One line per event, so that no post can pass for another event.
+            text = f"{label}{who}{earlier}: {one_line(str(event.get('text', '')))}"
         case "warning":
-            text = style.paint(f"warning: {event.get('message')}", "33")
+            text = style.paint(f"warning: {one_line(str(event.get('message')))}", "33")
         case "stopped":
             text = "Hallway stopped."
         case _:
-            text = json.dumps(event, ensure_ascii=False)
+            text = one_line(json.dumps(event, ensure_ascii=False))  # json keeps U+2028 as is
     return f"{stamp} {text}"

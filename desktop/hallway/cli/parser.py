@@ -20,16 +20,34 @@ The command-line contract (issue 2) is relied on by other tools and tests; keep 
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
 from hallway import __version__
 from hallway.control.protocol import FEED_LIMIT_MAX
-from hallway.core.durations import parse_duration, until_time
+from hallway.core.durations import (
+    END_OF_DAY,
+    MORNING,
+    UNTIL_WORDS_HELP,
+    parse_duration,
+    until_time,
+)
+from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
 from hallway.core.errors import DurationError
 from hallway.core.model import Presence
 
-__all__ = ["build_parser", "duration_arg", "limit_arg", "presence_arg", "until_arg"]
+__all__ = [
+    "build_parser",
+    "duration_arg",
+    "emoji_arg",
+    "limit_arg",
+    "parse_command_line",
+    "presence_arg",
+    "until_arg",
+]
 
 _ALIASES: Final = {
     "available": Presence.AVAILABLE,
@@ -40,15 +58,14 @@ _ALIASES: Final = {
     "do-not-disturb": Presence.DND,
     "do_not_disturb": Presence.DND,
 }
+_PRESENCES: Final = "choose available, away, busy or dnd"
 
 
 def presence_arg(text: str) -> Presence:
     try:
         return _ALIASES[text.strip().lower()]
     except KeyError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a presence; choose available, away, busy or dnd"
-        ) from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a presence; {_PRESENCES}") from None
 
 
 def duration_arg(text: str) -> timedelta:
@@ -56,6 +73,16 @@ def duration_arg(text: str) -> timedelta:
         return parse_duration(text)
     except DurationError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def emoji_arg(text: str) -> str:
+    """One emoji, or "" for none."""
+    emoji = text.strip()
+    if emoji and not is_emoji(emoji):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not one emoji; give a single emoji such as {EMOJI_EXAMPLES}"
+        )
+    return emoji
 
 
 def until_arg(text: str) -> datetime:
@@ -89,13 +116,48 @@ Then, from any terminal:
   hallway post "Cake in the kitchen #treats"
   hallway peers
 
-Exit status: 0 ok, 1 error, 2 usage error, 3 no Hallway running for the home.
+Exit status: 0 ok, 1 error, 2 usage error, 3 no Hallway running for the home,
+130 interrupted (Ctrl-C).
 Environment: HALLWAY_HOME (the default for --home), NO_COLOR, HALLWAY_DEBUG=1 (tracebacks).
 """
 
 _OFFICE_HELP = "join the closed office NAME (passphrase from --passphrase-file, or a prompt)"
 _OPEN_HELP = "use an open office: anyone on the local network can see and join it"
 _PASSFILE_HELP = "read the office passphrase from the first line of FILE (for scripts and services)"
+
+
+# Options whose value may look like an option: argparse takes `--for -5m` for two options and
+# says only "expected one argument"; `--for=-5m` reaches the value's own, clearer check.
+_VALUE_OPTIONS: Final = frozenset({"--for", "--until", "--limit", "--port", "--colleagues"})
+_NEGATIVE: Final = re.compile(r"-[\d.]")
+
+
+def parse_command_line(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None = None
+) -> argparse.Namespace:
+    """`parser.parse_args`, plus the checks argparse cannot express. Usage errors exit 2."""
+    args = parser.parse_args(_attach_negative_values(sys.argv[1:] if argv is None else argv))
+    if getattr(args, "status_command", None) == "set" and args.presence is None:
+        # PRESENCE is optional to argparse only so that this message can list the choices.
+        args.usage_parser.error(f"PRESENCE is required: {_PRESENCES}")
+    return args
+
+
+def _attach_negative_values(argv: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    words = iter(argv)
+    for word in words:
+        out.append(word)
+        if word == "--":  # the rest are positionals
+            out.extend(words)
+            break
+        if word in _VALUE_OPTIONS:
+            value = next(words, None)
+            if value is not None and _NEGATIVE.match(value):
+                out[-1] = f"{word}={value}"
+            elif value is not None:
+                out.append(value)
+    return out
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -206,8 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
         "set",
         help="set your presence and status text",
         description="Set your presence, with optional text, emoji and expiry.",
+        usage="%(prog)s PRESENCE [TEXT ...] [--emoji E] [--for DURATION | --until TIME]",
         epilog="PRESENCE is one of available, away, busy, dnd (or do-not-disturb).\n"
-        "DURATION: 45m, 2h, 1h30m, 90s, 1d. TIME: 15:30, 3pm, today, tomorrow.\n\n"
+        f"E is exactly one emoji, such as {EMOJI_EXAMPLES}.\n"
+        "DURATION is positive: 45m, 2h, 1h30m, 90s, 1d (30 days at most).\n"
+        "TIME: 15:30 or 3pm (the next one to come), or a word:\n"
+        f"  {UNTIL_WORDS_HELP}.\n\n"
         "examples:\n"
         '  hallway status set busy "In a call until 3" --until 15:00\n'
         "  hallway status set dnd --for 2h\n"
@@ -218,16 +284,28 @@ def build_parser() -> argparse.ArgumentParser:
     _home_option(status_set, default=argparse.SUPPRESS)
     status_set.set_defaults(usage_parser=status_set)
     status_set.add_argument(
-        "presence", metavar="PRESENCE", type=presence_arg, help="available, away, busy or dnd"
+        "presence",
+        metavar="PRESENCE",
+        type=presence_arg,
+        nargs="?",  # required all the same: see parse_command_line
+        help="available, away, busy or dnd",
     )
-    status_set.add_argument("text", metavar="TEXT", nargs="*", help="what you are up to")
-    status_set.add_argument("--emoji", metavar="E", default="", help="an emoji to go with it")
+    status_set.add_argument(
+        "text", metavar="TEXT", nargs="*", default=[], help="what you are up to (optional)"
+    )
+    status_set.add_argument(
+        "--emoji", metavar="E", type=emoji_arg, default="", help="one emoji to go with it"
+    )
     expiry = status_set.add_mutually_exclusive_group()
     expiry.add_argument(
         "--for", dest="duration", metavar="DURATION", type=duration_arg, help="clear it after this"
     )
     expiry.add_argument(
-        "--until", metavar="TIME", type=until_arg, help="clear it at this time of day"
+        "--until",
+        metavar="TIME",
+        type=until_arg,
+        help=f"clear it at this time: 15:30, 3pm, today ({END_OF_DAY:%H:%M}) "
+        f"or tomorrow ({MORNING:%H:%M} tomorrow)",
     )
     status_clear = status_commands.add_parser(
         "clear",

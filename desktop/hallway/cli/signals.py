@@ -8,16 +8,28 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["Terminate", "ignore_signals", "terminate_on_signals"]
+__all__ = ["EXIT_INTERRUPTED", "Terminate", "ignore_signals", "terminate_on_signals"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+#: The shell's status for a command stopped by Ctrl-C (128 + SIGINT), which scripts test for.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
 
 
 class Terminate(BaseException):
     """SIGINT or SIGTERM arrived: leave the loop and shut down.
 
-    A BaseException, like KeyboardInterrupt, so no `except Exception` swallows it.
+    A BaseException, like KeyboardInterrupt, so no `except Exception` swallows it. `signum` says
+    which: a client command exits with `EXIT_INTERRUPTED` on Ctrl-C, and 0 when asked to stop.
     """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def interrupted(self) -> bool:
+        return self.signum == signal.SIGINT
 
 
 @contextlib.contextmanager
@@ -29,7 +41,7 @@ def terminate_on_signals() -> Iterator[None]:
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         ignore_signals()  # shutting down is bounded; a second Ctrl-C must not interrupt it
-        raise Terminate(signal.Signals(signum).name)
+        raise Terminate(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in _SIGNALS}
     try:

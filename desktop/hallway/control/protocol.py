@@ -17,6 +17,7 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
+from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
 from hallway.core.errors import HallwayError
 from hallway.core.model import Presence
 from hallway.core.wire import Emoji, PostText, StatusText, Timestamp
@@ -165,6 +166,11 @@ def decode_request(line: bytes) -> Request:
         raise RequestError("request is nested too deeply", BAD_REQUEST) from None
     if request.v != VERSION:
         raise RequestError(_version_message(request.v), UNSUPPORTED_VERSION)
+    if isinstance(request, StatusSet) and request.args.emoji and not is_emoji(request.args.emoji):
+        raise RequestError(
+            f"invalid request: the emoji must be exactly one emoji, such as {EMOJI_EXAMPLES}",
+            BAD_REQUEST,
+        )
     return request
 
 

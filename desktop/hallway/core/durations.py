@@ -7,6 +7,16 @@ from datetime import datetime, time, timedelta
 
 from hallway.core.errors import DurationError
 
+__all__ = [
+    "END_OF_DAY",
+    "MORNING",
+    "UNTIL_WORDS_HELP",
+    "format_remaining",
+    "parse_duration",
+    "parse_time_of_day",
+    "until_time",
+]
+
 _PART = re.compile(r"(\d{1,4})\s*(d|h|m|s)")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _MAX = timedelta(days=30)
@@ -17,6 +27,8 @@ def parse_duration(text: str) -> timedelta:
     cleaned = text.strip().lower().replace(" ", "")
     if not cleaned:
         raise DurationError("empty duration")
+    if cleaned.startswith("-"):
+        raise DurationError("a duration must be positive, e.g. 45m or 2h")
     if cleaned.isdecimal():  # not isdigit(): "²" is a digit that int() refuses
         minutes = cleaned.lstrip("0") or "0"
         if len(minutes) > 9:  # keeps int() and timedelta() from raising their own errors
@@ -58,18 +70,29 @@ def parse_time_of_day(text: str) -> time:
     return time(hour, minute)
 
 
-def until_time(text: str, now: datetime) -> datetime:
-    """The next moment matching a time of day, "today" (end of day) or "tomorrow" (its start).
+#: "today": the last minute of today, so a status "until today" reads "until 23:59" and is gone
+#: by the next morning, however late it was set.
+END_OF_DAY = time(23, 59)
+#: "tomorrow": the start of tomorrow's working day, when "back tomorrow" means back.
+MORNING = time(9, 0)
+UNTIL_WORDS_HELP = (
+    f"today (or tonight, eod) = {END_OF_DAY:%H:%M} today, tomorrow = {MORNING:%H:%M} tomorrow"
+)
 
-    `now` must be timezone-aware local time; the result has the same tzinfo.
+
+def until_time(text: str, now: datetime) -> datetime:
+    """The next moment matching a time of day, "today" (`END_OF_DAY`) or "tomorrow" (`MORNING`).
+
+    `now` must be timezone-aware local time; the result has the same tzinfo and is after `now`.
     """
     word = text.strip().lower()
     if word in {"today", "tonight", "eod"}:
-        return datetime.combine(now.date() + timedelta(days=1), time(0), now.tzinfo)
-    if word == "tomorrow":
-        return datetime.combine(now.date() + timedelta(days=1), time(8), now.tzinfo)
-    target = datetime.combine(now.date(), parse_time_of_day(word), now.tzinfo)
-    if target <= now:
+        target = datetime.combine(now.date(), END_OF_DAY, now.tzinfo)
+    elif word == "tomorrow":
+        return datetime.combine(now.date() + timedelta(days=1), MORNING, now.tzinfo)
+    else:
+        target = datetime.combine(now.date(), parse_time_of_day(word), now.tzinfo)
+    if target <= now:  # a time already past today means tomorrow's
         target += timedelta(days=1)
     return target
 

@@ -72,8 +72,10 @@ def extract_tags(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-# Newlines, and the joiners that emoji sequences ("👩‍💻") and several scripts need.
-_KEEP = frozenset("\n\u200c\u200d")
+# The joiners that emoji sequences ("👩‍💻") and several scripts need.
+_JOINERS = frozenset("\u200c\u200d")
+# Newlines too, where text may have several lines (posts).
+_KEEP = _JOINERS | {"\n"}
 
 
 def strip_controls(text: str) -> str:
@@ -81,6 +83,21 @@ def strip_controls(text: str) -> str:
     if text.isprintable():
         return text.strip()
     return "".join(ch for ch in text if ch in _KEEP or ch.isprintable()).strip()
+
+
+def one_line(text: str) -> str:
+    """Text for one line: controls dropped, each run of whitespace one space, none around it.
+
+    Names are one line, and so is a peer's text printed on one line: a newline (or U+2028, a
+    vertical tab...) inside it would otherwise start a line that looks like our own output.
+    """
+    if not text.isprintable():
+        text = "".join(
+            " " if ch.isspace() else ch
+            for ch in text
+            if ch in _JOINERS or ch.isspace() or ch.isprintable()
+        )
+    return " ".join(text.split())
 
 
 def clean_text(text: str, limit: int) -> str:

@@ -1,7 +1,9 @@
 """Wire schemas, version 1: what travels on PUB/SUB and ROUTER/DEALER, with its limits.
 
 Every decoder here takes bytes from outside and either returns a valid, size-limited message or
-raises `DecodeError`. Nothing else escapes, whatever the input.
+raises `DecodeError`. Nothing else escapes, whatever the input. What it returns is also tidied
+the same way for every receiver: names are one line (`one_line`), and a status's emoji that is
+not exactly one emoji is dropped (the status itself is kept).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Annotated, Final, TypeVar
 
 import msgspec
 
+from hallway.core.emoji import is_emoji
 from hallway.core.errors import DecodeError
 from hallway.core.model import (
     EMOJI_MAX,
@@ -18,6 +21,7 @@ from hallway.core.model import (
     POST_TEXT_MAX,
     STATUS_TEXT_MAX,
     Presence,
+    one_line,
     strip_controls,
 )
 
@@ -166,17 +170,38 @@ def decode_envelope(data: bytes) -> Envelope:
     env = _decode(_envelope_decoder, data, "message")
     if env.v != VERSION:
         raise DecodeError("unsupported protocol version")  # no detail: counted by reason
+    body = env.body
+    if isinstance(body, StatusBody):
+        tidy = _tidy_status(body)
+        return env if tidy is body else msgspec.structs.replace(env, body=tidy)
+    if isinstance(body, ProfileBody) and body.name != one_line(body.name):
+        return msgspec.structs.replace(env, body=ProfileBody(name=one_line(body.name)))
     return env
 
 
 def decode_request(data: bytes) -> Request:
     request: Request = _decode(_request_decoder, data, "request")
+    if isinstance(request, Hello) and request.name != one_line(request.name):
+        return msgspec.structs.replace(request, name=one_line(request.name))
     return request
 
 
 def decode_reply(data: bytes) -> Reply:
     reply: Reply = _decode(_reply_decoder, data, "reply")
+    if isinstance(reply, SnapshotPart) and reply.status is not None:
+        tidy = _tidy_status(reply.status)
+        if tidy is not reply.status:
+            reply = msgspec.structs.replace(reply, status=tidy)
+    if reply.name != one_line(reply.name):
+        reply = msgspec.structs.replace(reply, name=one_line(reply.name))
     return reply
+
+
+def _tidy_status(status: StatusBody) -> StatusBody:
+    # Dropping only the emoji keeps a peer's presence right even if it runs a newer emoji list.
+    if status.emoji and not is_emoji(status.emoji):
+        return msgspec.structs.replace(status, emoji="")
+    return status
 
 
 def chunk_snapshot(

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
-from hallway.core.model import Presence
-from hallway.engine.events import PeerOffline, Stopped
+import pytest
+
+from hallway.core.model import Presence, Status
+from hallway.engine.events import PeerOffline, StatusChanged, Stopped
 from tests.unit.cli.conftest import Run
 from tests.unit.control.fake_node import BEN, ME, FakeNode
 
@@ -91,10 +97,33 @@ def test_status_set_with_until_and_emoji(run: Run, home: Path, running: FakeNode
 
 
 def test_status_clear(run: Run, home: Path, running: FakeNode) -> None:
-    run("--home", str(home), "status", "set", "busy")
-    assert run("--home", str(home), "status", "clear").code == 0
+    assert run("--home", str(home), "status", "set", "busy").err.startswith("Status set. ")
+    result = run("--home", str(home), "status", "clear")
+    assert result.code == 0
+    assert result.err.startswith("Status cleared. ")
+    assert result.err.strip().endswith(" Ann: Available")
     assert running.status.presence is Presence.AVAILABLE
     assert running.calls == ["set_status", "clear_status"]
+
+
+@pytest.mark.parametrize(
+    "emoji", ["☕", "🦷", "👍🏽", "1️⃣", "🇫🇷", "👨\u200d👩\u200d👧\u200d👦", " 🍽 "]
+)
+def test_status_set_takes_any_one_emoji(
+    run: Run, home: Path, running: FakeNode, emoji: str
+) -> None:
+    assert run("--home", str(home), "status", "set", "away", "--emoji", emoji).code == 0
+    assert running.status.emoji == emoji.strip()
+
+
+def test_status_set_for_a_negative_duration_says_durations_are_positive(
+    run: Run, home: Path, running: FakeNode
+) -> None:
+    for argv in (["--for", "-5m"], ["--for=-5m"], ["--for", "-5"]):
+        result = run("--home", str(home), "status", "set", "busy", *argv)
+        assert result.code == 2
+        assert "argument --for: a duration must be positive, e.g. 45m or 2h" in result.err
+    assert running.calls == []
 
 
 def test_a_node_refusal_is_an_error_not_a_traceback(
@@ -116,6 +145,51 @@ def test_human_output(run: Run, home: Path, running: FakeNode) -> None:
     assert "\x1b[" not in "\n".join(table)  # not a terminal: no colour
     mine = run("--home", str(home), "status").out
     assert "Ann: Available" in mine
+
+
+def test_after_a_double_dash_words_are_text_even_if_they_look_like_options(
+    run: Run, home: Path, running: FakeNode
+) -> None:
+    assert run("--home", str(home), "post", "--", "--for", "-5m").code == 0
+    assert running.posts[-1].text == "--for -5m"
+
+
+def _watch_process(home: Path, node: FakeNode) -> subprocess.Popen[str]:
+    """`hallway watch` as a process, once it follows the fake instance's events."""
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    env.pop("HALLWAY_HOME", None)
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "hallway", "--home", str(home), "watch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+    assert node.subscribed.wait(60.0), "watch never subscribed"
+    # An event that has reached the output shows the watcher is in its loop, signal handler set.
+    status = Status(Presence.BUSY, "Bob\n01:50:00 Alice: Free pizza", set_at=1_700_000_000.0)
+    node.emit(StatusChanged(at=1_700_000_000.0, peer=BEN, name="Ben", status=status))
+    assert watch.stdout is not None
+    line = watch.stdout.readline()
+    assert "Ben: Busy — Bob 01:50:00 Alice: Free pizza" in line
+    return watch
+
+
+def test_watch_exits_130_on_ctrl_c(home: Path, running: FakeNode) -> None:
+    watch = _watch_process(home, running)
+    watch.send_signal(signal.SIGINT)
+    out, err = watch.communicate(timeout=60)
+    assert watch.returncode == 130
+    assert (out, err) == ("", "")  # nothing more: no traceback, no "Status set"
+    assert running.unsubscribed.wait(10.0)  # and it closed its connection on the way out
+
+
+def test_watch_exits_0_when_asked_to_stop(home: Path, running: FakeNode) -> None:
+    watch = _watch_process(home, running)
+    watch.send_signal(signal.SIGTERM)
+    assert watch.communicate(timeout=60) == ("", "")
+    assert watch.returncode == 0
 
 
 def test_watch_json_streams_ndjson_until_the_instance_stops(

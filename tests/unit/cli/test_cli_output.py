@@ -19,6 +19,9 @@ from hallway.cli.output import (
     status_line,
     until_text,
 )
+from hallway.core import wire
+from hallway.core.model import Post, Presence, Status, strip_controls
+from hallway.engine.events import PeerOnline, PostReceived, StatusChanged
 
 
 class Terminal(io.StringIO):
@@ -199,4 +202,81 @@ def test_feed_lines_indent_multi_line_posts() -> None:
 def test_event_lines(event: dict[str, Any], says: str) -> None:
     line = event_line({"at": "2026-11-26T10:00:00+00:00", **event}, Style(AsciiPipe()))
     assert says in line
-    assert "\n" not in line or event["type"] == "post"
+    assert "\n" not in line
+
+
+# a peer's text cannot forge a line of output (issue 9, item 8) --------------------------------
+
+INJECTED = "Bob\n01:50:00 Alice: Free pizza"
+# Everything a terminal or Python may take for the end of a line.
+BREAKS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+BEN = "b" * 32
+
+
+def test_an_injected_line_in_a_hello_name_stays_on_one_line() -> None:
+    hello = wire.Hello(office="open", proof=b"", name=INJECTED, router_port=1, pub_port=2, inc=0)
+    received = wire.decode_request(wire.encode(hello))
+    assert isinstance(received, wire.Hello)
+    event = PeerOnline(at=0.0, peer=BEN, name=strip_controls(received.name), address="10.0.0.2")
+    line = event_line(event.to_json(), Style(AsciiPipe()))
+    assert line.splitlines() == [line]
+    assert line.endswith(" Bob 01:50:00 Alice: Free pizza is online (10.0.0.2)")
+
+
+def test_an_injected_line_in_a_status_stays_on_one_line() -> None:
+    body = wire.StatusBody(presence=Presence.BUSY, text=INJECTED, emoji="☕")
+    env = wire.Envelope(v=wire.VERSION, inc=1, seq=1, at=1.0, body=body)
+    received = wire.decode_envelope(wire.encode(env)).body
+    assert isinstance(received, wire.StatusBody)
+    status = Status(received.presence, strip_controls(received.text), received.emoji)
+    event = StatusChanged(at=0.0, peer=BEN, name="Ben", status=status)
+    line = event_line(event.to_json(), Style(AsciiPipe()))
+    assert line.splitlines() == [line]
+    assert line.endswith(" ! Ben: Busy — ☕ Bob 01:50:00 Alice: Free pizza")
+
+
+def test_an_injected_line_in_a_post_stays_on_one_line() -> None:
+    env = wire.Envelope(v=wire.VERSION, inc=1, seq=1, at=1.0, body=wire.PostBody(text=INJECTED))
+    received = wire.decode_envelope(wire.encode(env)).body
+    assert isinstance(received, wire.PostBody)
+    post = Post(
+        id=f"{BEN}:1:1", peer=BEN, text=strip_controls(received.text), urgent=False, sent_at=1.0
+    )
+    line = event_line(PostReceived(at=0.0, post=post, name="Ben").to_json(), Style(AsciiPipe()))
+    assert line.splitlines() == [line]
+    assert line.endswith(" Ben: Bob 01:50:00 Alice: Free pizza")
+
+
+@pytest.mark.parametrize("brk", BREAKS)
+def test_no_line_break_from_a_peer_reaches_one_line_output(brk: str) -> None:
+    # The output does not rely on the engine having cleaned the text: a name stored before the
+    # wire tidied names, or a node of another version, must not inject a line either.
+    hostile = f"Bob{brk}01:50:00 Alice: Free pizza"
+    style = Style(AsciiPipe())
+    events = [
+        {"type": "peer_online", "name": hostile, "address": "10.0.0.2"},
+        {"type": "peer_renamed", "peer": BEN, "name": hostile},
+        {"type": "status", "name": hostile, "presence": "busy", "text": hostile, "emoji": hostile},
+        {"type": "status_expired", "name": hostile},
+        {"type": "post", "name": hostile, "text": hostile, "urgent": True},
+        {"type": "warning", "message": hostile},
+        {"type": "future_kind", "name": hostile},
+    ]
+    for event in events:
+        line = event_line({"at": "2026-11-26T10:00:00+00:00", **event}, style)
+        assert line.splitlines() == [line], event["type"]
+    entry = peer(name=hostile, text=hostile, emoji="☕")
+    line = status_line(entry, style, NOW)
+    assert line.splitlines() == [line]
+    assert len(peers_table([entry, peer(name=hostile, online=False)], style, NOW).splitlines()) == 3
+    item = {"type": "status", "name": hostile, "at": iso(NOW), "presence": "busy", "text": hostile}
+    assert len(feed_lines([item], style, NOW).splitlines()) == 1
+
+
+def test_a_multi_line_post_in_the_feed_only_adds_indented_lines() -> None:
+    style = Style(AsciiPipe())
+    item = {"type": "post", "name": INJECTED, "at": iso(NOW), "text": "Hi\u2028" + INJECTED}
+    lines = feed_lines([item], style, NOW).splitlines()
+    assert lines[0] == "10:00  Bob 01:50:00 Alice: Free pizza  Hi"
+    assert all(line.startswith(" " * 10) for line in lines[1:])
+    assert [line.strip() for line in lines[1:]] == ["Bob", "01:50:00 Alice: Free pizza"]

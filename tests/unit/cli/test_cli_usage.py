@@ -35,7 +35,11 @@ def test_version(run: Run) -> None:
     ("argv", "says"),
     [
         (["launch"], "invalid choice"),
-        (["status", "set"], "PRESENCE"),
+        (["status", "set"], "error: PRESENCE is required: choose available, away, busy or dnd"),
+        (["status", "set", "busy", "--for", "-5m"], "--for: a duration must be positive"),
+        (["status", "set", "busy", "--emoji", "notanemoji"], "'notanemoji' is not one emoji"),
+        (["status", "set", "busy", "--emoji", "☕☕"], "is not one emoji; give a single emoji"),
+        (["status", "set", "busy", "--emoji", "🙂" * 17], "is not one emoji"),
         (["status", "set", "sleeping"], "is not a presence"),
         (["status", "set", "busy", "--for", "soon"], "cannot read 'soon' as a duration"),
         (["status", "set", "busy", "--for", "0m"], "longer than zero"),
@@ -67,7 +71,6 @@ def test_usage_errors_exit_2_with_a_message(run: Run, argv: list[str], says: str
     ("argv", "says"),
     [
         (["status", "set", "busy", "x" * 141], "limit is 140"),
-        (["status", "set", "busy", "--emoji", "🙂" * 17], "--emoji"),
         (["post", " "], "needs some text"),
         (["post", "x" * 2001], "limit is 2000"),
         (["node", "--passphrase-file", "/nonexistent"], "goes with --office"),
@@ -99,6 +102,24 @@ def test_home_comes_from_the_environment_and_after_the_command(
     assert str(home) in run("peers").err
     monkeypatch.delenv("HALLWAY_HOME")
     assert str(home) in run("peers", "--home", str(home)).err
+
+
+def test_status_set_without_arguments_asks_only_for_the_presence(run: Run) -> None:
+    result = run("status", "set")
+    assert result.err.splitlines() == [
+        "usage: hallway status set PRESENCE [TEXT ...] [--emoji E] [--for DURATION | --until TIME]",
+        "hallway status set: error: PRESENCE is required: choose available, away, busy or dnd",
+    ]
+
+
+def test_help_says_what_until_words_and_exit_statuses_mean(run: Run) -> None:
+    status_set = " ".join(run("status", "set", "--help").out.split())  # wrapped to the terminal
+    assert "today (23:59)" in status_set
+    assert "tomorrow (09:00 tomorrow)" in status_set
+    assert "today (or tonight, eod) = 23:59 today, tomorrow = 09:00 tomorrow" in status_set
+    assert "E is exactly one emoji" in status_set
+    assert "DURATION is positive" in status_set
+    assert "130 interrupted (Ctrl-C)" in " ".join(run("--help").out.split())
 
 
 def test_help_has_examples_for_every_command(run: Run) -> None:

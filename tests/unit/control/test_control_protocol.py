@@ -21,10 +21,12 @@ from hallway.control.protocol import (
     Request,
     RequestError,
     StatusSet,
+    StatusSetArgs,
     decode_reply,
     decode_request,
     encode_request,
 )
+from hallway.core.emoji import is_emoji
 from hallway.core.model import Presence
 
 json_values = st.recursive(
@@ -83,6 +85,7 @@ def test_plausible_requests_are_valid_or_refused(value: dict[str, Any]) -> None:
         assert isinstance(request.args.presence, Presence)
         assert len(request.args.text) <= 140
         assert request.args.until is None or math.isfinite(request.args.until)
+        assert request.args.emoji == "" or is_emoji(request.args.emoji)
     if isinstance(request, Feed):
         assert 1 <= request.args.limit <= 1000
 
@@ -125,6 +128,23 @@ def test_refusals(line: bytes, code: str) -> None:
     with pytest.raises(RequestError) as info:
         decode_request(line)
     assert info.value.code == code
+
+
+@pytest.mark.parametrize("emoji", ["", "☕", "👍🏽", "1️⃣", "🇫🇷", "👨\u200d👩\u200d👧\u200d👦"])
+def test_status_set_takes_one_emoji(emoji: str) -> None:
+    args = {"presence": "away", "text": "Lunch", "emoji": emoji}
+    request = decode_request(encode_request("status_set", args))
+    assert request == StatusSet(
+        v=1, args=StatusSetArgs(presence=Presence.AWAY, text="Lunch", emoji=emoji)
+    )
+
+
+@pytest.mark.parametrize("emoji", ["notanemoji", "ab", "☕☕", " ", " ☕", "\u200d"])
+def test_status_set_refuses_anything_but_one_emoji(emoji: str) -> None:
+    line = encode_request("status_set", {"presence": "away", "emoji": emoji})
+    with pytest.raises(RequestError, match="exactly one emoji, such as ☕") as info:
+        decode_request(line)
+    assert info.value.code == "bad_request"
 
 
 @given(st.binary(max_size=256))

@@ -11,6 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallway.core.durations import (
+    END_OF_DAY,
+    MORNING,
+    UNTIL_WORDS_HELP,
     format_remaining,
     parse_duration,
     parse_time_of_day,
@@ -53,7 +56,10 @@ def test_parse_duration(text: str, expected: timedelta) -> None:
         ("5x", "cannot read '5x'"),
         ("h", "cannot read"),
         ("1h30", "cannot read"),
-        ("-5m", "cannot read"),
+        ("-5m", "must be positive, e.g. 45m or 2h"),
+        ("-5", "must be positive"),
+        (" -1h30m", "must be positive"),
+        ("-0", "must be positive"),
         ("1.5h", "cannot read"),
         ("²", "cannot read"),
         ("0m", "longer than zero"),
@@ -141,10 +147,11 @@ def test_parse_time_of_day_only_raises_duration_error(text: str) -> None:
         ("10:01", datetime(2025, 3, 14, 10, 1, tzinfo=TZ)),
         ("10:00", datetime(2025, 3, 15, 10, 0, tzinfo=TZ)),  # now itself is past: tomorrow
         ("9:00", datetime(2025, 3, 15, 9, 0, tzinfo=TZ)),  # earlier today: tomorrow
-        ("today", datetime(2025, 3, 15, 0, 0, tzinfo=TZ)),  # end of today
-        ("EOD", datetime(2025, 3, 15, 0, 0, tzinfo=TZ)),
-        ("tonight", datetime(2025, 3, 15, 0, 0, tzinfo=TZ)),
-        ("tomorrow", datetime(2025, 3, 15, 8, 0, tzinfo=TZ)),
+        ("today", datetime(2025, 3, 14, 23, 59, tzinfo=TZ)),  # the last minute of today
+        ("EOD", datetime(2025, 3, 14, 23, 59, tzinfo=TZ)),
+        ("tonight", datetime(2025, 3, 14, 23, 59, tzinfo=TZ)),
+        ("tomorrow", datetime(2025, 3, 15, 9, 0, tzinfo=TZ)),  # tomorrow morning
+        (" Tomorrow ", datetime(2025, 3, 15, 9, 0, tzinfo=TZ)),
     ],
 )
 def test_until_time(text: str, expected: datetime) -> None:
@@ -157,7 +164,32 @@ def test_until_time(text: str, expected: datetime) -> None:
 def test_until_time_across_month_and_year() -> None:
     late = datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
     assert until_time("8:00", late) == datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
-    assert until_time("today", late) == datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
+    assert until_time("today", late) == datetime(2025, 12, 31, 23, 59, tzinfo=UTC)
+    assert until_time("tomorrow", late) == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def test_today_and_tomorrow_read_as_people_mean_them() -> None:
+    # Set just after midnight, "tomorrow" is still the next calendar day's morning, and "today"
+    # the coming evening, never a moment already past.
+    night = datetime(2025, 3, 14, 0, 30, tzinfo=TZ)
+    assert until_time("today", night) == datetime(2025, 3, 14, 23, 59, tzinfo=TZ)
+    assert until_time("tomorrow", night) == datetime(2025, 3, 15, 9, 0, tzinfo=TZ)
+    # In today's last minute, "today" would already be over: the next day's end instead.
+    last = datetime(2025, 3, 14, 23, 59, 30, tzinfo=TZ)
+    assert until_time("today", last) == datetime(2025, 3, 15, 23, 59, tzinfo=TZ)
+
+
+# hypothesis takes naive bounds and adds the zone itself
+@given(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(TZ)))  # noqa: DTZ001
+def test_until_words_are_always_ahead(now: datetime) -> None:
+    for word in ("today", "tomorrow"):
+        assert until_time(word, now) > now
+    assert until_time("tomorrow", now).date() == now.date() + timedelta(days=1)
+
+
+def test_the_help_says_what_the_words_mean() -> None:
+    assert f"today (or tonight, eod) = {END_OF_DAY:%H:%M} today" in UNTIL_WORDS_HELP
+    assert f"tomorrow = {MORNING:%H:%M} tomorrow" in UNTIL_WORDS_HELP
 
 
 def test_until_time_keeps_wall_clock_across_dst() -> None:

@@ -21,6 +21,7 @@ from hallway.core.model import (
     display_fingerprint,
     extract_tags,
     fingerprint,
+    one_line,
     post_id,
 )
 
@@ -133,6 +134,35 @@ def test_clean_text_properties(text: str, limit: int) -> None:
     assert cleaned == cleaned.strip()
     assert all(ch.isprintable() or ch in "\n\u200c\u200d" for ch in cleaned)
     assert clean_text(cleaned, limit) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("text", "single"),
+    [
+        ("Bob\n01:50:00 Alice: Free pizza", "Bob 01:50:00 Alice: Free pizza"),
+        ("a\r\nb\rc\vd\fe", "a b c d e"),
+        ("a\u2028b\u2029c\x85d", "a b c d"),  # Unicode line and paragraph separators, NEL
+        ("a\x1cb\x1dc\x1ed\x1ff", "a b c d f"),  # the ASCII separators Python splits lines at
+        ("  Ann \t\u00a0\u3000 Lee  ", "Ann Lee"),
+        ("a\x00b\x1b[2Jc\x07", "ab[2Jc"),
+        ("evil\u202etxt", "eviltxt"),
+        ("👩\u200d💻 Ann", "👩\u200d💻 Ann"),
+        ("", ""),
+        ("\n\n", ""),
+    ],
+)
+def test_one_line(text: str, single: str) -> None:
+    assert one_line(text) == single
+
+
+@given(st.text(max_size=200))
+def test_one_line_properties(text: str) -> None:
+    single = one_line(text)
+    assert len(single.splitlines()) <= 1
+    assert single == single.strip()
+    assert "  " not in single
+    assert all(ch.isprintable() or ch in "\u200c\u200d" for ch in single)
+    assert one_line(single) == single
 
 
 def test_presence_labels() -> None:
