@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QSystemTrayIcon
 
 from hallway.ui import controller as controller_module
 from hallway.ui.controller import AppController
+from hallway.ui.models import FOLLOWED_ROLE
+from hallway.ui.people_delegate import star_rect
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -29,9 +31,11 @@ class Notifier:
     def __init__(self) -> None:
         self.on_activated = None
         self.shown: list[tuple[str, str, str, str | None]] = []
+        self.images: list = []
 
-    def notify(self, title, body, urgency, item_id):
+    def notify(self, title, body, urgency, item_id, image=None):
         self.shown.append((title, body, urgency, item_id))
+        self.images.append(image)
 
     def close(self):
         pass
@@ -99,6 +103,38 @@ def test_with_a_tray_minimized_start_shows_no_window(monkeypatch, make_app):
     assert not app.window.isVisible()
 
 
+def test_with_a_tray_the_app_starts_in_the_tray(monkeypatch, make_app):
+    tray_available(monkeypatch, True)
+    app = make_app()
+    app.start()
+    assert app.uses_tray()
+    assert not app.window.isVisible()
+    app.tray.action("open").trigger()  # "Open Hallway"
+    assert app.window.isVisible()
+
+
+def test_the_first_run_and_the_demo_open_the_window_unless_minimized(monkeypatch, make_app):
+    tray_available(monkeypatch, True)
+    opened = make_app()
+    opened.start(open_window=True)
+    assert opened.uses_tray()
+    assert opened.window.isVisible()
+    kept = make_app()
+    kept.start(open_window=True, minimized=True)
+    assert not kept.window.isVisible()
+
+
+def test_the_wrong_office_banner_opens_the_settings(qtbot, monkeypatch, make_app):
+    tray_available(monkeypatch, False)
+    app = make_app()
+    app.start()
+    app.window.settings_requested.emit()
+    [dialog] = app.dialogs()
+    assert type(dialog).__name__ == "SettingsDialog"
+    dialog.reject()
+    qtbot.waitUntil(lambda: not app.dialogs())
+
+
 def test_closing_the_window_without_a_tray_quits(qtbot, monkeypatch, make_app):
     tray_available(monkeypatch, False)
     app = make_app()
@@ -112,13 +148,17 @@ def test_starring_persists_followed(qtbot, monkeypatch, make_app, saved):
     app = make_app()
     app.start()
     tab = app.window.people_tab
-    row = tab.proxy.mapFromSource(app.people.index(app.people.row_of(ANN), 0)).row()
-    star = tab.proxy.index(row, 0)
-    qtbot.mouseClick(tab.table.viewport(), LEFT, pos=tab.table.visualRect(star).center())
+    star = star_rect(tab.list.visualRect(tab.index_of(ANN))).center()
+    qtbot.mouseClick(tab.list.viewport(), LEFT, pos=star)
     assert saved[-1].followed == [ANN]
     assert app.policy.prefs.followed == frozenset({ANN})
-    qtbot.mouseClick(tab.table.viewport(), LEFT, pos=tab.table.visualRect(star).center())
+    assert tab.index_of(ANN).data(FOLLOWED_ROLE)
+    qtbot.mouseClick(tab.list.viewport(), LEFT, pos=star)
     assert saved[-1].followed == []
+    # A click elsewhere on the entry selects the person; it does not follow them.
+    qtbot.mouseClick(tab.list.viewport(), LEFT, pos=tab.list.visualRect(tab.index_of(ANN)).center())
+    assert saved[-1].followed == []
+    assert tab.selected_peer().id == ANN
 
 
 def test_clicking_a_popup_opens_its_item(qtbot, monkeypatch, make_app, node):

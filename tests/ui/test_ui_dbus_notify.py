@@ -13,8 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hallway_ui_fakes import ANN
+from PySide6.QtGui import QColor, QImage
 
 from hallway import assets
+from hallway.core.model import Presence
+from hallway.ui.avatar import avatar_colour
 from hallway.ui.dbus_notify import (
     APP_NAME,
     DBusNotifier,
@@ -22,8 +26,8 @@ from hallway.ui.dbus_notify import (
     available,
     server_information,
 )
-from hallway.ui.notifications import NotificationCenter, desktop_notifier
-from hallway.ui.notify_policy import NotifyPolicy
+from hallway.ui.notifications import NotificationCenter, desktop_notifier, popup_image
+from hallway.ui.notify_policy import Candidate, Kind, NotifyPolicy, Popup
 from tests.e2e.desktop import Desktop, LocalHost, Notification, require_tools
 from tests.support.waiting import wait_until
 
@@ -196,7 +200,9 @@ class Recording:
         self.shown: list[tuple[str, str, str, str | None]] = []
         self.closed = False
 
-    def notify(self, title: str, body: str, urgency: str, item_id: str | None) -> None:
+    def notify(
+        self, title: str, body: str, urgency: str, item_id: str | None, image: object = None
+    ) -> None:
         self.shown.append((title, body, urgency, item_id))
 
     def close(self) -> None:
@@ -228,3 +234,30 @@ def test_center_closed_while_looking_closes_what_it_finds(qtbot) -> None:
     center.close()  # joins the probe, then closes what it found
     assert found.closed
     center.deleteLater()
+
+
+def _shows_colour(path: Path, colour: QColor) -> bool:
+    image = QImage(str(path))
+    for y in range(0, image.height(), 2):
+        for x in range(0, image.width(), 2):
+            seen = image.pixelColor(x, y)
+            if max(abs(seen.red() - colour.red()), abs(seen.green() - colour.green()),
+                   abs(seen.blue() - colour.blue())) <= 6:  # fmt: skip
+                return True
+    return False
+
+
+def test_a_popup_shows_the_persons_avatar(qapp, desktop: Desktop, notifier: DBusNotifier) -> None:
+    # image-data (iiibiiay), which dunst draws instead of the app icon: the avatar's colour
+    # must appear in dunst's pop-up at the top right of the screen.
+    status = Candidate(Kind.STATUS, ANN, "Ann Example", "Dentist", ANN, presence=Presence.BUSY)
+    image = popup_image(Popup(Kind.STATUS, (status,)))
+    assert image is not None
+    notifier.notify("Ann Example is now Busy", "🦷 Dentist", "critical", ANN, image)
+    crop = "400x160+870+30"  # dunstrc: 380 wide, 10 px from the right, 40 from the top
+    wait_until(
+        lambda: _shows_colour(desktop.screenshot("dunst-avatar", crop=crop), avatar_colour(ANN)),
+        10,
+        "dunst to draw the avatar",
+    )
+    desktop.run(["dunstctl", "close-all"])

@@ -136,11 +136,13 @@ def test_dnd_drops_what_was_waiting(clock):
 class RecordingNotifier:
     def __init__(self) -> None:
         self.shown: list[tuple[str, str, str, str | None]] = []
+        self.images: list = []
         self.on_activated = None
         self.closed = False
 
-    def notify(self, title, body, urgency, item_id):
+    def notify(self, title, body, urgency, item_id, image=None):
         self.shown.append((title, body, urgency, item_id))
+        self.images.append(image)
 
     def close(self):
         self.closed = True

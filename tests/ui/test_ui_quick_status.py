@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from PySide6.QtCore import Qt
 
+from hallway.core.durations import END_OF_DAY
 from hallway.core.model import STATUS_TEXT_MAX, Presence
 from hallway.ui.quick_status import ClearAfter, QuickStatusPopup, clear_after_until
 
@@ -26,7 +27,7 @@ def test_clear_after_choices():
     assert clear_after_until(ClearAfter.MIN_30, NOW) == NOW.timestamp() + 1800
     assert clear_after_until(ClearAfter.HOUR_1, NOW) == NOW.timestamp() + 3600
     assert clear_after_until(ClearAfter.HOUR_4, NOW) == NOW.timestamp() + 4 * 3600
-    end_of_day = datetime(2026, 11, 27, 0, 0).astimezone().timestamp()
+    end_of_day = datetime.combine(NOW.date(), END_OF_DAY, NOW.tzinfo).timestamp()
     assert clear_after_until(ClearAfter.TODAY, NOW) == end_of_day
     assert clear_after_until(ClearAfter.NEVER, NOW) is None
 
@@ -50,7 +51,10 @@ def test_enter_sets_the_status(qtbot, popup, node):
 
 @pytest.mark.parametrize(
     ("choice", "until"),
-    [(ClearAfter.TODAY, datetime(2026, 11, 27).astimezone().timestamp()), (ClearAfter.NEVER, None)],
+    [
+        (ClearAfter.TODAY, datetime.combine(NOW.date(), END_OF_DAY, NOW.tzinfo).timestamp()),
+        (ClearAfter.NEVER, None),
+    ],
 )
 def test_clear_after_reaches_the_engine(qtbot, popup, node, choice, until):
     popup.set_clear_after(choice)
@@ -91,3 +95,37 @@ def test_prefilled_with_the_current_status(qtbot, bridge, node):
     assert widget.text_edit.text() == "Lunch"
     assert widget.emoji() == "🍽️"
     assert widget.until() is None
+
+
+def test_any_one_emoji_can_be_typed_in_other(qtbot, popup, node):
+    popup.set_emoji("📅")
+    popup.emoji_edit.insert("🦷")  # as a paste would (QTest cannot type beyond 16 bits)
+    assert popup.emoji_group.checkedButton() is None  # the typed one replaces the choice
+    popup.set_button.click()
+    assert node.calls[-1][2]["emoji"] == "🦷"
+    assert not popup.isVisible()
+
+
+def test_a_non_emoji_is_refused_with_a_message_and_not_sent(qtbot, popup, node):
+    qtbot.keyClicks(popup.emoji_edit, "notanemoji")
+    qtbot.keyClick(popup.text_edit, Qt.Key.Key_Return)
+    assert node.calls == []
+    assert popup.isVisible()
+    assert popup.message.isVisible()
+    assert "“notanemoji” is not an emoji" in popup.message.text()
+    # Choosing a button clears the field and the status goes out.
+    [coffee] = [b for b in popup.emoji_group.buttons() if b.property("emoji") == "☕"]
+    coffee.click()
+    assert popup.emoji_edit.text() == ""
+    popup.set_button.click()
+    assert node.calls[-1][2]["emoji"] == "☕"
+
+
+def test_a_current_emoji_not_among_the_buttons_is_kept(qtbot, bridge, node):
+    node.set_status(Presence.BUSY, "Dentist", emoji="🦷")
+    widget = QuickStatusPopup(bridge, clock=lambda: NOW)
+    qtbot.addWidget(widget)
+    assert widget.emoji_edit.text() == "🦷"
+    assert widget.emoji() == "🦷"
+    widget.set_button.click()
+    assert node.calls[-1][2]["emoji"] == "🦷"

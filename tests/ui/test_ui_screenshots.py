@@ -1,4 +1,6 @@
-"""Screenshots of the popup, both tabs, first run, settings and the tray menu, to look at."""
+"""Screenshots of the popup, both tabs, the wrong-office hint, first run, settings and the tray
+menu, in the light and the dark theme, to look at (artifacts/screenshots/*-light.png, *-dark.png).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ import pytest
 from hallway_ui_fakes import ANN, BEN, CY, OWN, FakeNode, peer, post_event, status_event
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QSystemTrayIcon
-from screenshot_helper import save_screenshot
+from screenshot_helper import THEMES, save_screenshot, themed
 
 from hallway.core.model import Presence, Status
+from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
 from hallway.ui.controller import AppController
 from hallway.ui.first_run import FirstRunDialog
 from hallway.ui.quick_status import ClearAfter, QuickStatusPopup
@@ -33,11 +36,18 @@ class Runtime:
 class Notifier:
     on_activated = None
 
-    def notify(self, *args):
+    def notify(self, *args, **kwargs):
         pass
 
     def close(self):
         pass
+
+
+@pytest.fixture(params=THEMES)
+def theme(request, qapp):
+    with themed(qapp, request.param) as shown:
+        assert shown == request.param
+        yield request.param
 
 
 @pytest.fixture
@@ -51,7 +61,11 @@ def office_node() -> FakeNode:
         status=Status(Presence.BUSY, "Quarterly report", "📅", now + 5400, now),
     )
     node._others = [
-        peer(ANN, "Ann Example", status=Status(Presence.AVAILABLE, "In the lab", "", None, now)),
+        peer(
+            ANN,
+            "Ann Example",
+            status=Status(Presence.AVAILABLE, "Dentist, back at 2", "🦷", None, now),
+        ),
         peer(BEN, "ben", online=False),
         peer(CY, "Cy Okafor", status=Status(Presence.AWAY, "Lunch", "🍽️", now + 1800, now)),
         peer(DEE, "Dee", status=Status(Presence.DND, "<b>hi</b><img src=x>", "", None, now)),
@@ -61,18 +75,18 @@ def office_node() -> FakeNode:
 
 
 @pytest.fixture
-def app(qtbot, monkeypatch, office_node, config):
+def app(qtbot, monkeypatch, theme, office_node, config):
     monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
     controller = AppController(
         Runtime(office_node), config, save_config=lambda c: None, notifier=Notifier()
     )
-    controller.start(minimized=True)
+    controller.start()
     yield controller
     controller.close()
     controller.deleteLater()
 
 
-def test_screenshot_main_window_tabs(qtbot, app, office_node):
+def test_screenshot_main_window_tabs(qtbot, app, office_node, theme):
     now = time.time()
     office_node.emit(
         post_event(
@@ -97,13 +111,27 @@ def test_screenshot_main_window_tabs(qtbot, app, office_node):
     qtbot.waitExposed(window)
     window.people_tab.select_peer(DEE)
     window.warning_banner.show_text("Port 5670 is in use; using 5671 instead.")
-    save_screenshot(window, "main-people")
+    save_screenshot(window, f"main-people-{theme}")
     window.tabs.setCurrentWidget(window.feed_tab)
     window.feed_tab.list.setCurrentIndex(app.feed.index(1, 0))
-    save_screenshot(window, "main-feed")
+    save_screenshot(window, f"main-feed-{theme}")
 
 
-def test_screenshot_quick_status(qtbot, bridge, node):
+def test_screenshot_wrong_office_hint(qtbot, app, office_node, theme):
+    window = app.window
+    window.resize(900, 520)
+    window.show()
+    qtbot.waitExposed(window)
+    message = "3 Hallway users nearby are in another office or typed a different passphrase."
+    office_node.emit(NodeWarning(at=time.time(), message=message, code=OTHER_OFFICE))
+    qtbot.waitUntil(window.office_banner.isVisible)
+    assert message in app.tray.icon.toolTip()
+    save_screenshot(window, f"office-hint-{theme}")
+    office_node.emit(WarningCleared(at=time.time(), code=OTHER_OFFICE))
+    qtbot.waitUntil(lambda: not window.office_banner.isVisible())
+
+
+def test_screenshot_quick_status(qtbot, bridge, node, theme):
     popup = QuickStatusPopup(bridge, clock=lambda: NOW)
     qtbot.addWidget(popup)
     popup.set_presence(Presence.BUSY)
@@ -112,37 +140,42 @@ def test_screenshot_quick_status(qtbot, bridge, node):
     popup.set_clear_after(ClearAfter.HOUR_1)
     popup.show_near(None)
     qtbot.waitExposed(popup)
-    save_screenshot(popup, "quick-status")
+    save_screenshot(popup, f"quick-status-{theme}")
+    popup.set_emoji("🍽️")
+    popup.emoji_edit.setText("nope")
+    popup.accept()
+    save_screenshot(popup, f"quick-status-refused-{theme}")
+    popup.emoji_edit.clear()
     popup.text_edit.setText("x" * 140)
-    save_screenshot(popup, "quick-status-limit")
+    save_screenshot(popup, f"quick-status-limit-{theme}")
 
 
-def test_screenshot_first_run(qtbot):
+def test_screenshot_first_run(qtbot, theme):
     dialog = FirstRunDialog(default_name="Sam Carter")
     qtbot.addWidget(dialog)
     dialog.office.office.setText("Acme Leeds")
     dialog.show()
     qtbot.waitExposed(dialog)
-    save_screenshot(dialog, "first-run")
+    save_screenshot(dialog, f"first-run-{theme}")
     dialog.office.open.click()
-    save_screenshot(dialog, "first-run-open")
+    save_screenshot(dialog, f"first-run-open-{theme}")
 
 
-def test_screenshot_settings(qtbot, config):
+def test_screenshot_settings(qtbot, config, theme):
     dialog = SettingsDialog(config, platform="linux")
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    save_screenshot(dialog, "settings")
+    save_screenshot(dialog, f"settings-{theme}")
 
 
-def test_screenshot_tray_menu(qtbot, app):
+def test_screenshot_tray_menu(qtbot, app, theme):
     app.tray.menu.popup(QPoint(100, 100))
     qtbot.waitExposed(app.tray.menu)
-    save_screenshot(app.tray.menu, "tray-menu")
+    save_screenshot(app.tray.menu, f"tray-menu-{theme}")
     app.tray.menu.hide()
     pause = app.tray.pause_menu
     pause.popup(QPoint(300, 100))
     qtbot.waitExposed(pause)
-    save_screenshot(pause, "tray-menu-pause")
+    save_screenshot(pause, f"tray-menu-pause-{theme}")
     pause.hide()

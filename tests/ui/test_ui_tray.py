@@ -10,6 +10,7 @@ from hallway_ui_fakes import OWN, status_event
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from hallway.core.durations import MORNING
 from hallway.core.model import Presence
 from hallway.ui.models import PeopleModel
 from hallway.ui.notify_policy import NotifyPolicy
@@ -110,7 +111,8 @@ def test_pause_and_resume_notifications(tray, policy):
     tray.action("resume").trigger()
     assert policy.paused_until is None
     tray.action("pause-tomorrow").trigger()
-    assert policy.paused_until == datetime(2026, 11, 27, 8, 0).astimezone().timestamp()
+    morning = datetime.combine(NOW.date() + timedelta(days=1), MORNING, NOW.tzinfo)
+    assert policy.paused_until == morning.timestamp()
 
 
 def test_tooltip_shows_status_and_online_count(qtbot, tray, node):

@@ -28,6 +28,7 @@ from hallway.ui.first_run import ask_first_run
 from hallway.ui.icons import app_icon
 from hallway.ui.settings import SettingsResult
 from hallway.ui.text import tr
+from hallway.ui.theme import ThemeFollower
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ def application() -> QApplication:
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
+    if app.findChild(ThemeFollower) is None:
+        ThemeFollower(app)
     _install_translator(app)
     return app
 
@@ -180,11 +183,16 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
     from hallway.runtime import Runtime
 
     app = application()
+    # The window opens by itself only where a person expects it: the first run and the demo (a
+    # showcase). Otherwise the app starts in the tray (see `AppController.start`).
+    open_window = demo
     try:
         home = resolve_home(home)
         config = load_config(home)
-        if config is None and _first_run(home) is None:
-            return 0
+        if config is None:
+            if _first_run(home) is None:
+                return 0
+            open_window = True
     except HomeBusy:
         return 0 if _show_running(home) else 1  # type: ignore[arg-type]
     except HallwayError as error:
@@ -215,9 +223,11 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
             controller.restart_requested.connect(restart.append)
             controller.restart_requested.connect(lambda _: leave(app))
             try:
-                controller.start(minimized=minimized)
+                controller.start(open_window=open_window, minimized=minimized)
                 status = app.exec()
             finally:
+                # A restart (new office) keeps the window as it was.
+                open_window = controller.window.isVisible()
                 relay.requested.disconnect(controller.window.bring_forward)
                 controller.close()
                 controller.deleteLater()
@@ -231,7 +241,12 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`hallway-tray [--home DIR] [--minimized] [--demo]`."""
+    """`hallway-tray [--home DIR] [--minimized] [--demo]`.
+
+    With a system tray the app starts in the tray unless this is the first run or the demo;
+    `--minimized` (used by the autostart entry) keeps even those in the tray, and without a
+    tray it shows the window minimized.
+    """
     parser = argparse.ArgumentParser(prog="hallway-tray", description=tr("Hallway tray app"))
     parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--minimized", action="store_true")

@@ -30,6 +30,7 @@ from hallway.engine.events import (
     StatusChanged,
     StatusExpired,
     Stopped,
+    WarningCleared,
 )
 from hallway.engine.node import NodeError, NodeInfo
 from hallway.ui.ports import NodePort
@@ -49,7 +50,10 @@ class EngineBridge(QObject):
         status_changed(StatusChanged): a status changed (`own` marks this node's own).
         status_expired(StatusExpired): a status reached its "until" and cleared.
         post_received(PostReceived): a post arrived (or was sent by us: `own`).
-        warning(NodeWarning): something people should know (shown in a banner).
+        warning(NodeWarning): something people should know (shown in a banner). One with a
+            `code` names a lasting condition, which lasts until `warning_cleared`.
+        warning_cleared(WarningCleared): the condition of an earlier warning with this code
+            has ended.
         stopped(): the node stopped.
         command_failed(str): a command was refused; the message is for people.
     """
@@ -63,6 +67,7 @@ class EngineBridge(QObject):
     status_expired = Signal(object)
     post_received = Signal(object)
     warning = Signal(object)
+    warning_cleared = Signal(object)
     stopped = Signal()
     command_failed = Signal(str)
 
@@ -109,6 +114,8 @@ class EngineBridge(QObject):
                 self.post_received.emit(event)
             case NodeWarning():
                 self.warning.emit(event)
+            case WarningCleared():
+                self.warning_cleared.emit(event)
             case Stopped():
                 self.stopped.emit()
             case _:

@@ -105,6 +105,7 @@ class AppController(QObject):
         bridge.any_event.connect(self.notifications.on_event)
         self.notifications.activated.connect(self.window.show_item)
         self.window.following_changed.connect(self.set_following)
+        self.window.settings_requested.connect(self.show_settings)
         self.window.closed.connect(self.quit_requested)
         tray = self.tray
         tray.quick_status_requested.connect(self.show_quick_status)
@@ -116,8 +117,14 @@ class AppController(QObject):
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self, *, minimized: bool = False) -> None:
-        """Subscribe, load the current state, and show the tray icon (or the window)."""
+    def start(self, *, open_window: bool = False, minimized: bool = False) -> None:
+        """Subscribe, load the current state, and show the tray icon (or the window).
+
+        With a system tray the app starts in the tray, and the window opens only when
+        `open_window` (the first run, the demo) and not `minimized`; the tray menu's "Open
+        Hallway" or a click on a pop-up opens it later. Without a tray the window is the only
+        way in: it is shown, minimized if asked.
+        """
         # Subscribe before the snapshot: an event racing it is applied twice, which the models
         # tolerate, whereas the other order could lose it.
         self.bridge.attach()
@@ -132,7 +139,7 @@ class AppController(QObject):
         self.tray.refresh()
         if QSystemTrayIcon.isSystemTrayAvailable():
             self._use_tray()
-            if not minimized:
+            if open_window and not minimized:
                 self.window.bring_forward()
         else:
             log.info("no system tray: showing the window, looking again every few seconds")

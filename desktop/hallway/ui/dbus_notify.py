@@ -37,15 +37,17 @@ from jeepney.auth import AuthenticationError
 from jeepney.io.threading import DBusConnection, ReceiveStopped, open_dbus_connection
 
 from hallway.core.errors import HallwayError
-from hallway.ui.notify_policy import Urgency
+from hallway.ui.notify_policy import PopupImage, Urgency
 
 __all__ = [
     "APP_NAME",
     "DESKTOP_ENTRY",
+    "IMAGE_SIGNATURE",
     "DBusNotifier",
     "NotificationServiceError",
     "ServerInfo",
     "available",
+    "image_data",
     "server_information",
 ]
 
@@ -57,6 +59,8 @@ APP_NAME: Final = "Hallway"
 DESKTOP_ENTRY: Final = "io.github.hallway.Hallway"
 DEFAULT_ACTION: Final = "default"
 NOTIFY_SIGNATURE: Final = "susssasa{sv}i"
+#: width, height, rowstride, has alpha, bits per sample, channels, data
+IMAGE_SIGNATURE: Final = "(iiibiiay)"
 #: The server's default: it decides how long an ordinary pop-up stays (critical ones stay).
 EXPIRE_DEFAULT: Final = -1
 
@@ -75,6 +79,13 @@ _ConnectErrors: Final = (
     DBusErrorResponse,  # e.g. ServiceUnknown: nobody owns org.freedesktop.Notifications
     ReceiveStopped,
 )
+
+
+def image_data(image: PopupImage) -> tuple[int, int, int, bool, int, int, bytes]:
+    """The `image-data` hint's value for `image` (RGBA, 8 bits a sample, unpadded rows)."""
+    if len(image.rgba) != image.width * image.height * 4:
+        raise ValueError("image data does not match its size")
+    return (image.width, image.height, image.width * 4, True, 8, 4, image.rgba)
 
 
 class NotificationServiceError(HallwayError):
@@ -203,13 +214,23 @@ class DBusNotifier:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def notify(self, title: str, body: str, urgency: Urgency, item_id: str | None) -> None:
+    def notify(
+        self,
+        title: str,
+        body: str,
+        urgency: Urgency,
+        item_id: str | None,
+        image: PopupImage | None = None,
+    ) -> None:
         if self.server.body_markup:
             body = html.escape(body, quote=False)  # peers' words must show literally
-        hints = {
+        hints: dict[str, tuple[str, Any]] = {
             "urgency": ("y", _URGENCY[urgency]),
             "desktop-entry": ("s", DESKTOP_ENTRY),
         }
+        if image is not None:
+            # Spec 1.2's name; it wins over app_icon, which stays the fallback for old servers.
+            hints["image-data"] = (IMAGE_SIGNATURE, image_data(image))
         message = new_method_call(
             _NOTIFICATIONS,
             "Notify",

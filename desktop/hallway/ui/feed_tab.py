@@ -27,7 +27,7 @@ from hallway.ui.bridge import EngineBridge
 from hallway.ui.compose import ComposeBox
 from hallway.ui.icons import presence_colour
 from hallway.ui.models import ITEM_ROLE, FeedModel
-from hallway.ui.text import format_clock, presence_label, tr
+from hallway.ui.text import emoji_font, format_clock, presence_label, tr
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -36,6 +36,7 @@ _STRIPE = 4
 _GAP = 3
 _WRAP = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
 URGENT_COLOUR = QColor("#d93025")
+FEED_EMOJI_PX = 20
 
 
 def body_text(item: FeedItem) -> str:
@@ -78,7 +79,8 @@ class FeedDelegate(QStyledItemDelegate):
             bounds = QRect(0, 0, width, 100000)
             rect = QFontMetrics(body).boundingRect(bounds, _WRAP, body_text(item))
             return QSize(width, _PAD + head_height + _GAP + rect.height() + _PAD)
-        return QSize(width, _PAD + head_height + _PAD)
+        emoji_height = QFontMetrics(emoji_font(body, FEED_EMOJI_PX)).height() if item.emoji else 0
+        return QSize(width, _PAD + max(head_height, emoji_height) + _PAD)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         item = index.data(ITEM_ROLE)
@@ -108,7 +110,8 @@ class FeedDelegate(QStyledItemDelegate):
             painter.fillRect(QRect(rect.left(), rect.top() + 2, _STRIPE, rect.height() - 4), stripe)
         left = rect.left() + _STRIPE + _PAD
         top = rect.top() + _PAD
-        line = QFontMetrics(head).height()
+        # A status change is one line, centred on its row (an emoji makes the row taller).
+        line = QFontMetrics(head).height() if item.type == "post" else rect.height() - 2 * _PAD
 
         x = left
         if item.urgent:
@@ -140,12 +143,32 @@ class FeedDelegate(QStyledItemDelegate):
         name = QFontMetrics(head).elidedText(item.name, Qt.TextElideMode.ElideRight, room // 2)
         name_width = QFontMetrics(head).horizontalAdvance(name)
         painter.drawText(QRect(x, top, name_width, line), centred, name)
-        painter.setFont(body)
-        rest_room = room - name_width - 6
-        rest = QFontMetrics(body).elidedText(
-            body_text(item), Qt.TextElideMode.ElideRight, rest_room
-        )
-        painter.drawText(QRect(x + name_width + 6, top, rest_room, line), centred, rest)
+        x += name_width + 6
+        room -= name_width + 6
+        if not item.emoji:
+            self._elided(painter, body, QRect(x, top, room, line), body_text(item))
+            return
+        # The emoji large enough to see, between "is now Away:" and the status text.
+        presence = presence_label(item.presence) if item.presence else ""
+        x += self._elided(painter, body, QRect(x, top, room, line),
+                          tr("is now {presence}:").format(presence=presence)) + 6  # fmt: skip
+        emoji = emoji_font(body, FEED_EMOJI_PX)
+        emoji_width = QFontMetrics(emoji).horizontalAdvance(item.emoji)
+        painter.setFont(emoji)
+        painter.drawText(QRect(x, top, emoji_width, line), centred, item.emoji)
+        x += emoji_width + 6
+        end = rect.right() - _PAD - when_width - 8
+        self._elided(painter, body, QRect(x, top, max(0, end - x), line), item.text)
+
+    @staticmethod
+    def _elided(painter: QPainter, font: QFont, where: QRect, text: str) -> int:
+        """Draw `text` elided to `where`; returns the width drawn."""
+        metrics = QFontMetrics(font)
+        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(0, where.width()))
+        painter.setFont(font)
+        centred = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(where, centred, shown)
+        return metrics.horizontalAdvance(shown)
 
     @staticmethod
     def _paint_badge(painter: QPainter, font: QFont, where: QRect) -> int:

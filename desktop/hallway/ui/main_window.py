@@ -5,46 +5,61 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
+    QStyle,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from hallway.engine.events import NodeWarning
+from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.feed_tab import FeedTab
 from hallway.ui.icons import app_icon
 from hallway.ui.models import FeedModel, PeopleModel
 from hallway.ui.people_tab import PeopleTab
+from hallway.ui.theme import is_dark
 
 #: The "last seen" and "until" texts refresh at most this often, and only while shown.
 TIME_REFRESH_MS = 30_000
 
 
-class Banner(QFrame):
-    """A one-line notice across the top of the window, optionally dismissable."""
+#: Banner colours (background, text, border) on a light and on a dark window.
+BANNER_COLOURS = {
+    "warning": (("#fff4e5", "#7a4200", "#f0c36d"), ("#3b2d12", "#ffd690", "#7c5c1e")),
+    "info": (("#e8f0fe", "#174ea6", "#aecbfa"), ("#1b2a42", "#b3cdfa", "#35507a")),
+}
 
-    def __init__(self, kind: str, *, closable: bool, parent: QWidget | None = None) -> None:
+
+class Banner(QFrame):
+    """A notice across the top of the window, optionally dismissable, optionally with a button.
+
+    Its colours follow the palette's lightness, so it reads in light and dark themes.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        closable: bool,
+        name: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.setObjectName(f"{kind}Banner")
-        colours = {
-            "warning": ("#fff4e5", "#8a4b00", "#f0c36d"),
-            "info": ("#e8f0fe", "#174ea6", "#aecbfa"),
-        }
-        back, fore, border = colours[kind]
-        self.setStyleSheet(
-            f"#{kind}Banner {{ background: {back}; border: 1px solid {border};"
-            f" border-radius: 4px; }} #{kind}Banner QLabel {{ color: {fore}; }}"
-        )
+        self._kind = kind
+        self.setObjectName(name or f"{kind}Banner")
+        #: The lasting condition shown (a `NodeWarning.code`), if any.
+        self.code: str | None = None
         self.label = QLabel()
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # warnings may quote peers
         self.label.setWordWrap(True)
-        layout = QHBoxLayout(self)
+        self._layout = layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.label, 1)
         if closable:
@@ -54,9 +69,43 @@ class Banner(QFrame):
             close.setToolTip(self.tr("Dismiss"))
             close.clicked.connect(self.hide)
             layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self._dark: bool | None = None
+        self._restyle()
         self.hide()
 
-    def show_text(self, text: str) -> None:
+    def add_icon(self, icon: QStyle.StandardPixmap) -> None:
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        mark = QLabel()
+        mark.setPixmap(self.style().standardIcon(icon).pixmap(size, size))
+        self._layout.insertWidget(0, mark, 0, Qt.AlignmentFlag.AlignVCenter)
+
+    def add_button(self, text: str) -> QPushButton:
+        button = QPushButton(text)
+        self._layout.insertWidget(self._layout.indexOf(self.label) + 1, button, 0,
+                                  Qt.AlignmentFlag.AlignVCenter)  # fmt: skip
+        return button
+
+    def _restyle(self) -> None:
+        # The application's palette, not our own: the style sheet below changes our own.
+        dark_now = is_dark(QApplication.palette())
+        if dark_now == self._dark:
+            return
+        self._dark = dark_now
+        light, dark = BANNER_COLOURS[self._kind]
+        back, fore, border = dark if dark_now else light
+        name = self.objectName()
+        self.setStyleSheet(
+            f"#{name} {{ background: {back}; border: 1px solid {border};"
+            f" border-radius: 4px; }} #{name} QLabel {{ color: {fore}; }}"
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._restyle()
+        super().changeEvent(event)
+
+    def show_text(self, text: str, code: str | None = None) -> None:
+        self.code = code
         self.label.setText(text)
         self.show()
 
@@ -64,10 +113,12 @@ class Banner(QFrame):
 class MainWindow(QMainWindow):
     """Signals:
     following_changed(str, bool): someone was starred or unstarred (persist it).
+    settings_requested(): the person asked for the settings (from the wrong-office banner).
     closed(): the window was closed while no tray icon exists to bring it back (quit then).
     """
 
     following_changed = Signal(str, bool)
+    settings_requested = Signal()
     closed = Signal()
 
     def __init__(
@@ -88,6 +139,11 @@ class MainWindow(QMainWindow):
         self.hide_on_close = False
 
         self.warning_banner = Banner("warning", closable=True)
+        # Lasts while the condition does (until WarningCleared), so it cannot be dismissed.
+        self.office_banner = Banner("warning", closable=False, name="officeBanner")
+        self.office_banner.add_icon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        check = self.office_banner.add_button(self.tr("Check settings…"))
+        check.clicked.connect(self.settings_requested)
         self.open_notice = Banner("info", closable=False)
         self.open_notice.show_text(
             self.tr(
@@ -109,6 +165,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.open_notice)
+        layout.addWidget(self.office_banner)
         layout.addWidget(self.warning_banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -121,11 +178,22 @@ class MainWindow(QMainWindow):
         self._refresh.timeout.connect(self.feed_tab.list.viewport().update)
 
         bridge.warning.connect(self.on_warning)
+        bridge.warning_cleared.connect(self.on_warning_cleared)
         bridge.command_failed.connect(self.warning_banner.show_text)
 
     @Slot(object)
     def on_warning(self, event: NodeWarning) -> None:
-        self.warning_banner.show_text(event.message)
+        if event.code == OTHER_OFFICE:
+            self.office_banner.show_text(event.message, OTHER_OFFICE)
+        else:
+            self.warning_banner.show_text(event.message, event.code)
+
+    @Slot(object)
+    def on_warning_cleared(self, event: WarningCleared) -> None:
+        for banner in (self.office_banner, self.warning_banner):
+            if banner.code == event.code:
+                banner.code = None
+                banner.hide()
 
     def bring_forward(self) -> None:
         if self.isMinimized():

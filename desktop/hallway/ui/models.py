@@ -126,8 +126,8 @@ class PeopleModel(QAbstractTableModel):
             self._followed.discard(peer_id)
         row = self.row_of(peer_id)
         if row >= 0:
-            index = self.index(row, PeopleColumn.STAR)
-            self.dataChanged.emit(index, index)
+            # The whole row: the People list draws every column in one entry (NAME's).
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(PeopleColumn) - 1))
 
     @Slot()
     def refresh_times(self) -> None:
@@ -228,6 +228,8 @@ class PeopleModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     def _changed_columns(self, first: int, last: int) -> None:
+        # Widened to NAME: the People list draws every column in NAME's one entry.
+        first, last = min(first, PeopleColumn.NAME), max(last, PeopleColumn.NAME)
         if self._order:
             self.dataChanged.emit(self.index(0, first), self.index(len(self._order) - 1, last))
 

@@ -18,17 +18,22 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from hallway import assets
 from hallway.engine.events import Event
-from hallway.ui.notify_policy import Kind, Notifier, NotifyPolicy, Popup, Urgency
+from hallway.ui.avatar import avatar_image
+from hallway.ui.notify_policy import Kind, Notifier, NotifyPolicy, Popup, PopupImage, Urgency
 from hallway.ui.text import presence_label
 
 log = logging.getLogger(__name__)
 
+#: Pixels of a pop-up's avatar: servers scale it down (dunst to 32-64 px), and 96 stays sharp.
+POPUP_AVATAR = 96
 _BODY_ITEMS = 4
 _BODY_CHARS = 200
 
@@ -159,7 +164,7 @@ class NotificationCenter(QObject):
     def _show(self, popups: list[Popup]) -> None:
         for popup in popups:
             title, body = self.words(popup)
-            self._notifier.notify(title, body, popup.urgency, popup.item_id)
+            self._notifier.notify(title, body, popup.urgency, popup.item_id, popup_image(popup))
             self.shown.emit(title, body, popup.urgency, popup.item_id)
 
     def words(self, popup: Popup) -> tuple[str, str]:
@@ -207,6 +212,31 @@ class NotificationCenter(QObject):
         return "\n".join(lines)
 
 
+def popup_image(popup: Popup, size: int = POPUP_AVATAR) -> PopupImage | None:
+    """The avatar of the one person a pop-up is about, else None (the app's icon shows).
+
+    A status change carries a badge for the new presence; other pop-ups carry none, since
+    they do not say what the person's presence is.
+    """
+    peers = {item.peer for item in popup.items}
+    if len(peers) != 1:
+        return None
+    last = popup.items[-1]
+    badge = last.presence.value if popup.kind is Kind.STATUS and last.presence else None
+    image = avatar_image(last.peer, last.name, badge, size).convertToFormat(
+        QImage.Format.Format_RGBA8888
+    )
+    # RGBA8888 rows are whole 32-bit words already, so the buffer has no padding to strip.
+    data = bytes(cast(memoryview, image.constBits()))[: image.width() * image.height() * 4]
+    return PopupImage(image.width(), image.height(), data)
+
+
+def image_icon(image: PopupImage) -> QIcon:
+    """A `PopupImage` as a QIcon (for the tray balloon)."""
+    qimage = QImage(image.rgba, image.width, image.height, QImage.Format.Format_RGBA8888)
+    return QIcon(QPixmap.fromImage(qimage.copy()))  # copy: the bytes are not ours to keep
+
+
 def desktop_notifier() -> Notifier | None:
     """The desktop's own notifier where it is better than the tray balloon, else None.
 
@@ -247,14 +277,24 @@ class TrayNotifier:
         self.on_activated: Callable[[str | None], None] | None = None
         tray.messageClicked.connect(self._clicked)
 
-    def notify(self, title: str, body: str, urgency: Urgency, item_id: str | None) -> None:
+    def notify(
+        self,
+        title: str,
+        body: str,
+        urgency: Urgency,
+        item_id: str | None,
+        image: PopupImage | None = None,
+    ) -> None:
         self._last_item = item_id
+        timeout = 0 if urgency == "critical" else self._timeout_ms
+        if image is not None:
+            self._tray.showMessage(title, body, image_icon(image), timeout)
+            return
         icon = (
             QSystemTrayIcon.MessageIcon.Critical
             if urgency == "critical"
             else QSystemTrayIcon.MessageIcon.Information
         )
-        timeout = 0 if urgency == "critical" else self._timeout_ms
         self._tray.showMessage(title, body, icon, timeout)
 
     def close(self) -> None:

@@ -31,18 +31,37 @@ Clock = Callable[[], float]
 DEFAULT_WINDOW = 10.0
 
 
+@dataclass(frozen=True, slots=True)
+class PopupImage:
+    """A pop-up's picture (the person's avatar): 8-bit RGBA, rows `width * 4` bytes long, not
+    premultiplied, as the freedesktop `image-data` hint wants it. No Qt, so D-Bus code can use it.
+    """
+
+    width: int
+    height: int
+    rgba: bytes
+
+
 class Notifier(Protocol):
     """Shows a desktop pop-up. The seam between the policy and the platform.
 
     `title` and `body` are plain text: a notifier whose server interprets body markup (the
     freedesktop `body-markup` capability) must escape them. `item_id` names the feed item or peer
-    the pop-up is about (None for a merged pop-up without a single item). When the person clicks
-    a pop-up, the notifier calls `on_activated(item_id)`, from any thread.
+    the pop-up is about (None for a merged pop-up without a single item). `image`, when given,
+    is the picture to show instead of the app's icon. When the person clicks a pop-up, the
+    notifier calls `on_activated(item_id)`, from any thread.
     """
 
     on_activated: Callable[[str | None], None] | None
 
-    def notify(self, title: str, body: str, urgency: Urgency, item_id: str | None) -> None: ...
+    def notify(
+        self,
+        title: str,
+        body: str,
+        urgency: Urgency,
+        item_id: str | None,
+        image: PopupImage | None = None,
+    ) -> None: ...
 
     def close(self) -> None: ...
 

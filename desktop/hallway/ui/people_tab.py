@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QFontDatabase, QPalette
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QFontDatabase, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QGroupBox,
-    QHeaderView,
+    QLabel,
     QLineEdit,
+    QListView,
+    QMenu,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from hallway.engine.events import PeerView
+from hallway.ui.avatar import avatar_image
+from hallway.ui.icons import OFFLINE
 from hallway.ui.models import PEER_ID_ROLE, PeopleColumn, PeopleFilter, PeopleModel
+from hallway.ui.people_delegate import PeopleDelegate
 from hallway.ui.text import format_clock, format_last_seen, plain_label, status_line, tr
 
-Index = QModelIndex | QPersistentModelIndex
+DETAILS_AVATAR = 64
 
 
 class PeerDetails(QGroupBox):
@@ -44,9 +48,12 @@ class PeerDetails(QGroupBox):
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.avatar = QLabel()
+        self.avatar.setObjectName("detailsAvatar")
         self._form = form = QFormLayout(self)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow(self.hint)
+        form.addRow(self.avatar)
         form.addRow(tr("Name"), self.name)
         form.addRow(tr("Status"), self.status)
         form.addRow(tr("Fingerprint"), self.fingerprint)
@@ -72,9 +79,16 @@ class PeerDetails(QGroupBox):
                 self.last_seen,
             ):
                 label.setText("")
+            self.avatar.clear()
             self._show_rows(False)
             return
         self._show_rows(True)
+        presence = peer.presence.value if peer.online or peer.own else OFFLINE
+        ratio = self.devicePixelRatioF()
+        image = avatar_image(peer.id, peer.name, presence, round(DETAILS_AVATAR * ratio))
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(ratio)
+        self.avatar.setPixmap(pixmap)
         name = tr("{name} (you)").format(name=peer.name) if peer.own else peer.name
         self.name.setText(name)
         self.status.setText(status_line(peer.presence, peer.status.text, peer.status.emoji))
@@ -105,34 +119,24 @@ class PeopleTab(QWidget):
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self.proxy.set_filter_text)
 
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 12)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        fixed = QHeaderView.ResizeMode.ResizeToContents
-        for column in (
-            PeopleColumn.STAR,
-            PeopleColumn.PRESENCE,
-            PeopleColumn.EMOJI,
-            PeopleColumn.UNTIL,
-            PeopleColumn.LAST_SEEN,
-        ):
-            header.setSectionResizeMode(column, fixed)
-        header.setSectionResizeMode(PeopleColumn.NAME, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(PeopleColumn.STATUS, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(PeopleColumn.NAME, 150)
-        self.table.clicked.connect(self._clicked)
-        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        # One painted entry per person (no columns): nothing can be clipped to a column's width,
+        # and no width changes while rows update.
+        self.list = QListView()
+        self.list.setObjectName("people")
+        self.list.setModel(self.proxy)
+        self.list.setModelColumn(PeopleColumn.NAME)
+        self.delegate = PeopleDelegate(self.list)
+        self.list.setItemDelegate(self.delegate)
+        self.list.setUniformItemSizes(True)
+        self.list.setMouseTracking(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.delegate.star_clicked.connect(self.toggle_following)
+        self.list.selectionModel().selectionChanged.connect(self._selection_changed)
         model.dataChanged.connect(self._refresh_details)
         model.layoutChanged.connect(self._refresh_details)
 
@@ -143,7 +147,7 @@ class PeopleTab(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.filter)
-        left_layout.addWidget(self.table)
+        left_layout.addWidget(self.list)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.details)
@@ -155,33 +159,50 @@ class PeopleTab(QWidget):
         layout.addWidget(splitter)
 
     def selected_peer(self) -> PeerView | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
+        # Only the shown column is ever selected, so `selectedRows()` (whole rows) is empty.
+        chosen = self.list.selectionModel().selectedIndexes()
+        if not chosen:
             return None
-        return self.model.peer(str(rows[0].data(PEER_ID_ROLE)))
+        return self.model.peer(str(chosen[0].data(PEER_ID_ROLE)))
 
-    def select_peer(self, peer_id: str) -> bool:
+    def index_of(self, peer_id: str) -> QModelIndex:
+        """The list's index for `peer_id` (invalid when unknown or filtered out)."""
         row = self.model.row_of(peer_id)
         if row < 0:
+            return QModelIndex()
+        return self.proxy.mapFromSource(self.model.index(row, PeopleColumn.NAME))
+
+    def select_peer(self, peer_id: str) -> bool:
+        if self.model.row_of(peer_id) < 0:
             return False
-        index = self.proxy.mapFromSource(self.model.index(row, PeopleColumn.NAME))
+        index = self.index_of(peer_id)
         if not index.isValid():  # filtered out: show everyone again
             self.filter.clear()
-            index = self.proxy.mapFromSource(self.model.index(row, PeopleColumn.NAME))
-        self.table.selectRow(index.row())
-        self.table.scrollTo(index)
+            index = self.index_of(peer_id)
+        self.list.setCurrentIndex(index)
+        self.list.scrollTo(index)
         return True
 
-    @Slot(QModelIndex)
-    def _clicked(self, index: QModelIndex) -> None:
-        if index.column() != PeopleColumn.STAR:
-            return
-        peer = self.model.peer(str(index.data(PEER_ID_ROLE)))
+    @Slot(str)
+    def toggle_following(self, peer_id: str) -> None:
+        peer = self.model.peer(peer_id)
         if peer is None or peer.own:
             return
         follow = peer.id not in self.model.followed()
         self.model.set_following(peer.id, follow)
         self.following_changed.emit(peer.id, follow)
+
+    @Slot(QPoint)
+    def _context_menu(self, pos: QPoint) -> None:
+        peer = self.model.peer(str(self.list.indexAt(pos).data(PEER_ID_ROLE)))
+        if peer is None or peer.own:
+            return
+        menu = QMenu(self)
+        following = peer.id in self.model.followed()
+        action = menu.addAction(self.tr("Stop following") if following else self.tr("Follow"))
+        action.triggered.connect(lambda: self.toggle_following(peer.id))
+        menu.exec(self.list.viewport().mapToGlobal(pos))
+        menu.deleteLater()
 
     @Slot(QItemSelection, QItemSelection)
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QPoint, QRect, Qt, Slot
-from PySide6.QtGui import QCursor, QFont, QGuiApplication
+from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -29,11 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from hallway.core.durations import until_time
-from hallway.core.model import STATUS_TEXT_MAX, Presence, clean_text
+from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
+from hallway.core.model import EMOJI_MAX, STATUS_TEXT_MAX, Presence, clean_text
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.icons import presence_icon
 from hallway.ui.placement import popup_position
-from hallway.ui.text import presence_label
+from hallway.ui.text import emoji_font, presence_label
+from hallway.ui.theme import emoji_backdrop
 
 LocalClock = Callable[[], datetime]
 
@@ -41,6 +43,7 @@ LocalClock = Callable[[], datetime]
 EMOJIS = ("", "📅", "🍽️", "☕", "🏠", "🚌", "🎧", "🤒", "🌴")
 
 _WARN_AT = 10
+PICKER_EMOJI_PX = 26
 
 
 def local_now() -> datetime:
@@ -86,8 +89,14 @@ class QuickStatusPopup(QDialog):
         self.setObjectName("quickStatus")
         # A popup has no window frame; draw an edge so it stands apart from what lies beneath.
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        chip = emoji_backdrop(self.palette())
         self.setStyleSheet(
             "QDialog#quickStatus { border: 1px solid palette(dark); background: palette(window); }"
+            " QToolButton#emojiButton { border: 2px solid transparent; border-radius: 8px;"
+            f" background: rgba({chip.red()}, {chip.green()}, {chip.blue()}, {chip.alpha()}); }}"
+            " QToolButton#emojiButton:hover { border-color: palette(mid); }"
+            " QToolButton#emojiButton:checked { border-color: palette(highlight);"
+            " background: palette(base); }"
         )
         self.setWindowTitle(self.tr("Set your status"))
 
@@ -104,25 +113,42 @@ class QuickStatusPopup(QDialog):
     def _build_emoji_row(self) -> tuple[QButtonGroup, QHBoxLayout]:
         group = QButtonGroup(self)
         emoji_row = QHBoxLayout()
-        emoji_row.setSpacing(2)
-        # Colour emoji at the text size are too small to tell apart: a little larger.
-        emoji_font = QFont(self.font())
-        if emoji_font.pointSizeF() > 0:
-            emoji_font.setPointSizeF(emoji_font.pointSizeF() * 1.4)
+        emoji_row.setSpacing(4)
+        # Colour emoji at the text size are too small to tell apart, and the light ones (🍽,
+        # 🦷) vanish on a light window: large, each on a quiet backdrop.
+        big = emoji_font(self.font(), PICKER_EMOJI_PX)
         for emoji in EMOJIS:
             button = QToolButton()
-            if emoji:
-                button.setFont(emoji_font)
+            button.setObjectName("emojiButton")
+            button.setFont(big if emoji else self.font())
             button.setCheckable(True)
-            button.setAutoRaise(True)
             button.setText(emoji or "\N{EM DASH}")
             button.setToolTip(emoji or self.tr("No emoji"))
             button.setProperty("emoji", emoji)
-            button.setMinimumWidth(30)
+            button.setFixedSize(PICKER_EMOJI_PX + 16, PICKER_EMOJI_PX + 14)
+            button.clicked.connect(self.emoji_edit.clear)
             group.addButton(button)
             emoji_row.addWidget(button)
+        emoji_row.addSpacing(6)
+        other = QLabel(self.tr("Other:"))
+        other.setBuddy(self.emoji_edit)
+        emoji_row.addWidget(other)
+        emoji_row.addWidget(self.emoji_edit)
         emoji_row.addStretch(1)
         return group, emoji_row
+
+    def _build_emoji_edit(self) -> None:
+        """A field for any other emoji, typed or pasted (checked when the status is set)."""
+        self.emoji_edit = QLineEdit()
+        self.emoji_edit.setObjectName("customEmoji")
+        self.emoji_edit.setFont(emoji_font(self.font(), PICKER_EMOJI_PX - 6))
+        self.emoji_edit.setMaxLength(EMOJI_MAX)
+        self.emoji_edit.setToolTip(
+            self.tr("Any one emoji, such as {examples}").format(examples=EMOJI_EXAMPLES)
+        )
+        self.emoji_edit.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.emoji_edit.setFixedSize(PICKER_EMOJI_PX + 30, PICKER_EMOJI_PX + 14)
+        self.emoji_edit.textChanged.connect(self._custom_emoji_changed)
 
     def _build_fields(self) -> QLabel:
         title = QLabel(self.tr("Set your status"))
@@ -146,6 +172,7 @@ class QuickStatusPopup(QDialog):
             presence_row.addWidget(button)
         presence_row.addStretch(1)
 
+        self._build_emoji_edit()
         self.emoji_group, self.emoji_row = self._build_emoji_row()
 
         self.text_edit = QLineEdit()
@@ -221,12 +248,36 @@ class QuickStatusPopup(QDialog):
         self._check(self.presence_group.buttons(), "presence", presence.value)
 
     def emoji(self) -> str:
+        """The emoji chosen: the one typed in "Other", else the button checked."""
+        custom = self.emoji_edit.text().strip()
+        if custom:
+            return custom
         button = self.emoji_group.checkedButton()
         return str(button.property("emoji")) if button else ""
 
     def set_emoji(self, emoji: str) -> None:
-        if not self._check(self.emoji_group.buttons(), "emoji", emoji):
+        if self._check(self.emoji_group.buttons(), "emoji", emoji):
+            self.emoji_edit.clear()
+        elif emoji:  # not one of ours (set from the command line, say): keep it
+            self.emoji_edit.setText(emoji)
+            self._uncheck_emoji_buttons()
+        else:
             self._check(self.emoji_group.buttons(), "emoji", "")
+
+    def _uncheck_emoji_buttons(self) -> None:
+        # An exclusive group never lets its last checked button go, so lift that for a moment.
+        self.emoji_group.setExclusive(False)
+        for button in self.emoji_group.buttons():
+            button.setChecked(False)
+        self.emoji_group.setExclusive(True)
+
+    @Slot(str)
+    def _custom_emoji_changed(self, text: str) -> None:
+        if text.strip():
+            self._uncheck_emoji_buttons()
+        elif self.emoji_group.checkedButton() is None:  # emptied, not replaced by a button
+            self._check(self.emoji_group.buttons(), "emoji", "")
+        self.message.hide()
 
     def set_clear_after(self, choice: ClearAfter) -> None:
         self.clear_after.setCurrentIndex(self.clear_after.findData(choice))
@@ -286,6 +337,13 @@ class QuickStatusPopup(QDialog):
 
     @Slot()
     def accept(self) -> None:
+        emoji = self.emoji()
+        if emoji and not is_emoji(emoji):
+            message = self.tr("“{text}” is not an emoji. Pick one above, or type one: {examples}.")
+            self._say(message.format(text=emoji, examples=EMOJI_EXAMPLES))
+            self.emoji_edit.setFocus()
+            self.emoji_edit.selectAll()
+            return
         try:
             text = clean_text(self.text_edit.text(), STATUS_TEXT_MAX)
         except ValueError:
@@ -293,7 +351,7 @@ class QuickStatusPopup(QDialog):
                 self.tr("A status can be {limit} characters at most.").format(limit=STATUS_TEXT_MAX)
             )
             return
-        if self._bridge.set_status(self.presence(), text, emoji=self.emoji(), until=self.until()):
+        if self._bridge.set_status(self.presence(), text, emoji=emoji, until=self.until()):
             super().accept()
         else:
             self._say(self._bridge.last_error)

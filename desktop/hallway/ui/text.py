@@ -13,6 +13,7 @@ import time
 from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel
 
 from hallway.core.durations import format_remaining
@@ -94,3 +95,16 @@ def format_last_seen(last_seen: float | None, online: bool, now: float | None = 
     if ago < 86400:
         return tr("{ago} ago").format(ago=format_remaining(ago))
     return format_clock(last_seen, now)
+
+
+#: Colour emoji fonts, tried before the text font for emoji so they never fall back to a small
+#: monochrome glyph (Noto is what packaging/bootstrap installs on Linux).
+EMOJI_FAMILIES = ("Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Twemoji")
+
+
+def emoji_font(base: QFont, pixels: int) -> QFont:
+    """`base` at `pixels` pixels, with the colour emoji fonts first."""
+    font = QFont(base)
+    font.setFamilies([*EMOJI_FAMILIES, *base.families()])
+    font.setPixelSize(pixels)
+    return font

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from hallway.core.durations import until_time
 from hallway.core.model import Presence, Status
+from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
+from hallway.ui.avatar import avatar_icon
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.icons import OFFLINE, presence_icon
 from hallway.ui.models import PeopleModel
@@ -71,6 +73,10 @@ class TrayController(QObject):
         self.icon.setContextMenu(self.menu)
         self.menu.aboutToShow.connect(self.rebuild_menu)
         self.icon.activated.connect(self._activated)
+        #: A lasting condition to mention in the tooltip (the wrong-office hint), if any.
+        self.notice: str | None = None
+        bridge.warning.connect(self._on_warning)
+        bridge.warning_cleared.connect(self._on_warning_cleared)
         for change in (
             people.dataChanged,
             people.rowsInserted,
@@ -99,7 +105,11 @@ class TrayController(QObject):
         self.icon.setToolTip(self.tooltip())
 
     def tooltip(self) -> str:
-        """ "Available — In a meeting · 5 online", in plain text."""
+        """ "Available — In a meeting · 5 online", in plain text, and the notice below it."""
+        line = self._status_tooltip()
+        return f"{line}\n{self.notice}" if self.notice else line
+
+    def _status_tooltip(self) -> str:
         status = self._own_status()
         online = self._people.online_count()
         count = self.tr("{count} online").format(count=online)
@@ -110,6 +120,18 @@ class TrayController(QObject):
         if words:
             line = self.tr("{presence} — {words}").format(presence=line, words=words)
         return f"{line} · {count}"
+
+    @Slot(object)
+    def _on_warning(self, event: NodeWarning) -> None:
+        if event.code == OTHER_OFFICE:
+            self.notice = event.message
+            self.refresh()
+
+    @Slot(object)
+    def _on_warning_cleared(self, event: WarningCleared) -> None:
+        if event.code == OTHER_OFFICE:
+            self.notice = None
+            self.refresh()
 
     @Slot(QSystemTrayIcon.ActivationReason)
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -132,13 +154,20 @@ class TrayController(QObject):
             action.triggered.connect(self._presence_setter(presence))
 
         recent = [s for s in self._bridge.recent_statuses(RECENT_STATUSES) if s.is_custom]
+        own = self._people.own()
         if recent:
             menu.addSeparator()
             heading = menu.addAction(self.tr("Recent"))
             heading.setEnabled(False)
             for old in recent:
                 text = menu_text(status_line(old.presence, old.text, old.emoji))
-                action = menu.addAction(presence_icon(old.presence.value), text)
+                # Our own avatar with that status's presence badge, as colleagues will see it.
+                icon = (
+                    avatar_icon(own.id, own.name, old.presence.value)
+                    if own is not None
+                    else presence_icon(old.presence.value)
+                )
+                action = menu.addAction(icon, text)
                 action.setObjectName("recent-status")
                 action.triggered.connect(self._reuser(old))
 
