@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,7 @@ from hallway.ui.compose import ComposeBox
 from hallway.ui.icons import presence_colour
 from hallway.ui.models import ITEM_ROLE, FeedModel
 from hallway.ui.text import emoji_font, format_clock, presence_label, tr
+from hallway.ui.theme import emoji_backdrop
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -152,13 +153,28 @@ class FeedDelegate(QStyledItemDelegate):
         presence = presence_label(item.presence) if item.presence else ""
         x += self._elided(painter, body, QRect(x, top, room, line),
                           tr("is now {presence}:").format(presence=presence)) + 6  # fmt: skip
-        emoji = emoji_font(body, FEED_EMOJI_PX)
-        emoji_width = QFontMetrics(emoji).horizontalAdvance(item.emoji)
-        painter.setFont(emoji)
-        painter.drawText(QRect(x, top, emoji_width, line), centred, item.emoji)
-        x += emoji_width + 6
+        x += self._emoji_chip(painter, emoji_font(body, FEED_EMOJI_PX), QRect(x, top, 0, line),
+                              item.emoji, opt.palette) + 6  # fmt: skip
         end = rect.right() - _PAD - when_width - 8
         self._elided(painter, body, QRect(x, top, max(0, end - x), line), item.text)
+
+    @staticmethod
+    def _emoji_chip(
+        painter: QPainter, font: QFont, at: QRect, emoji: str, palette: QPalette
+    ) -> int:
+        """Draw `emoji` on the same quiet chip as in People (white emoji such as 🍽 and 🦷
+        vanish on a light row otherwise); returns the width drawn."""
+        chip = QRect(
+            at.left(), at.top(), QFontMetrics(font).horizontalAdvance(emoji) + 6, at.height()
+        )
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(emoji_backdrop(palette))
+        painter.drawRoundedRect(QRectF(chip), 5, 5)
+        painter.restore()
+        painter.setFont(font)
+        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, emoji)
+        return chip.width()
 
     @staticmethod
     def _elided(painter: QPainter, font: QFont, where: QRect, text: str) -> int:
