@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shlex
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,13 @@ from hallway.control.protocol import (
     decode_reply,
     encode_request,
 )
-from hallway.control.transport import LineTooLongError, check_socket_path, read_line
+from hallway.control.transport import (
+    LineTooLongError,
+    check_socket_path,
+    peer_uid,
+    read_line,
+)
+from hallway.store.private import user_name
 
 __all__ = ["ControlClient", "EventStream"]
 
@@ -79,7 +86,27 @@ class ControlClient:
             if exc.errno in _NOT_RUNNING:
                 raise NotRunning(f"nothing is listening on {self.path}") from None
             raise ControlError(f"cannot connect to {self.path}: {exc.strerror or exc}") from exc
+        try:
+            self._check_listener(sock)
+        except BaseException:
+            sock.close()
+            raise
         return sock
+
+    def _check_listener(self, sock: socket.socket) -> None:
+        # Before sending anything: a listener of another user's (planted in a home they could
+        # write to) would otherwise receive our posts and could feed us made-up answers.
+        try:
+            uid = peer_uid(sock)
+        except OSError as exc:
+            raise ControlError(f"cannot tell who listens on {self.path}: {exc.strerror}") from exc
+        if uid is not None and uid != os.getuid():
+            raise ControlError(
+                f"refusing {self.path}: the program listening there runs as {user_name(uid)}, "
+                "not as you, and may be someone else's trap; nothing was sent to it. Remove it "
+                f"(`rm {shlex.quote(os.fspath(self.path))}`) and check who can write to "
+                f"{self.path.parent}."
+            )
 
     def _send(self, sock: socket.socket, data: bytes) -> None:
         try:

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from hallway import __version__
+from hallway.control.accept import Acceptor
 from hallway.control.protocol import (
     BAD_REQUEST,
     INTERNAL,
@@ -132,11 +133,27 @@ class ControlServer:
         check_socket_path(self.path)
         self._refuse_live_or_foreign()
         listener = self._bind()
+        # The selector and the spare descriptor are made here rather than on the accept thread:
+        # by the time it runs, the process may have no descriptor left for them.
+        with contextlib.ExitStack() as undo:
+            undo.callback(self._unlink)
+            undo.callback(listener.close)
+            try:
+                selector = undo.enter_context(selectors.DefaultSelector())
+                wake_r, wake_w = os.pipe()
+                undo.callback(os.close, wake_r)
+                undo.callback(os.close, wake_w)
+            except OSError as exc:
+                raise ControlError(f"cannot start the control server: {exc.strerror}") from exc
+            undo.pop_all()
+        acceptor = Acceptor(listener)
+        selector.register(wake_r, selectors.EVENT_READ)
+        selector.register(listener, selectors.EVENT_READ)
         self._listener = listener
-        self._wake_r, self._wake_w = os.pipe()
+        self._wake_r, self._wake_w = wake_r, wake_w
         self._started = True
         self._accept_thread = threading.Thread(
-            target=self._accept_loop, name="hallway-control", daemon=True
+            target=self._accept_loop, args=(selector, acceptor), name="hallway-control", daemon=True
         )
         self._accept_thread.start()
 
@@ -198,11 +215,17 @@ class ControlServer:
         try:
             probe.settimeout(1.0)
             probe.connect(os.fspath(self.path))
+            ours = same_user(probe)
         except OSError:
             log.debug("replacing the stale control socket %s", self.path)
             return
         finally:
             probe.close()
+        if not ours:
+            raise ControlError(
+                f"a program of another user is listening on {self.path}; remove it "
+                "and check who can write to its directory"
+            )
         raise ControlError(f"another Hallway is already listening on {self.path}")
 
     def _bind(self) -> socket.socket:
@@ -222,6 +245,8 @@ class ControlServer:
             info = self.path.lstat()
             self._identity = (info.st_dev, info.st_ino)
             listener.listen(16)
+            # A client that gives up between select and accept must not block the loop.
+            listener.setblocking(False)
         except OSError as exc:
             listener.close()
             raise ControlError(
@@ -238,21 +263,30 @@ class ControlServer:
 
     # accepting -----------------------------------------------------------------------------
 
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._listener, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
+    def _accept_loop(self, selector: selectors.BaseSelector, acceptor: Acceptor) -> None:
+        with selector, contextlib.closing(acceptor):
             while True:
                 ready = {key.fd for key, _ in selector.select()}
                 if self._wake_r in ready:
                     return
-                try:
-                    sock, _ = self._listener.accept()
-                except OSError as exc:  # ECONNABORTED, EMFILE...: keep serving the others
-                    log.warning("control socket: accept failed: %s", exc)
-                    continue
-                self._admit(sock)
+                sock = acceptor.accept()
+                if sock is not None:
+                    self._admit(sock)
+                elif acceptor.delay and self._back_off(selector, acceptor.delay):
+                    return
+
+    def _back_off(self, selector: selectors.BaseSelector, delay: float) -> bool:
+        """Wait `delay` seconds for the wake pipe alone; True if the server is closing.
+
+        The listener stays readable while connections wait in its queue, so watching it now would
+        spin: it is left out of the wait.
+        """
+        assert self._listener is not None
+        selector.unregister(self._listener)
+        try:
+            return bool(selector.select(delay))
+        finally:
+            selector.register(self._listener, selectors.EVENT_READ)
 
     def _admit(self, sock: socket.socket) -> None:
         if not same_user(sock):
@@ -354,44 +388,49 @@ class ControlServer:
         return "tray" if self._on_show is not None else "node"
 
     def _watch(self, conn: _Connection) -> None:
-        watcher = Watcher(self._watch_queue)
-        with self._lock:
-            if self._closing:
-                watcher.close()
+        with contextlib.ExitStack() as stack:
+            try:
+                watcher = Watcher(self._watch_queue)
+                stack.callback(watcher.close)
+                selector = stack.enter_context(selectors.DefaultSelector())
+            except OSError as exc:  # a pipe and an epoll descriptor: there may be none left
+                error = f"cannot watch right now: {exc.strerror or exc}"
+                conn.sock.sendall(encode_error(error, INTERNAL))
                 return
-            conn.watcher = watcher
-        unsubscribe = self._node.subscribe(watcher.offer)
-        try:
-            conn.sock.settimeout(self._send_timeout)
-            conn.sock.sendall(encode_ok(None))
-            self._stream(conn.sock, watcher)
-        except OSError:
-            pass  # gone, or too slow to take a line within send_timeout: dropped
-        finally:
-            unsubscribe()
-            watcher.close()
+            with self._lock:
+                if self._closing:
+                    return
+                conn.watcher = watcher
+            stack.callback(self._node.subscribe(watcher.offer))  # unsubscribes first
+            try:
+                conn.sock.settimeout(self._send_timeout)
+                conn.sock.sendall(encode_ok(None))
+                self._stream(conn.sock, watcher, selector)
+            except OSError:
+                pass  # gone, or too slow to take a line within send_timeout: dropped
 
-    def _stream(self, sock: socket.socket, watcher: Watcher) -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(sock, selectors.EVENT_READ)
-            selector.register(watcher.wake_r, selectors.EVENT_READ)
-            while True:
-                ready = {key.fd for key, _ in selector.select()}
-                if sock.fileno() in ready and not sock.recv(4096):
-                    return  # the client hung up; anything it sends is ignored
-                if watcher.wake_r not in ready:
-                    continue
-                for event in watcher.take():
-                    sock.sendall(encode_event(event.to_json()))
-                    if event.type == "stopped":
-                        return
-                if watcher.dropped:
-                    log.info("control socket: dropped a slow watcher")
-                    warning = {"type": "warning", "at": iso(time.time()), "message": _DROPPED}
-                    sock.sendall(encode_event(warning))
+    def _stream(
+        self, sock: socket.socket, watcher: Watcher, selector: selectors.BaseSelector
+    ) -> None:
+        selector.register(sock, selectors.EVENT_READ)
+        selector.register(watcher.wake_r, selectors.EVENT_READ)
+        while True:
+            ready = {key.fd for key, _ in selector.select()}
+            if sock.fileno() in ready and not sock.recv(4096):
+                return  # the client hung up; anything it sends is ignored
+            if watcher.wake_r not in ready:
+                continue
+            for event in watcher.take():
+                sock.sendall(encode_event(event.to_json()))
+                if event.type == "stopped":
                     return
-                if watcher.stopping:
-                    return
+            if watcher.dropped:
+                log.info("control socket: dropped a slow watcher")
+                warning = {"type": "warning", "at": iso(time.time()), "message": _DROPPED}
+                sock.sendall(encode_event(warning))
+                return
+            if watcher.stopping:
+                return
 
 
 def _discard_rest(sock: socket.socket, budget: int = 4 * MAX_REQUEST) -> None:

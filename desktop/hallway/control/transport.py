@@ -10,7 +10,14 @@ from typing import Final
 
 from hallway.control.protocol import TOO_LARGE, ControlError
 
-__all__ = ["SOCKET_PATH_MAX", "LineTooLongError", "check_socket_path", "read_line", "same_user"]
+__all__ = [
+    "SOCKET_PATH_MAX",
+    "LineTooLongError",
+    "check_socket_path",
+    "peer_uid",
+    "read_line",
+    "same_user",
+]
 
 # sun_path is 108 bytes on Linux, including the terminating NUL (104 on the BSDs and macOS).
 SOCKET_PATH_MAX: Final = 107
@@ -59,16 +66,26 @@ def read_line(sock: socket.socket, buffer: bytearray, limit: int) -> bytes | Non
         buffer += chunk
 
 
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end of a connected AF_UNIX socket, from the kernel.
+
+    None where the platform has no SO_PEERCRED (Hallway targets Linux). Raises `OSError`.
+    """
+    if not hasattr(socket, "SO_PEERCRED"):
+        return None
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return int(uid)
+
+
 def same_user(sock: socket.socket) -> bool:
     """Whether the peer of a connected socket runs as our user (always true off Linux).
 
-    Defence in depth: the socket file is owner-only already.
+    Defence in depth for the server: the socket file is owner-only already. The client relies on
+    it: whoever could write to the home could have put their own listener at `control.sock`.
     """
-    if not hasattr(socket, "SO_PEERCRED"):
-        return True
     try:
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        uid = peer_uid(sock)
     except OSError:
         return False
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return bool(uid == os.getuid())
+    return uid is None or uid == os.getuid()

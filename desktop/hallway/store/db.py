@@ -25,6 +25,7 @@ import msgspec
 
 from hallway.core.model import Presence, Status
 from hallway.store.errors import StoreError
+from hallway.store.private import check_private_dir, claim_file
 from hallway.store.records import ITEM_KINDS, StoredItem, StoredPeer
 from hallway.store.schema import migrate
 
@@ -80,15 +81,10 @@ class Store:
         """Open (or create) the database at `path` and migrate it to the current schema.
 
         Raises `StoreError` when the file is not a database, is damaged, was written by a newer
-        Hallway, or cannot be read or written.
+        Hallway, or cannot be read or written; `UnsafeHome` when it, its -wal or -shm file, or
+        its directory is a symbolic link or someone else's (see `_claim`).
         """
-        try:
-            # Owner-only, whatever the umask or the home's mode: it holds the office's posts.
-            # SQLite gives the -wal and -shm files the database file's mode.
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-            os.chmod(path, 0o600)
-        except OSError as exc:
-            raise StoreError(f"cannot open the database {path}: {exc.strerror}", path) from exc
+        claimed = _claim(path)
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction spans
             # exactly one method call and the migrations control their own.
@@ -100,6 +96,7 @@ class Store:
         try:
             _configure(conn, path)
             migrate(conn, path)
+            _check_opened(path, claimed)
         except sqlite3.Error as exc:
             conn.close()
             raise _store_error(exc, path, "open") from exc
@@ -390,6 +387,40 @@ def _item(row: Sequence[Any]) -> StoredItem:
         emoji=emoji,
         until=until,
     )
+
+
+_SIDECARS: Final = ("-wal", "-shm", "-journal")
+
+
+def _claim(path: Path) -> os.stat_result:
+    """Check (and create) the database and its sidecar files before SQLite opens them.
+
+    The database is owner-only whatever the umask or the directory's mode: it holds the office's
+    posts, and SQLite gives the -wal and -shm files it creates the database file's mode. None of
+    them may be a symbolic link (a chmod would reach the file it names) or another user's file (a
+    0666 -wal planted by someone else would let them read every post). SQLite then opens the path
+    we checked: it cannot be handed a descriptor, and a /proc/self/fd path would put the -wal file
+    next to /proc. What keeps the name from being swapped in between is the directory, which must
+    be ours alone (`check_private_dir`); `_check_opened` makes sure afterwards.
+    """
+    check_private_dir(path.parent, "the directory of the database")
+    claimed = claim_file(path, create=True)
+    assert claimed is not None  # just made, in a directory nobody else can write to
+    for suffix in _SIDECARS:
+        claim_file(path.with_name(path.name + suffix))
+    return claimed
+
+
+def _check_opened(path: Path, claimed: os.stat_result) -> None:
+    # The -wal and -shm files exist now; the database must still be the file we checked.
+    try:
+        now = path.lstat()
+    except OSError as exc:
+        raise StoreError(f"cannot open the database {path}: {exc.strerror}", path) from exc
+    if (now.st_dev, now.st_ino) != (claimed.st_dev, claimed.st_ino):
+        raise StoreError(f"{path} was replaced while it was being opened; try again", path)
+    for suffix in _SIDECARS:
+        claim_file(path.with_name(path.name + suffix))
 
 
 def _store_error(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:

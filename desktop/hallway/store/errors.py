@@ -15,6 +15,13 @@ class StoreError(HallwayError):
         self.path = path
 
 
+class UnsafeHome(StoreError):  # noqa: N818 -- reads as a state, like HomeBusy
+    """A home, or a file in it, that another user owns or can change: Hallway will not use it.
+
+    The message names the path and gives the command that makes it safe again.
+    """
+
+
 class ConfigError(StoreError):
     """config.toml is unreadable, malformed or invalid. The file is left as it is."""
 

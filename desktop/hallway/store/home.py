@@ -9,33 +9,98 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shlex
+import stat
 from pathlib import Path
 from types import TracebackType
+from typing import Final
 
 import platformdirs
 
-from hallway.store.errors import HomeBusy, StoreError
+from hallway.store.errors import HomeBusy, StoreError, UnsafeHome
+from hallway.store.private import check_ancestors, check_private_dir, fix_dir_mode, user_name
 
 HOME_ENV = "HALLWAY_HOME"
 _APP = "hallway"
 
 
+# What Hallway keeps in a home. Under one of these names, a symbolic link or another user's file
+# means someone else had a hand in the home (see hallway.store.private).
+_HOME_FILES: Final = (
+    "lock",
+    "hallway.db",
+    "hallway.db-wal",
+    "hallway.db-shm",
+    "hallway.db-journal",
+    "config.toml",
+    "secrets.json",
+    "identity.pub",
+    "control.sock",
+)
+
+
 def resolve_home(arg: str | Path | None) -> Path:
     """The home: the `--home` argument, else `$HALLWAY_HOME`, else the platform's data dir.
 
-    The directory is created owner-only when missing. An existing directory keeps its mode: the
-    person chose it, and it may be shared with other files of theirs.
+    Nothing is created: a client command for a home where nothing runs must leave no trace (only
+    what runs an instance makes its home, through `HomeLock`). A home that exists is checked with
+    `check_home`, so no command ever trusts one that another user can change.
     """
     chosen = arg or os.environ.get(HOME_ENV) or platformdirs.user_data_dir(_APP)
     home = Path(chosen).expanduser().absolute()
-    if not home.is_dir():
+    if os.path.lexists(home):
+        check_home(home)
+    return home
+
+
+def create_home(home: Path) -> None:
+    """Make `home` (owner-only) if it is missing, then `check_home` it.
+
+    An existing directory keeps its mode as long as nobody else can write to it: the person chose
+    it, and it may hold other files of theirs.
+    """
+    if not os.path.lexists(home):
         try:
             home.mkdir(mode=0o700, parents=True, exist_ok=True)
             # mkdir's mode is filtered by the umask; make sure it is exactly owner-only.
-            home.chmod(0o700)
+            fix_dir_mode(home, 0o700)
         except OSError as exc:
             raise StoreError(f"cannot create the home {home}: {exc.strerror}", home) from exc
-    return home
+    check_home(home)
+
+
+def check_home(home: Path) -> None:
+    """Raise `UnsafeHome` unless `home` and what Hallway keeps in it are ours alone.
+
+    The home must belong to us and be writable by nobody else, no directory above it may let
+    another user swap it, and none of Hallway's files in it may be a symbolic link or another
+    user's. The message says how to fix it.
+    """
+    check_private_dir(home, "the home")
+    check_ancestors(home)
+    me = os.getuid()
+    for name in _HOME_FILES:
+        path = home / name
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StoreError(f"cannot use {path}: {exc.strerror}", path) from exc
+        quoted = shlex.quote(os.fspath(path))
+        if stat.S_ISLNK(info.st_mode):
+            raise UnsafeHome(
+                f"{path} is a symbolic link; Hallway uses only files of its own in its home, so "
+                f"that nobody can point it at another file. Remove it (`rm {quoted}`) and start "
+                "again.",
+                path,
+            )
+        if info.st_uid != me:
+            raise UnsafeHome(
+                f"{path} belongs to {user_name(info.st_uid)}, not to you: someone else put it "
+                f"there, and could read or change it. Remove it (`rm {quoted}`) and start again.",
+                path,
+            )
 
 
 def control_socket_path(home: Path) -> Path:
@@ -62,6 +127,9 @@ def lock_path(home: Path) -> Path:
 class HomeLock:
     """An exclusive, non-blocking `flock` on `home/lock`, holding the owner's PID.
 
+    Acquiring it makes the home (`create_home`) if it is missing: whatever runs an instance takes
+    this lock first (`init`, `node`, the tray app), and nothing else creates a home.
+
     `flock` rather than a PID file alone: the kernel drops the lock when the process dies, even by
     `kill -9`, so a stale lock never needs cleaning up. The file itself is never deleted, since
     unlinking a lock file races with a process that has just opened it.
@@ -80,8 +148,11 @@ class HomeLock:
         """Take the lock or raise `HomeBusy` naming the holder's PID. Re-acquiring is a no-op."""
         if self._fd is not None:
             return
+        create_home(self.home)
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # O_NOFOLLOW: a link planted here would make us truncate the file it points to.
+            flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(self.path, flags, 0o600)
         except OSError as exc:
             raise StoreError(
                 f"cannot open the lock {self.path}: {exc.strerror}", self.path

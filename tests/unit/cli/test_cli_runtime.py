@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,6 +21,8 @@ from hallway.store.config import load_config
 from hallway.store.errors import HomeBusy
 from hallway.store.home import HomeLock, control_socket_path, secrets_path
 from tests.unit.control.fake_node import FakeNode
+from tests.unit.control.test_control_hostile_user import HOSTILE_LISTENER
+from tests.unit.store.hostile import NOBODY, give_to_nobody, require_root
 
 
 class StartableNode(FakeNode):
@@ -182,3 +188,83 @@ def test_a_damaged_public_key_file_is_reported(home: Path) -> None:
     public_key_path(home).write_text("garbage")
     with pytest.raises(HallwayError, match="damaged"):
         start(home)
+
+
+# Which commands make a home (issue 8): only what runs an instance; a client command never does.
+
+
+def hallway(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hallway", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "command", [["peers"], ["post", "hello"], ["status", "set", "busy"], ["feed"], ["watch"]]
+)
+def test_a_client_command_for_a_home_where_nothing_runs_creates_nothing(
+    short_tmp: Path, command: list[str]
+) -> None:
+    home = short_tmp / "x" / "new"
+    result = hallway("--home", str(home), *command)
+    assert result.returncode == 3, result.stderr
+    assert f"No Hallway is running for home {home}." in result.stderr
+    assert not (short_tmp / "x").exists()
+
+
+def test_nor_does_one_for_the_default_home(short_tmp: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HALLWAY_HOME"}
+    env["XDG_DATA_HOME"] = str(short_tmp / "share")
+    result = hallway("peers", env=env)
+    assert result.returncode == 3, result.stderr
+    assert f"No Hallway is running for home {short_tmp / 'share' / 'hallway'}." in result.stderr
+    assert not (short_tmp / "share").exists()
+
+
+def test_init_and_start_make_a_new_home_owner_only(short_tmp: Path) -> None:
+    made_by_init = short_tmp / "a" / "home"
+    init_home(
+        made_by_init, name="Ann", office=None, passphrase=None, open_office=True, interface=None
+    )
+    assert stat.S_IMODE(made_by_init.stat().st_mode) == 0o700
+    made_by_start = short_tmp / "b" / "home"
+    with start(made_by_start, name="Ann", open_office=True):
+        assert stat.S_IMODE(made_by_start.stat().st_mode) == 0o700
+
+
+def test_a_client_command_refuses_a_home_another_user_made(short_tmp: Path) -> None:
+    home = short_tmp / "home"
+    home.mkdir(mode=0o777)
+    home.chmod(0o777)
+    give_to_nobody(home)
+    result = hallway("--home", str(home), "peers")
+    assert result.returncode == 1
+    assert f"{home} belongs to nobody (uid {NOBODY}), not to you" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_client_command_sends_nothing_to_a_listener_of_another_user(short_tmp: Path) -> None:
+    require_root()
+    home = short_tmp
+    listener = subprocess.Popen(
+        [sys.executable, "-c", HOSTILE_LISTENER, str(control_socket_path(home)), str(NOBODY)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert listener.stdout is not None
+    try:
+        assert listener.stdout.readline() == "listening\n"
+        result = hallway("--home", str(home), "post", "the secret plan")
+        assert result.returncode == 1
+        assert "runs as nobody" in result.stderr
+        assert "nothing was sent to it" in result.stderr
+        assert listener.stdout.readline() == "captured 0 bytes\n"
+    finally:
+        listener.kill()
+        listener.wait()
+        listener.stdout.close()

@@ -20,6 +20,7 @@ from hallway.store import (
     resolve_home,
     secrets_path,
 )
+from hallway.store.home import create_home
 
 # The `spawn` fixture (conftest.py) starts `python -c script args...`.
 Spawn = Callable[..., subprocess.Popen[str]]
@@ -53,17 +54,32 @@ def test_default_is_the_platform_data_dir(tmp_path: Path, monkeypatch: pytest.Mo
     assert resolve_home(None) == tmp_path / "share" / "hallway"
 
 
-def test_new_home_is_owner_only_and_existing_one_is_kept(tmp_path: Path) -> None:
+def test_resolving_a_home_creates_nothing(tmp_path: Path) -> None:
+    # A client command resolves the home too; for a home where nothing runs it must leave no trace.
     home = resolve_home(tmp_path / "deep" / "home")
+    assert home == tmp_path / "deep" / "home"
+    assert not (tmp_path / "deep").exists()
+
+
+def test_new_home_is_owner_only_and_existing_one_is_kept(tmp_path: Path) -> None:
+    home = tmp_path / "deep" / "home"
+    create_home(home)
     assert home.is_dir()
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     existing = tmp_path / "mine"
     existing.mkdir(mode=0o750)
     existing.chmod(0o750)
     (existing / "keep").write_text("x")
+    create_home(existing)
     assert resolve_home(existing) == existing
     assert stat.S_IMODE(existing.stat().st_mode) == 0o750
     assert (existing / "keep").read_text() == "x"
+
+
+def test_taking_the_lock_creates_the_home(tmp_path: Path) -> None:
+    home = tmp_path / "new" / "home"
+    with HomeLock(home):
+        assert stat.S_IMODE(home.stat().st_mode) == 0o700
 
 
 def test_relative_home_becomes_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,7 +90,7 @@ def test_relative_home_becomes_absolute(tmp_path: Path, monkeypatch: pytest.Monk
 def test_home_that_cannot_be_created_raises_store_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
     with pytest.raises(StoreError, match="cannot create the home"):
-        resolve_home(tmp_path / "file" / "home")
+        create_home(tmp_path / "file" / "home")
 
 
 def test_paths_live_in_the_home(tmp_path: Path) -> None:

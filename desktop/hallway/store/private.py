@@ -1,0 +1,135 @@
+"""Checks that a directory or file is ours alone, so that no other local user can read or swap it.
+
+Another user who owns a home, or can write to it, can read the office's posts through a file they
+planted there (a 0666 `hallway.db-wal`), answer on `control.sock` in our place, or plant a
+symbolic link that turns our writes (a chmod, a truncation) onto any file of ours. Every message
+names the path and says how to make it safe again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shlex
+import stat
+from pathlib import Path
+from typing import Final
+
+from hallway.store.errors import StoreError, UnsafeHome
+
+__all__ = ["check_ancestors", "check_private_dir", "claim_file", "fix_dir_mode", "user_name"]
+
+_OTHERS_WRITE: Final = stat.S_IWGRP | stat.S_IWOTH
+
+
+def user_name(uid: int) -> str:
+    with contextlib.suppress(KeyError):
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    return f"uid {uid}"
+
+
+def check_private_dir(path: Path, what: str) -> None:
+    """Raise `UnsafeHome` unless `path` is a directory of ours that nobody else can write to.
+
+    A directory that other people can read is fine: the files in it are owner-only.
+    """
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise StoreError(f"cannot use {what} {path}: {exc.strerror}", path) from exc
+    if not stat.S_ISDIR(info.st_mode):
+        raise StoreError(f"{what} {path} is not a directory", path)
+    me = os.getuid()
+    quoted = shlex.quote(os.fspath(path))
+    if info.st_uid != me:
+        raise UnsafeHome(
+            f"{what} {path} belongs to {user_name(info.st_uid)}, not to you "
+            f"({user_name(me)}): its owner could read and replace everything in it. Move it "
+            f"aside (`mv {quoted} {quoted}.untrusted`) so that Hallway makes a new one, or "
+            "choose another home with --home or HALLWAY_HOME.",
+            path,
+        )
+    if info.st_mode & _OTHERS_WRITE:
+        raise UnsafeHome(
+            f"{what} {path} can be written by other users (mode "
+            f"{stat.S_IMODE(info.st_mode):04o}), who could replace the files in it. Make it "
+            f"yours alone with `chmod go-w {quoted}` and start again.",
+            path,
+        )
+
+
+def check_ancestors(path: Path) -> None:
+    """Raise `UnsafeHome` if another user could rename `path` away and put their own in its place.
+
+    That needs write access to a directory above it: one that another (non-root) user owns, or
+    that everyone may write to without the sticky bit (which is what keeps /tmp safe).
+    """
+    me = os.getuid()
+    for parent in Path(os.path.realpath(path)).parents:
+        try:
+            info = parent.stat()
+        except OSError:
+            continue  # not there yet, or not ours to look at: mkdir will say
+        open_to_all = info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX
+        if info.st_uid not in (0, me) or open_to_all:
+            who = "every user" if open_to_all else user_name(info.st_uid)
+            raise UnsafeHome(
+                f"{parent}, which holds {path}, can be changed by {who}, who could swap "
+                "Hallway's files for their own. Choose a home elsewhere with --home or "
+                "HALLWAY_HOME.",
+                path,
+            )
+
+
+def fix_dir_mode(path: Path, mode: int) -> None:
+    """Set a directory's mode without following a symbolic link put in its place."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+def claim_file(path: Path, *, create: bool = False) -> os.stat_result | None:
+    """Make sure `path` is a regular file of ours, owner-only; None if it does not exist.
+
+    Never follows a symbolic link, and never opens the file for reading or writing once it exists:
+    closing such a descriptor would drop the POSIX locks SQLite holds on it in this process. An
+    O_PATH descriptor drops none, and /proc/self/fd/N lets chmod reach exactly the inode checked.
+    With `create`, a missing file is made owner-only (O_EXCL: nobody else's file is ever reused).
+    """
+    quoted = shlex.quote(os.fspath(path))
+    try:
+        if create:
+            with contextlib.suppress(FileExistsError):
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+                os.close(os.open(path, flags, 0o600))
+        fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot open {path}: {exc.strerror}", path) from exc
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISLNK(info.st_mode):
+            raise UnsafeHome(
+                f"{path} is a symbolic link; Hallway uses only files of its own there, so that "
+                f"nobody can point it at another file. Remove it (`rm {quoted}`) and start again.",
+                path,
+            )
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeHome(f"{path} is not a regular file; move it out of the way", path)
+        if info.st_uid != os.getuid():
+            raise UnsafeHome(
+                f"{path} belongs to {user_name(info.st_uid)}, not to you: someone else put it "
+                f"there, and could read or change it. Remove it (`rm {quoted}`) and start again.",
+                path,
+            )
+        if stat.S_IMODE(info.st_mode) != 0o600:
+            os.chmod(f"/proc/self/fd/{fd}", 0o600)
+    except OSError as exc:
+        raise StoreError(f"cannot make {path} owner-only: {exc.strerror}", path) from exc
+    finally:
+        os.close(fd)
+    return info
