@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from hallway.core import z85
 from hallway.core.errors import HallwayError
-from hallway.core.model import NAME_MAX, clean_text
+from hallway.core.model import NAME_MAX, clean_text, one_line
 from hallway.core.office import Office, derive_office_key
 from hallway.store.config import Config, load_config, new_instance_id, save_config
 from hallway.store.home import HomeLock, control_socket_path, secrets_path
@@ -163,7 +163,7 @@ def _apply(home: Path, current: Config | None, setup: _Setup) -> Config:
 
 def _clean_name(name: str) -> str:
     try:
-        cleaned = clean_text(name, NAME_MAX)
+        cleaned = clean_text(one_line(name), NAME_MAX)  # names are one line, ours too
     except ValueError as exc:
         raise UsageError(f"the name is too long: {exc}") from None
     if not cleaned:

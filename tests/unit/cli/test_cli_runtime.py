@@ -74,6 +74,15 @@ def test_init_an_open_office(home: Path) -> None:
     assert office_key(home) is None
 
 
+def test_our_own_name_is_one_line_too(home: Path) -> None:
+    # The same rule as for peers' names (issue 9, item 8): no line of ours can be forged either.
+    config = init_home(
+        home, name="Ann\n01:50:00 Bob:\u2028x", office=None, passphrase=None, open_office=True,
+        interface=None,
+    )  # fmt: skip
+    assert config.name == "Ann 01:50:00 Bob: x"
+
+
 def test_init_a_closed_office_stores_its_key(home: Path) -> None:
     init_home(
         home, name="Ann", office="Acme", passphrase="s3cret", open_office=False, interface="lo"
