@@ -217,12 +217,32 @@ class TrayApp:
         self.desktop.xdotool("mousemove", str(x), str(y), "click", str(button))
 
     def open_menu(self) -> Window:
-        """Right-click the tray icon and wait for its menu."""
+        """Right-click the tray icon and wait for its menu.
+
+        Keys pressed next reach the menu even before its keyboard grab: the server gives them
+        to the focused window or the one under the pointer (the icon, the menu), all the app's,
+        and Qt hands every key to its open popup."""
         self.click(*self.tray_icon().center, button=3)
         return self.menu()
 
     def keys(self, *keys: str) -> None:
         self.desktop.xdotool("key", "--delay", "40", *keys)
+
+    def type_text(self, text: str) -> None:
+        """Type ASCII `text` as a person would. Anything else is pasted (`Desktop.clipboard`):
+        xdotool types a character missing from the keymap by remapping a spare key for a
+        moment, and under load the app reads the keymap too late and drops it."""
+        assert text.isascii(), f"paste {text!r} through Desktop.clipboard instead"
+        self.desktop.xdotool("type", "--delay", "20", text)
+
+    def focused(self, window: Window, timeout: float = 10.0) -> None:
+        """Wait until `window` has the keyboard focus: mapped is not yet focused (the app sets
+        the focus when the server reports the window mapped), and keys go where the focus is."""
+        wait_until(
+            lambda: self.desktop.focus() == int(window.id, 16),
+            timeout,
+            f"the keyboard focus on {window.name!r}",
+        )
 
 
 @dataclass

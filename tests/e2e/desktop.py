@@ -17,7 +17,8 @@ import selectors
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -27,6 +28,8 @@ import pytest
 from tests.support.waiting import wait_until
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CLIPBOARD_OWNER = Path(__file__).with_name("clipboard_owner.py")
+SELECTION_OWNER = Path(__file__).with_name("selection_owner.py")
 
 #: Tool -> the Debian package that has it (packaging/bootstrap --test installs them all).
 TOOLS = {
@@ -159,6 +162,21 @@ def _first_line(proc: subprocess.Popen[str], timeout: float, what: str) -> str:
     if not line:
         raise AssertionError(f"{what} exited ({proc.wait()}) before it was ready")
     return line
+
+
+class ClipboardOwner:
+    """The process that holds the clipboard (tests/e2e/clipboard_owner.py)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+
+    def expect(self, word: str, timeout: float) -> None:
+        line = _first_line(self.proc, timeout, "the clipboard owner")
+        assert line == word, f"the clipboard owner said {line!r}, expected {word!r}"
+
+    def pasted(self, timeout: float = 10.0) -> None:
+        """Wait until a program took the text: the app has handled the keys up to the paste."""
+        self.expect("pasted", timeout)
 
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -347,6 +365,13 @@ class Desktop:
              "--expand", "false", "--padding", "4", "--iconspacing", "4"],
         )  # fmt: skip
         wait_until(self.tray_window, 10, "trayer's window")
+        # Mapped is not yet a tray: an app started before trayer owns the tray selection finds
+        # none, and shows its window instead.
+        wait_until(
+            lambda: self.selection_owner("_NET_SYSTEM_TRAY_S0"),
+            10,
+            "trayer to own the system tray selection",
+        )
 
     # -- looking ---------------------------------------------------------------------------------
 
@@ -363,6 +388,11 @@ class Desktop:
         )
         ids = found.stdout.split()
         return ids[0] if ids else None
+
+    def selection_owner(self, selection: str) -> int:
+        """The window owning `selection` on this display, or 0."""
+        found = self.run([sys.executable, str(SELECTION_OWNER), selection])
+        return int(found.stdout.strip())
 
     def tray_clients(self) -> list[str]:
         """The windows embedded in the tray (XEmbed): children of trayer's panel, with a size."""
@@ -385,6 +415,30 @@ class Desktop:
 
     def xdotool(self, *args: str) -> None:
         self.run(["xdotool", *args])
+
+    def focus(self) -> int:
+        """The window that has the keyboard focus (what typed keys go to), as a number."""
+        return int(self.run(["xdotool", "getwindowfocus", "-f"]).stdout.strip() or 0)
+
+    @contextlib.contextmanager
+    def clipboard(self, text: str) -> Iterator[ClipboardOwner]:
+        """Inside the block, the CLIPBOARD selection holds `text`, ready for a paste (ctrl+v).
+
+        Its owner serves the paste when the app asks for it, so it stays until the block ends.
+        """
+        with self._log("clipboard") as log:
+            proc = self.launcher.popen(
+                [sys.executable, str(CLIPBOARD_OWNER), text],
+                env={**self.env, "QT_QPA_PLATFORM": "xcb"},
+                stdout=subprocess.PIPE,
+                stderr=log,
+            )
+        try:
+            owner = ClipboardOwner(proc)
+            owner.expect("ready", 15)
+            yield owner
+        finally:
+            stop_process(proc)
 
     def screenshot(self, name: str, *, crop: str | None = None, zoom: int = 1) -> Path:
         """Save the whole screen (or `crop`, as WxH+X+Y) to artifacts/screenshots/NAME.png,

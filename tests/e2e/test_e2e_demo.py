@@ -20,6 +20,8 @@ from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
+TITLE = "Demo office — Hallway"
+
 
 def _colleagues_with_status(app: TrayApp) -> list[dict[str, object]]:
     result = subprocess.run(
@@ -30,6 +32,11 @@ def _colleagues_with_status(app: TrayApp) -> list[dict[str, object]]:
         return []
     peers = json.loads(result.stdout)
     return [p for p in peers if not p["own"] and p["online"] and p["text"]]
+
+
+def _popups(desktop: Desktop) -> list[tuple[str, str]]:
+    """(urgency, summary) of every pop-up the demo showed so far."""
+    return list(desktop.dunst_urgencies().values())
 
 
 def test_demo_shows_a_live_office(tmp_path: Path) -> None:
@@ -48,23 +55,37 @@ def test_demo_shows_a_live_office(tmp_path: Path) -> None:
                 env=TrayApp.env(desktop), stdout=out, stderr=out,
             )  # fmt: skip
         app.tray_icon(timeout=30)
+        # A showcase: unlike the everyday app, the demo opens its window at start.
+        window = app.window(TITLE, timeout=15)
         colleagues = wait_until(
             lambda: (found := _colleagues_with_status(app)) and len(found) >= 3 and found,
             60,
             f"three simulated colleagues online with a status; demo log:\n{app.log_tail()}",
         )
         assert {p["name"] for p in colleagues} <= set(NAMES)
-        # A second launch brings the running demo's window forward.
+        # Within its first half minute the demo shows a post and an urgent post (pop-ups).
+        wait_until(
+            lambda: {"NORMAL", "CRITICAL"} <= {level for level, _ in _popups(desktop)},
+            60,
+            f"a post and an urgent post from the colleagues; demo log:\n{app.log_tail()}",
+        )
+        # Closed, it waits in the tray; a second launch brings the running demo's window back.
+        app.close_window(window)
+        app.no_window(TITLE)
+        assert app.alive()
         again = local.run(
             [sys.executable, "-m", "hallway", "--home", str(home)], env=TrayApp.env(desktop)
         )
         assert again.returncode == 0
-        window = app.window("Demo office — Hallway", timeout=15)
+        window = app.window(TITLE, timeout=15)
         desktop.screenshot("demo-main-people", crop=window.crop)
         desktop.screenshot("demo-desktop")
-        assert app.alive()
+        # Quit in the tray menu (its last entry) ends the demo, and its colleagues with it.
+        app.open_menu()
+        app.keys("Up", "Return")
+        code = app.wait_exit(15)
     finally:
-        code = app.stop()
+        app.stop()
         desktop.close()
         for proc in local.procs:
             stop_process(proc)
