@@ -37,7 +37,7 @@ from hallway.core.roster import PeerState, Roster, Verdict
 from hallway.core.txt import TxtRecord
 from hallway.engine import events as ev
 from hallway.engine.links import Link
-from hallway.net.discovery import Discovery, Found
+from hallway.net.discovery import MAX_FOREIGN, Discovery, Found
 from hallway.net.sockets import bind_all, curve_server
 from hallway.net.zap import ZapHandler
 from hallway.store.db import Store, StoredItem
@@ -56,6 +56,12 @@ PEER_BURST = 1500.0
 MAX_LINKS = 1024  # peers connected at once; far above a small office, far below fd limits
 STRANGERS = "strangers"  # the shared rate-limit budget of keys not admitted yet
 PRUNE_EVERY = 3600.0
+# A member announced on mDNS is online within ~0.1 s, within ~2.5 s when a HELLO (retried after
+# HELLO_RETRY) or the browser's first query (asked again after 1 s) is lost. Five seconds of
+# other offices and no colleague is therefore no slow start, and still appears before a person
+# starts to wonder why the window is empty.
+OTHER_OFFICE_DELAY = 5.0
+OTHER_OFFICE_REPEAT = 60.0  # a changed count is said again at most this often
 
 Emit = Callable[[ev.Event], None]
 
@@ -66,6 +72,57 @@ class Command:
 
     fn: Callable[[], Any]
     future: Any  # concurrent.futures.Future
+
+
+@dataclass
+class OtherOfficeHint:
+    """The hint that Hallway users are nearby but none of them is in our office.
+
+    It starts when other offices' records have been seen for OTHER_OFFICE_DELAY while no member
+    has come online since this node started, and it ends when a member comes online or the
+    others are gone. Once a member has been online the office name and passphrase are proven
+    right, so the hint never returns in this run: others nearby are then only another office.
+    """
+
+    foreign: int = 0  # instances announcing another office's tag or a failing proof
+    member_seen: bool = False
+    since: float | None = None  # when the condition began
+    shown: int = 0  # the count last warned about; 0 while no warning is in force
+    shown_at: float = 0.0
+
+    def update(self, now: float) -> ev.Event | None:
+        """The event to emit now, if any."""
+        if self.member_seen or not self.foreign:
+            self.since = None
+            if not self.shown:
+                return None
+            self.shown = 0
+            return ev.WarningCleared(at=now, code=ev.OTHER_OFFICE)
+        if self.since is None:
+            self.since = now
+        due = self.deadline()
+        if due is None or now < due:
+            return None
+        self.shown, self.shown_at = self.foreign, now
+        return ev.NodeWarning(at=now, message=other_office_message(self.foreign),
+                              code=ev.OTHER_OFFICE)  # fmt: skip
+
+    def deadline(self) -> float | None:
+        if self.member_seen or not self.foreign or self.since is None:
+            return None
+        if not self.shown:
+            return self.since + OTHER_OFFICE_DELAY
+        if self.foreign != self.shown:
+            return self.shown_at + OTHER_OFFICE_REPEAT
+        return None
+
+
+def other_office_message(count: int) -> str:
+    """Only the count: nothing about who the others are. Discovery counts up to MAX_FOREIGN."""
+    if count == 1:
+        return "1 Hallway user nearby is in another office or typed a different passphrase."
+    many = f"At least {count}" if count >= MAX_FOREIGN else str(count)
+    return f"{many} Hallway users nearby are in another office or typed a different passphrase."
 
 
 @dataclass
@@ -108,6 +165,8 @@ class Actor:
         self.subs: set[Any] = set()
         self.routine = False
         self.due = 0.0
+        self.hint = OtherOfficeHint()
+        self.conditions: dict[str, ev.NodeWarning] = {}  # lasting warnings in force, by code
         own_id = fingerprint(config.public_key)
         self.next_prune = clock()  # the first turn prunes
         status = store.load_own_status() or DEFAULT_STATUS
@@ -157,6 +216,8 @@ class Actor:
             on_found=lambda found: self._post_from_thread(("found", found)),
             on_lost=lambda name: self._post_from_thread(("lost", name)),
             on_bad=lambda source, reason: self._post_from_thread(("bad", (source, reason))),
+            admits=lambda r: config.office.admits(r.office_tag, r.public_key, r.proof),
+            on_foreign=lambda count: self._post_from_thread(("foreign", count)),
         )
 
     # plumbing ---------------------------------------------------------------------------------
@@ -234,6 +295,9 @@ class Actor:
             deadlines.append(roster_deadline)
         if self.own.status.until is not None:
             deadlines.append(self.own.status.until)
+        hint_due = self.hint.deadline()
+        if hint_due is not None:
+            deadlines.append(hint_due)
         for link in self.links.values():
             if link.suspect_until is not None:
                 deadlines.append(link.suspect_until)
@@ -266,7 +330,10 @@ class Actor:
                 elif kind == "lost":
                     self._on_lost(payload)
                 elif kind == "bad":
-                    self._drop(*payload)
+                    self._drop_record(*payload)
+                elif kind == "foreign":
+                    self.hint.foreign = payload
+                    self._update_hint()
                 elif kind == "stop":
                     self.running = False
 
@@ -280,6 +347,29 @@ class Actor:
                 self.emit(ev.NodeWarning(at=self.clock(), message=message, peer=source))
             elif source in ("store", "engine"):
                 self.emit(ev.NodeWarning(at=self.clock(), message=reason))
+
+    def _drop_record(self, source: str, reason: str) -> None:
+        """A bad mDNS record. Strangers' share one noise source, so a flood of fresh names is
+        logged once a minute rather than once per name; a colleague's is still named."""
+        if self.roster.get(source) is not None:
+            self._drop(source, reason)
+        else:
+            self._drop("mdns", f"{reason}: {source}")
+
+    def _update_hint(self) -> None:
+        event = self.hint.update(self.clock())
+        if isinstance(event, ev.NodeWarning) and event.code is not None:
+            self.conditions[event.code] = event
+        elif isinstance(event, ev.WarningCleared):
+            self.conditions.pop(event.code, None)
+        if event is not None:
+            self.emit(event)
+
+    def _peer_online(self, link: Link, name: str) -> None:
+        self.emit(ev.PeerOnline(at=self.clock(), peer=link.peer, name=name, address=link.address))
+        if not self.hint.member_seen:
+            self.hint.member_seen = True
+            self._update_hint()
 
     def _flush(self) -> None:
         """Write what this loop turn received (items, peers' statuses) in one transaction."""
@@ -302,6 +392,7 @@ class Actor:
         if now >= self.next_heartbeat:
             self._publish(wire.Heartbeat(), data=False)
             self.next_heartbeat = now + self.cfg.heartbeat_interval
+        self._update_hint()
         for state in self.roster.silent():  # already marked offline by the roster
             self._announce_offline(state, "timeout")
         for state in self.roster.expired():
@@ -676,11 +767,10 @@ class Actor:
         first = not link.synced_once
         link.synced_once = True
         buffered = state.seq.snapshot(part.inc, part.seq)
-        now = self.clock()
         came_online = self.roster.heard(link.peer)
         self._persist_peer(state)
         if came_online:
-            self.emit(ev.PeerOnline(at=now, peer=link.peer, name=state.name, address=link.address))
+            self._peer_online(link, state.name)
         if part.status is not None:
             self._apply_status(link.peer, part.status, part.status_at, force=first)
         self._apply_posts(link.peer, posts, live=not first)
@@ -735,11 +825,7 @@ class Actor:
                 state.seq.hold(env.inc, env.seq, env)
             return
         if self.roster.heard(link.peer):
-            self.emit(
-                ev.PeerOnline(
-                    at=self.clock(), peer=link.peer, name=state.name, address=link.address
-                )
-            )
+            self._peer_online(link, state.name)
         if verdict is Verdict.GAP:
             link.request_snapshot(self.clock())
         if verdict in (Verdict.APPLY, Verdict.GAP) and data:

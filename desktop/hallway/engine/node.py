@@ -13,6 +13,7 @@ Public, thread-safe API (the CLI, the control socket, the GUI and the tests all 
     node.me() -> PeerView
     node.feed(limit=50) -> list[FeedItem]    # newest first
     node.recent_statuses(limit=5) -> list[Status]   # own recent custom statuses, newest first
+    node.warnings() -> list[NodeWarning]     # lasting conditions in force (a `code` each)
     node.info -> NodeInfo                    # id, fingerprint, name, office, ports, addresses
     node.close()                             # BYE, mDNS goodbye, joins the thread; idempotent
 
@@ -51,7 +52,7 @@ from hallway.core.model import (
 )
 from hallway.core.office import Office
 from hallway.engine.actor import Actor, Command
-from hallway.engine.events import Event, FeedItem, PeerView, Stopped
+from hallway.engine.events import Event, FeedItem, NodeWarning, PeerView, Stopped
 
 if TYPE_CHECKING:
     from hallway.store.db import Store
@@ -342,6 +343,11 @@ class Node:
 
     def recent_statuses(self, limit: int = 5) -> list[Status]:
         return self._call(lambda actor: actor.store.status_history(limit))
+
+    def warnings(self) -> list[NodeWarning]:
+        """The lasting warnings in force, each the latest `warning` event of its `code` that no
+        `warning_cleared` has ended yet (for a window opened after it was emitted)."""
+        return self._call(lambda actor: list(actor.conditions.values()))
 
 
 _T = TypeVar("_T")

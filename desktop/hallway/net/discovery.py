@@ -9,14 +9,25 @@ engine's enqueue a message for its actor thread).
 Everything that arrives is hostile until proven otherwise: a malformed record is reported to
 `on_bad` and dropped, a chatty source is rate-limited, and the number of names waiting for the
 worker is bounded. Nothing raises into zeroconf's threads.
+
+Office membership (tag and proof, through `admits`) is checked as soon as a record is parsed,
+before anything is kept against the cap of peers. A refused record costs nothing lasting: it is
+evicted from zeroconf's cache at once (only the first MAX_FOREIGN of other offices stay, to be
+counted for `on_foreign` until they leave). Once those are counted, `_Gate` judges TXT records
+on zeroconf's loop as they arrive, so that a flood is evicted with the packet that brought it and
+never fills the cache: Python keeps its peak memory, so the peak is what must stay low. A name
+whose event was dropped while the queue was full is found again by a sweep of that cache, so no
+name is refused for good.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import enum
 import functools
+import heapq
 import ipaddress
 import logging
 import re
@@ -32,6 +43,8 @@ import zeroconf
 from zeroconf import (
     DNSQuestionType,
     IPVersion,
+    RecordUpdate,
+    RecordUpdateListener,
     ServiceBrowser,
     ServiceInfo,
     ServiceStateChange,
@@ -64,12 +77,28 @@ MAX_ADDRESSES = 8
 RESOLVE_RATE = 2.0
 RESOLVE_BURST = 5.0
 """Resolutions per second and burst, per instance name. Excess events are coalesced, not lost."""
+MAX_BUCKETS = 1024
+"""Rate limits kept at once; refilled ones are forgotten first, and all of them if need be."""
+MAX_FOREIGN = 64
+"""Instances of other offices (or with failing proofs) counted at once. Their records stay in
+zeroconf's cache, so their goodbyes and expiry are seen; records refused beyond this, and every
+malformed or silent one, are evicted from it at once."""
+EVICT_BATCH = 64
+"""Refused names evicted from zeroconf's cache in one call on its loop (or fewer, once idle)."""
+SWEEP_DELAY = 0.25
+"""Seconds between sweeps of zeroconf's cache while names whose events were dropped remain."""
+SWEEP_INTERVAL = 30.0
+"""Seconds between sweeps that forget counted names whose records left zeroconf's cache without
+a goodbye (zeroconf evicts silently when its cache is full), and idle rate limits."""
 
 _CALL_TIMEOUT = 2.0
 _PEER_ID = re.compile(r"[0-9a-f]{32}")
 _SUFFIX = "." + SERVICE_TYPE
 _MDNS_SOURCE = "mdns"
 _QUESTION_TYPE: DNSQuestionType | None = DNSQuestionType.QM
+_TYPE_PTR = 12  # DNS record type and class numbers (RFC 1035)
+_TYPE_TXT = 16
+_CLASS_IN = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +114,7 @@ class Found:
 class _Op(enum.Enum):
     RESOLVE = "resolve"
     REMOVE = "remove"
+    SWEEP = "sweep"
 
 
 _Request = concurrent.futures.Future[bool]
@@ -120,8 +150,11 @@ class Discovery:
 
     - `on_found(found)`: a peer appeared, or its key, PUB port, ROUTER port or addresses changed;
     - `on_lost(instance)`: a peer reported found sent its goodbye, expired, or turned malformed;
-    - `on_bad(source, reason)`: a record was dropped; `source` is printable and bounded.
+    - `on_bad(source, reason)`: a record was dropped; `source` is printable and bounded;
+    - `on_foreign(count)`: how many instances now announce a record that `admits` refuses (another
+      office, or a wrong passphrase); reported when it changes and the queue is empty.
 
+    Only records that `admits` accepts are reported found (all of them if it is None).
     A callback that raises is logged; it stops neither discovery nor the other callbacks.
     """
 
@@ -135,6 +168,8 @@ class Discovery:
         on_found: Callable[[Found], None],
         on_lost: Callable[[str], None],
         on_bad: Callable[[str, str], None],
+        admits: Callable[[TxtRecord], bool] | None = None,
+        on_foreign: Callable[[int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not addresses:
@@ -148,6 +183,8 @@ class Discovery:
         self._on_found = on_found
         self._on_lost = on_lost
         self._on_bad = on_bad
+        self._admits = admits
+        self._on_foreign = on_foreign
         self._clock = clock
         self._info = self._service_info(txt, router_port)
         self._zc: Zeroconf | None = None
@@ -160,6 +197,11 @@ class Discovery:
         self._buckets: dict[str, TokenBucket] = {}
         self._inflight: dict[str, _Request] = {}
         self._completed: deque[tuple[str, ServiceInfo, bool]] = deque()
+        self._foreign: set[str] = set()  # labels counted as other offices', at most MAX_FOREIGN
+        self._reported = 0
+        self._evict: list[str] = []  # refused names whose records zeroconf still caches
+        self._gated: set[str] = set()  # refused on arrival by _Gate; their next event is moot
+        self._sweep_at: float | None = None
         self._overflowed = False
         self._wait: float | None = None
         self._started = False
@@ -188,6 +230,8 @@ class Discovery:
             self._browser = ServiceBrowser(
                 self._zc, SERVICE_TYPE, handlers=[self._on_change], question_type=_QUESTION_TYPE
             )
+            if self._admits is not None:
+                self._zc.add_listener(_Gate(self, self._zc, self._browser), None)
             # A 128-bit name cannot collide: skip the ~1 s of probing (cooperating_responders).
             # Only the registration is waited for; its three announcements go out in the
             # background instead of blocking start() for 450 ms as register_service would.
@@ -297,15 +341,20 @@ class Discovery:
         with self._cond:
             if self._closing:
                 return
+            if label in self._gated:
+                self._gated.discard(label)
+                if op is _Op.RESOLVE:
+                    return  # judged and evicted as it arrived
             if (
                 name in self._pending
                 or len(self._pending) < MAX_PENDING
-                or (op is _Op.REMOVE and label in self._known)
+                or (op is _Op.REMOVE and (label in self._known or label in self._foreign))
             ):
                 # Only the latest state of a name matters: a burst of updates costs one resolve.
                 self._pending[name] = op
             else:
                 self._overflowed = True
+                self._schedule_sweep(SWEEP_DELAY)
             self._cond.notify()
 
     # -- zeroconf's event loop ---------------------------------------------------------------
@@ -341,16 +390,20 @@ class Discovery:
                     self._finish(label, job[1], resolved=job[2])
                 elif job[1] is _Op.REMOVE:
                     self._forget(label)
+                elif job[1] is _Op.SWEEP:
+                    self._sweep()
                 else:
                     self._resolve(name, label)
             except Exception:
                 log.exception("discovery failed to handle %s", _source(label))
+            self._report_foreign()
+            self._flush_evictions()
 
     def _next_job(self) -> _Job | None:
         """What the worker does next, or None with `_wait` set. Holds _cond.
 
         Finished queries come first, then removals, then the first name whose rate limit allows
-        a resolution and that has no query in flight.
+        a resolution and that has no query in flight, then a sweep that is due.
         """
         if self._completed:
             return self._completed.popleft()
@@ -363,11 +416,7 @@ class Discovery:
                 break
             if name in self._inflight or len(self._inflight) >= MAX_INFLIGHT:
                 continue  # _request_done wakes the worker
-            bucket = self._buckets.get(name)
-            if bucket is None:
-                if len(self._buckets) >= MAX_PENDING + MAX_PEERS:
-                    self._buckets.clear()  # forgetting some limits beats growing without bound
-                bucket = self._buckets[name] = TokenBucket(RESOLVE_RATE, RESOLVE_BURST)
+            bucket = self._bucket(name, now)
             if bucket.take(now):
                 chosen = (name, op)
                 break
@@ -377,6 +426,14 @@ class Discovery:
             del self._pending[chosen[0]]
             if chosen[1] is _Op.REMOVE:
                 self._drop_request(chosen[0])
+        elif self._sweep_at is not None and not self._pending:
+            # Only once the queue has drained: a sweep refills it with what was dropped.
+            if now >= self._sweep_at:
+                self._sweep_at = None
+                chosen = ("", _Op.SWEEP)
+            else:
+                due = self._sweep_at - now
+                wait = due if wait is None else min(wait, due)
         self._wait = None if wait is None else max(wait, 0.001)
         return chosen
 
@@ -389,6 +446,7 @@ class Discovery:
 
     def _resolve(self, name: str, label: str) -> None:
         if not _PEER_ID.fullmatch(label):
+            self._refuse(label, foreign=False)
             self._report_bad(_source(label), "instance name is not a peer id")
             return
         zc = self._zc
@@ -411,6 +469,9 @@ class Discovery:
     def _finish(self, label: str, info: ServiceInfo, *, resolved: bool) -> None:
         source = _source(label)
         if not resolved:
+            # Remembered as refused, so a sweep does not query it again; any record that
+            # arrives for the name later is an update, and is judged afresh.
+            self._refuse(label, foreign=False)
             self._report_bad(source, "record did not resolve (no SRV, TXT or address in time)")
             return
         try:
@@ -418,13 +479,22 @@ class Discovery:
         except DecodeError as exc:
             self._report_bad(source, str(exc))
             self._forget(label)  # a peer whose record turned bad is no longer reachable as such
+            self._refuse(label, foreign=False)
+            return
+        if self._admits is not None and not self._admits(found.record):
+            # Another office, or a wrong passphrase: counted, never kept against MAX_PEERS.
+            self._forget(label)
+            self._refuse(label, foreign=True)
             return
         with self._cond:
+            self._unrefuse(label)
             previous = self._known.get(label)
             if previous == found:
                 return
             full = previous is None and len(self._known) >= MAX_PEERS
-            if not full:
+            if full:
+                self._schedule_sweep(SWEEP_INTERVAL)  # retried later, once there is room
+            else:
                 self._known[label] = found
         if full:
             self._report_bad(source, "too many peers announced on this network")
@@ -447,8 +517,152 @@ class Discovery:
     def _forget(self, label: str) -> None:
         with self._cond:
             known = self._known.pop(label, None)
+            self._unrefuse(label)
         if known is not None:
             self._emit(self._on_lost, label)
+
+    # -- refused names and sweeps (the worker) -----------------------------------------------
+
+    def _refuse(self, label: str, *, foreign: bool) -> None:
+        """Count another office's instance while there is room; evict anything else."""
+        with self._cond:
+            if foreign and (label in self._foreign or len(self._foreign) < MAX_FOREIGN):
+                self._foreign.add(label)
+                if self._sweep_at is None:
+                    self._schedule_sweep(SWEEP_INTERVAL)
+                return
+            self._foreign.discard(label)
+            self._evict.append(label)
+
+    def _unrefuse(self, label: str) -> None:
+        """Holds _cond."""
+        self._foreign.discard(label)
+
+    def _schedule_sweep(self, delay: float) -> None:
+        """Holds _cond. The earlier of an already scheduled sweep and this one stands."""
+        at = self._clock() + delay
+        if self._sweep_at is None or at < self._sweep_at:
+            self._sweep_at = at
+            self._cond.notify()
+
+    def _flush_evictions(self) -> None:
+        """Evict refused names from zeroconf's cache, in batches, so they cost nothing lasting and
+        a sweep never finds them again. A name announced again is judged again."""
+        with self._cond:
+            if not self._evict or (self._pending and len(self._evict) < EVICT_BATCH):
+                return
+            names, self._evict = {label + _SUFFIX for label in self._evict}, []
+            zc, browser = self._zc, self._browser
+            if self._closing or zc is None or zc.loop is None or browser is None:
+                return
+        with contextlib.suppress(RuntimeError):  # the loop has stopped: nothing is cached
+            zc.loop.call_soon_threadsafe(_evict_from_cache, zc, browser, names)
+
+    def _sweep(self) -> None:
+        """Queue the cached names that were never judged (their events were dropped while the
+        queue was full), forget counted names whose records are gone, and idle rate limits."""
+        zc = self._zc
+        if zc is None:
+            return
+        try:
+            cached: set[str] = self._call(self._cached_labels(zc))
+        except (
+            RuntimeError,
+            concurrent.futures.TimeoutError,
+            concurrent.futures.CancelledError,
+        ) as exc:
+            log.debug("could not read zeroconf's cache: %r", exc)
+            with self._cond:
+                self._schedule_sweep(SWEEP_INTERVAL)
+            return
+        now = self._clock()
+        with self._cond:
+            self._foreign &= cached
+            self._prune_buckets(now)
+            waiting = {name[: -len(_SUFFIX)] for name in (*self._pending, *self._inflight)}
+            left = False
+            for label in cached:
+                if label in self._known or label in self._foreign or label in waiting:
+                    continue
+                if label == self._instance:
+                    continue
+                if len(self._pending) >= MAX_PENDING:
+                    left = True
+                    break
+                self._pending[label + _SUFFIX] = _Op.RESOLVE
+            if left:
+                self._schedule_sweep(SWEEP_DELAY)
+            elif self._foreign or self._buckets:
+                self._schedule_sweep(SWEEP_INTERVAL)
+
+    def _bucket(self, name: str, now: float) -> TokenBucket:
+        """Holds _cond."""
+        bucket = self._buckets.get(name)
+        if bucket is None:
+            if len(self._buckets) >= MAX_BUCKETS:
+                self._prune_buckets(now)
+            if len(self._buckets) >= MAX_BUCKETS:
+                self._buckets.clear()  # forgetting some limits beats growing without bound
+            bucket = self._buckets[name] = TokenBucket(RESOLVE_RATE, RESOLVE_BURST)
+        return bucket
+
+    def _prune_buckets(self, now: float) -> None:
+        """Holds _cond. A bucket that has refilled is no different from a new one: forget it."""
+        self._buckets = {
+            name: bucket
+            for name, bucket in self._buckets.items()
+            if bucket.tokens + (now - bucket.stamp) * bucket.rate < bucket.burst
+        }
+
+    @staticmethod
+    async def _cached_labels(zc: Zeroconf) -> set[str]:
+        """The instance labels of every PTR record of our type in zeroconf's cache (its loop)."""
+        labels: set[str] = set()
+        for record in zc.cache.async_all_by_details(SERVICE_TYPE, _TYPE_PTR, _CLASS_IN):
+            alias = getattr(record, "alias", None)  # a PTR's target (DNSPointer is not exported)
+            if isinstance(alias, str) and alias.endswith(_SUFFIX):
+                labels.add(alias[: -len(_SUFFIX)])
+        return labels
+
+    def _refused_on_arrival(self, name: str, rdata: bytes) -> bool:
+        """Whether a TXT record just received is refused by `admits` while the count of other
+        offices is full; then its name is marked so that its browser event is dropped. Runs on
+        zeroconf's loop: must not block, raise, or call back."""
+        if not name.endswith(_SUFFIX):
+            return False
+        label = name[: -len(_SUFFIX)]
+        with self._cond:
+            if (
+                len(self._foreign) < MAX_FOREIGN
+                or label in self._foreign
+                or label in self._known
+                or not _PEER_ID.fullmatch(label)
+            ):
+                return False  # the worker judges it, and reports or counts it
+        try:
+            record = parse_txt(_txt_properties(rdata))
+        except DecodeError:
+            return False
+        if self._admits is None or fingerprint(record.public_key) != label:
+            return False
+        if self._admits(record):
+            return False
+        with self._cond:
+            if len(self._gated) >= MAX_PENDING:
+                self._gated.clear()  # marks whose event never came: harmless to forget
+            self._gated.add(label)
+        return True
+
+    def _report_foreign(self) -> None:
+        """Tell `on_foreign` the count once the queue is empty (a flood changes it thousands of
+        times in a row), or at once when it leaves or reaches zero."""
+        with self._cond:
+            count = len(self._foreign)
+            if count == self._reported or (self._pending and count and self._reported):
+                return
+            self._reported = count
+        if self._on_foreign is not None:
+            self._emit(self._on_foreign, count)
 
     def _report_bad(self, source: str, reason: str) -> None:
         self._emit(self._on_bad, source, reason)
@@ -459,3 +673,88 @@ class Discovery:
             callback(*args)
         except Exception:
             log.exception("a discovery callback raised")
+
+
+def _evict_from_cache(zc: Zeroconf, browser: ServiceBrowser, names: set[str]) -> None:
+    """Remove every cached record of these instances (on zeroconf's loop): the PTR, SRV and TXT,
+    the address records no other cached service points at, and the PTR's scheduled refresh."""
+    cache = zc.cache
+    doomed: list[Any] = []
+    for record in cache.async_all_by_details(SERVICE_TYPE, _TYPE_PTR, _CLASS_IN):
+        if getattr(record, "alias", None) in names:
+            doomed.append(record)
+            browser.query_scheduler.cancel_ptr_refresh(record)  # type: ignore[arg-type]
+    servers: set[str] = set()
+    for name in names:
+        for record in cache.async_entries_with_name(name):
+            doomed.append(record)
+            server = getattr(record, "server", None)
+            if isinstance(server, str):
+                servers.add(server)
+    cache.async_remove_records(doomed)
+    for server in servers:
+        if not cache.async_entries_with_server(server):
+            cache.async_remove_records(cache.async_entries_with_name(server))
+    # WORKAROUND: zeroconf's QueryScheduler leaves a cancelled refresh in its heap until it would
+    # have fired (at 75 % of the PTR's TTL: ~56 min for zeroconf's 4,500 s). A flood announcing
+    # evicted names again and again piled up one per announcement (2.3 MB in the regression test).
+    heap = getattr(browser.query_scheduler, "_query_heap", None)
+    if isinstance(heap, list) and len(heap) > 2 * EVICT_BATCH:
+        live = [query for query in heap if not getattr(query, "cancelled", False)]
+        if len(live) * 2 < len(heap):
+            heap[:] = live
+            heapq.heapify(heap)
+
+
+def _txt_properties(rdata: bytes) -> dict[bytes, bytes | None]:
+    """DNS-SD TXT rdata (length-prefixed "key=value" strings) as zeroconf's ServiceInfo reads
+    it: the first occurrence of a key wins (RFC 6763, 6.4)."""
+    props: dict[bytes, bytes | None] = {}
+    index = 0
+    while index < len(rdata):
+        length = rdata[index]
+        entry = rdata[index + 1 : index + 1 + length]
+        index += 1 + length
+        key, sep, value = entry.partition(b"=")
+        if key and key not in props:
+            props[key] = value if sep else None
+    return props
+
+
+class _Gate(RecordUpdateListener):
+    """Judges TXT records on zeroconf's loop as they arrive, once MAX_FOREIGN other offices are
+    counted: a flood of refused records is then evicted within the packet that brought it,
+    instead of filling zeroconf's cache until the worker gets to it (RSS would keep that peak)."""
+
+    def __init__(self, discovery: Discovery, zc: Zeroconf, browser: ServiceBrowser) -> None:
+        super().__init__()
+        self._discovery = discovery
+        self._zc = zc
+        self._browser = browser
+        self._doomed: set[str] = set()
+
+    def async_update_records(
+        self,
+        zc: Zeroconf,  # noqa: ARG002 -- zeroconf's signature; ours was given at construction
+        now: float,
+        records: list[RecordUpdate],
+    ) -> None:
+        for update in records:
+            record = update.new
+            text = getattr(record, "text", None)  # DNSText is not exported
+            if record.type != _TYPE_TXT or update.old is not None or not isinstance(text, bytes):
+                continue
+            if record.is_expired(now):
+                continue
+            try:
+                refused = self._discovery._refused_on_arrival(record.name, text)
+            except Exception:
+                log.exception("judging an mDNS record failed")
+                continue
+            if refused:
+                self._doomed.add(record.name)
+
+    def async_update_records_complete(self) -> None:
+        if self._doomed:
+            names, self._doomed = self._doomed, set()
+            _evict_from_cache(self._zc, self._browser, names)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
+from types import SimpleNamespace
 
 import pytest
 import zmq
-from zeroconf import ServiceInfo, ServiceStateChange
+from zeroconf import (
+    DNSAddress,
+    DNSCache,
+    DNSPointer,
+    DNSService,
+    DNSText,
+    ServiceInfo,
+    ServiceStateChange,
+)
 
 from hallway.core.errors import DecodeError
 from hallway.core.model import fingerprint
@@ -278,3 +288,257 @@ def test_a_non_peer_id_name_is_reported_with_a_printable_source() -> None:
     assert reason == "instance name is not a peer id"
     assert source.isprintable()
     assert len(source) < 70
+
+
+# -- office membership, refused names and sweeps ------------------------------------------------
+
+
+class Office:
+    """Admits records whose tag is ours; counts what `on_foreign` reports."""
+
+    def __init__(self) -> None:
+        self.counts: list[int] = []
+
+    @staticmethod
+    def admits(txt: TxtRecord) -> bool:
+        return txt.office_tag == "ours"
+
+
+def member_record(tag: str = "ours") -> TxtRecord:
+    public, _ = zmq.curve_keypair()
+    return TxtRecord(public_key=public, pub_port=40001, office_tag=tag, proof=b"")
+
+
+def make_office(seen: Seen, office: Office, clock: Clock | None = None) -> Discovery:
+    txt = member_record()
+    return Discovery(
+        ("127.0.0.1",),
+        fingerprint(txt.public_key),
+        txt,
+        41000,
+        on_found=seen.found.append,
+        on_lost=seen.lost.append,
+        on_bad=lambda source, reason: seen.bad.append((source, reason)),
+        admits=office.admits,
+        on_foreign=office.counts.append,
+        clock=clock or Clock(),
+    )
+
+
+def test_other_offices_are_counted_not_found_and_not_reported_bad() -> None:
+    seen, office = Seen(), Office()
+    disco = make_office(seen, office)
+    labels = []
+    for _ in range(3):
+        label, info = service(member_record("theirs"))
+        disco._finish(label, info, resolved=True)
+        disco._report_foreign()
+        labels.append(label)
+    assert seen.found == []
+    assert seen.bad == []
+    assert office.counts == [1, 2, 3]
+    disco._forget(labels[0])  # its goodbye
+    disco._report_foreign()
+    assert office.counts[-1] == 2
+    assert disco._known == {}
+
+
+def test_refused_records_do_not_fill_the_peer_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(discovery_module, "MAX_PEERS", 2)
+    seen, office = Seen(), Office()
+    disco = make_office(seen, office)
+    for _ in range(20):  # junk proofs and other tags, as a flood sends them
+        label, info = service(member_record("theirs"))
+        disco._finish(label, info, resolved=True)
+    member, info = service(member_record())
+    disco._finish(member, info, resolved=True)
+    assert [f.instance for f in seen.found] == [member]
+    assert not [reason for _, reason in seen.bad if "too many" in reason]
+
+
+def test_a_member_that_turns_foreign_is_lost_and_counted() -> None:
+    seen, office = Seen(), Office()
+    disco = make_office(seen, office)
+    txt = member_record()
+    label, info = service(txt)
+    disco._finish(label, info, resolved=True)
+    _, moved = service(TxtRecord(txt.public_key, txt.pub_port, "theirs", b""))
+    disco._finish(label, moved, resolved=True)
+    disco._report_foreign()
+    assert seen.lost == [label]
+    assert office.counts == [1]
+    disco._finish(label, info, resolved=True)  # back in our office
+    disco._report_foreign()
+    assert office.counts == [1, 0]
+    assert len(seen.found) == 2
+
+
+def test_other_offices_are_counted_up_to_a_bound_and_the_rest_evicted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(discovery_module, "MAX_FOREIGN", 5)
+    seen, office = Seen(), Office()
+    disco = make_office(seen, office)
+    labels = []
+    for _ in range(50):
+        label, info = service(member_record("theirs"))
+        disco._finish(label, info, resolved=True)
+        labels.append(label)
+    disco._report_foreign()
+    assert disco._foreign == set(labels[:5])
+    assert office.counts[-1] == 5
+    assert disco._evict == labels[5:]
+
+
+def test_malformed_and_silent_records_are_evicted_not_remembered() -> None:
+    seen, office = Seen(), Office()
+    disco = make_office(seen, office)
+    txt = member_record()
+    label, broken = service(txt, props={**build_txt(txt), b"k": b"broken"})
+    disco._finish(label, broken, resolved=True)
+    silent = secrets.token_hex(16)
+    disco._finish(silent, ServiceInfo(SERVICE_TYPE, name_of(silent)), resolved=False)
+    assert disco._evict == [label, silent]
+    assert disco._foreign == set()
+
+
+def test_eviction_removes_a_refused_instance_and_nothing_else() -> None:
+    cache = DNSCache()
+    keep, drop = secrets.token_hex(16), secrets.token_hex(16)
+    for label, host in ((keep, "keep.local."), (drop, "drop.local.")):
+        name = name_of(label)
+        cache.async_add_records([
+            DNSPointer(SERVICE_TYPE, 12, 1, 4500, name),
+            DNSService(name, 33, 1, 120, 0, 0, 41000, host),
+            DNSText(name, 16, 1, 120, b"\x03v=1"),
+            DNSAddress(host, 1, 1, 120, bytes([192, 0, 2, 5])),
+        ])  # fmt: skip
+    cancelled: list[str] = []
+    browser = SimpleNamespace(
+        query_scheduler=SimpleNamespace(cancel_ptr_refresh=lambda r: cancelled.append(r.alias))
+    )
+    discovery_module._evict_from_cache(cache_owner(cache), browser, {name_of(drop)})  # type: ignore[arg-type]
+    assert cancelled == [name_of(drop)]
+    assert cache.async_entries_with_name(name_of(drop)) == []
+    assert cache.async_entries_with_name("drop.local.") == []
+    assert len(cache.async_entries_with_name(name_of(keep))) == 2
+    assert len(cache.async_entries_with_name("keep.local.")) == 1
+    assert [r.alias for r in cache.async_all_by_details(SERVICE_TYPE, 12, 1)] == [name_of(keep)]  # type: ignore[attr-defined]
+
+
+def cache_owner(cache: DNSCache) -> SimpleNamespace:
+    return SimpleNamespace(cache=cache)
+
+
+def test_the_count_is_reported_when_the_queue_has_drained() -> None:
+    seen, office = Seen(), Office()
+    disco = make_office(seen, office)
+    first, info = service(member_record("theirs"))
+    disco._finish(first, info, resolved=True)
+    disco._report_foreign()  # 0 -> 1 goes out at once, queue or not
+    event(disco, secrets.token_hex(16), ServiceStateChange.Added)
+    second, info = service(member_record("theirs"))
+    disco._finish(second, info, resolved=True)
+    disco._report_foreign()
+    assert office.counts == [1]  # a flood would change it once per name: wait for the queue
+    disco._pending.clear()
+    disco._report_foreign()
+    assert office.counts == [1, 2]
+
+
+def _cache_with(labels: list[str]) -> DNSCache:
+    cache = DNSCache()
+    cache.async_add_records(
+        DNSPointer(SERVICE_TYPE, 12, 1, 4500, name_of(label)) for label in labels
+    )
+    return cache
+
+
+def _sweepable(disco: Discovery, cache: DNSCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(disco, "_zc", SimpleNamespace(cache=cache))
+    monkeypatch.setattr(disco, "_call", asyncio.run)
+
+
+def test_names_dropped_from_a_full_queue_are_swept_in_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(discovery_module, "MAX_PENDING", 3)
+    clock = Clock()
+    seen, office = Seen(), Office()
+    disco = make_office(seen, office, clock)
+    labels = [secrets.token_hex(16) for _ in range(7)]
+    for label in labels:
+        event(disco, label, ServiceStateChange.Added)
+    assert disco._overflowed
+    assert len(disco._pending) == 3
+    _sweepable(disco, _cache_with(labels), monkeypatch)
+    handled: list[str] = []
+    for _ in range(20):
+        job = disco._next_job()
+        if job is None:
+            assert disco._wait is not None
+            clock.now += disco._wait
+            continue
+        if job[1] is discovery_module._Op.SWEEP:
+            disco._sweep()
+        else:
+            handled.append(job[0][: -len(discovery_module._SUFFIX)])
+            disco._refuse(handled[-1], foreign=True)  # judged, as _resolve would
+    assert sorted(handled) == sorted(labels)  # every refused name was retried
+
+
+def test_a_sweep_forgets_refused_names_whose_records_are_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen, office = Seen(), Office()
+    disco = make_office(seen, office)
+    labels = []
+    for _ in range(4):
+        label, info = service(member_record("theirs"))
+        disco._finish(label, info, resolved=True)
+        labels.append(label)
+    _sweepable(disco, _cache_with(labels[:1]), monkeypatch)  # zeroconf evicted three silently
+    disco._sweep()
+    disco._report_foreign()
+    assert disco._foreign == set(labels[:1])
+    assert office.counts[-1] == 1
+    assert disco._pending == {}
+
+
+def test_txt_rdata_is_read_as_zeroconf_reads_it() -> None:
+    rdata = b"\x03v=1\x03v=2\x04flag\x00\x02k=" + bytes([7]) + b"p=40001"
+    assert discovery_module._txt_properties(rdata) == {
+        b"v": b"1",
+        b"flag": None,
+        b"k": b"",
+        b"p": b"40001",
+    }
+    assert discovery_module._txt_properties(b"\x09truncated") == {b"truncated": None}
+
+
+def _rdata(txt: TxtRecord) -> bytes:
+    return b"".join(bytes([len(k) + len(v) + 1]) + k + b"=" + v for k, v in build_txt(txt).items())
+
+
+def test_refused_records_are_gated_on_arrival_only_once_the_count_is_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(discovery_module, "MAX_FOREIGN", 1)
+    seen, office = Seen(), Office()
+    disco = make_office(seen, office)
+    first, second = member_record("theirs"), member_record("theirs")
+    first_label, second_label = fingerprint(first.public_key), fingerprint(second.public_key)
+    # Room to count: the worker judges it (and counts it).
+    assert not disco._refused_on_arrival(name_of(first_label), _rdata(first))
+    disco._refuse(first_label, foreign=True)
+    # Full: refused as it arrives, and the browser event that follows is dropped.
+    assert disco._refused_on_arrival(name_of(second_label), _rdata(second))
+    event(disco, second_label, ServiceStateChange.Added)
+    assert disco._pending == {}
+    event(disco, second_label, ServiceStateChange.Added)  # announced again: judged again
+    assert name_of(second_label) in disco._pending
+    # Members, malformed records and stolen keys are never gated: the worker reports those.
+    member = member_record()
+    assert not disco._refused_on_arrival(name_of(fingerprint(member.public_key)), _rdata(member))
+    assert not disco._refused_on_arrival(name_of(second_label), b"\x05v=1\x00")
+    assert not disco._refused_on_arrival(name_of(secrets.token_hex(16)), _rdata(second))
