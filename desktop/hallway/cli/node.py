@@ -15,13 +15,11 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from hallway.cli.output import DIM, Style, event_line, message, write_json, write_line
+from hallway.cli.output import Style, event_line, message, write_json, write_line
 from hallway.cli.signals import Terminate, ignore_signals, terminate_on_signals
-from hallway.engine.events import OTHER_OFFICE
 from hallway.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -50,7 +48,7 @@ def run_headless(
         if as_json:
             write_json(event.to_json())
         else:
-            write_line(node_line(event.to_json(), style))
+            write_line(event_line(event.to_json(), style))
 
     def starter(on_event: Callable[[Event], None]) -> Runtime:
         return Runtime.start(
@@ -75,23 +73,6 @@ def run_headless(
     if broken:
         _silence_stdout()
     return status
-
-
-_CLEARED = {OTHER_OFFICE: "The warning about Hallway users in other offices no longer applies."}
-
-
-def node_line(event: dict[str, Any], style: Style) -> str:
-    """An event for people. The end of a lasting warning gets a sentence here, since
-    `event_line` would print an event type it does not know as raw JSON."""
-    if event.get("type") != "warning_cleared":
-        return event_line(event, style)
-    code = str(event.get("code"))
-    try:
-        stamp = datetime.fromisoformat(str(event.get("at"))).astimezone().strftime("%H:%M:%S")
-    except ValueError:
-        stamp = "--:--:--"
-    text = _CLEARED.get(code, f"The warning {code!r} no longer applies.")
-    return f"{style.paint(stamp, DIM)} {text}"
 
 
 class Outbox:

@@ -278,6 +278,11 @@ def feed_lines(items: Sequence[dict[str, Any]], style: Style, now: datetime | No
 # events -------------------------------------------------------------------------------------
 
 
+# What the end of each lasting warning (`code`) means, for people. The codes are the engine's
+# (`hallway.engine.events.OTHER_OFFICE`), spelt out: client commands must not load the engine.
+_CLEARED = {"other_office": "The warning about Hallway users in other offices no longer applies."}
+
+
 def event_line(event: dict[str, Any], style: Style) -> str:
     """One event of `hallway node` or `hallway watch`, for people."""
     kind = event.get("type")
@@ -317,6 +322,9 @@ def event_line(event: dict[str, Any], style: Style) -> str:
             text = f"{label}{who}{earlier}: {one_line(str(event.get('text', '')))}"
         case "warning":
             text = style.paint(f"warning: {one_line(str(event.get('message')))}", "33")
+        case "warning_cleared":
+            code = one_line(str(event.get("code")))
+            text = _CLEARED.get(code, f"The warning {code!r} no longer applies.")
         case "stopped":
             text = "Hallway stopped."
         case _:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import io
 
-from hallway.cli.node import node_line
-from hallway.cli.output import Style
+from hallway.cli.output import Style, event_line
 from hallway.engine import actor
 from hallway.engine.actor import OTHER_OFFICE_DELAY, OTHER_OFFICE_REPEAT, OtherOfficeHint
 from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
@@ -81,10 +80,10 @@ def test_one_user_is_singular() -> None:
 def test_node_prints_the_hint_and_its_end_as_sentences() -> None:
     style = Style(io.StringIO())
     warning = NodeWarning(at=0.0, message=actor.other_office_message(2), code=OTHER_OFFICE)
-    line = node_line(warning.to_json(), style)
+    line = event_line(warning.to_json(), style)
     assert line.endswith("warning: 2 Hallway users nearby are in another office or typed a "
                          "different passphrase.")  # fmt: skip
-    cleared = node_line(WarningCleared(at=0.0, code=OTHER_OFFICE).to_json(), style)
+    cleared = event_line(WarningCleared(at=0.0, code=OTHER_OFFICE).to_json(), style)
     assert "{" not in cleared
     assert cleared.endswith("The warning about Hallway users in other offices no longer applies.")
     assert WarningCleared(at=0.0, code=OTHER_OFFICE).to_json()["code"] == OTHER_OFFICE
