@@ -9,7 +9,6 @@ flood's end, nobody is refused as one peer too many, and the victim's memory com
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from hallway.core.office import Office as OfficeKey
 from hallway.core.office import derive_office_key
 from tests.net.conftest import OFFICE, PASSPHRASE, Office, RunningNode, is_type, node_env
 from tests.support.netlab import EventStream
+from tests.support.procstat import Meter, rss_kb
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.net
@@ -33,36 +33,6 @@ FLOOD_SECONDS = 6.0
 FLOOD_INTERVAL = 0.0  # passes back to back: a sustained flood
 RESTART_AFTER_PASS = 3
 LINK_AFTER_FLOOD = 10.0  # the issue's bound
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    # Fields after the command (which may hold spaces) start at state; utime and stime are the
-    # 14th and 15th fields of the whole line.
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-class Meter:
-    """CPU use of one process between two readings (a measurement, not a wait)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.cpu = cpu_seconds(pid)
-        self.wall = time.monotonic()
-
-    def percent(self) -> float:
-        cpu, wall = cpu_seconds(self.pid), time.monotonic()
-        used = 100.0 * (cpu - self.cpu) / max(wall - self.wall, 1e-6)
-        self.cpu, self.wall = cpu, wall
-        return used
 
 
 def _seconds(iso: str) -> float:

@@ -16,6 +16,7 @@ from hallway.engine.events import (
     FeedItem,
     PeerOffline,
     PeerOnline,
+    PeerRenamed,
     PeerView,
     PostReceived,
     StatusChanged,
@@ -198,3 +199,7 @@ def online_event(pid: str, name: str) -> PeerOnline:
 
 def offline_event(pid: str, name: str) -> PeerOffline:
     return PeerOffline(at=time.time(), peer=pid, name=name, reason="bye")
+
+
+def renamed_event(pid: str, name: str) -> PeerRenamed:
+    return PeerRenamed(at=time.time(), peer=pid, name=name)

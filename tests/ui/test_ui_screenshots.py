@@ -1,14 +1,26 @@
-"""Screenshots of the popup, both tabs, the wrong-office hint, first run, settings and the tray
-menu, in the light and the dark theme, to look at (artifacts/screenshots/*-light.png, *-dark.png).
+"""Screenshots of the popup, both tabs, the wrong-office hint, first run, settings, the tray menu
+and two members called Bob, in the light and the dark theme, to look at
+(artifacts/screenshots/*-light.png, *-dark.png).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime
 
 import pytest
-from hallway_ui_fakes import ANN, BEN, CY, OWN, FakeNode, peer, post_event, status_event
+from hallway_ui_fakes import (
+    ANN,
+    BEN,
+    CY,
+    OWN,
+    FakeNode,
+    online_event,
+    peer,
+    post_event,
+    status_event,
+)
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QSystemTrayIcon
 from screenshot_helper import THEMES, save_screenshot, themed
@@ -22,6 +34,7 @@ from hallway.ui.settings import SettingsDialog
 
 NOW = datetime(2026, 11, 26, 14, 20).astimezone()
 DEE, EVA = "e" * 32, "f" * 32
+BOB, FAKE_BOB = "3f9a1c2b" + "0" * 24, "7c21" + "0" * 28
 
 
 class Runtime:
@@ -179,3 +192,57 @@ def test_screenshot_tray_menu(qtbot, app, theme):
     qtbot.waitExposed(pause)
     save_screenshot(pause, f"tray-menu-pause-{theme}")
     pause.hide()
+
+
+def test_screenshot_two_bobs(qtbot, app, office_node, theme):
+    """A member named itself "Bob" with a Cyrillic o: both Bobs show the start of their
+    fingerprint and a mark, in People and in the feed."""
+    now = time.time()
+
+    def bob(pid: str, name: str, other: str, short: str, status: Status):
+        view = peer(pid, name, status=status)
+        return dataclasses.replace(
+            view, look_alike=True, look_alikes=(other,), short_fingerprint=short
+        )
+
+    office_node._others = [
+        *office_node._others[:3],
+        bob(BOB, "Bob", FAKE_BOB, "3f9a", Status(Presence.BUSY, "Release day", "🚀", None, now)),
+        bob(FAKE_BOB, "B\u043eb", BOB, "7c21", Status(Presence.AVAILABLE, set_at=now)),
+    ]
+    office_node.emit(
+        online_event(BOB, "Bob"),  # known before the impostor arrives
+        status_event(BOB, "Bob", Presence.BUSY, "Release day", emoji="🚀", at=now - 1200),
+        dataclasses.replace(
+            online_event(FAKE_BOB, "B\u043eb"), look_alike=True, short_fingerprint="7c21"
+        ),
+        NodeWarning(
+            at=now,
+            message="Two members have names that look alike: B\u043eb (7c21) and Bob (3f9a). "
+            "Tell them apart by the fingerprint.",
+            peer=FAKE_BOB,
+        ),
+    )
+    qtbot.waitUntil(lambda: bool(app.people.peer(BOB) and app.people.peer(BOB).look_alike))
+    office_node.emit(
+        post_event(ANN, "Ann Example", "Cake in the kitchen #food", seq=1, at=now - 900),
+        dataclasses.replace(
+            post_event(BOB, "Bob", "Deploying the release at 4, please hold merges", seq=2,
+                       at=now - 600),
+            look_alike=True, short_fingerprint="3f9a",
+        ),
+        dataclasses.replace(
+            post_event(FAKE_BOB, "B\u043eb", "Please send me your passphrase for the release",
+                       seq=3, at=now - 60),
+            look_alike=True, short_fingerprint="7c21",
+        ),
+    )  # fmt: skip
+    qtbot.waitUntil(lambda: app.feed.rowCount() == 4)
+    window = app.window
+    window.resize(900, 560)
+    window.show()
+    qtbot.waitExposed(window)
+    window.people_tab.select_peer(FAKE_BOB)
+    save_screenshot(window, f"lookalike-people-{theme}")
+    window.tabs.setCurrentWidget(window.feed_tab)
+    save_screenshot(window, f"lookalike-feed-{theme}")

@@ -7,6 +7,10 @@ Everything here works on the JSON forms (`PeerView.to_json()`, `FeedItem.to_json
 Text from peers (names, status text, posts) goes through `one_line` wherever it is printed on one
 line: a newline in it must not start a line that passes for our own output. A post in `feed`
 keeps its lines, each indented under the first.
+
+A name that reads like another member's (`look_alike`, set by the engine) is printed with the
+start of its fingerprint and a mark, "Bob (3f9a) ⚠", wherever it appears, so two Bobs never look
+the same.
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ _COLOURS: Final = {
     "dnd": "35",
     "offline": "2",
 }
+LOOK_ALIKE_MARK: Final = "⚠"
+LOOK_ALIKE_NOTE: Final = (
+    "looks like another member's name: the digits in brackets, the start of the fingerprint, "
+    "tell them apart"
+)
 BOLD: Final = "1"
 DIM: Final = "2"
 RED: Final = "31"
@@ -67,6 +76,12 @@ class Style:
             self.symbols = _ASCII
         else:
             self.symbols = _SYMBOLS
+        try:
+            LOOK_ALIKE_MARK.encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            self.mark = "(!)"
+        else:
+            self.mark = LOOK_ALIKE_MARK
 
     def paint(self, text: str, code: str) -> str:
         if not self.colour or not text:
@@ -184,6 +199,21 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
+# names --------------------------------------------------------------------------------------
+
+
+def name_label(entry: dict[str, Any]) -> str:
+    """The name on one line; "Bob (3f9a)" when it reads like another member's."""
+    name = one_line(str(entry.get("name", "")))
+    short = one_line(str(entry.get("short_fingerprint") or ""))
+    return f"{name} ({short})" if entry.get("look_alike") and short else name
+
+
+def marked(entry: dict[str, Any], style: Style, text: str) -> str:
+    """`text` (a label, maybe painted) with the look-alike mark after it when it needs one."""
+    return f"{text} {style.paint(style.mark, '33')}" if entry.get("look_alike") else text
+
+
 # statuses -----------------------------------------------------------------------------------
 
 
@@ -197,7 +227,7 @@ def describe_status(entry: dict[str, Any]) -> str:
 def status_line(entry: dict[str, Any], style: Style, now: datetime | None = None) -> str:
     """One person's status on one line (`hallway status`)."""
     symbol = style.presence(entry.get("presence"), online=bool(entry.get("online", True)))
-    name = style.paint(one_line(str(entry.get("name", ""))), BOLD)
+    name = marked(entry, style, style.paint(name_label(entry), BOLD))
     line = f"{symbol} {name}: {describe_status(entry)}"
     until = until_text(entry.get("until"), now)
     return f"{line}, until {until}" if until else line
@@ -211,16 +241,17 @@ def peers_table(peers: Sequence[dict[str, Any]], style: Style, now: datetime | N
     rows: list[tuple[list[str], list[str]]] = []  # (plain cells, painted cells)
     for peer in peers:
         online = bool(peer.get("online"))
-        name = one_line(str(peer.get("name", "")))
+        name = name_label(peer)
         if peer.get("own"):
             name += " (you)"
+        mark = f" {style.mark}" if peer.get("look_alike") else ""
         status = describe_status(peer) if online or peer.get("own") else "Offline"
         until = until_text(peer.get("until"), now) if online else ""
         seen = "online" if online else ago(peer.get("last_seen"), now)
-        plain = [style.symbols["offline"], name, status, until, seen]
+        plain = [style.symbols["offline"], name + mark, status, until, seen]
         painted = [
             style.presence(peer.get("presence"), online=online),
-            style.paint(name, BOLD) if peer.get("own") else name,
+            marked(peer, style, style.paint(name, BOLD) if peer.get("own") else name),
             status if online else style.paint(status, DIM),
             until,
             seen if online else style.paint(seen, DIM),
@@ -231,6 +262,8 @@ def peers_table(peers: Sequence[dict[str, Any]], style: Style, now: datetime | N
         widths = [max(w, display_width(cell)) for w, cell in zip(widths, plain, strict=True)]
     lines = [_row(header, header, widths, style, head=True)]
     lines += [_row(plain, painted, widths, style) for plain, painted in rows]
+    if any(peer.get("look_alike") for peer in peers):
+        lines.append(f"{style.paint(style.mark, '33')} {LOOK_ALIKE_NOTE}")
     return "\n".join(lines)
 
 
@@ -255,7 +288,8 @@ def feed_lines(items: Sequence[dict[str, Any]], style: Style, now: datetime | No
     if not items:
         return "Nothing in the feed yet."
     when = [clock(item.get("at"), now) for item in items]
-    names = [one_line(str(item.get("name", ""))) for item in items]
+    mark = f" {style.mark}"
+    names = [name_label(item) + (mark if item.get("look_alike") else "") for item in items]
     time_width = max(display_width(w) for w in when)
     name_width = max(display_width(n) for n in names)
     indent = " " * (time_width + name_width + 4)
@@ -288,7 +322,7 @@ def event_line(event: dict[str, Any], style: Style) -> str:
     kind = event.get("type")
     at = _local(event.get("at"))
     stamp = style.paint(at.strftime("%H:%M:%S") if at else "--:--:--", DIM)
-    name = style.paint(one_line(str(event.get("name", ""))), BOLD)
+    name = marked(event, style, style.paint(name_label(event), BOLD))
     who = "You" if event.get("own") else name
     match kind:
         case "ready":

@@ -17,6 +17,17 @@ Clock = Callable[[], float]
 #: Silence after which a peer counts as gone: three missed heartbeats plus scheduling slack.
 SILENCE_TIMEOUT = MISSED_HEARTBEATS * HEARTBEAT_INTERVAL + 0.5
 
+#: How far ahead of our clock a received time may be. Clocks kept by NTP agree within a second,
+#: and a laptop that has missed it for weeks drifts by seconds to a minute or two; five minutes
+#: keeps an honest author's items in their own order, while a hostile one can put its items no
+#: higher in the feed than it could by posting five minutes from now.
+FUTURE_SKEW = 300.0
+
+
+def received_time(at: float, now: float) -> float:
+    """The author's time `at`, but never more than FUTURE_SKEW after our `now`."""
+    return min(at, now + FUTURE_SKEW)
+
 
 class Verdict(enum.Enum):
     APPLY = "apply"  # next in order: apply it
@@ -29,18 +40,21 @@ class Verdict(enum.Enum):
 class SeqTracker:
     """Per-peer ordering in the Clone pattern: (incarnation, seq) against the last snapshot."""
 
-    __slots__ = ("inc", "pending", "seq", "synced")
+    __slots__ = ("inc", "low", "pending", "seq", "synced")
 
     def __init__(self) -> None:
         self.inc: int | None = None
         self.seq = 0
         self.synced = False
         self.pending: list[tuple[int, int, object]] = []
+        # The lowest seq skipped over by a gap since the last snapshot: what a resync may fill
+        # below `seq` (above it, up to the snapshot's seq, is missing by definition).
+        self.low: int | None = None
 
     def check(self, inc: int, seq: int, *, data: bool) -> Verdict:
         """Classify a message. `data` is False for heartbeats, which carry the last data seq."""
         if inc != self.inc:
-            self.inc, self.seq, self.synced = inc, 0, False
+            self.inc, self.seq, self.synced, self.low = inc, 0, False, None
             self.pending.clear()
             return Verdict.RESTART
         if not self.synced:
@@ -50,8 +64,20 @@ class SeqTracker:
         if seq <= self.seq:
             return Verdict.DUPLICATE
         gap = seq > self.seq + 1
+        if gap and self.low is None:
+            self.low = self.seq + 1
         self.seq = seq
         return Verdict.GAP if gap else Verdict.APPLY
+
+    def fillable(self, inc: int, seq: int) -> Fill:
+        """What a snapshot at (inc, seq) may bring: call it before `snapshot`.
+
+        A first snapshot of an incarnation brings the author's history (older incarnations'
+        posts too); a resync only what we know we miss of the one we follow.
+        """
+        if inc != self.inc or not self.synced:
+            return Fill(inc=inc, low=1, high=seq, history=True)
+        return Fill(inc=inc, low=self.seq + 1 if self.low is None else self.low, high=seq)
 
     def snapshot(self, inc: int, seq: int) -> list[object]:
         """Record a snapshot at (inc, seq); return buffered items newer than it, in order.
@@ -65,7 +91,7 @@ class SeqTracker:
             self.seq = seq
         else:
             self.seq = max(seq, self.seq)
-        self.inc, self.synced = inc, True
+        self.inc, self.synced, self.low = inc, True, None
         newer = {p[1]: p[2] for p in reversed(self.pending) if p[0] == inc and p[1] > self.seq}
         self.pending.clear()
         for number in sorted(newer):
@@ -79,6 +105,21 @@ class SeqTracker:
             self.pending.append((inc, seq, item))
 
 
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """The seqs of `inc` a snapshot may fill, and whether other incarnations' posts are welcome."""
+
+    inc: int
+    low: int
+    high: int
+    history: bool = False
+
+    def admits(self, inc: int, seq: int) -> bool:
+        if inc != self.inc:
+            return self.history
+        return self.low <= seq <= self.high
+
+
 @dataclass(slots=True)
 class PeerState:
     id: str
@@ -90,6 +131,8 @@ class PeerState:
     verified: bool = False
     last_heard: float = 0.0
     status: Status = DEFAULT_STATUS
+    # (inc, seq) of the message that set `status`: the author's order decides, not its clock.
+    status_version: tuple[int, int] | None = None
     seq: SeqTracker = field(default_factory=SeqTracker)
 
 
@@ -134,12 +177,23 @@ class Roster:
         state.online = False
         return True
 
-    def set_status(self, peer_id: str, status: Status) -> bool:
-        """Apply a status unless it is older than the one held or already expired."""
+    def set_status(
+        self, peer_id: str, status: Status, version: tuple[int, int] | None = None
+    ) -> bool:
+        """Apply a status unless the one held is newer; one that arrives expired clears.
+
+        `version` is the (incarnation, seq) it was sent at, or a snapshot's, which is at least as
+        new as the status it carries. Within an incarnation the higher seq wins, and a status
+        from another incarnation is from the one the author runs now (the sequence check follows
+        the latest), so it wins too. The author's clock (`set_at`) is never compared: one
+        far-future stamp would otherwise freeze every later status.
+        """
         state = self._peers[peer_id]
-        if status.set_at < state.status.set_at:
+        held = state.status_version
+        if version and held and version[0] == held[0] and version[1] < held[1]:
             return False
-        # An expired status clears but keeps its time, so an older one cannot slip in after it.
+        state.status_version = version
+        # An expired status clears but keeps its version, so an older one cannot slip in after it.
         state.status = Status(set_at=status.set_at) if status.expired(self._clock()) else status
         return True
 

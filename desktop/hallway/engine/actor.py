@@ -33,12 +33,17 @@ from hallway.core.model import (
     strip_controls,
 )
 from hallway.core.ratelimit import NoiseLog, TokenBucket
-from hallway.core.roster import PeerState, Roster, Verdict
+from hallway.core.roster import PeerState, Roster, Verdict, received_time
 from hallway.core.txt import TxtRecord
 from hallway.engine import events as ev
+from hallway.engine.admission import Admission
 from hallway.engine.links import Link
+from hallway.engine.names_view import start_names
+from hallway.engine.quota import OVER_QUOTA, Quotas, item_size
+from hallway.engine.sync import OUTSIDE_GAP, Spoiled, gap_posts, spoil
 from hallway.net.discovery import MAX_FOREIGN, Discovery, Found
-from hallway.net.sockets import bind_all, curve_server
+from hallway.net.gate import UNPROVEN_MAX, Gate, subscriber_gate
+from hallway.net.sockets import bind_all, curve_server, open_context
 from hallway.net.zap import ZapHandler
 from hallway.store.db import Store, StoredItem
 
@@ -53,8 +58,8 @@ SNAPSHOT_RETRY = 3.0
 HELLO_TRIES = 5
 PEER_RATE = 100.0  # messages per second, sustained, per peer
 PEER_BURST = 1500.0
-MAX_LINKS = 1024  # peers connected at once; far above a small office, far below fd limits
-STRANGERS = "strangers"  # the shared rate-limit budget of keys not admitted yet
+MAX_LINKS = 1024  # peers linked at once (fewer if descriptors are short: open_context)
+STRANGERS = "strangers"  # where drops of keys not admitted are logged (budgets: per address)
 PRUNE_EVERY = 3600.0
 # A member announced on mDNS is online within ~0.1 s, within ~2.5 s when a HELLO (retried after
 # HELLO_RETRY) or the browser's first query (asked again after 1 s) is lost. Five seconds of
@@ -147,7 +152,6 @@ class Actor:
     ) -> None:
         self.cfg = config
         self.store = store
-        self.emit = emit
         self.clock = clock
         self.commands = commands
         self.wake_fd = wake_fd
@@ -160,6 +164,7 @@ class Actor:
         self.pending_items: list[StoredItem] = []
         self.snapshot_cache: tuple[object, list[bytes]] | None = None
         self.pending_statuses: dict[str, Status] = {}  # peer -> latest, written with the items
+        self.quotas = Quotas(store.usage, clock)  # what each peer may keep on our disk
         # The loop's fast path (see run): the SUB sockets, whether this turn only noted
         # heartbeats, and the earliest timer deadline as last computed.
         self.subs: set[Any] = set()
@@ -179,7 +184,11 @@ class Actor:
             seq=0,
             status=status,
         )
-        self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+        # Every event that names a peer says whether another member's name reads alike.
+        self.names, self.emit = start_names(own_id, config.name, store, emit)
+        # Room for MAX_LINKS links within zmq's socket limit and our descriptor limit.
+        # (The reserve: the unproven connections of the ROUTER's gate and of the PUB's.)
+        self.ctx, self.max_links = open_context(MAX_LINKS, reserve=2 * UNPROVEN_MAX)
         self.zap = ZapHandler(self.ctx, self._authorize)
         keys = (config.public_key, config.secret_key)
         self.router = curve_server(self.ctx, zmq.ROUTER, *keys, domain=b"router")
@@ -190,9 +199,20 @@ class Actor:
         self.pub_port = bind_all(self.pub, self.addresses, config.port + 1 if config.port else 0)
         self.poller = zmq.Poller()
         self.handlers: dict[Any, Callable[[], None]] = {}
-        self._watch(self.zap.socket, self.zap.handle)
-        self._watch(self.router, self._on_router)
-        self._watch(wake_fd, self._on_wake)
+        # Gates cap the connections that have not proven membership, and drop slow ones.
+        self.admission, self.gate, self.pub_gate = (
+            Admission(),
+            Gate(self.ctx, self.router, clock),
+            subscriber_gate(self.ctx, self.pub, clock, self.max_links),
+        )
+        for sock, handler in (
+            (self.zap.socket, self.zap.handle),
+            (self.router, self._on_router),
+            (self.gate.socket, self.gate.handle),
+            (self.pub_gate.socket, self.pub_gate.handle),
+            (wake_fd, self._on_wake),
+        ):
+            self._watch(sock, handler)
         self.next_heartbeat = clock() + config.heartbeat_interval
         for stored in store.peers():
             state = self.roster.add(stored.id, stored.key)
@@ -298,6 +318,9 @@ class Actor:
         hint_due = self.hint.deadline()
         if hint_due is not None:
             deadlines.append(hint_due)
+        gate_due = self.gate.deadline()  # an unproven connection to drop
+        if gate_due is not None:
+            deadlines.append(gate_due)
         for link in self.links.values():
             if link.suspect_until is not None:
                 deadlines.append(link.suspect_until)
@@ -392,6 +415,7 @@ class Actor:
         if now >= self.next_heartbeat:
             self._publish(wire.Heartbeat(), data=False)
             self.next_heartbeat = now + self.cfg.heartbeat_interval
+        self.gate.expire()
         self._update_hint()
         for state in self.roster.silent():  # already marked offline by the roster
             self._announce_offline(state, "timeout")
@@ -445,7 +469,8 @@ class Actor:
         )
         # Write before publishing, in one transaction: what the node has confirmed survives a
         # crash, and one commit (not three) stands between the command and the wire.
-        self.store.record_own_status(status, _status_item(own.id, own.inc, seq, status, at))
+        item = _status_item(own.id, own.inc, seq, status, at, name=own.name)
+        self.store.record_own_status(status, item)
         own.status = status
         self._publish(
             wire.StatusBody(
@@ -468,7 +493,7 @@ class Actor:
             sent_at=at,
             tags=extract_tags(text),
         )
-        self.store.add_item(_post_item(post, own.inc, seq, at))
+        self.store.add_item(_post_item(post, own.inc, seq, at, name=own.name))
         self._publish(wire.PostBody(text=text, urgent=urgent), at=at)
         self.emit(ev.PostReceived(at=at, post=post, name=own.name, own=True))
         return post
@@ -476,9 +501,21 @@ class Actor:
     def set_name(self, name: str) -> None:
         self.own.name = name  # the config file keeps it across restarts (the caller saves it)
         self._publish(wire.ProfileBody(name=name))
+        warnings = self.names.learn(self.own.id, name, now=self.clock())
         self.emit(ev.PeerRenamed(at=self.clock(), peer=self.own.id, name=name, own=True))
+        for warning in warnings:
+            self.emit(warning)
+
+    def _name_peer(self, state: PeerState, name: str) -> None:
+        """Learn a peer's name; say so when it now reads like another member's."""
+        if not name or name == state.name:
+            return
+        state.name = name
+        for warning in self.names.learn(state.id, name, now=self.clock()):
+            self.emit(warning)
 
     def peer_views(self) -> list[ev.PeerView]:
+        self.names.retain(state.id for state in self.roster)  # the roster evicts, too
         views = [self.me()]
         views += [self._view(state) for state in self.roster]
         return views
@@ -495,6 +532,9 @@ class Actor:
             address=", ".join(self.addresses),
             verified=True,
             own=True,
+            look_alike=self.names.look_alike(self.own.id),
+            look_alikes=self.names.look_alikes(self.own.id),
+            short_fingerprint=self.names.short_fingerprint(self.own.id),
         )
 
     def _view(self, state: PeerState) -> ev.PeerView:
@@ -508,6 +548,9 @@ class Actor:
             first_seen=state.first_seen,
             address=state.address,
             verified=state.verified,
+            look_alike=self.names.look_alike(state.id),
+            look_alikes=self.names.look_alikes(state.id),
+            short_fingerprint=self.names.short_fingerprint(state.id),
         )
 
     def stats(self) -> dict[str, int]:
@@ -532,10 +575,10 @@ class Actor:
         # Discovery checked that the name is the key's fingerprint and that there is an address.
         if not self.cfg.office.admits(record.office_tag, record.public_key, record.proof):
             return  # another office (or a bad proof): never connect
-        self.verified.add(record.public_key)
-        self._connect(
+        if self._connect(
             peer, record.public_key, found.addresses[0], found.router_port, record.pub_port
-        )
+        ):
+            self.verified.add(record.public_key)
 
     def _on_lost(self, instance: str) -> None:
         state = self.roster.get(instance)
@@ -547,23 +590,28 @@ class Actor:
 
     def _connect(
         self, peer: str, key: bytes, address: str, router_port: int, pub_port: int
-    ) -> None:
+    ) -> bool:
+        """Open a link (or keep the one there is); False when a limit refuses it. A peer enters
+        the roster only when it answers with WELCOME, so keys that never do leave nothing."""
         link = self.links.get(peer)
         if link is not None:
             if link.key == key and link.same_place(address, router_port, pub_port):
-                return
+                return True
             state = self.roster.get(peer)
             if link.welcomed and state is not None and state.online:
                 # A working link wins: mDNS is unauthenticated, so a copied record with another
                 # address must not cut us off. A peer that really moved goes offline first.
-                return
-            self._close_link(peer)
-        if len(self.links) >= MAX_LINKS:
-            self._drop(peer, "too many peers")
-            return
-        state = self.roster.add(peer, key)
-        state.address = address
-        state.verified = True
+                return True
+            self._close_link(peer, evict=False)  # moved: replaced below, not forgotten
+        now = time.monotonic()
+        if self.roster.get(peer) is None and not self.admission.may_connect(
+            address, self.links.values(), now
+        ):
+            self._drop(STRANGERS, "too many unanswered links to one address")
+            return False
+        if len(self.links) >= self.max_links and not self._evict_unwelcomed():
+            self._drop(STRANGERS, "too many peers")
+            return False
         link = Link.open(
             self.ctx,
             self.cfg.public_key,
@@ -577,6 +625,15 @@ class Actor:
         self.links[peer] = link
         self._watch(link.dealer, lambda: self._on_dealer(link))
         self._send_hello(link)
+        return True
+
+    def _evict_unwelcomed(self) -> bool:
+        """Make room by closing the oldest link that was never answered; False if none."""
+        for peer, link in self.links.items():
+            if not link.welcomed and self.roster.get(peer) is None:
+                self._close_link(peer)
+                return True
+        return False
 
     def _send_hello(self, link: Link) -> None:
         link.hello_at = self.clock()
@@ -594,7 +651,7 @@ class Actor:
             )
         )
 
-    def _close_link(self, peer: str) -> None:
+    def _close_link(self, peer: str, *, evict: bool = True) -> None:
         link = self.links.pop(peer, None)
         if link is None:
             return
@@ -603,6 +660,11 @@ class Actor:
                 self._unwatch(sock)
             self.subs.discard(sock)
         link.close()
+        if evict and not link.welcomed and self.roster.get(peer) is None:
+            # Never answered, never a member we knew: forget the key (a sybil leaves nothing).
+            self.verified.discard(link.key)
+            self.buckets.pop(peer, None)
+            self.gate.forget(link.key)
 
     # ZAP --------------------------------------------------------------------------------------
 
@@ -627,23 +689,36 @@ class Actor:
             routing, payload = frames
             key = str(payload.get("User-Id")).encode()
             peer = fingerprint(key)
+            source = str(payload.get("Peer-Address"))
             stranger = key not in self.verified
-            if not self._allow(peer, stranger=stranger):
+            if not self._allow(peer, stranger=stranger, source=source):
                 continue
+            if not stranger:
+                self.gate.prove(payload, key)  # a member's key: its connection may stay
             try:
                 request = wire.decode_request(payload.bytes)
             except DecodeError as exc:
                 self._drop(STRANGERS if stranger else peer, str(exc))
+                if stranger:
+                    self.gate.refuse(payload)
                 continue
             if isinstance(request, wire.Hello):
-                self._on_hello(routing.bytes, key, peer, request, str(payload.get("Peer-Address")))
-            elif key in self.verified or self.cfg.office.is_open:
+                self._on_hello(routing.bytes, key, peer, request, source, frame=payload)
+            elif not stranger or self.cfg.office.is_open:
                 self._on_snapshot_request(routing.bytes)
+            else:
+                self.gate.refuse(payload)  # a request only members may make
 
-    def _allow(self, peer: str, *, stranger: bool = False) -> bool:
-        """Charge one message to the peer's budget. Keys not yet admitted share one budget, so
-        a stranger cycling through fresh keys gets no more than one peer would."""
-        name = STRANGERS if stranger else peer
+    def _allow(self, peer: str, *, stranger: bool = False, source: str = "") -> bool:
+        """Charge one message to the peer's budget. Keys not yet admitted are charged to their
+        source address: one address cycling through fresh keys gets no more than one budget,
+        and a flood from it leaves every other address's budget, a newcomer's, untouched."""
+        if stranger:
+            if self.admission.strangers.take(source, time.monotonic()):
+                return True
+            self._drop(STRANGERS, "over the rate limit")
+            return False
+        name = peer
         bucket = self.buckets.get(name)
         if bucket is None:
             if len(self.buckets) >= MAX_LINKS:
@@ -661,23 +736,40 @@ class Actor:
             self.router.send_multipart([routing, payload], zmq.NOBLOCK)
 
     def _on_hello(
-        self, routing: bytes, key: bytes, peer: str, hello: wire.Hello, address: str
+        self,
+        routing: bytes,
+        key: bytes,
+        peer: str,
+        hello: wire.Hello,
+        address: str,
+        *,
+        frame: zmq.Frame,
     ) -> None:
         if not self.cfg.office.admits(hello.office, key, hello.proof):
             self._drop(STRANGERS, "HELLO without a valid membership proof")
+            self.gate.refuse(frame)
             return  # silence: a non-member learns nothing
+        state = self.roster.get(peer)
+        if (
+            state is None
+            and key not in self.verified
+            and not self.admission.new_keys.take(address, time.monotonic())
+        ):
+            # A member making keys: each address gets a few, then one every few seconds.
+            self._drop(STRANGERS, "too many new keys from one address")
+            return
+        self.gate.prove(frame, key)
+        # They found us first: connect back at once rather than wait for their mDNS record.
+        # Admitted means both: our link to them, and WELCOME with our PUB open to their key.
+        if not self._connect(peer, key, address, hello.router_port, hello.pub_port):
+            return
         self.verified.add(key)
-        state = self.roster.add(peer, key)
-        state.verified = True
-        name = strip_controls(hello.name)
-        if name and name != state.name:
-            state.name = name
+        if state is not None:
+            self._name_peer(state, strip_controls(hello.name))
         self._reply(
             routing,
             wire.encode(wire.Welcome(name=self.own.name, pub_port=self.pub_port, inc=self.own.inc)),
         )
-        # They found us first: connect back at once rather than wait for their mDNS record.
-        self._connect(peer, key, address, hello.router_port, hello.pub_port)
 
     def _on_snapshot_request(self, routing: bytes) -> None:
         for chunk in self._snapshot_chunks():
@@ -717,9 +809,10 @@ class Actor:
                 data = link.dealer.recv(zmq.NOBLOCK)
             except zmq.Again:
                 return
-            # A snapshot we asked for is not charged to the peer's budget: dropping it would
-            # leave the very gap it was asked for to repair.
-            if link.snapshot is None and not self._allow(link.peer):
+            # Snapshot parts too are charged (their posts in _on_snapshot_part): a dropped part
+            # spoils the snapshot in flight, and the retry timer asks for it again.
+            if not self._allow(link.peer):
+                link.snapshot = spoil(link.snapshot)
                 continue
             try:
                 reply = wire.decode_reply(data)
@@ -735,7 +828,9 @@ class Actor:
 
     def _on_welcome(self, link: Link, welcome: wire.Welcome) -> None:
         state = self.roster.add(link.peer, link.key)
-        state.name = strip_controls(welcome.name) or state.name
+        if not link.welcomed:
+            state.address, state.verified = link.address, True
+        self._name_peer(state, strip_controls(welcome.name))
         if link.welcomed:
             return
         link.welcomed = True
@@ -752,27 +847,39 @@ class Actor:
         self._watch(link.monitor, lambda: self._on_monitor(link))
 
     def _on_snapshot_part(self, link: Link, part: wire.SnapshotPart) -> None:
-        if link.snapshot is None:
-            return  # not asked for
-        link.snapshot.posts.extend(part.posts)
-        if len(link.snapshot.posts) > wire.SNAPSHOT_POSTS_MAX * 2:
+        if link.snapshot is None or isinstance(link.snapshot, Spoiled):
+            return  # not asked for, or a part of it was dropped: it will be asked for again
+        if len(link.snapshot.posts) + len(part.posts) > wire.SNAPSHOT_POSTS_MAX * 2:
             link.snapshot = None
             self._drop(link.peer, "snapshot larger than allowed")
             return
+        # Each post costs what a live message does, from the same bucket: the repair path is no
+        # way around the rate limit. An honest snapshot (500 posts at most) fits in the burst.
+        bucket = self.buckets.get(link.peer)
+        if part.posts and bucket is not None and not bucket.take(time.monotonic(), len(part.posts)):
+            link.snapshot = spoil(link.snapshot)
+            self._drop(link.peer, "over the rate limit")
+            return
+        link.snapshot.posts.extend(part.posts)
         if part.more:
             return
         posts, link.snapshot = link.snapshot.posts, None
         state = self.roster.add(link.peer, link.key)
-        state.name = strip_controls(part.name) or state.name
+        self._name_peer(state, strip_controls(part.name))
         first = not link.synced_once
         link.synced_once = True
+        posts, outside = gap_posts(posts, state.seq.fillable(part.inc, part.seq))
+        if outside:
+            self._drop_many(link.peer, OUTSIDE_GAP, outside)
         buffered = state.seq.snapshot(part.inc, part.seq)
         came_online = self.roster.heard(link.peer)
         self._persist_peer(state)
         if came_online:
             self._peer_online(link, state.name)
         if part.status is not None:
-            self._apply_status(link.peer, part.status, part.status_at, force=first)
+            self._apply_status(
+                link.peer, part.status, part.status_at, force=first, version=(part.inc, part.seq)
+            )
         self._apply_posts(link.peer, posts, live=not first)
         for item in buffered:
             self._apply_envelope(link.peer, item)  # type: ignore[arg-type]
@@ -841,7 +948,7 @@ class Actor:
             state = self.roster.get(peer)
             name = strip_controls(body.name)
             if state is not None and name and name != state.name:
-                state.name = name
+                self._name_peer(state, name)
                 self._persist_peer(state)
                 self.emit(ev.PeerRenamed(at=self.clock(), peer=peer, name=name))
 
@@ -853,7 +960,9 @@ class Actor:
         *,
         force: bool = False,
         seq: tuple[int, int] | None = None,
+        version: tuple[int, int] | None = None,
     ) -> None:
+        """A live status (`seq`: its inc and seq) or a snapshot's (`version`: the snapshot's)."""
         state = self.roster.get(peer)
         if state is None:
             return
@@ -862,18 +971,19 @@ class Actor:
             text=strip_controls(body.text),
             emoji=strip_controls(body.emoji),
             until=body.until,
-            set_at=at,
+            set_at=received_time(at, self.clock()),
         )
         if status == state.status and not force:
             return
-        if not self.roster.set_status(peer, status):
+        if not self.roster.set_status(peer, status, seq or version):
             return
         self.emit(
             ev.StatusChanged(at=self.clock(), peer=peer, name=state.name, status=state.status)
         )
         self._persist_peer_status(peer, state.status)
-        if seq is not None:
-            self.pending_items.append(_status_item(peer, seq[0], seq[1], status, self.clock()))
+        if seq is not None and self._admit(peer, status.text):
+            item = _status_item(peer, seq[0], seq[1], status, self.clock(), name=state.name)
+            self.pending_items.append(item)
 
     def _apply_post(self, peer: str, env: wire.Envelope, body: wire.PostBody) -> None:
         post = Post(
@@ -881,14 +991,16 @@ class Actor:
             peer=peer,
             text=strip_controls(body.text),
             urgent=body.urgent,
-            sent_at=env.at,
+            sent_at=received_time(env.at, self.clock()),
             tags=extract_tags(body.text),
         )
+        if not self._admit(peer, post.text):
+            return  # over its storage quota: neither kept nor announced
         # The sequence check already dropped repeats, so announce first and write in the batch
         # flushed at the end of this loop turn: the disk stays off the receive path.
         now = self.clock()
         self.emit(ev.PostReceived(at=now, post=post, name=self.name_of(peer), live=True))
-        self.pending_items.append(_post_item(post, env.inc, env.seq, now))
+        self.pending_items.append(_post_item(post, env.inc, env.seq, now, name=self.name_of(peer)))
 
     def _apply_posts(self, peer: str, posts: list[wire.SnapPost], *, live: bool) -> None:
         """Store a snapshot's posts in one transaction; announce the ones that are new."""
@@ -900,14 +1012,22 @@ class Actor:
                 peer=peer,
                 text=strip_controls(p.text),
                 urgent=p.urgent,
-                sent_at=p.at,
+                sent_at=received_time(p.at, now),
                 tags=extract_tags(p.text),
             )
             for p in posts
         ]
+        admitted = [self._admit(peer, post.text, report=False) for post in batch]
+        if not all(admitted):
+            self._over_quota(peer, admitted.count(False))
+            posts = [p for p, ok in zip(posts, admitted, strict=True) if ok]
+            batch = [post for post, ok in zip(batch, admitted, strict=True) if ok]
         try:
             fresh = self.store.add_items(
-                [_post_item(post, p.inc, p.seq, now) for post, p in zip(batch, posts, strict=True)]
+                [
+                    _post_item(post, p.inc, p.seq, now, name=self.name_of(peer))
+                    for post, p in zip(batch, posts, strict=True)
+                ]
             )
         except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
             self._drop("store", f"could not save received posts: {exc}")
@@ -916,6 +1036,29 @@ class Actor:
         for post, new in zip(batch, fresh, strict=True):
             if new:
                 self.emit(ev.PostReceived(at=now, post=post, name=name, live=live))
+            else:
+                self.quotas.release(peer, item_size(post.text))  # we had it: no more stored
+
+    def _admit(self, peer: str, text: str, *, report: bool = True) -> bool:
+        """Count an item against the peer's storage quota; False (counted) when it is over."""
+        if self.quotas.admit(peer, item_size(text)):
+            return True
+        if report:
+            self._over_quota(peer, 1)
+        return False
+
+    def _over_quota(self, peer: str, count: int) -> None:
+        """Count what was dropped; warn once per peer per QUOTA_WARN_EVERY, not per item."""
+        self.noise.counts[OVER_QUOTA] += count
+        state = self.roster.get(peer)
+        message = self.quotas.over(peer, state.name if state is not None and state.name else peer)
+        if message is not None:
+            self.emit(ev.NodeWarning(at=self.clock(), message=message, peer=peer))
+
+    def _drop_many(self, peer: str, reason: str, count: int) -> None:
+        """Count `count` items dropped for one reason; logged like any drop (`_drop`)."""
+        self.noise.counts[reason] += count - 1
+        self._drop(peer, reason)
 
     def _on_monitor(self, link: Link) -> None:
         try:
@@ -976,12 +1119,16 @@ class Actor:
             for peer in list(self.links):
                 self._close_link(peer)
             self.zap.close()
+            self.gate.close()
+            self.pub_gate.close()
             self.router.close(linger=0)
             self.pub.close()
             self.ctx.term()
 
 
-def _status_item(peer: str, inc: int, seq: int, status: Status, received: float) -> StoredItem:
+def _status_item(
+    peer: str, inc: int, seq: int, status: Status, received: float, *, name: str
+) -> StoredItem:
     return StoredItem(
         peer=peer,
         inc=inc,
@@ -995,10 +1142,11 @@ def _status_item(peer: str, inc: int, seq: int, status: Status, received: float)
         presence=status.presence.value,
         emoji=status.emoji,
         until=status.until,
+        name=name,
     )
 
 
-def _post_item(post: Post, inc: int, seq: int, received: float) -> StoredItem:
+def _post_item(post: Post, inc: int, seq: int, received: float, *, name: str) -> StoredItem:
     return StoredItem(
         peer=post.peer,
         inc=inc,
@@ -1012,4 +1160,5 @@ def _post_item(post: Post, inc: int, seq: int, received: float) -> StoredItem:
         presence=None,
         emoji="",
         until=None,
+        name=name,
     )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hallway.core.model import Post, Presence, Status
+from hallway.core.names import short_fingerprint as first_group
 
 
 def iso(ts: float | None) -> str | None:
@@ -21,7 +22,12 @@ def iso(ts: float | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class PeerView:
-    """A peer as the UI and the CLI see it. `own` marks this node's own entry."""
+    """A peer as the UI and the CLI see it. `own` marks this node's own entry.
+
+    `look_alike`: its name reads like another member's (TR39 skeletons, `hallway.core.names`);
+    `look_alikes` names (by id, at most `LOOK_ALIKES_SHOWN`) those others. `short_fingerprint`
+    is the start of the fingerprint, long enough to tell it from every other look-alike.
+    """
 
     id: str
     name: str
@@ -33,10 +39,18 @@ class PeerView:
     address: str
     verified: bool
     own: bool = False
+    look_alike: bool = False
+    look_alikes: tuple[str, ...] = ()
+    short_fingerprint: str = ""
 
     @property
     def presence(self) -> Presence:
         return self.status.presence
+
+    @property
+    def label(self) -> str:
+        """The name, with the short fingerprint when another member's name reads alike."""
+        return labelled(self.name, self.look_alike, self.short_fingerprint or first_group(self.id))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,12 +67,19 @@ class PeerView:
             "address": self.address,
             "verified": self.verified,
             "own": self.own,
+            "look_alike": self.look_alike,
+            "look_alikes": list(self.look_alikes),
+            "short_fingerprint": self.short_fingerprint or first_group(self.id),
         }
 
 
 @dataclass(frozen=True, slots=True)
 class FeedItem:
-    """One entry of the feed: a post or a status change, newest first when listed."""
+    """One entry of the feed: a post or a status change, newest first when listed.
+
+    `name` is the name the item was posted under, not the author's current one. `look_alike`
+    and `short_fingerprint` as in `PeerView`, for that name.
+    """
 
     id: str
     type: str  # "post" or "status"
@@ -71,6 +92,14 @@ class FeedItem:
     presence: Presence | None = None
     emoji: str = ""
     own: bool = False
+    look_alike: bool = False
+    short_fingerprint: str = ""
+
+    @property
+    def label(self) -> str:
+        return labelled(
+            self.name, self.look_alike, self.short_fingerprint or first_group(self.peer)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,7 +114,14 @@ class FeedItem:
             "presence": self.presence.value if self.presence else None,
             "emoji": self.emoji,
             "own": self.own,
+            "look_alike": self.look_alike,
+            "short_fingerprint": self.short_fingerprint or first_group(self.peer),
         }
+
+
+def labelled(name: str, look_alike: bool, short_fingerprint: str) -> str:
+    """ "Bob (3f9a)" for a name that reads like another member's; the name alone otherwise."""
+    return f"{name} ({short_fingerprint})" if look_alike and short_fingerprint else name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +135,31 @@ class Event:
 
     def _fields(self) -> dict[str, Any]:
         return {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Named(Event):
+    """An event that names a peer. `look_alike` and `short_fingerprint` as in `PeerView`; the
+    engine sets them only when the name reads like another member's."""
+
+    name: str
+    look_alike: bool = False
+    short_fingerprint: str = ""
+
+    @property
+    def peer_id(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        return labelled(self.name, self.look_alike, self.short_fingerprint)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **Event.to_json(self),
+            "look_alike": self.look_alike,
+            "short_fingerprint": self.short_fingerprint or first_group(self.peer_id),
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,45 +188,57 @@ class Ready(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PeerOnline(Event):
+class PeerOnline(Named):
     type = "peer_online"
     peer: str
-    name: str
     address: str
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
 
     def _fields(self) -> dict[str, Any]:
         return {"peer": self.peer, "name": self.name, "address": self.address}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PeerOffline(Event):
+class PeerOffline(Named):
     type = "peer_offline"
     peer: str
-    name: str
     reason: str  # "bye", "disconnected" or "timeout"
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
 
     def _fields(self) -> dict[str, Any]:
         return {"peer": self.peer, "name": self.name, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PeerRenamed(Event):
+class PeerRenamed(Named):
     type = "peer_renamed"
     peer: str
-    name: str
     own: bool = False
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
 
     def _fields(self) -> dict[str, Any]:
         return {"peer": self.peer, "name": self.name, "own": self.own}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StatusChanged(Event):
+class StatusChanged(Named):
     type = "status"
     peer: str
-    name: str
     status: Status
     own: bool = False
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -181,23 +254,29 @@ class StatusChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StatusExpired(Event):
+class StatusExpired(Named):
     type = "status_expired"
     peer: str
-    name: str
     own: bool = False
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
 
     def _fields(self) -> dict[str, Any]:
         return {"peer": self.peer, "name": self.name, "own": self.own}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PostReceived(Event):
+class PostReceived(Named):
     type = "post"
     post: Post
-    name: str
     own: bool = False
     live: bool = True  # False when it came from a snapshot (history), not as it happened
+
+    @property
+    def peer_id(self) -> str:
+        return self.post.peer
 
     def _fields(self) -> dict[str, Any]:
         return {

@@ -363,12 +363,17 @@ def _with_interfaces(cfg: NodeConfig, addresses: tuple[str, ...]) -> NodeConfig:
 def _feed(actor: Actor, limit: int) -> list[FeedItem]:
     items = actor.store.items(limit)
     own = actor.own.id
+    # The name each item was posted under ("" only for an unknown author's from before v3).
+    names = [item.name or actor.name_of(item.peer) for item in items]
+    tags = [actor.names.tag(item.peer, name) for item, name in zip(items, names, strict=True)]
     return [
         FeedItem(
             id=post_id(item.peer, item.inc, item.seq),
             type=item.kind,
             peer=item.peer,
-            name=actor.name_of(item.peer),
+            name=name,
+            look_alike=look_alike,
+            short_fingerprint=short,
             at=item.sent_at,
             text=item.text,
             urgent=item.urgent,
@@ -377,5 +382,5 @@ def _feed(actor: Actor, limit: int) -> list[FeedItem]:
             emoji=item.emoji,
             own=item.peer == own,
         )
-        for item in items
+        for item, name, (look_alike, short) in zip(items, names, tags, strict=True)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from typing import Final
 
 import zmq
@@ -10,10 +11,50 @@ from hallway.core.model import FRAME_MAX, LIVENESS_PING, LIVENESS_TIMEOUT
 
 HANDSHAKE_IVL_MS: Final = 3000
 RECONNECT_IVL_MS: Final = 100
+# A DEALER carries only HELLO and snapshot requests, which wait in its queue for a reconnect; a
+# slower one means records naming a dead or hostile address cannot make us hammer it.
+DEALER_RECONNECT_IVL_MS: Final = 1000
 RECONNECT_IVL_MAX_MS: Final = 2000
 PUB_SNDHWM: Final = 2000
 PEER_SNDHWM: Final = 200
 CONNECT_TIMEOUT_MS: Final = 2000
+# What one link costs (measured with two linked nodes in one process: 16 descriptors): our
+# DEALER, SUB and the two ends of the SUB's monitor are four zmq sockets, each with a mailbox
+# descriptor; our two connections and the peer's two to us (its DEALER to our ROUTER, its SUB to
+# our PUB) are four more.
+SOCKETS_PER_LINK: Final = 4
+FDS_PER_LINK: Final = 8
+FIXED_SOCKETS: Final = 16  # ROUTER, PUB, ZAP handler, the gate's monitor pair, with room
+FIXED_FDS: Final = 256  # database, zeroconf, the control socket, pipes, libzmq's own, with room
+
+
+def open_context(max_links: int, reserve: int) -> tuple[zmq.Context[zmq.Socket[bytes]], int]:
+    """A context, and a process descriptor limit, with room for `max_links` links and `reserve`
+    other connections; fewer links when the hard descriptor limit is too low for that many.
+
+    Returns the context and the number of links it has room for. zmq's default of 1,023 sockets
+    and a desktop's soft limit of 1,024 descriptors are both far below what `max_links` needs.
+    """
+    limit = raise_fd_limit(FIXED_FDS + reserve + max_links * FDS_PER_LINK)
+    links = max(1, min(max_links, (limit - FIXED_FDS - reserve) // FDS_PER_LINK))
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    ctx.set(zmq.MAX_SOCKETS, FIXED_SOCKETS + links * SOCKETS_PER_LINK)  # before any socket
+    return ctx, links
+
+
+def raise_fd_limit(wanted: int) -> int:
+    """Raise the soft RLIMIT_NOFILE towards `wanted`, up to the hard limit; return the result."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target <= soft:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        return soft
+    return target
 
 
 def _liveness(sock: zmq.Socket[bytes]) -> None:
@@ -71,6 +112,7 @@ def curve_client(
     if kind == zmq.DEALER:
         sock.setsockopt(zmq.SNDHWM, PEER_SNDHWM)
         sock.setsockopt(zmq.SNDTIMEO, 0)
+        sock.setsockopt(zmq.RECONNECT_IVL, DEALER_RECONNECT_IVL_MS)
     return sock
 
 

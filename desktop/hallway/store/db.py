@@ -24,6 +24,7 @@ from typing import Any, Final
 import msgspec
 
 from hallway.core.model import Presence, Status
+from hallway.core.roster import FUTURE_SKEW
 from hallway.store.errors import StoreError
 from hallway.store.private import check_private_dir, claim_file
 from hallway.store.records import ITEM_KINDS, StoredItem, StoredPeer
@@ -38,13 +39,13 @@ BUSY_TIMEOUT_S: Final = 5.0
 
 # Column lists are spelled out in each statement (no string building) so every query reads whole.
 _SELECT_ITEMS: Final = (
-    "SELECT peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, until "
-    "FROM items"
+    "SELECT peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, "
+    "until, name FROM items"
 )
 _INSERT_ITEM: Final = (
-    "INSERT INTO items "
-    "(peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, until) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, inc, seq) DO NOTHING"
+    "INSERT INTO items (peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, "
+    "presence, emoji, until, name) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, inc, seq) DO NOTHING"
 )
 
 _UPSERT_OWN_STATUS: Final = (
@@ -248,7 +249,12 @@ class Store:
             return fresh
 
     def items(self, limit: int = 50, kind: str | None = None) -> list[StoredItem]:
-        """The feed, newest first by the sender's time; `kind` is "post", "status" or None."""
+        """The feed, newest first by the sender's time; `kind` is "post", "status" or None.
+
+        That time is one the receiver bounds: the engine stores a received time clamped to at
+        most FUTURE_SKEW after it received the item, and `prune` clamps rows stored before it
+        did, so a time in the year 3058 cannot hold the top of the feed.
+        """
         if kind is None:
             rows = self._read(
                 _SELECT_ITEMS + " ORDER BY sent_at DESC, rowid DESC LIMIT ?",
@@ -263,6 +269,23 @@ class Store:
             raise ValueError(f"kind must be one of {ITEM_KINDS} or None, not {kind!r}")
         return [_item(row) for row in rows]
 
+    def usage(self, peer: str) -> tuple[int, int]:
+        """How many items `peer` has stored, and the bytes of their text (its storage quota)."""
+        rows = self._read(
+            "SELECT count(*), coalesce(sum(length(CAST(text AS BLOB))), 0) FROM items "
+            "WHERE peer = ?",
+            (peer,),
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
+    def name_items(self, peer: str, name: str) -> int:
+        """Give `peer`'s items that have no name yet (stored before schema version 3) `name`.
+        Returns how many were named."""
+        with self._write("save the names of items") as conn:
+            return conn.execute(
+                "UPDATE items SET name = ? WHERE peer = ? AND name = ''", (name, peer)
+            ).rowcount
+
     def posts_since(self, peer: str, since: float, limit: int = 500) -> list[StoredItem]:
         """A peer's posts sent at or after `since`, oldest first: the newest `limit` of them."""
         rows = self._read(
@@ -275,8 +298,16 @@ class Store:
 
     def prune(self, before: float) -> int:
         """Delete items received before `before` (our clock, so a peer's skewed clock can
-        neither pin its items nor expire them early). Returns how many were deleted."""
+        neither pin its items nor expire them early). Returns how many were deleted.
+
+        It also clamps the times of items stored before received times were clamped (see
+        `items`): the engine prunes when it starts, so an old far-future row is fixed then.
+        """
         with self._write("prune old items") as conn:
+            conn.execute(
+                "UPDATE items SET sent_at = received_at + ? WHERE sent_at > received_at + ?",
+                (FUTURE_SKEW, FUTURE_SKEW),
+            )
             return conn.execute("DELETE FROM items WHERE received_at < ?", (before,)).rowcount
 
     # Plumbing ------------------------------------------------------------------------------
@@ -368,11 +399,14 @@ def _item_row(item: StoredItem) -> tuple[object, ...]:
         item.presence,
         item.emoji,
         item.until,
+        item.name,
     )
 
 
 def _item(row: Sequence[Any]) -> StoredItem:
-    peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, until = row
+    peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, until, name = (
+        row
+    )
     return StoredItem(
         peer=peer,
         inc=inc,
@@ -386,6 +420,7 @@ def _item(row: Sequence[Any]) -> StoredItem:
         presence=presence,
         emoji=emoji,
         until=until,
+        name=name,
     )
 
 

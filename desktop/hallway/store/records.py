@@ -28,6 +28,9 @@ class StoredItem:
     `(peer, inc, seq)` identifies it across the office: the sender's id, its incarnation and the
     message's sequence number. `sent_at` is the sender's clock, `received_at` ours.
     Status items carry `presence`, `emoji` and `until`; posts carry `urgent` and `tags`.
+    `name` is the author's display name when the item was posted (received, for a snapshot's),
+    so a later rename does not rewrite who the feed says wrote it; "" for items stored before
+    schema version 3 whose author was unknown then.
     """
 
     peer: str
@@ -42,6 +45,7 @@ class StoredItem:
     presence: str | None = None
     emoji: str = ""
     until: float | None = None
+    name: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in ITEM_KINDS:

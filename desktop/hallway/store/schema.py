@@ -86,7 +86,16 @@ INSERT INTO status_history (ord, presence, text, emoji, until, set_at)
 CREATE INDEX items_by_received_at ON items (received_at);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1_BASE, _V2_HISTORY)
+# v3: the name an item was posted under, so that a rename does not rewrite who wrote the older
+# items (issue 9, display-name impersonation). Received items take their author's name as stored
+# now, the best there is; own items, whose name lives in config.toml, stay '' and show the
+# current name.
+_V3_ITEM_NAMES: Final = """
+ALTER TABLE items ADD COLUMN name TEXT NOT NULL DEFAULT '';
+UPDATE items SET name = coalesce((SELECT peers.name FROM peers WHERE peers.id = items.peer), '');
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1_BASE, _V2_HISTORY, _V3_ITEM_NAMES)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QDialog, QSystemTrayIcon, QWidget
 
 from hallway.core.errors import HallwayError
+from hallway.engine.events import NodeWarning
 from hallway.store.config import Config
 from hallway.ui.autostart import set_autostart
 from hallway.ui.bridge import EngineBridge
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: How often to look again for a system tray that was missing at start (one-shot, re-armed).
 TRAY_RECHECK_MS = 5000
+#: Look-alike flags are fetched again this long after a change is seen: once for a burst.
+LOOK_ALIKES_REFRESH_MS = 200
 
 ConfigSaver = Callable[[Config], None]
 
@@ -90,6 +93,10 @@ class AppController(QObject):
         self._tray_timer.setSingleShot(True)
         self._tray_timer.setTimerType(Qt.TimerType.VeryCoarseTimer)
         self._tray_timer.timeout.connect(self._check_tray)
+        self._names_timer = QTimer(self)
+        self._names_timer.setSingleShot(True)
+        self._names_timer.setInterval(LOOK_ALIKES_REFRESH_MS)
+        self._names_timer.timeout.connect(self._refresh_look_alikes)
         self._closed = False
         self._wire()
 
@@ -103,6 +110,10 @@ class AppController(QObject):
         bridge.status_changed.connect(feed.on_status_changed)
         bridge.post_received.connect(feed.on_post_received)
         bridge.any_event.connect(self.notifications.on_event)
+        # Who else a look-alike looks like only the engine knows (its peers' flags change with
+        # no event of theirs): fetch them again after a change, once per burst.
+        people.look_alikes_changed.connect(self._look_alikes_stale)
+        bridge.warning.connect(self._on_warning)
         self.notifications.activated.connect(self.window.show_item)
         self.window.following_changed.connect(self.set_following)
         self.window.settings_requested.connect(self.show_settings)
@@ -167,6 +178,26 @@ class AppController(QObject):
         else:
             self._tray_timer.start(TRAY_RECHECK_MS)
 
+    @Slot(object)
+    def _on_warning(self, event: NodeWarning) -> None:
+        if event.peer is not None:
+            self._look_alikes_stale()
+
+    @Slot()
+    def _look_alikes_stale(self) -> None:
+        if not self._names_timer.isActive():  # not restarted: a flood must not postpone it
+            self._names_timer.start()
+
+    @Slot()
+    def _refresh_look_alikes(self) -> None:
+        if self._closed:
+            return
+        try:
+            peers = self.bridge.peers()
+        except HallwayError:
+            return  # the node is stopping; the next session starts from a fresh snapshot
+        self.people.update_look_alikes(peers)
+
     def uses_tray(self) -> bool:
         return self.tray.icon.isVisible()
 
@@ -176,6 +207,7 @@ class AppController(QObject):
             return
         self._closed = True
         self._tray_timer.stop()
+        self._names_timer.stop()
         self.bridge.close()
         self.notifications.close()
         for dialog in [*self._dialogs, self._popup]:
@@ -214,7 +246,7 @@ class AppController(QObject):
 
     @Slot()
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.config)
+        dialog = SettingsDialog(self.config, members=self.people.others())
         dialog.accepted.connect(lambda: self.apply_settings(dialog.result_values()))
         self._open_dialog(dialog)
 

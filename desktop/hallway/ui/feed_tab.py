@@ -1,7 +1,8 @@
 """The Feed tab: a compose box on top, then posts and status changes, newest first.
 
 Items are painted by `FeedDelegate` with `QPainter.drawText`, which never interprets markup, so
-peers' words always appear literally.
+peers' words always appear literally. Each item shows the name it was posted under, with the start
+of the author's fingerprint and a warning mark when that name reads like another member's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from hallway.ui.bridge import EngineBridge
 from hallway.ui.compose import ComposeBox
 from hallway.ui.icons import presence_colour
 from hallway.ui.models import ITEM_ROLE, FeedModel
-from hallway.ui.text import emoji_font, format_clock, presence_label, tr
+from hallway.ui.people_delegate import LOOK_ALIKE_COLOUR
+from hallway.ui.text import LOOK_ALIKE_MARK, emoji_font, format_clock, presence_label, tr
 from hallway.ui.theme import emoji_backdrop
 
 Index = QModelIndex | QPersistentModelIndex
@@ -123,7 +125,6 @@ class FeedDelegate(QStyledItemDelegate):
         when_width = QFontMetrics(small).horizontalAdvance(when)
         faded = QPalette.ColorGroup.Normal if selected else QPalette.ColorGroup.Disabled
         painter.setPen(palette.color(faded, role))
-        centred = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         painter.drawText(
             QRect(rect.right() - _PAD - when_width, top, when_width, line),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -134,16 +135,13 @@ class FeedDelegate(QStyledItemDelegate):
         painter.setPen(palette.color(role))
         room = rect.right() - _PAD - when_width - 8 - x
         if item.type == "post":
-            name = QFontMetrics(head).elidedText(item.name, Qt.TextElideMode.ElideRight, room)
-            painter.drawText(QRect(x, top, room, line), centred, name)
+            self._paint_name(painter, head, QRect(x, top, room, line), item)
             painter.setFont(body)
             width = rect.right() - left - _PAD
             text_rect = QRect(left, top + line + _GAP, width, rect.bottom() - top - line)
             painter.drawText(text_rect, _WRAP, body_text(item))
             return
-        name = QFontMetrics(head).elidedText(item.name, Qt.TextElideMode.ElideRight, room // 2)
-        name_width = QFontMetrics(head).horizontalAdvance(name)
-        painter.drawText(QRect(x, top, name_width, line), centred, name)
+        name_width = self._paint_name(painter, head, QRect(x, top, room // 2, line), item)
         x += name_width + 6
         room -= name_width + 6
         if not item.emoji:
@@ -157,6 +155,30 @@ class FeedDelegate(QStyledItemDelegate):
                               item.emoji, opt.palette) + 6  # fmt: skip
         end = rect.right() - _PAD - when_width - 8
         self._elided(painter, body, QRect(x, top, max(0, end - x), line), item.text)
+
+    @staticmethod
+    def _paint_name(painter: QPainter, font: QFont, where: QRect, item: FeedItem) -> int:
+        """The name, elided before "(3f9a) ⚠" when it reads like another member's (the digits
+        are what tell two Bobs apart); returns the width drawn."""
+        metrics = QFontMetrics(font)
+        short = f" ({item.short_fingerprint})" if item.look_alike else ""
+        mark = f" {LOOK_ALIKE_MARK}" if item.look_alike else ""
+        room = max(0, where.width() - metrics.horizontalAdvance(short + mark))
+        name = metrics.elidedText(item.name, Qt.TextElideMode.ElideRight, room) + short
+        width = metrics.horizontalAdvance(name)
+        centred = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.setFont(font)
+        painter.drawText(QRect(where.left(), where.top(), width, where.height()), centred, name)
+        if not mark:
+            return width
+        mark_width = metrics.horizontalAdvance(mark)
+        painter.save()
+        painter.setPen(LOOK_ALIKE_COLOUR)
+        painter.drawText(
+            QRect(where.left() + width, where.top(), mark_width, where.height()), centred, mark
+        )
+        painter.restore()
+        return width + mark_width
 
     @staticmethod
     def _emoji_chip(

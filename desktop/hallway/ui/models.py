@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
     Slot,
 )
 from PySide6.QtGui import QFont, QPalette
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import QApplication
 from hallway.core.model import DEFAULT_STATUS, Status, display_fingerprint
 from hallway.engine.events import (
     FeedItem,
+    Named,
     PeerOffline,
     PeerOnline,
     PeerRenamed,
@@ -45,8 +47,10 @@ from hallway.ui.text import (
     format_clock,
     format_last_seen,
     format_until,
+    look_alike_note,
     plain_tooltip,
     presence_label,
+    shown_name,
     tr,
 )
 
@@ -62,6 +66,7 @@ FILTER_ROLE = Qt.ItemDataRole.UserRole + 4  # str: what the filter box matches
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 5  # FeedItem
 ITEM_ID_ROLE = Qt.ItemDataRole.UserRole + 6  # str
 URGENT_ROLE = Qt.ItemDataRole.UserRole + 7  # bool
+LOOK_ALIKES_ROLE = Qt.ItemDataRole.UserRole + 8  # tuple[str, ...]: the labels of look-alikes
 
 
 class PeopleColumn(enum.IntEnum):
@@ -80,7 +85,15 @@ def _order_key(peer: PeerView) -> tuple[bool, bool, str, str]:
 
 
 class PeopleModel(QAbstractTableModel):
-    """Everyone this node knows, one row each, kept in display order."""
+    """Everyone this node knows, one row each, kept in display order.
+
+    Signals:
+        look_alikes_changed(): an event said a peer's name now reads like another member's, or
+            no longer does. Which other peers are involved only the engine knows: fetch
+            `node.peers()` and pass it to `update_look_alikes`.
+    """
+
+    look_alikes_changed = Signal()
 
     def __init__(self, parent: QObject | None = None, *, clock: Clock = time.time) -> None:
         super().__init__(parent)
@@ -100,6 +113,10 @@ class PeopleModel(QAbstractTableModel):
     def own(self) -> PeerView | None:
         return next((p for p in self._peers.values() if p.own), None)
 
+    def others(self) -> list[PeerView]:
+        """Everyone but this node, in display order."""
+        return [self._peers[pid] for pid in self._order if not self._peers[pid].own]
+
     def online_count(self) -> int:
         """Colleagues online, not counting this node."""
         return sum(1 for p in self._peers.values() if p.online and not p.own)
@@ -114,6 +131,25 @@ class PeopleModel(QAbstractTableModel):
         self._peers = {p.id: p for p in peers}
         self._order = sorted(self._peers, key=lambda pid: _order_key(self._peers[pid]))
         self.endResetModel()
+
+    def update_look_alikes(self, peers: Iterable[PeerView]) -> None:
+        """Take each known peer's look-alike flags from `peers` (the engine's views)."""
+        for fresh in peers:
+            peer = self._peers.get(fresh.id)
+            if peer is not None and _flags(peer) != _flags(fresh):
+                self._upsert(
+                    dataclasses.replace(
+                        peer,
+                        look_alike=fresh.look_alike,
+                        look_alikes=fresh.look_alikes,
+                        short_fingerprint=fresh.short_fingerprint,
+                    )
+                )
+
+    def look_alike_labels(self, peer: PeerView) -> tuple[str, ...]:
+        """ "Bob (3f9a)" for each peer whose name reads like `peer`'s."""
+        others = (self._peers.get(pid) for pid in peer.look_alikes)
+        return tuple(other.label for other in others if other is not None)
 
     def set_followed(self, peer_ids: Iterable[str]) -> None:
         self._followed = set(peer_ids)
@@ -138,17 +174,14 @@ class PeopleModel(QAbstractTableModel):
     def on_peer_online(self, event: PeerOnline) -> None:
         peer = self._peers.get(event.peer)
         if peer is None:
-            self._upsert(self._new_peer(event.peer, event.name, event.at, address=event.address))
+            new = self._new_peer(event.peer, event.name, event.at, address=event.address)
+            self._upsert(self._named(new, event))
             return
-        self._upsert(
-            dataclasses.replace(
-                peer,
-                online=True,
-                name=event.name or peer.name,
-                address=event.address,
-                last_seen=event.at,
-            )
-        )
+        updated = dataclasses.replace(
+            peer, online=True, name=event.name or peer.name, address=event.address,
+            last_seen=event.at,
+        )  # fmt: skip
+        self._upsert(self._named(updated, event))
 
     @Slot(object)
     def on_peer_offline(self, event: PeerOffline) -> None:
@@ -160,7 +193,7 @@ class PeopleModel(QAbstractTableModel):
     def on_peer_renamed(self, event: PeerRenamed) -> None:
         peer = self._peers.get(event.peer)
         if peer is not None:
-            self._upsert(dataclasses.replace(peer, name=event.name))
+            self._upsert(self._named(dataclasses.replace(peer, name=event.name), event))
 
     @Slot(object)
     def on_status_changed(self, event: StatusChanged) -> None:
@@ -169,11 +202,10 @@ class PeopleModel(QAbstractTableModel):
             peer = self._new_peer(event.peer, event.name, event.at, own=event.own)
         elif event.status.set_at < peer.status.set_at:
             return  # an older status delivered late (a snapshot racing a live update)
-        self._upsert(
-            dataclasses.replace(
-                peer, status=event.status, name=event.name or peer.name, online=True
-            )
+        updated = dataclasses.replace(
+            peer, status=event.status, name=event.name or peer.name, online=True
         )
+        self._upsert(self._named(updated, event))
 
     @Slot(object)
     def on_status_expired(self, event: StatusExpired) -> None:
@@ -197,6 +229,14 @@ class PeopleModel(QAbstractTableModel):
             verified=True,
             own=own,
         )
+
+    def _named(self, peer: PeerView, event: Named) -> PeerView:
+        """`peer` with the event's look-alike flags; asks for the others' when they changed."""
+        if peer.look_alike != event.look_alike:
+            self.look_alikes_changed.emit()
+        if not event.look_alike:
+            return dataclasses.replace(peer, look_alike=False, look_alikes=())
+        return dataclasses.replace(peer, look_alike=True, short_fingerprint=event.short_fingerprint)
 
     def _upsert(self, peer: PeerView) -> None:
         old = self._peers.get(peer.id)
@@ -294,7 +334,7 @@ class PeopleModel(QAbstractTableModel):
         if column == PeopleColumn.PRESENCE:
             return presence_label(peer.presence) if peer.online else tr("Offline")
         texts = {
-            PeopleColumn.NAME: peer.name,
+            PeopleColumn.NAME: shown_name(peer.label, peer.look_alike),
             PeopleColumn.EMOJI: peer.status.emoji,
             PeopleColumn.STATUS: peer.status.text,
         }
@@ -309,6 +349,8 @@ class PeopleModel(QAbstractTableModel):
         if column == PeopleColumn.STAR and not peer.own:
             following = peer.id in self._followed
             return tr("Stop following") if following else tr("Follow: pop up their status changes")
+        if column == PeopleColumn.NAME and peer.look_alike:
+            return plain_tooltip(self.look_alike_tooltip(peer))
         if column in (PeopleColumn.NAME, PeopleColumn.STATUS) and (peer.name or peer.status.text):
             text = peer.name if column == PeopleColumn.NAME else peer.status.text
             return plain_tooltip(text) if text else None
@@ -316,12 +358,23 @@ class PeopleModel(QAbstractTableModel):
             return format_until(peer.status.until, self._clock())
         return None
 
+    def look_alike_tooltip(self, peer: PeerView) -> str:
+        """Who else reads alike, and the whole fingerprint to compare."""
+        lines = [shown_name(peer.label, True), look_alike_note()]
+        others = self.look_alike_labels(peer)
+        if others:
+            lines.append(tr("Looks like: {names}").format(names=", ".join(others)))
+        lines.append(tr("Fingerprint: {fingerprint}").format(fingerprint=peer.fingerprint))
+        return "\n".join(lines)
+
     def _custom(self, peer: PeerView, role: int) -> Any:
         values = {
             PEER_ROLE: peer,
             PEER_ID_ROLE: peer.id,
             FOLLOWED_ROLE: peer.id in self._followed,
-            FILTER_ROLE: f"{peer.name}\n{peer.status.emoji} {peer.status.text}",
+            # The fingerprint too: typing "3f9a" finds one of two Bobs.
+            FILTER_ROLE: f"{peer.name}\n{peer.status.emoji} {peer.status.text}\n{peer.fingerprint}",
+            LOOK_ALIKES_ROLE: self.look_alike_labels(peer) if peer.look_alike else (),
         }
         return values.get(role)
 
@@ -341,6 +394,10 @@ class PeopleFilter(QSortFilterProxyModel):
         self.setFilterFixedString(text.strip())
 
 
+def _flags(peer: PeerView) -> tuple[bool, tuple[str, ...], str]:
+    return peer.look_alike, peer.look_alikes, peer.short_fingerprint
+
+
 def status_item(event: StatusChanged) -> FeedItem:
     status: Status = event.status
     at = status.set_at or event.at
@@ -354,6 +411,8 @@ def status_item(event: StatusChanged) -> FeedItem:
         presence=status.presence,
         emoji=status.emoji,
         own=event.own,
+        look_alike=event.look_alike,
+        short_fingerprint=event.short_fingerprint,
     )
 
 
@@ -369,6 +428,8 @@ def post_item(event: PostReceived) -> FeedItem:
         urgent=post.urgent,
         tags=post.tags,
         own=event.own,
+        look_alike=event.look_alike,
+        short_fingerprint=event.short_fingerprint,
     )
 
 
@@ -438,7 +499,7 @@ class FeedModel(QAbstractListModel):
             return None
         item = self._items[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(f"{item.name}: {item.text}") if item.text else None
+            return plain_tooltip(feed_tooltip(item)) if item.text or item.look_alike else None
         values = {
             Qt.ItemDataRole.DisplayRole: item.text,
             ITEM_ROLE: item,
@@ -447,3 +508,12 @@ class FeedModel(QAbstractListModel):
             PEER_ID_ROLE: item.peer,
         }
         return values.get(role)
+
+
+def feed_tooltip(item: FeedItem) -> str:
+    """The item's whole text under the name it was posted under; a look-alike says so."""
+    head = shown_name(item.label, item.look_alike)
+    lines = [f"{head}: {item.text}" if item.text else head]
+    if item.look_alike:
+        lines.append(look_alike_note())
+    return "\n".join(lines)

@@ -171,19 +171,19 @@ class NotificationCenter(QObject):
         """The title and body of a pop-up, in the person's language."""
         if popup.kind is Kind.URGENT:
             first = popup.items[0]
-            return self.tr("Urgent from {name}").format(name=first.name), _shorten(first.text)
+            return self.tr("Urgent from {name}").format(name=first.shown), _shorten(first.text)
         if popup.kind is Kind.POST:
             return self._post_words(popup)
         if popup.kind is Kind.STATUS:
             return self._status_words(popup)
         if len(popup.items) == 1:
-            return self.tr("{name} is online").format(name=popup.items[0].name), ""
+            return self.tr("{name} is online").format(name=popup.items[0].shown), ""
         title = self.tr("{count} colleagues came online").format(count=len(popup.items))
         return title, ", ".join(popup.names)
 
     def _post_words(self, popup: Popup) -> tuple[str, str]:
         if len(popup.items) == 1:
-            return popup.items[0].name, _shorten(popup.items[0].text)
+            return popup.items[0].shown, _shorten(popup.items[0].text)
         title = self.tr("{count} new posts from {names}").format(
             count=len(popup.items), names=_names(popup.names)
         )
@@ -193,7 +193,7 @@ class NotificationCenter(QObject):
         first = popup.items[0]
         if len(popup.items) == 1:
             presence = presence_label(first.presence) if first.presence else ""
-            title = self.tr("{name} is now {presence}").format(name=first.name, presence=presence)
+            title = self.tr("{name} is now {presence}").format(name=first.shown, presence=presence)
             return title, _shorten(" ".join(p for p in (first.emoji, first.text) if p))
         title = self.tr("{count} status changes from {names}").format(
             count=len(popup.items), names=_names(popup.names)
@@ -206,7 +206,7 @@ class NotificationCenter(QObject):
             words = " ".join(p for p in (item.emoji, item.text) if p)
             if popup.kind is Kind.STATUS and item.presence is not None:
                 words = " ".join(p for p in (presence_label(item.presence), words) if p)
-            lines.append(f"{item.name}: {_shorten(words, 80)}")
+            lines.append(f"{item.shown}: {_shorten(words, 80)}")
         if len(popup.items) > _BODY_ITEMS:
             lines.append(self.tr("and {count} more").format(count=len(popup.items) - _BODY_ITEMS))
         return "\n".join(lines)

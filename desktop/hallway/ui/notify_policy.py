@@ -19,16 +19,18 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from hallway.core.model import Presence
-from hallway.engine.events import Event, PeerOnline, PostReceived, StatusChanged
+from hallway.engine.events import Event, Named, PeerOnline, PostReceived, StatusChanged
 
 Urgency = Literal["normal", "critical"]
 Clock = Callable[[], float]
 
 DEFAULT_WINDOW = 10.0
+#: Drawn after a name that reads like another member's (with the start of its fingerprint).
+LOOK_ALIKE_MARK = "⚠"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,12 @@ class Candidate:
     item_id: str | None = None
     emoji: str = ""
     presence: Presence | None = None
+    label: str = ""  # "Bob (3f9a) ⚠" when the name reads like another member's
+
+    @property
+    def shown(self) -> str:
+        """The name as a pop-up shows it."""
+        return self.label or self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +123,20 @@ class Popup:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The distinct names involved, in order of first appearance."""
-        return tuple(dict.fromkeys(item.name for item in self.items))
+        """The distinct names involved, as shown, in order of first appearance."""
+        return tuple(dict.fromkeys(item.shown for item in self.items))
 
 
 def candidate_for(event: Event) -> Candidate | None:
-    """The pop-up candidate an engine event makes, if any (own events and history make none)."""
+    """The pop-up candidate an engine event makes, if any (own events and history make none).
+    A name that reads like another member's is shown with its short fingerprint and a mark."""
+    candidate = _candidate(event)
+    if candidate is None or not isinstance(event, Named) or not event.look_alike:
+        return candidate
+    return replace(candidate, label=f"{event.label} {LOOK_ALIKE_MARK}")
+
+
+def _candidate(event: Event) -> Candidate | None:
     match event:
         case PostReceived(own=False, live=True):
             kind = Kind.URGENT if event.post.urgent else Kind.POST

@@ -1,5 +1,7 @@
 """How one person looks in the People list: star, avatar with presence badge, name and presence,
-emoji and status, whether they are online and until when.
+emoji and status, whether they are online and until when. A name that reads like another
+member's shows the start of its fingerprint and a warning mark, "Bob (3f9a) ⚠", and its tooltip
+names the look-alikes.
 
 Everything is painted with `QPainter.drawText`, which never interprets markup, so peers' words
 always appear literally. Each row lays itself out from its own width, never from its
@@ -37,12 +39,14 @@ from PySide6.QtWidgets import (
 from hallway.engine.events import PeerView
 from hallway.ui.avatar import paint_avatar
 from hallway.ui.icons import OFFLINE
-from hallway.ui.models import FOLLOWED_ROLE, PEER_ROLE
+from hallway.ui.models import FOLLOWED_ROLE, LOOK_ALIKES_ROLE, PEER_ROLE
 from hallway.ui.text import (
+    LOOK_ALIKE_MARK,
     emoji_font,
     format_clock,
     format_last_seen,
     format_until,
+    look_alike_note,
     plain_tooltip,
     presence_label,
     tr,
@@ -59,6 +63,7 @@ _STAR = 26
 _GAP = 12
 _LINE_GAP = 4
 STAR_COLOUR = QColor("#e8a317")  # gold: reads on light and dark backgrounds
+LOOK_ALIKE_COLOUR = QColor("#e8710a")  # orange, like a warning sign, on light and dark alike
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -101,7 +106,8 @@ def fit_name_and_presence(
     """The name and " · Do not disturb" as they fit in `room` pixels side by side.
 
     The presence keeps its room and the name gives way (elided, never cut) when both do not
-    fit; only in a very narrow row does the presence give way too.
+    fit; only in a very narrow row does the presence give way too. A look-alike's name is its
+    label, "Bob (3f9a)", elided before the fingerprint: the digits are what tell two Bobs apart.
     """
     label = presence_label(peer.presence) if peer.online or peer.own else tr("Offline")
     tail = f"  ·  {label}"
@@ -110,7 +116,10 @@ def fit_name_and_presence(
     body = QFontMetrics(body_font)
     names = QFontMetrics(name_font)
     tail_width = min(body.horizontalAdvance(tail), room // 2)
-    name = names.elidedText(peer.name, Qt.TextElideMode.ElideRight, room - tail_width)
+    short = f" ({peer.short_fingerprint})" if peer.look_alike else ""
+    short_width = names.horizontalAdvance(short)
+    name = names.elidedText(peer.name, Qt.TextElideMode.ElideRight, room - tail_width - short_width)
+    name += short
     left = room - names.horizontalAdvance(name)
     return name, body.elidedText(tail, Qt.TextElideMode.ElideRight, left)
 
@@ -237,11 +246,18 @@ class PeopleDelegate(QStyledItemDelegate):
                          _RIGHT, seen)  # fmt: skip
 
         room = line.width() - seen_width - _GAP
-        name, tail = fit_name_and_presence(fonts.name, fonts.body, peer, room)
+        mark = f" {LOOK_ALIKE_MARK}" if peer.look_alike else ""
+        mark_width = QFontMetrics(fonts.name).horizontalAdvance(mark)
+        name, tail = fit_name_and_presence(fonts.name, fonts.body, peer, room - mark_width)
         name_width = QFontMetrics(fonts.name).horizontalAdvance(name)
         painter.setFont(fonts.name)
         painter.setPen(strong)
         painter.drawText(QRect(line.left(), line.top(), name_width, line.height()), _LEFT, name)
+        if mark:
+            painter.setPen(LOOK_ALIKE_COLOUR)
+            painter.drawText(QRect(line.left() + name_width, line.top(), mark_width,
+                                   line.height()), _LEFT, mark)  # fmt: skip
+            name_width += mark_width
         painter.setFont(fonts.body)
         painter.setPen(muted)
         painter.drawText(QRect(line.left() + name_width, line.top(), room - name_width,
@@ -311,20 +327,36 @@ class PeopleDelegate(QStyledItemDelegate):
     ) -> bool:
         peer = index.data(PEER_ROLE)
         if isinstance(peer, PeerView) and event.type() == QEvent.Type.ToolTip:
-            text = self.tooltip(peer, bool(index.data(FOLLOWED_ROLE)), option.rect, event.pos())
+            followed = bool(index.data(FOLLOWED_ROLE))
+            alikes = tuple(index.data(LOOK_ALIKES_ROLE) or ())
+            text = self.tooltip(peer, followed, option.rect, event.pos(), look_alikes=alikes)
             QToolTip.showText(event.globalPos(), text, view.viewport() if view else None)
             return True
         return super().helpEvent(event, view, option, index)
 
-    def tooltip(self, peer: PeerView, followed: bool, rect: QRect, pos: QPoint) -> str:
-        """The star's meaning over the star; the whole entry, untruncated, elsewhere."""
+    def tooltip(
+        self,
+        peer: PeerView,
+        followed: bool,
+        rect: QRect,
+        pos: QPoint,
+        *,
+        look_alikes: tuple[str, ...] = (),
+    ) -> str:
+        """The star's meaning over the star; the whole entry, untruncated, elsewhere. A look-alike
+        also gets who it looks like (`look_alikes`: their labels) and its whole fingerprint."""
         if not peer.own and star_rect(rect).contains(pos):
             return tr("Stop following") if followed else tr("Follow: pop up their status changes")
-        lines = [peer.name]
+        lines = [f"{peer.label} {LOOK_ALIKE_MARK}" if peer.look_alike else peer.name]
         words = " ".join(p for p in (peer.status.emoji, peer.status.text) if p)
         present = peer.online or peer.own
         label = presence_label(peer.presence) if present else tr("Offline")
         lines.append(f"{label} — {words}" if words else label)
         if peer.status.until is not None:
             lines.append(format_until(peer.status.until, self._clock()))
+        if peer.look_alike:
+            lines.append(look_alike_note())
+            if look_alikes:
+                lines.append(tr("Looks like: {names}").format(names=", ".join(look_alikes)))
+            lines.append(tr("Fingerprint: {fingerprint}").format(fingerprint=peer.fingerprint))
         return plain_tooltip("\n".join(lines))

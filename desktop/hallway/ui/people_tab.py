@@ -24,7 +24,15 @@ from hallway.ui.avatar import avatar_image
 from hallway.ui.icons import OFFLINE
 from hallway.ui.models import PEER_ID_ROLE, PeopleColumn, PeopleFilter, PeopleModel
 from hallway.ui.people_delegate import PeopleDelegate
-from hallway.ui.text import format_clock, format_last_seen, plain_label, status_line, tr
+from hallway.ui.text import (
+    format_clock,
+    format_last_seen,
+    look_alike_note,
+    plain_label,
+    shown_name,
+    status_line,
+    tr,
+)
 
 DETAILS_AVATAR = 64
 
@@ -89,8 +97,9 @@ class PeerDetails(QGroupBox):
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(ratio)
         self.avatar.setPixmap(pixmap)
-        name = tr("{name} (you)").format(name=peer.name) if peer.own else peer.name
-        self.name.setText(name)
+        shown = shown_name(peer.label, peer.look_alike)
+        name = tr("{name} (you)").format(name=shown) if peer.own else shown
+        self.name.setText(f"{name}\n{look_alike_note()}" if peer.look_alike else name)
         self.status.setText(status_line(peer.presence, peer.status.text, peer.status.emoji))
         # Two rows of four groups fit a narrow pane and are easy to read out.
         groups = peer.fingerprint.split()

@@ -1,10 +1,14 @@
 """Settings: name, office (changing it re-initialises the home), notifications by kind, network
 interface and start at login. The dialog edits a copy of the config; the app saves and applies.
+
+A name that reads like another member's is allowed (two people may be called Sam), but the dialog
+says so: colleagues will see the start of your fingerprint next to it.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -23,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from hallway.core.model import NAME_MAX
+from hallway.core.names import NamesUnavailableError, confusable
+from hallway.engine.events import PeerView
 from hallway.net.interfaces import list_interface_names
 from hallway.store.config import Config, Notifications
 from hallway.ui.autostart import autostart_supported
@@ -50,11 +56,17 @@ def interface_names() -> list[str]:
 
 class SettingsDialog(QDialog):
     def __init__(
-        self, config: Config, parent: QWidget | None = None, *, platform: str = sys.platform
+        self,
+        config: Config,
+        parent: QWidget | None = None,
+        *,
+        platform: str = sys.platform,
+        members: Sequence[PeerView] = (),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Hallway settings"))
         self._config = config
+        self._members = list(members)
 
         self.name = QLineEdit(config.name)
         self.name.setMaxLength(NAME_MAX)
@@ -110,14 +122,19 @@ class SettingsDialog(QDialog):
 
     def _lay_out(self, notify_box: QGroupBox) -> None:
 
+        self.look_alike = QLabel()  # a hint, not a problem: saving stays possible
+        self.look_alike.setTextFormat(Qt.TextFormat.PlainText)
+        self.look_alike.setWordWrap(True)
         form = QFormLayout()
         form.addRow(self.tr("Your name"), self.name)
+        form.addRow("", self.look_alike)
         form.addRow(self.tr("Office"), self.office_label)
         form.addRow(self.tr("Network"), self.interface)
 
         self.problem = QLabel()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setEnabled(False)
+
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -146,6 +163,15 @@ class SettingsDialog(QDialog):
             problem = self.office.problem()
         self.problem.setText(problem or "")
         self.save.setEnabled(problem is None)
+        alike = look_alikes(self.name.text().strip(), self._members)
+        self.look_alike.setText(
+            self.tr(
+                "⚠ Looks like {names}: colleagues will see your fingerprint next to it."
+            ).format(names=", ".join(alike))
+            if alike
+            else ""
+        )
+        self.look_alike.setVisible(bool(alike))
 
     @Slot()
     def accept(self) -> None:
@@ -172,3 +198,14 @@ class SettingsDialog(QDialog):
             ),
         )
         return SettingsResult(config=config, office_change=change)
+
+
+def look_alikes(name: str, members: Sequence[PeerView], shown: int = 3) -> list[str]:
+    """The labels of up to `shown` members whose names read like `name` (none without ICU: the
+    engine says that once already)."""
+    if not name:
+        return []
+    try:
+        return [m.label for m in members if confusable(name, m.name)][:shown]
+    except NamesUnavailableError:
+        return []

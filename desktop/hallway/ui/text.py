@@ -18,6 +18,22 @@ from PySide6.QtWidgets import QLabel
 
 from hallway.core.durations import format_remaining
 from hallway.core.model import Presence
+from hallway.ui.notify_policy import LOOK_ALIKE_MARK
+
+__all__ = [
+    "LOOK_ALIKE_MARK",
+    "emoji_font",
+    "format_clock",
+    "format_last_seen",
+    "format_until",
+    "look_alike_note",
+    "plain_label",
+    "plain_tooltip",
+    "presence_label",
+    "shown_name",
+    "status_line",
+    "tr",
+]
 
 
 def tr(text: str, disambiguation: str | None = None, n: int = -1) -> str:
@@ -108,3 +124,13 @@ def emoji_font(base: QFont, pixels: int) -> QFont:
     font.setFamilies([*EMOJI_FAMILIES, *base.families()])
     font.setPixelSize(pixels)
     return font
+
+
+def look_alike_note() -> str:
+    return tr("Looks like another member's name: tell them apart by the fingerprint.")
+
+
+def shown_name(label: str, look_alike: bool) -> str:
+    """ "Bob (3f9a) ⚠" for a name that reads like another member's (`label` from the engine's
+    events and views); the label alone otherwise."""
+    return f"{label} {LOOK_ALIKE_MARK}" if look_alike else label

@@ -215,6 +215,8 @@ def test_watch_json_streams_ndjson_until_the_instance_stops(
             "peer": BEN,
             "name": "Ben",
             "reason": "bye",
+            "look_alike": False,
+            "short_fingerprint": "bbbb",
         },
         {"type": "stopped", "at": "2023-11-14T22:13:21.000000+00:00"},
     ]

@@ -150,6 +150,8 @@ def test_watch_streams_events(client: ControlClient, node: FakeNode) -> None:
             "peer": BEN,
             "name": "Ben",
             "address": "127.0.0.2",
+            "look_alike": False,
+            "short_fingerprint": "bbbb",
         }
         assert second["type"] == "status"
         assert second["presence"] == "dnd"

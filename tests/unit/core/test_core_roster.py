@@ -7,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallway.core.model import DEFAULT_STATUS, Presence, Status
-from hallway.core.roster import SILENCE_TIMEOUT, Roster, SeqTracker, Verdict
+from hallway.core.roster import (
+    FUTURE_SKEW,
+    SILENCE_TIMEOUT,
+    Fill,
+    Roster,
+    SeqTracker,
+    Verdict,
+    received_time,
+)
 
 
 class FakeClock:
@@ -132,27 +140,51 @@ def test_custom_silence_timeout(clock: FakeClock) -> None:
 def test_set_status_ignores_older_statuses(roster: Roster) -> None:
     roster.add("a", b"k")
     newer, older = busy(set_at=20.0, text="new"), busy(set_at=10.0, text="old")
-    assert roster.set_status("a", newer) is True
-    assert roster.set_status("a", older) is False
+    assert roster.set_status("a", newer, (1, 5)) is True
+    assert roster.set_status("a", older, (1, 4)) is False
     peer = roster.get("a")
     assert peer is not None
     assert peer.status == newer
-    same_time = busy(set_at=20.0, text="same time")
-    assert roster.set_status("a", same_time) is True
-    assert peer.status == same_time
+    same_seq = busy(set_at=20.0, text="a snapshot at the same seq")
+    assert roster.set_status("a", same_seq, (1, 5)) is True
+    assert peer.status == same_seq
+
+
+def test_the_authors_order_decides_not_its_clock(roster: Roster) -> None:
+    """Issue 9, item 5: a status stamped in the year 3058 froze every later one."""
+    roster.add("a", b"k")
+    assert roster.set_status("a", busy(set_at=2.0**35, text="from 3058"), (1, 1)) is True
+    assert roster.set_status("a", busy(set_at=1_000.0, text="later"), (1, 2)) is True
+    peer = roster.get("a")
+    assert peer is not None
+    assert peer.status.text == "later"
+    # An older seq loses whatever its clock says.
+    assert roster.set_status("a", busy(set_at=2.0**35, text="replayed"), (1, 1)) is False
+    # A new incarnation is the one the author runs now: its first status wins.
+    assert roster.set_status("a", busy(set_at=0.0, text="restarted"), (2, 1)) is True
+    assert peer.status.text == "restarted"
+    assert peer.status_version == (2, 1)
 
 
 def test_set_status_clears_a_status_that_arrives_expired(roster: Roster, clock: FakeClock) -> None:
     roster.add("a", b"k")
     stale = busy(set_at=clock.now - 100, until=clock.now - 1)
-    assert roster.set_status("a", stale) is True
+    assert roster.set_status("a", stale, (1, 3)) is True
     peer = roster.get("a")
     assert peer is not None
     assert not peer.status.is_custom
     assert peer.status.presence is Presence.AVAILABLE
-    # The cleared status keeps its time: an even older status must not come back after it.
-    assert roster.set_status("a", busy(set_at=clock.now - 200)) is False
+    # The cleared status keeps its version: an older status must not come back after it.
+    assert roster.set_status("a", busy(set_at=clock.now - 200), (1, 2)) is False
     assert not peer.status.is_custom
+
+
+def test_received_time_is_clamped_to_a_small_skew() -> None:
+    now = 1_000_000.0
+    assert received_time(now - 60, now) == now - 60  # the past is the author's to say
+    assert received_time(now + 60, now) == now + 60  # a fast clock within the skew keeps order
+    assert received_time(2.0**35, now) == now + FUTURE_SKEW
+    assert FUTURE_SKEW == 300.0
 
 
 def test_expiry_by_our_own_clock_even_when_the_author_is_silent(
@@ -376,3 +408,65 @@ def test_gap_is_reported_exactly_when_a_message_was_missed(
         last = max(last, seq)
     heartbeat = tracker.check(3, len(received), data=False)
     assert heartbeat is (Verdict.GAP if len(received) > last else Verdict.DUPLICATE)
+
+
+# what a snapshot may fill (issue 9, item 4) ----------------------------------------------------
+
+
+def test_a_first_snapshot_may_bring_history() -> None:
+    tracker = SeqTracker()
+    tracker.check(7, 3, data=False)  # RESTART: first sight of incarnation 7
+    fill = tracker.fillable(7, 40)
+    assert fill == Fill(inc=7, low=1, high=40, history=True)
+    assert fill.admits(7, 1)
+    assert fill.admits(7, 40)
+    assert not fill.admits(7, 41)  # beyond the snapshot's own seq
+    assert fill.admits(3, 999)  # an older incarnation's post: history
+
+
+def test_a_resync_fills_only_the_gap() -> None:
+    tracker = SeqTracker()
+    tracker.check(7, 0, data=False)
+    tracker.snapshot(7, 5)
+    assert tracker.check(7, 6, data=True) is Verdict.APPLY
+    assert tracker.check(7, 9, data=True) is Verdict.GAP  # 7 and 8 were missed
+    fill = tracker.fillable(7, 12)
+    assert fill == Fill(inc=7, low=7, high=12)
+    assert [s for s in range(1, 20) if fill.admits(7, s)] == [7, 8, 9, 10, 11, 12]
+    assert not fill.admits(6, 8)  # no other incarnation on a resync
+    tracker.snapshot(7, 12)
+    assert tracker.low is None  # repaired: the next resync starts from seq
+    assert tracker.fillable(7, 14) == Fill(inc=7, low=13, high=14)
+
+
+def test_a_heartbeat_claiming_a_gap_opens_only_what_lies_above_seq() -> None:
+    tracker = SeqTracker()
+    tracker.check(7, 0, data=False)
+    tracker.snapshot(7, 5)
+    assert tracker.check(7, 1_000_000, data=False) is Verdict.GAP
+    fill = tracker.fillable(7, 5)  # a snapshot that does not back the claim
+    assert not any(fill.admits(7, s) for s in range(2_000))
+
+
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(1, 60)), max_size=40),
+    st.integers(0, 80),
+)
+def test_fill_is_what_was_missed_since_the_last_snapshot(
+    steps: list[tuple[bool, int]], snap: int
+) -> None:
+    """A resync admits every seq missed since the last snapshot (the repair works), and
+    nothing at or below that snapshot's seq or above the new one's."""
+    tracker = SeqTracker()
+    tracker.check(1, 0, data=False)
+    tracker.snapshot(1, 10)
+    applied: set[int] = set()
+    for data, seq in steps:
+        verdict = tracker.check(1, seq, data=data)
+        if data and verdict in (Verdict.APPLY, Verdict.GAP):
+            applied.add(seq)
+    fill = tracker.fillable(1, snap)
+    admitted = {seq for seq in range(100) if fill.admits(1, seq)}
+    assert all(10 < seq <= snap for seq in admitted)
+    missed = {seq for seq in range(11, min(tracker.seq, snap) + 1) if seq not in applied}
+    assert missed <= admitted

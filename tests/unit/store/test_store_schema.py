@@ -37,7 +37,7 @@ def test_fresh_database_reaches_the_latest_version(db_path: Path) -> None:
     with Store.open(db_path):
         pass
     with raw(db_path) as conn:
-        assert schema.user_version(conn) == SCHEMA_VERSION == 2
+        assert schema.user_version(conn) == SCHEMA_VERSION == 3
         assert {"meta", "own_status", "peers", "peer_status", "items", "status_history"} <= (
             tables(conn)
         )
@@ -83,9 +83,12 @@ def test_v1_data_migrates_to_v2_intact(db_path: Path) -> None:
         assert store.load_own_status() == own
         assert store.peers() == [StoredPeer(ANN, KEY, "Ann", 10.0, 20.0, True)]
         assert store.peer_status(ANN) == Status(Presence.AWAY, "Lunch", set_at=15.0)
+        # v3 gives each item its author's name as stored when it migrated.
         assert store.items() == [
-            StoredItem(ANN, 3, 10, "status", 60.0, 61.0, "Lunch", False, (), "away", "🍔", 900.0),
-            StoredItem(ANN, 3, 9, "post", 50.0, 51.0, "Cake #food", True, ("food",)),
+            StoredItem(
+                ANN, 3, 10, "status", 60.0, 61.0, "Lunch", False, (), "away", "🍔", 900.0, "Ann"
+            ),
+            StoredItem(ANN, 3, 9, "post", 50.0, 51.0, "Cake #food", True, ("food",), name="Ann"),
         ]
         # v2 seeds the history with the custom status the person had when they upgraded.
         assert store.status_history() == [own]
@@ -93,8 +96,33 @@ def test_v1_data_migrates_to_v2_intact(db_path: Path) -> None:
         assert not store.add_item(StoredItem(ANN, 3, 9, "post", 1.0, 1.0, "replay"))
 
     with raw(db_path) as conn:
-        assert schema.user_version(conn) == 2
+        assert schema.user_version(conn) == SCHEMA_VERSION
         assert "items_by_received_at" in indexes(conn)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_v2_items_keep_their_authors_name_through_v3(db_path: Path) -> None:
+    ben, own = "b" * 32, "c" * 32
+    with raw(db_path) as conn:
+        schema.migrate(conn, db_path, target=2)
+        conn.execute("INSERT INTO peers VALUES (?, ?, 'Ann', 10.0, 20.0, 1)", (ANN, KEY))
+        for peer, seq in ((ANN, 1), (ben, 2), (own, 3)):  # Ben's row is gone; own is never there
+            conn.execute(
+                "INSERT INTO items VALUES (?, 1, ?, 'post', 50.0, 51.0, 'Hi', 0, '[]', NULL, '', "
+                "NULL)",
+                (peer, seq),
+            )
+    with Store.open(db_path) as store:
+        assert {item.peer: item.name for item in store.items()} == {ANN: "Ann", ben: "", own: ""}
+        # Our own name lives in config.toml; the engine names our items at start, once.
+        assert store.name_items(own, "Sam") == 1
+        assert store.name_items(own, "Someone else") == 0
+        store.upsert_peer(ANN, KEY, "Mallory", 30.0, True)  # a rename rewrites no item
+        store.add_item(StoredItem(ANN, 1, 4, "post", 60.0, 61.0, "Bye", name="Mallory"))
+        names = {item.seq: item.name for item in store.items()}
+        assert names == {1: "Ann", 2: "", 3: "Sam", 4: "Mallory"}
+    with raw(db_path) as conn:
+        assert schema.user_version(conn) == 3
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 

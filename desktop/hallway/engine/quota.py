@@ -1,0 +1,97 @@
+"""Per-peer storage quotas: what one member can make this node keep on disk.
+
+The rate limit bounds how fast a member's items arrive; the quota bounds how many of them stay.
+Usage is counted here as items are admitted, seeded from the database the first time a peer is
+seen and re-read every hour (retention prunes by our clock in between), so the receive path pays
+a dict lookup and no query.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Final
+
+from hallway.core.ratelimit import NoiseLog
+
+#: Items (posts and status changes) and bytes one peer may have stored. A snapshot carries at
+#: most 500 posts, its author's last 7 days (wire.SNAPSHOT_POSTS_MAX); with a status change
+#: every few minutes of a working day on top, a very busy member stores about 1,000 items a
+#: week, and retention (30 days by default) keeps four weeks of them. 5,000 items is that with
+#: room; 8 MiB holds 500 posts of 2,000 four-byte characters twice over, or 5,000 typical ones.
+#: A hostile member, or one whose automation runs away, stops there: ~9 MiB of database.
+MAX_ITEMS: Final = 5_000
+MAX_BYTES: Final = 8 * 1024 * 1024
+#: What a row costs besides its text: ids, times, tags and its entries in three indexes.
+ITEM_OVERHEAD: Final = 160
+RELOAD_EVERY: Final = 3600.0
+MAX_TRACKED: Final = 4096  # peers whose usage is cached; beyond it the cache starts over
+
+OVER_QUOTA: Final = "over the storage quota"
+QUOTA_WARN_EVERY: Final = 3600.0  # one warning per peer per hour while it stays over
+
+Usage = Callable[[str], tuple[int, int]]  # peer -> (items, bytes of text) stored
+
+
+def item_size(text: str) -> int:
+    """The bytes an item counts for: its text as stored, and the row around it."""
+    return (len(text) if text.isascii() else len(text.encode())) + ITEM_OVERHEAD
+
+
+class Quotas:
+    def __init__(
+        self,
+        usage: Usage,
+        clock: Callable[[], float],
+        *,
+        max_items: int = MAX_ITEMS,
+        max_bytes: int = MAX_BYTES,
+    ) -> None:
+        self._usage = usage
+        self._clock = clock
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self._used: dict[str, list[int]] = {}
+        self._reload_at = clock() + RELOAD_EVERY
+        self._noise = NoiseLog(logging.getLogger("hallway.engine"), clock, QUOTA_WARN_EVERY)
+
+    def admit(self, peer: str, size: int) -> bool:
+        """Count an item of `size` bytes against the peer's quota; False when it is over."""
+        used = self._get(peer)
+        if used[0] + 1 > self.max_items or used[1] + size > self.max_bytes:
+            return False
+        used[0] += 1
+        used[1] += size
+        return True
+
+    def release(self, peer: str, size: int) -> None:
+        """An admitted item was not stored after all (the database had it already)."""
+        used = self._used.get(peer)
+        if used is not None:
+            used[0] = max(0, used[0] - 1)
+            used[1] = max(0, used[1] - size)
+
+    def used(self, peer: str) -> tuple[int, int]:
+        items, size = self._get(peer)
+        return items, size
+
+    def over(self, peer: str, name: str) -> str | None:
+        """Note that the peer's items were dropped: the warning to give, once per peer per
+        QUOTA_WARN_EVERY (logged then, with the count since the last one), else None."""
+        mib = self.max_bytes / (1024 * 1024)
+        message = (
+            f"{name}: {OVER_QUOTA} ({self.max_items:,} items or {mib:g} MiB); "
+            "its new items are not saved until older ones age out"
+        )
+        return message if self._noise.drop(peer, message) else None
+
+    def _get(self, peer: str) -> list[int]:
+        now = self._clock()
+        if now >= self._reload_at or len(self._used) >= MAX_TRACKED:
+            self._used.clear()
+            self._reload_at = now + RELOAD_EVERY
+        used = self._used.get(peer)
+        if used is None:
+            items, text_bytes = self._usage(peer)
+            used = self._used[peer] = [items, text_bytes + items * ITEM_OVERHEAD]
+        return used
