@@ -1,0 +1,248 @@
+"""Which peers the actor links to, and who may talk to its ROUTER.
+
+Discovery's records (of our office only) open links, which say HELLO; a peer's HELLO with a valid
+proof opens a link back and is answered with WELCOME. Limits keep records, keys or requests from
+one address within that address's budgets (`admission.py`), and unanswered links from pushing
+members out (`MAX_LINKS`). ZAP lets anyone knock on the ROUTER but only admitted keys onto the
+PUB, and the gate (`net/gate.py`) cuts connections that never prove membership.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import zmq
+
+from hallway.core import wire
+from hallway.core.errors import DecodeError
+from hallway.core.model import fingerprint, strip_controls
+from hallway.engine.links import Link
+from hallway.engine.state import STRANGERS, EngineState
+from hallway.net.discovery import Found
+
+
+class Linking(EngineState):
+    """The actor's part that opens, keeps and closes links, and answers the ROUTER."""
+
+    # discovery ------------------------------------------------------------------------------------
+
+    def _on_found(self, found: Found) -> None:
+        record = found.record
+        peer = fingerprint(record.public_key)
+        if peer == self.own.id:
+            return
+        # Discovery checked that the name is the key's fingerprint and that there is an address.
+        if not self.cfg.office.admits(record.office_tag, record.public_key, record.proof):
+            return  # another office (or a bad proof): never connect
+        if self._connect(
+            peer, record.public_key, found.addresses[0], found.router_port, record.pub_port
+        ):
+            self.verified.add(record.public_key)
+
+    def _on_lost(self, instance: str) -> None:
+        state = self.roster.get(instance)
+        if state is not None and state.online:
+            # Only a hint (anyone can send a goodbye): a peer that really left says BYE, or
+            # its connection drops, or it falls silent; each of those takes it offline.
+            return
+        self._close_link(instance)
+
+    def _drop_record(self, source: str, reason: str) -> None:
+        """A bad mDNS record. Strangers' share one noise source, so a flood of fresh names is
+        logged once a minute rather than once per name; a colleague's is still named."""
+        if self.roster.get(source) is not None:
+            self._drop(source, reason)
+        else:
+            self._drop("mdns", f"{reason}: {source}")
+
+    def _connect(
+        self, peer: str, key: bytes, address: str, router_port: int, pub_port: int
+    ) -> bool:
+        """Open a link (or keep the one there is); False when a limit refuses it. A peer enters
+        the roster only when it answers with WELCOME, so keys that never do leave nothing."""
+        link = self.links.get(peer)
+        if link is not None:
+            if link.key == key and link.same_place(address, router_port, pub_port):
+                return True
+            state = self.roster.get(peer)
+            if link.welcomed and state is not None and state.online:
+                # A working link wins: mDNS is unauthenticated, so a copied record with another
+                # address must not cut us off. A peer that really moved goes offline first.
+                return True
+            self._close_link(peer, evict=False)  # moved: replaced below, not forgotten
+        now = time.monotonic()
+        if self.roster.get(peer) is None and not self.admission.may_connect(
+            address, self.links.values(), now
+        ):
+            self._drop(STRANGERS, "too many unanswered links to one address")
+            return False
+        if len(self.links) >= self.max_links and not self._evict_unwelcomed():
+            self._drop(STRANGERS, "too many peers")
+            return False
+        link = Link.open(
+            self.ctx,
+            self.cfg.public_key,
+            self.cfg.secret_key,
+            peer=peer,
+            key=key,
+            address=address,
+            router_port=router_port,
+            pub_port=pub_port,
+        )
+        self.links[peer] = link
+        self._watch(link.dealer, lambda: self._on_dealer(link))
+        self._send_hello(link)
+        return True
+
+    def _evict_unwelcomed(self) -> bool:
+        """Make room by closing the oldest link that was never answered; False if none."""
+        for peer, link in self.links.items():
+            if not link.welcomed and self.roster.get(peer) is None:
+                self._close_link(peer)
+                return True
+        return False
+
+    def _send_hello(self, link: Link) -> None:
+        link.hello_at = self.clock()
+        link.hello_tries += 1
+        link.send(
+            wire.encode(
+                wire.Hello(
+                    office=self.cfg.office.tag,
+                    proof=self.cfg.office.proof(self.cfg.public_key),
+                    name=self.own.name,
+                    router_port=self.router_port,
+                    pub_port=self.pub_port,
+                    inc=self.own.inc,
+                )
+            )
+        )
+
+    def _close_link(self, peer: str, *, evict: bool = True) -> None:
+        link = self.links.pop(peer, None)
+        if link is None:
+            return
+        for sock in link.sockets():
+            if sock in self.handlers:
+                self._unwatch(sock)
+            self.subs.discard(sock)
+        link.close()
+        if evict and not link.welcomed and self.roster.get(peer) is None:
+            # Never answered, never a member we knew: forget the key (a sybil leaves nothing).
+            self.verified.discard(link.key)
+            self.buckets.pop(peer, None)
+            self.gate.forget(link.key)
+
+    # ZAP ------------------------------------------------------------------------------------------
+
+    def _authorize(self, domain: bytes, key: bytes) -> bool:
+        if self.cfg.office.is_open:
+            return True
+        if domain == b"router":
+            return True  # anyone may knock; only a HELLO with a valid proof is answered
+        return key in self.verified
+
+    # ROUTER: requests from peers ------------------------------------------------------------------
+
+    def _on_router(self) -> None:
+        for _ in range(64):  # bounded, so one busy peer cannot starve the rest
+            try:
+                frames = self.router.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            if len(frames) != 2:
+                self._drop("router", "request with an unexpected number of frames")
+                continue
+            routing, payload = frames
+            key = str(payload.get("User-Id")).encode()
+            peer = fingerprint(key)
+            source = str(payload.get("Peer-Address"))
+            stranger = key not in self.verified
+            if not self._allow(peer, stranger=stranger, source=source):
+                continue
+            if not stranger:
+                self.gate.prove(payload, key)  # a member's key: its connection may stay
+            try:
+                request = wire.decode_request(payload.bytes)
+            except DecodeError as exc:
+                self._drop(STRANGERS if stranger else peer, str(exc))
+                if stranger:
+                    self.gate.refuse(payload)
+                continue
+            if isinstance(request, wire.Hello):
+                self._on_hello(routing.bytes, key, peer, request, source, frame=payload)
+            elif not stranger or self.cfg.office.is_open:
+                self._on_snapshot_request(routing.bytes)
+            else:
+                self.gate.refuse(payload)  # a request only members may make
+
+    def _reply(self, routing: bytes, payload: bytes) -> None:
+        with contextlib.suppress(zmq.Again, zmq.ZMQError):  # gone or too slow; it will ask again
+            self.router.send_multipart([routing, payload], zmq.NOBLOCK)
+
+    def _on_hello(
+        self,
+        routing: bytes,
+        key: bytes,
+        peer: str,
+        hello: wire.Hello,
+        address: str,
+        *,
+        frame: zmq.Frame,
+    ) -> None:
+        if not self.cfg.office.admits(hello.office, key, hello.proof):
+            self._drop(STRANGERS, "HELLO without a valid membership proof")
+            self.gate.refuse(frame)
+            return  # silence: a non-member learns nothing
+        state = self.roster.get(peer)
+        if (
+            state is None
+            and key not in self.verified
+            and not self.admission.new_keys.take(address, time.monotonic())
+        ):
+            # A member making keys: each address gets a few, then one every few seconds.
+            self._drop(STRANGERS, "too many new keys from one address")
+            return
+        self.gate.prove(frame, key)
+        # They found us first: connect back at once rather than wait for their mDNS record.
+        # Admitted means both: our link to them, and WELCOME with our PUB open to their key.
+        if not self._connect(peer, key, address, hello.router_port, hello.pub_port):
+            return
+        self.verified.add(key)
+        if state is not None:
+            self._name_peer(state, strip_controls(hello.name))
+        self._reply(
+            routing,
+            wire.encode(wire.Welcome(name=self.own.name, pub_port=self.pub_port, inc=self.own.inc)),
+        )
+
+    def _on_snapshot_request(self, routing: bytes) -> None:
+        for chunk in self._snapshot_chunks():
+            self._reply(routing, chunk)
+
+    def _snapshot_chunks(self) -> list[bytes]:
+        """The encoded snapshot, built once per state (and per hour, as old posts age out):
+        every peer that joins or resyncs gets the same bytes without a query or an encode."""
+        now = self.clock()
+        key = (self.own.inc, self.own.seq, self.own.name, self.own.status, int(now // 3600))
+        if self.snapshot_cache is not None and self.snapshot_cache[0] == key:
+            return self.snapshot_cache[1]
+        since = now - self.cfg.post_history_days * 86400
+        posts = [
+            wire.SnapPost(inc=i.inc, seq=i.seq, at=i.sent_at, text=i.text, urgent=i.urgent)
+            for i in self.store.posts_since(self.own.id, since)
+        ]
+        status = self.own.status
+        chunks = wire.chunk_snapshot(
+            inc=self.own.inc,
+            seq=self.own.seq,
+            name=self.own.name,
+            posts=posts,
+            status=wire.StatusBody(
+                presence=status.presence, text=status.text, emoji=status.emoji, until=status.until
+            ),
+            status_at=status.set_at,
+        )
+        self.snapshot_cache = (key, chunks)
+        return chunks

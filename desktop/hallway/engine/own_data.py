@@ -1,0 +1,133 @@
+"""Our own data: the commands that change it (status, post, name) and publish it, and the views
+of everyone that the Node's commands read (peers, ourselves, stats).
+
+Own items are written before they are published: what the node has confirmed survives a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import zmq
+
+from hallway.core import wire
+from hallway.core.model import Post, Status, display_fingerprint, extract_tags, post_id
+from hallway.core.roster import PeerState
+from hallway.engine import events as ev
+from hallway.engine.state import EngineState, post_item, status_item
+
+
+class OwnData(EngineState):
+    """The actor's part that runs the commands on our own data and answers views."""
+
+    # publishing -----------------------------------------------------------------------------------
+
+    def _publish(self, body: wire.Body, *, data: bool = True, at: float | None = None) -> None:
+        """Publish with the next seq (data) or the last one (heartbeat, bye).
+
+        `at` is the time the item was stored with, so author and receivers hold the same one.
+        """
+        if data:
+            self.own.seq += 1
+        if at is None:
+            at = self.clock()
+        env = wire.Envelope(v=wire.VERSION, inc=self.own.inc, seq=self.own.seq, at=at, body=body)
+        with contextlib.suppress(zmq.Again):  # a slow subscriber will see the gap and resync
+            self.pub.send_multipart([wire.TOPIC, wire.encode(env)], zmq.NOBLOCK)
+
+    # commands (run on this thread) ----------------------------------------------------------------
+
+    def set_status(self, status: Status) -> Status:
+        own = self.own
+        seq = own.seq + 1
+        at = self.clock()
+        status = Status(
+            presence=status.presence,
+            text=status.text,
+            emoji=status.emoji,
+            until=status.until,
+            set_at=at,
+        )
+        # Write before publishing, in one transaction: what the node has confirmed survives a
+        # crash, and one commit (not three) stands between the command and the wire.
+        item = status_item(own.id, own.inc, seq, status, at, name=own.name)
+        self.store.record_own_status(status, item)
+        own.status = status
+        self._publish(
+            wire.StatusBody(
+                presence=status.presence, text=status.text, emoji=status.emoji, until=status.until
+            ),
+            at=at,
+        )
+        self.emit(ev.StatusChanged(at=at, peer=own.id, name=own.name, status=status, own=True))
+        return status
+
+    def post(self, text: str, urgent: bool) -> Post:
+        own = self.own
+        seq = own.seq + 1
+        at = self.clock()
+        post = Post(
+            id=post_id(own.id, own.inc, seq),
+            peer=own.id,
+            text=text,
+            urgent=urgent,
+            sent_at=at,
+            tags=extract_tags(text),
+        )
+        self.store.add_item(post_item(post, own.inc, seq, at, name=own.name))
+        self._publish(wire.PostBody(text=text, urgent=urgent), at=at)
+        self.emit(ev.PostReceived(at=at, post=post, name=own.name, own=True))
+        return post
+
+    def set_name(self, name: str) -> None:
+        self.own.name = name  # the config file keeps it across restarts (the caller saves it)
+        self._publish(wire.ProfileBody(name=name))
+        warnings = self.names.learn(self.own.id, name, now=self.clock())
+        self.emit(ev.PeerRenamed(at=self.clock(), peer=self.own.id, name=name, own=True))
+        for warning in warnings:
+            self.emit(warning)
+
+    def peer_views(self) -> list[ev.PeerView]:
+        self.names.retain(state.id for state in self.roster)  # the roster evicts, too
+        views = [self.me()]
+        views += [self._view(state) for state in self.roster]
+        return views
+
+    def me(self) -> ev.PeerView:
+        return ev.PeerView(
+            id=self.own.id,
+            name=self.own.name,
+            fingerprint=display_fingerprint(self.own.id),
+            online=True,
+            status=self.own.status,
+            last_seen=self.clock(),
+            first_seen=None,
+            address=", ".join(self.addresses),
+            verified=True,
+            own=True,
+            look_alike=self.names.look_alike(self.own.id),
+            look_alikes=self.names.look_alikes(self.own.id),
+            short_fingerprint=self.names.short_fingerprint(self.own.id),
+        )
+
+    def _view(self, state: PeerState) -> ev.PeerView:
+        return ev.PeerView(
+            id=state.id,
+            name=state.name,
+            fingerprint=display_fingerprint(state.id),
+            online=state.online,
+            status=state.status,
+            last_seen=state.last_heard or None,
+            first_seen=state.first_seen,
+            address=state.address,
+            verified=state.verified,
+            look_alike=self.names.look_alike(state.id),
+            look_alikes=self.names.look_alikes(state.id),
+            short_fingerprint=self.names.short_fingerprint(state.id),
+        )
+
+    def stats(self) -> dict[str, int]:
+        counts = {f"dropped: {reason}": n for reason, n in self.noise.counts.items()}
+        counts["refused connections"] = self.zap.denied
+        counts["peers"] = len(self.roster)
+        return counts

@@ -1,0 +1,223 @@
+"""The engine's shared state, declared once, and the small steps every part of the actor takes.
+
+`Actor` (actor.py) sets these fields and runs the loop. Its parts, `Linking`, `Syncing` and
+`OwnData`, are mixins over `EngineState`: each uses the fields under the types declared here, and
+the steps below (drop and count, charge a peer's budget, watch a socket, name, persist or take
+offline a peer). Everything here runs on the engine thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import zmq
+
+from hallway.core.model import Post, Status
+from hallway.core.ratelimit import NoiseLog, TokenBucket
+from hallway.core.roster import PeerState, Roster
+from hallway.engine import events as ev
+from hallway.store.db import StoredItem
+
+if TYPE_CHECKING:
+    from hallway.engine.actor import OtherOfficeHint
+    from hallway.engine.admission import Admission
+    from hallway.engine.links import Link
+    from hallway.engine.names_view import NameBook
+    from hallway.engine.node import NodeConfig
+    from hallway.engine.quota import Quotas
+    from hallway.net.gate import Gate
+    from hallway.net.zap import ZapHandler
+    from hallway.store.db import Store
+
+PEER_RATE = 100.0  # messages per second, sustained, per peer
+PEER_BURST = 1500.0
+MAX_LINKS = 1024  # peers linked at once (fewer if descriptors are short: open_context)
+STRANGERS = "strangers"  # where drops of keys not admitted are logged (budgets: per address)
+
+Emit = Callable[[ev.Event], None]
+
+
+@dataclass
+class Own:
+    id: str
+    name: str
+    inc: int
+    seq: int
+    status: Status
+
+
+class EngineState:
+    """The fields the actor's parts share (set in `Actor.__init__`), and the steps they all take.
+    The loop's own fields (its queue and wake-up pipe, its schedule, discovery) are the Actor's."""
+
+    cfg: NodeConfig
+    store: Store
+    clock: Callable[[], float]
+    emit: Emit  # events get their look-alike names on the way (names_view.start_names)
+    noise: NoiseLog
+    own: Own
+    names: NameBook
+    roster: Roster
+    links: dict[str, Link]
+    buckets: OrderedDict[str, TokenBucket]  # each peer's message budget (_allow)
+    verified: set[bytes]  # keys admitted to our PUB
+    admission: Admission
+    quotas: Quotas  # what each peer may keep on our disk
+    pending_items: list[StoredItem]
+    pending_statuses: dict[str, Status]  # peer -> latest, written with the items
+    snapshot_cache: tuple[object, list[bytes]] | None
+    hint: OtherOfficeHint
+    conditions: dict[str, ev.NodeWarning]  # lasting warnings in force, by code
+    ctx: zmq.Context[zmq.Socket[bytes]]
+    max_links: int
+    zap: ZapHandler
+    router: zmq.Socket[bytes]
+    pub: zmq.Socket[bytes]
+    gate: Gate
+    addresses: tuple[str, ...]
+    router_port: int
+    pub_port: int
+    poller: zmq.Poller
+    handlers: dict[Any, Callable[[], None]]
+    subs: set[Any]  # the SUB sockets (the loop's fast path: see Actor.run)
+    routine: bool  # whether this loop turn only noted heartbeats
+
+    def _watch(self, sock: Any, handler: Callable[[], None]) -> None:
+        self.poller.register(sock, zmq.POLLIN)
+        self.handlers[sock] = handler
+
+    def _unwatch(self, sock: Any) -> None:
+        self.poller.unregister(sock)
+        del self.handlers[sock]
+
+    def _drop(self, source: str, reason: str) -> None:
+        """Count and log (once a minute per source); warn the user only about colleagues and
+        ourselves, so strangers cannot flood the window with warnings."""
+        if self.noise.drop(source, reason) and source != STRANGERS:
+            state = self.roster.get(source)
+            if state is not None:
+                message = f"{state.name or source}: {reason}"
+                self.emit(ev.NodeWarning(at=self.clock(), message=message, peer=source))
+            elif source in ("store", "engine"):
+                self.emit(ev.NodeWarning(at=self.clock(), message=reason))
+
+    def _allow(self, peer: str, *, stranger: bool = False, source: str = "") -> bool:
+        """Charge one message to the peer's budget. Keys not yet admitted are charged to their
+        source address: one address cycling through fresh keys gets no more than one budget,
+        and a flood from it leaves every other address's budget, a newcomer's, untouched."""
+        if stranger:
+            if self.admission.strangers.take(source, time.monotonic()):
+                return True
+            self._drop(STRANGERS, "over the rate limit")
+            return False
+        name = peer
+        bucket = self.buckets.get(name)
+        if bucket is None:
+            if len(self.buckets) >= MAX_LINKS:
+                self.buckets.popitem(last=False)  # the least recently used
+            bucket = self.buckets[name] = TokenBucket(PEER_RATE, PEER_BURST)
+        else:
+            self.buckets.move_to_end(name)
+        if bucket.take(time.monotonic()):
+            return True
+        self._drop(name, "over the rate limit")
+        return False
+
+    def _update_hint(self) -> None:
+        event = self.hint.update(self.clock())
+        if isinstance(event, ev.NodeWarning) and event.code is not None:
+            self.conditions[event.code] = event
+        elif isinstance(event, ev.WarningCleared):
+            self.conditions.pop(event.code, None)
+        if event is not None:
+            self.emit(event)
+
+    def _name_peer(self, state: PeerState, name: str) -> None:
+        """Learn a peer's name; say so when it now reads like another member's."""
+        if not name or name == state.name:
+            return
+        state.name = name
+        for warning in self.names.learn(state.id, name, now=self.clock()):
+            self.emit(warning)
+
+    def name_of(self, peer: str) -> str:
+        if peer == self.own.id:
+            return self.own.name
+        state = self.roster.get(peer)
+        return state.name if state is not None else ""
+
+    def _on_dealer(self, link: Link) -> None:
+        """Read the replies on a link's DEALER: Syncing's, declared here for Linking, which
+        opens the links."""
+        raise NotImplementedError
+
+    # state changes --------------------------------------------------------------------------------
+
+    def _offline(self, peer: str, reason: str) -> None:
+        state = self.roster.get(peer)
+        if state is None:
+            return
+        link = self.links.get(peer)
+        if link is not None:
+            link.suspect_until = None
+        if self.roster.gone(peer):
+            self._announce_offline(state, reason)
+
+    def _announce_offline(self, state: PeerState, reason: str) -> None:
+        self._persist_peer(state)
+        self.emit(ev.PeerOffline(at=self.clock(), peer=state.id, name=state.name, reason=reason))
+
+    def _persist_peer(self, state: PeerState) -> None:
+        try:
+            self.store.upsert_peer(
+                state.id, state.key, state.name, state.last_heard or self.clock(), state.verified
+            )
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
+            self._drop("store", f"could not save peer: {exc}")
+
+    def _persist_peer_status(self, peer: str, status: Status) -> None:
+        # Batched like received items (see _flush): the disk stays off the receive path. The
+        # peer's row, which this one refers to, is written synchronously before any status.
+        self.pending_statuses[peer] = status
+
+
+def status_item(
+    peer: str, inc: int, seq: int, status: Status, received: float, *, name: str
+) -> StoredItem:
+    return StoredItem(
+        peer=peer,
+        inc=inc,
+        seq=seq,
+        kind="status",
+        sent_at=status.set_at,
+        received_at=received,
+        text=status.text,
+        urgent=False,
+        tags=(),
+        presence=status.presence.value,
+        emoji=status.emoji,
+        until=status.until,
+        name=name,
+    )
+
+
+def post_item(post: Post, inc: int, seq: int, received: float, *, name: str) -> StoredItem:
+    return StoredItem(
+        peer=post.peer,
+        inc=inc,
+        seq=seq,
+        kind="post",
+        sent_at=post.sent_at,
+        received_at=received,
+        text=post.text,
+        urgent=post.urgent,
+        tags=post.tags,
+        presence=None,
+        emoji="",
+        until=None,
+        name=name,
+    )

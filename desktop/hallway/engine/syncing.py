@@ -1,0 +1,329 @@
+"""What peers send the actor, and how it becomes the roster, events and stored items.
+
+A link's DEALER brings WELCOME (then the actor subscribes) and snapshot parts; its SUB brings
+envelopes, which the peer's SeqTracker orders: a gap or a restart asks for a snapshot (the Clone
+pattern). Every message is charged to the peer's budget, a snapshot brings only the gap it was
+asked for (`sync.py`), and what a peer may keep on our disk is capped (`quota.py`). Received
+items are announced at once and written in one batch per loop turn (`_flush`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import zmq
+
+from hallway.core import wire
+from hallway.core.errors import DecodeError
+from hallway.core.model import Post, Status, extract_tags, post_id, strip_controls
+from hallway.core.roster import Verdict, received_time
+from hallway.engine import events as ev
+from hallway.engine.links import Link
+from hallway.engine.quota import OVER_QUOTA, item_size
+from hallway.engine.state import EngineState, post_item, status_item
+from hallway.engine.sync import OUTSIDE_GAP, Spoiled, gap_posts, spoil
+
+SUSPECT_GRACE = 0.2  # a dropped connection not back by then (reconnects take ~100 ms) is gone
+
+
+class Syncing(EngineState):
+    """The actor's part that applies what peers send: replies, snapshots and updates."""
+
+    # DEALER: replies from a peer ------------------------------------------------------------------
+
+    def _on_dealer(self, link: Link) -> None:
+        for _ in range(64):
+            try:
+                data = link.dealer.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            # Snapshot parts too are charged (their posts in _on_snapshot_part): a dropped part
+            # spoils the snapshot in flight, and the retry timer asks for it again.
+            if not self._allow(link.peer):
+                link.snapshot = spoil(link.snapshot)
+                continue
+            try:
+                reply = wire.decode_reply(data)
+            except DecodeError as exc:
+                self._drop(link.peer, str(exc))
+                continue
+            if isinstance(reply, wire.Welcome):
+                self._on_welcome(link, reply)
+            elif isinstance(reply, wire.SnapshotPart):
+                self._on_snapshot_part(link, reply)
+                if link.peer not in self.links:
+                    return
+
+    def _on_welcome(self, link: Link, welcome: wire.Welcome) -> None:
+        state = self.roster.add(link.peer, link.key)
+        if not link.welcomed:
+            state.address, state.verified = link.address, True
+        self._name_peer(state, strip_controls(welcome.name))
+        if link.welcomed:
+            return
+        link.welcomed = True
+        if welcome.pub_port != link.pub_port:
+            link.pub_port = welcome.pub_port
+        # Subscribe first, then ask for the snapshot (Clone pattern): nothing falls in between.
+        # The snapshot is requested once the SUB's handshake succeeded (see _on_monitor), so a
+        # peer reported online is one whose every later message, BYE included, reaches us.
+        link.subscribe(self.ctx, self.cfg.public_key, self.cfg.secret_key)
+        assert link.sub is not None
+        assert link.monitor is not None
+        self._watch(link.sub, lambda: self._on_sub(link))
+        self.subs.add(link.sub)
+        self._watch(link.monitor, lambda: self._on_monitor(link))
+
+    def _on_snapshot_part(self, link: Link, part: wire.SnapshotPart) -> None:
+        if link.snapshot is None or isinstance(link.snapshot, Spoiled):
+            return  # not asked for, or a part of it was dropped: it will be asked for again
+        if len(link.snapshot.posts) + len(part.posts) > wire.SNAPSHOT_POSTS_MAX * 2:
+            link.snapshot = None
+            self._drop(link.peer, "snapshot larger than allowed")
+            return
+        # Each post costs what a live message does, from the same bucket: the repair path is no
+        # way around the rate limit. An honest snapshot (500 posts at most) fits in the burst.
+        bucket = self.buckets.get(link.peer)
+        if part.posts and bucket is not None and not bucket.take(time.monotonic(), len(part.posts)):
+            link.snapshot = spoil(link.snapshot)
+            self._drop(link.peer, "over the rate limit")
+            return
+        link.snapshot.posts.extend(part.posts)
+        if part.more:
+            return
+        posts, link.snapshot = link.snapshot.posts, None
+        state = self.roster.add(link.peer, link.key)
+        self._name_peer(state, strip_controls(part.name))
+        first = not link.synced_once
+        link.synced_once = True
+        posts, outside = gap_posts(posts, state.seq.fillable(part.inc, part.seq))
+        if outside:
+            self._drop_many(link.peer, OUTSIDE_GAP, outside)
+        buffered = state.seq.snapshot(part.inc, part.seq)
+        came_online = self.roster.heard(link.peer)
+        self._persist_peer(state)
+        if came_online:
+            self._peer_online(link, state.name)
+        if part.status is not None:
+            self._apply_status(
+                link.peer, part.status, part.status_at, force=first, version=(part.inc, part.seq)
+            )
+        self._apply_posts(link.peer, posts, live=not first)
+        for item in buffered:
+            self._apply_envelope(link.peer, item)  # type: ignore[arg-type]
+
+    # SUB: a peer's updates ------------------------------------------------------------------------
+
+    def _on_sub(self, link: Link) -> None:
+        sub = link.sub
+        assert sub is not None
+        for _ in range(256):
+            try:
+                frames = sub.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if not self._allow(link.peer):
+                self.routine = False
+                continue
+            if len(frames) != 2 or frames[0] != wire.TOPIC:
+                self._drop(link.peer, "message with an unexpected shape")
+                continue
+            try:
+                env = wire.decode_envelope(frames[1])
+            except DecodeError as exc:
+                self._drop(link.peer, str(exc))
+                continue
+            self._on_envelope(link, env)
+            if link.peer not in self.links:
+                return
+
+    def _on_envelope(self, link: Link, env: wire.Envelope) -> None:
+        state = self.roster.get(link.peer)
+        body = env.body
+        data = not isinstance(body, wire.Heartbeat)
+        if state is None or data or not state.online:
+            self.routine = False  # more than a heartbeat noted: the timers need a look
+            if state is None:
+                return
+        if isinstance(body, wire.Bye):
+            self._offline(link.peer, "bye")
+            return
+        verdict = state.seq.check(env.inc, env.seq, data=data)
+        if verdict is not Verdict.APPLY:
+            self.routine = False
+        if verdict is Verdict.RESTART:
+            state.seq.hold(env.inc, env.seq, env)
+            link.request_snapshot(self.clock())
+            return
+        if verdict is Verdict.BUFFER:
+            if data:
+                state.seq.hold(env.inc, env.seq, env)
+            return
+        if self.roster.heard(link.peer):
+            self._peer_online(link, state.name)
+        if verdict is Verdict.GAP:
+            link.request_snapshot(self.clock())
+        if verdict in (Verdict.APPLY, Verdict.GAP) and data:
+            self._apply_envelope(link.peer, env)
+
+    def _apply_envelope(self, peer: str, env: wire.Envelope) -> None:
+        body = env.body
+        if isinstance(body, wire.StatusBody):
+            self._apply_status(peer, body, env.at, seq=(env.inc, env.seq))
+        elif isinstance(body, wire.PostBody):
+            self._apply_post(peer, env, body)
+        elif isinstance(body, wire.ProfileBody):
+            state = self.roster.get(peer)
+            name = strip_controls(body.name)
+            if state is not None and name and name != state.name:
+                self._name_peer(state, name)
+                self._persist_peer(state)
+                self.emit(ev.PeerRenamed(at=self.clock(), peer=peer, name=name))
+
+    def _apply_status(
+        self,
+        peer: str,
+        body: wire.StatusBody,
+        at: float,
+        *,
+        force: bool = False,
+        seq: tuple[int, int] | None = None,
+        version: tuple[int, int] | None = None,
+    ) -> None:
+        """A live status (`seq`: its inc and seq) or a snapshot's (`version`: the snapshot's)."""
+        state = self.roster.get(peer)
+        if state is None:
+            return
+        status = Status(
+            presence=body.presence,
+            text=strip_controls(body.text),
+            emoji=strip_controls(body.emoji),
+            until=body.until,
+            set_at=received_time(at, self.clock()),
+        )
+        if status == state.status and not force:
+            return
+        if not self.roster.set_status(peer, status, seq or version):
+            return
+        self.emit(
+            ev.StatusChanged(at=self.clock(), peer=peer, name=state.name, status=state.status)
+        )
+        self._persist_peer_status(peer, state.status)
+        if seq is not None and self._admit(peer, status.text):
+            item = status_item(peer, seq[0], seq[1], status, self.clock(), name=state.name)
+            self.pending_items.append(item)
+
+    def _apply_post(self, peer: str, env: wire.Envelope, body: wire.PostBody) -> None:
+        post = Post(
+            id=post_id(peer, env.inc, env.seq),
+            peer=peer,
+            text=strip_controls(body.text),
+            urgent=body.urgent,
+            sent_at=received_time(env.at, self.clock()),
+            tags=extract_tags(body.text),
+        )
+        if not self._admit(peer, post.text):
+            return  # over its storage quota: neither kept nor announced
+        # The sequence check already dropped repeats, so announce first and write in the batch
+        # flushed at the end of this loop turn: the disk stays off the receive path.
+        now = self.clock()
+        self.emit(ev.PostReceived(at=now, post=post, name=self.name_of(peer), live=True))
+        self.pending_items.append(post_item(post, env.inc, env.seq, now, name=self.name_of(peer)))
+
+    def _apply_posts(self, peer: str, posts: list[wire.SnapPost], *, live: bool) -> None:
+        """Store a snapshot's posts in one transaction; announce the ones that are new."""
+        self._flush()  # so that live posts still in the batch count as seen
+        now = self.clock()
+        batch = [
+            Post(
+                id=post_id(peer, p.inc, p.seq),
+                peer=peer,
+                text=strip_controls(p.text),
+                urgent=p.urgent,
+                sent_at=received_time(p.at, now),
+                tags=extract_tags(p.text),
+            )
+            for p in posts
+        ]
+        admitted = [self._admit(peer, post.text, report=False) for post in batch]
+        if not all(admitted):
+            self._over_quota(peer, admitted.count(False))
+            posts = [p for p, ok in zip(posts, admitted, strict=True) if ok]
+            batch = [post for post, ok in zip(batch, admitted, strict=True) if ok]
+        try:
+            fresh = self.store.add_items(
+                [
+                    post_item(post, p.inc, p.seq, now, name=self.name_of(peer))
+                    for post, p in zip(batch, posts, strict=True)
+                ]
+            )
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
+            self._drop("store", f"could not save received posts: {exc}")
+            return
+        name = self.name_of(peer)
+        for post, new in zip(batch, fresh, strict=True):
+            if new:
+                self.emit(ev.PostReceived(at=now, post=post, name=name, live=live))
+            else:
+                self.quotas.release(peer, item_size(post.text))  # we had it: no more stored
+
+    # quota and counts -----------------------------------------------------------------------------
+
+    def _admit(self, peer: str, text: str, *, report: bool = True) -> bool:
+        """Count an item against the peer's storage quota; False (counted) when it is over."""
+        if self.quotas.admit(peer, item_size(text)):
+            return True
+        if report:
+            self._over_quota(peer, 1)
+        return False
+
+    def _over_quota(self, peer: str, count: int) -> None:
+        """Count what was dropped; warn once per peer per QUOTA_WARN_EVERY, not per item."""
+        self.noise.counts[OVER_QUOTA] += count
+        state = self.roster.get(peer)
+        message = self.quotas.over(peer, state.name if state is not None and state.name else peer)
+        if message is not None:
+            self.emit(ev.NodeWarning(at=self.clock(), message=message, peer=peer))
+
+    def _drop_many(self, peer: str, reason: str, count: int) -> None:
+        """Count `count` items dropped for one reason; logged like any drop (`_drop`)."""
+        self.noise.counts[reason] += count - 1
+        self._drop(peer, reason)
+
+    # the link's health ----------------------------------------------------------------------------
+
+    def _on_monitor(self, link: Link) -> None:
+        try:
+            event = link.monitor_event()
+        except zmq.ZMQError:
+            return
+        if event == zmq.EVENT_DISCONNECTED:
+            state = self.roster.get(link.peer)
+            if state is not None and state.online:
+                link.suspect_until = self.clock() + SUSPECT_GRACE
+        elif event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+            link.suspect_until = None
+            state = self.roster.get(link.peer)
+            if not link.synced_once or state is None or not state.online:
+                # First contact, or back after a drop (a healed partition): catch up on what
+                # was missed; the snapshot brings the peer online again.
+                link.request_snapshot(self.clock())
+
+    def _peer_online(self, link: Link, name: str) -> None:
+        self.emit(ev.PeerOnline(at=self.clock(), peer=link.peer, name=name, address=link.address))
+        if not self.hint.member_seen:
+            self.hint.member_seen = True
+            self._update_hint()
+
+    # the loop turn's batch ------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        """Write what this loop turn received (items, peers' statuses) in one transaction."""
+        if not self.pending_items and not self.pending_statuses:
+            return
+        items, self.pending_items = self.pending_items, []
+        statuses, self.pending_statuses = self.pending_statuses, {}
+        try:
+            self.store.add_received(items, statuses)
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
+            self._drop("store", f"could not save received items: {exc}")
