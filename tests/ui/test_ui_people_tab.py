@@ -68,6 +68,17 @@ def test_every_entry_has_the_same_height_whatever_it_shows(qtbot, tab, node):
     assert [(r.top(), r.height()) for r in rows()] == before
 
 
+def test_entries_follow_the_width_of_the_list_both_ways(qtbot, tab):
+    # "online now" and "until 15:30" sit at the right edge: a row wider than the list cuts them.
+    def fits() -> bool:
+        width = tab.list.viewport().width()
+        return all(tab.list.visualRect(tab.index_of(pid)).width() == width for pid in (OWN, ANN))
+
+    for width in (420, 900):
+        tab.resize(width, 500)
+        qtbot.waitUntil(lambda w=width: tab.width() == w and fits())
+
+
 def test_the_filter_narrows_the_list_and_selection_shows_details(qtbot, tab):
     assert tab.proxy.rowCount() == 4
     qtbot.keyClicks(tab.filter, "cy")

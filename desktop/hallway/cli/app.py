@@ -111,7 +111,7 @@ def run_demo(args: argparse.Namespace, home_arg: str | None) -> int:
             f"Demo office with {', '.join(office.names)} on {DEMO_INTERFACE}; your home is {home}."
         )
         if run is not None:
-            message("Quit it from the tray menu or with Ctrl-C.")
+            message("Stop it with Ctrl-C here, or with Quit in Hallway's tray menu.")
             return run(home, demo=True)
         return run_headless(home, as_json=False, interface=DEMO_INTERFACE)
 

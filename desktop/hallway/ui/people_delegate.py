@@ -135,7 +135,6 @@ class PeopleDelegate(QStyledItemDelegate):
 
     def __init__(self, view: QAbstractItemView, *, clock: Clock = time.time) -> None:
         super().__init__(view)
-        self._view = view
         self._clock = clock
 
     def row_height(self, font: QFont) -> int:
@@ -145,7 +144,9 @@ class PeopleDelegate(QStyledItemDelegate):
         return max(AVATAR + 2 * _PAD + 4, name + _LINE_GAP + second + 2 * _PAD)
 
     def sizeHint(self, option: QStyleOptionViewItem, _index: Index) -> QSize:
-        return QSize(max(200, self._view.viewport().width()), self.row_height(option.font))
+        # Width 1: the list stretches each row to its viewport. A width taken from the viewport
+        # here would be cached (uniform item sizes) and keep rows wide after the window narrows.
+        return QSize(1, self.row_height(option.font))
 
     # -- painting --------------------------------------------------------------------------
 
