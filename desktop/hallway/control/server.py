@@ -133,7 +133,7 @@ class ControlServer:
         check_socket_path(self.path)
         self._refuse_live_or_foreign()
         listener = self._bind()
-        # The selector and the spare descriptor are made here rather than on the accept thread:
+        # The selector and the spare descriptors are made here rather than on the accept thread:
         # by the time it runs, the process may have no descriptor left for them.
         with contextlib.ExitStack() as undo:
             undo.callback(self._unlink)

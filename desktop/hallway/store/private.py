@@ -9,6 +9,7 @@ names the path and says how to make it safe again.
 from __future__ import annotations
 
 import contextlib
+import grp
 import os
 import pwd
 import shlex
@@ -21,6 +22,13 @@ from hallway.store.errors import StoreError, UnsafeHome
 __all__ = ["check_ancestors", "check_private_dir", "claim_file", "fix_dir_mode", "user_name"]
 
 _OTHERS_WRITE: Final = stat.S_IWGRP | stat.S_IWOTH
+_MAX_LINKS: Final = 40  # as the kernel allows (ELOOP)
+
+
+def _group_name(gid: int) -> str:
+    with contextlib.suppress(KeyError):
+        return f"{grp.getgrgid(gid).gr_name} (gid {gid})"
+    return f"gid {gid}"
 
 
 def user_name(uid: int) -> str:
@@ -60,26 +68,81 @@ def check_private_dir(path: Path, what: str) -> None:
 
 
 def check_ancestors(path: Path) -> None:
-    """Raise `UnsafeHome` if another user could rename `path` away and put their own in its place.
+    """Raise `UnsafeHome` if another user could swap `path`, or a directory on the way, for theirs.
 
-    That needs write access to a directory above it: one that another (non-root) user owns, or
-    that everyone may write to without the sticky bit (which is what keeps /tmp safe).
+    The path is walked as given, one component at a time, the way the kernel does: every directory
+    that holds a component must be safe (`_check_holder`), and a component that is a symbolic link
+    must be ours or root's (whoever owns it can remove it in a sticky directory and plant another),
+    then its target is walked the same way. Checking only the real path would miss a link in a
+    directory everyone may write to: anyone could point it at a home of their own.
     """
-    me = os.getuid()
-    for parent in Path(os.path.realpath(path)).parents:
+    todo = list(reversed(os.path.join(os.getcwd(), path).split("/")))
+    here = Path("/")  # where the walk has reached: a real directory, no link in its path
+    links = 0
+    while todo:
+        name = todo.pop()
+        if name in ("", "."):
+            continue
+        if name == "..":
+            here = here.parent
+            continue
+        _check_holder(here, path)
+        entry = here / name
         try:
-            info = parent.stat()
-        except OSError:
-            continue  # not there yet, or not ours to look at: mkdir will say
-        open_to_all = info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX
-        if info.st_uid not in (0, me) or open_to_all:
-            who = "every user" if open_to_all else user_name(info.st_uid)
+            info = entry.lstat()
+        except OSError as exc:
+            message = f"cannot check {entry}, on the way to {path}: {exc.strerror}"
+            raise StoreError(message, path) from exc
+        if not stat.S_ISLNK(info.st_mode):
+            here = entry
+            continue
+        if info.st_uid not in (0, os.getuid()):
             raise UnsafeHome(
-                f"{parent}, which holds {path}, can be changed by {who}, who could swap "
-                "Hallway's files for their own. Choose a home elsewhere with --home or "
-                "HALLWAY_HOME.",
+                f"{entry}, on the way to {path}, is a symbolic link that belongs to "
+                f"{user_name(info.st_uid)}, who could point it at a home of their own. Choose a "
+                "home elsewhere with --home or HALLWAY_HOME.",
                 path,
             )
+        links += 1
+        if links > _MAX_LINKS:
+            raise StoreError(f"too many symbolic links on the way to {path}", path)
+        target = os.readlink(entry)
+        if target.startswith("/"):
+            here = Path("/")
+        todo.extend(reversed(target.split("/")))
+
+
+def _check_holder(directory: Path, path: Path) -> None:
+    """Raise `UnsafeHome` if someone other than us and root could rename entries of `directory`.
+
+    Another user's directory is refused: its owner may do anything in it. So is one that everyone
+    may write without the sticky bit (which is what keeps /tmp safe: only an entry's owner may
+    rename it). A group-writable one is trusted if it is ours: a umask of 002 makes every
+    directory we create so, and that setup goes with a private group of our own; refusing would
+    turn away ordinary homes. Root's group-writable directories are refused: their group (staff,
+    mail, a team) is other people, any of whom could swap our home.
+    """
+    me = os.getuid()
+    try:
+        info = directory.lstat()
+    except OSError as exc:
+        raise StoreError(
+            f"cannot check {directory}, which holds {path}: {exc.strerror}", path
+        ) from exc
+    unsticky = not info.st_mode & stat.S_ISVTX
+    if info.st_uid not in (0, me):
+        who = user_name(info.st_uid)
+    elif unsticky and info.st_mode & stat.S_IWOTH:
+        who = "every user"
+    elif unsticky and info.st_mode & stat.S_IWGRP and info.st_uid != me:
+        who = f"the members of group {_group_name(info.st_gid)}"
+    else:
+        return
+    raise UnsafeHome(
+        f"{directory}, which holds {path}, can be changed by {who}, who could swap Hallway's "
+        "files for their own. Choose a home elsewhere with --home or HALLWAY_HOME.",
+        path,
+    )
 
 
 def fix_dir_mode(path: Path, mode: int) -> None:

@@ -21,7 +21,7 @@ from typing import cast
 import pytest
 
 from hallway.control import ControlClient, ControlError
-from hallway.control.accept import Acceptor
+from hallway.control.accept import RESERVE, Acceptor
 from hallway.control.protocol import decode_reply, encode_request
 from tests.support.waiting import wait_until
 
@@ -129,10 +129,11 @@ def test_the_control_socket_answers_without_spinning_when_fds_run_out(child: Chi
     with pytest.raises(ControlError, match="cannot watch right now: Too many open files"):
         client.watch()
 
-    # Hold the reserve with a connection that stays open, and queue another one behind it.
-    holder = connect(child.path)
-    holder.sendall(ping_line())
-    assert reply_of(holder)["pid"] == child.proc.pid
+    # Hold the reserve with connections that stay open, and queue another one behind them.
+    holders = [connect(child.path) for _ in range(RESERVE)]
+    for holder in holders:
+        holder.sendall(ping_line())
+        assert reply_of(holder)["pid"] == child.proc.pid
     waiting = connect(child.path)
     waiting.sendall(ping_line())
 
@@ -145,9 +146,11 @@ def test_the_control_socket_answers_without_spinning_when_fds_run_out(child: Chi
     assert log.count(OUT_OF_FDS) == 1, log
 
     # As soon as a descriptor is free, the waiting connection is served.
-    holder.close()
+    holders.pop().close()
     assert reply_of(waiting)["pid"] == child.proc.pid
     waiting.close()
+    for holder in holders:
+        holder.close()
 
     child.say("free")
     assert child.hear() == "freed"
@@ -162,14 +165,20 @@ def test_the_control_socket_answers_without_spinning_when_fds_run_out(child: Chi
 
 
 class ExhaustedListener:
-    """A listener whose every accept fails for want of descriptors."""
+    """A listener whose first `failures` accepts fail for want of descriptors (all, by default)."""
 
-    def __init__(self) -> None:
+    def __init__(self, failures: int | None = None) -> None:
         self.accepts = 0
+        self.failures = failures
+        self.accepted: list[socket.socket] = []
 
     def accept(self) -> tuple[socket.socket, object]:
         self.accepts += 1
-        raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+        if self.failures is None or self.accepts <= self.failures:
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+        ours, theirs = socket.socketpair()
+        self.accepted.append(theirs)
+        return ours, None
 
 
 def test_the_back_off_doubles_up_to_a_second_and_the_log_comes_once_a_minute(
@@ -188,6 +197,37 @@ def test_the_back_off_doubles_up_to_a_second_and_the_log_comes_once_a_minute(
         assert acceptor.accept() is None
     acceptor.close()
     assert delays == [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0, 1.0, 1.0]
-    assert listener.accepts == 22  # each call: one accept, then one more on the spare descriptor
+    # Each call: one accept, then one on each spare in turn, as if another thread took each first.
+    assert listener.accepts == 11 * (1 + RESERVE)
     assert caplog.text.count("out of file descriptors") == 2
     assert "(Too many open files, 10 failed accepts)" in caplog.text  # the second report
+
+
+@pytest.mark.parametrize("stolen", range(RESERVE))
+def test_a_spare_taken_by_another_thread_is_followed_by_the_next(
+    caplog: pytest.LogCaptureFixture, stolen: int
+) -> None:
+    # Another thread took the number freed for each of the first `stolen` retries.
+    listener = ExhaustedListener(failures=1 + stolen)
+    acceptor = Acceptor(cast(socket.socket, listener))
+    with caplog.at_level(logging.WARNING, logger="hallway.control.server"):
+        sock = acceptor.accept()
+    assert sock is not None
+    assert acceptor.delay == 0.0
+    sock.close()
+    listener.accepted[0].close()
+    acceptor.close()
+
+
+def test_when_every_spare_is_taken_the_loop_backs_off(caplog: pytest.LogCaptureFixture) -> None:
+    listener = ExhaustedListener(failures=1 + RESERVE)
+    acceptor = Acceptor(cast(socket.socket, listener))
+    with caplog.at_level(logging.WARNING, logger="hallway.control.server"):
+        assert acceptor.accept() is None
+        assert acceptor.delay == 0.01
+        sock = acceptor.accept()  # the next call has its reserve back, and the flood ended
+    assert sock is not None
+    assert listener.accepts == 2 + RESERVE
+    sock.close()
+    listener.accepted[0].close()
+    acceptor.close()

@@ -6,9 +6,11 @@ fix it, and leaves the attacker's files and the files they pointed at as they we
 
 from __future__ import annotations
 
+import grp
 import os
 import re
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,8 @@ import pytest
 from hallway.store.db import Store
 from hallway.store.errors import StoreError, UnsafeHome
 from hallway.store.home import HomeLock, check_home, create_home, database_path, resolve_home
-from tests.unit.store.hostile import NOBODY, give_to_nobody
+from hallway.store.private import check_ancestors
+from tests.unit.store.hostile import NOBODY, give_to_nobody, require_root
 
 
 def mode(path: Path) -> int:
@@ -177,6 +180,76 @@ def test_a_home_under_another_users_directory_is_refused(tmp_path: Path) -> None
     give_to_nobody(theirs)
     with pytest.raises(UnsafeHome, match=f"{theirs}, which holds .* nobody \\(uid {NOBODY}\\)"):
         resolve_home(theirs / "home")
+
+
+def test_a_home_reached_through_a_link_in_a_directory_everyone_can_write_is_refused(
+    tmp_path: Path,
+) -> None:
+    # The link is ours and its target safe, but anyone could replace the link with one of theirs.
+    create_home(tmp_path / "ours" / "home")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    (shared / "link").symlink_to(tmp_path / "ours")
+    home = shared / "link" / "home"
+    for attempt in (resolve_home, create_home, lambda h: HomeLock(h).acquire()):
+        with pytest.raises(UnsafeHome, match=f"{shared}, which holds {home}, .* every user"):
+            attempt(home)
+    assert not (tmp_path / "ours" / "home" / "lock").exists()
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_a_link_another_user_planted_on_the_way_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relative: bool
+) -> None:
+    # In a sticky directory only the link's owner can replace it: that owner must be us or root.
+    create_home(tmp_path / "ours" / "home")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    link = shared / "link"
+    link.symlink_to("../ours" if relative else tmp_path / "ours")
+    give_to_nobody(link)
+    monkeypatch.chdir(tmp_path)
+    home = Path("shared/link/home") if relative else link / "home"
+    with pytest.raises(UnsafeHome, match=f"{link}, on the way to .* belongs to nobody"):
+        check_home(home)
+
+    os.chown(link, os.getuid(), os.getgid(), follow_symlinks=False)
+    check_home(home)
+
+
+def test_ordinary_homes_pass(tmp_path: Path) -> None:
+    # Under /tmp itself (sticky), and under directories of ours that a umask of 002 made
+    # group-writable, reached directly or through a link of ours.
+    assert stat.S_IMODE(os.stat("/tmp").st_mode) == 0o1777
+    with tempfile.TemporaryDirectory(dir="/tmp") as scratch:
+        create_home(Path(scratch) / "home")
+        check_home(Path(scratch) / "home")
+    mine = tmp_path / "mine"
+    (mine / "real").mkdir(parents=True)
+    for directory in (mine, mine / "real"):
+        directory.chmod(0o775)
+    create_home(mine / "real" / "home")
+    (mine / "link").symlink_to("real")
+    with HomeLock(mine / "link" / "home"):
+        pass
+
+
+def test_a_group_writable_directory_is_trusted_only_if_ours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Played as nobody: a group-writable directory of root's lets its group swap the home.
+    require_root()
+    for name in ("roots", "mine"):
+        (tmp_path / name / "home").mkdir(parents=True)
+        (tmp_path / name).chmod(0o775)
+    give_to_nobody(tmp_path / "mine", tmp_path / "mine" / "home", tmp_path / "roots" / "home")
+    monkeypatch.setattr(os, "getuid", lambda: NOBODY)
+    group = f"group {grp.getgrgid(0).gr_name} \\(gid 0\\)"
+    with pytest.raises(UnsafeHome, match=f"{tmp_path / 'roots'}, which holds .* {group}"):
+        check_ancestors(tmp_path / "roots" / "home")
+    check_ancestors(tmp_path / "mine" / "home")
 
 
 def test_a_home_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
