@@ -32,5 +32,6 @@ def themed(app: QApplication, theme: str) -> Iterator[str]:
     try:
         yield apply_theme(app, theme)
     finally:
+        apply_theme(app, "system", prefers_dark=False)  # forgets the look it saved when forcing
         app.setStyle(style)
         app.setPalette(palette)

@@ -4,19 +4,28 @@ the feed and pop-ups, a tooltip that names the look-alike, and flags kept fresh 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterator
 
 import pytest
-from hallway_ui_fakes import OWN, FakeNode, online_event, peer, post_event, renamed_event
+from hallway_ui_fakes import (
+    OWN,
+    FakeNode,
+    online_event,
+    peer,
+    post_event,
+    renamed_event,
+    status_event,
+)
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from hallway.core.model import Presence
 from hallway.engine.events import PeerView
 from hallway.ui.controller import AppController
 from hallway.ui.models import (
     LOOK_ALIKES_ROLE,
     FeedModel,
-    PeopleColumn,
     PeopleModel,
     feed_tooltip,
     post_item,
@@ -59,17 +68,13 @@ class Recording:
 def test_people_shows_each_bob_with_its_fingerprint_and_who_it_looks_like() -> None:
     model = PeopleModel()
     model.reset(two_bobs())
-    rows = {model.data(model.index(r, PeopleColumn.NAME), Qt.ItemDataRole.DisplayRole)
+    rows = {model.data(model.index(r, 0), Qt.ItemDataRole.DisplayRole)
             for r in range(model.rowCount())}  # fmt: skip
     assert rows == {"Me", "Bob (3f9a) ⚠", f"{FAKE_BOB} (7c21) ⚠"}
     row = model.row_of(MALLORY)
-    assert model.data(model.index(row, PeopleColumn.NAME), LOOK_ALIKES_ROLE) == ("Bob (3f9a)",)
-    tooltip = model.data(model.index(row, PeopleColumn.NAME), Qt.ItemDataRole.ToolTipRole)
-    assert "Looks like: Bob (3f9a)" in tooltip
-    assert NOTE.replace("'", "&#x27;") in tooltip  # escaped: tooltips are plain text
-    assert "7c21 0000" in tooltip  # the whole fingerprint, to compare
+    assert model.data(model.index(row, 0), LOOK_ALIKES_ROLE) == ("Bob (3f9a)",)
     own_row = model.row_of(OWN)
-    assert model.data(model.index(own_row, PeopleColumn.NAME), LOOK_ALIKES_ROLE) == ()
+    assert model.data(model.index(own_row, 0), LOOK_ALIKES_ROLE) == ()
 
 
 def test_the_delegate_paints_and_explains_a_look_alike(qtbot) -> None:
@@ -87,6 +92,8 @@ def test_the_delegate_paints_and_explains_a_look_alike(qtbot) -> None:
     )
     assert f"{FAKE_BOB} (7c21) ⚠" in text
     assert "Looks like: Bob (3f9a)" in text
+    assert NOTE.replace("'", "&#x27;") in text  # escaped: tooltips are plain text
+    assert "7c21 0000" in text  # the whole fingerprint, to compare
     ann = peer("a" * 32, "Ann")
     assert "Looks like" not in tab.delegate.tooltip(
         ann, False, QRect(0, 0, 600, 60), QPoint(300, 30)
@@ -168,6 +175,90 @@ def test_the_real_bob_is_flagged_when_an_impostor_arrives_and_cleared_when_it_re
     node.emit(renamed_event(MALLORY, "Mallory"))
     qtbot.waitUntil(lambda: not app.people.peer(BOB).look_alike)
     assert not app.people.peer(MALLORY).look_alike
+
+
+class BusyNode(FakeNode):
+    """`peers()` waits while `busy` is clear, as it waits on an engine busy with a flood."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = threading.Event()
+        self.busy.set()
+        self.waiting = threading.Event()
+        self.fetches = 0
+
+    def peers(self) -> list[PeerView]:
+        self.fetches += 1
+        if not self.busy.is_set():
+            self.waiting.set()
+            self.busy.wait(timeout=30)
+        return super().peers()
+
+
+@pytest.fixture
+def busy_node() -> BusyNode:
+    node = BusyNode()
+    node._others = [peer(BOB, "Bob")]
+    return node
+
+
+@pytest.fixture
+def busy_app(qapp, monkeypatch, busy_node, config) -> Iterator[AppController]:
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
+    controller = AppController(
+        Runtime(busy_node), config, save_config=lambda c: None, notifier=Recording()
+    )
+    controller.start()
+    yield controller
+    busy_node.busy.set()  # close() waits for a fetch in flight
+    controller.close()
+    controller.deleteLater()
+
+
+def impostor_arrives(node: FakeNode) -> None:
+    node._others = [flagged(peer(BOB, "Bob"), MALLORY, short="3f9a"),
+                    flagged(peer(MALLORY, FAKE_BOB), BOB, short="7c21")]  # fmt: skip
+    node.emit(
+        dataclasses.replace(
+            online_event(MALLORY, FAKE_BOB), look_alike=True, short_fingerprint="7c21"
+        )
+    )
+
+
+def test_the_gui_thread_keeps_going_while_the_engine_is_slow_to_answer(
+    qtbot, busy_app, busy_node
+) -> None:
+    busy_node.busy.clear()
+    impostor_arrives(busy_node)
+    qtbot.waitUntil(busy_node.waiting.is_set)  # the fetch has started, and is stuck
+    # Meanwhile events still reach the window: the GUI thread is not the one waiting.
+    busy_node.emit(status_event(BOB, "Bob", Presence.BUSY, "In a call"))
+    qtbot.waitUntil(lambda: busy_app.people.peer(BOB).status.text == "In a call")
+    assert not busy_app.people.peer(BOB).look_alike  # not fetched yet
+    busy_node.busy.set()
+    qtbot.waitUntil(lambda: busy_app.people.peer(BOB).look_alike)
+    assert busy_app.people.peer(BOB).status.text == "In a call"  # the flags only
+
+
+def test_a_flood_of_look_alike_changes_is_fetched_once(qtbot, busy_app, busy_node) -> None:
+    before = busy_node.fetches
+    busy_node._others = [flagged(peer(BOB, "Bob"), MALLORY, short="3f9a"),
+                         flagged(peer(MALLORY, FAKE_BOB), BOB, short="7c21")]  # fmt: skip
+    flips = [
+        dataclasses.replace(online_event(MALLORY, FAKE_BOB), look_alike=n % 2 == 0,
+                            short_fingerprint="7c21")
+        for n in range(41)
+    ]  # fmt: skip
+    busy_node.emit(*flips)
+    qtbot.waitUntil(
+        lambda: (
+            busy_node.fetches > before
+            and not busy_app._names_timer.isActive()
+            and not busy_app._fetching
+        )
+    )
+    assert busy_node.fetches == before + 1
+    assert busy_app.people.peer(BOB).look_alike  # what the engine said once the flood ended
 
 
 def test_settings_says_when_our_new_name_looks_like_a_members(qtbot, config) -> None:

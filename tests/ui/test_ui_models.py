@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from hallway_ui_fakes import (
     ANN,
@@ -20,11 +19,12 @@ from PySide6.QtCore import Qt
 from hallway.core.model import Presence
 from hallway.engine.events import StatusExpired
 from hallway.ui.models import (
+    FOLLOWED_ROLE,
     ITEM_ID_ROLE,
     PEER_ID_ROLE,
+    PEER_ROLE,
     URGENT_ROLE,
     FeedModel,
-    PeopleColumn,
     PeopleFilter,
     PeopleModel,
 )
@@ -47,8 +47,9 @@ def ids(model):
     return [model.index(row, 0).data(PEER_ID_ROLE) for row in range(model.rowCount())]
 
 
-def cell(model, peer_id, column):
-    return model.index(model.row_of(peer_id), column).data()
+def seen(model, peer_id):
+    """The peer as the People list reads it from its row."""
+    return model.index(model.row_of(peer_id), 0).data(PEER_ROLE)
 
 
 def test_people_order_own_first_then_online_then_by_name(bridge):
@@ -60,29 +61,26 @@ def test_people_order_own_first_then_online_then_by_name(bridge):
 def test_people_follow_events_from_another_thread(qtbot, bridge, node):
     model = wired_people(bridge)
     node.emit(online_event(DAVE, "dave"), status_event(ANN, "Ann", Presence.BUSY, "Call"))
-    qtbot.waitUntil(
-        lambda: model.row_of(DAVE) >= 0 and cell(model, ANN, PeopleColumn.STATUS) == "Call"
-    )
-    assert cell(model, ANN, PeopleColumn.STATUS) == "Call"
-    assert cell(model, ANN, PeopleColumn.PRESENCE) == "Busy"
+    qtbot.waitUntil(lambda: model.row_of(DAVE) >= 0 and seen(model, ANN).status.text == "Call")
+    assert seen(model, ANN).status.text == "Call"
+    assert seen(model, ANN).presence == Presence.BUSY
     assert ids(model) == [OWN, ANN, CY, DAVE, BEN]
 
     node.emit(offline_event(ANN, "Ann"), online_event(BEN, "ben"))
     qtbot.waitUntil(lambda: ids(model) == [OWN, BEN, CY, DAVE, ANN])
-    assert cell(model, ANN, PeopleColumn.PRESENCE) == "Offline"
+    assert not seen(model, ANN).online
 
 
 def test_status_expiry_clears_text(qtbot, bridge, node):
     model = wired_people(bridge)
     until = time.time() + 60
     node.emit(status_event(CY, "Cy", Presence.AWAY, "Lunch", until=until))
-    qtbot.waitUntil(lambda: cell(model, CY, PeopleColumn.STATUS) == "Lunch")
-    clock = datetime.fromtimestamp(until).astimezone().strftime("%H:%M")
-    assert cell(model, CY, PeopleColumn.UNTIL) == clock
+    qtbot.waitUntil(lambda: seen(model, CY).status.text == "Lunch")
+    assert seen(model, CY).status.until == until
     node.emit(StatusExpired(at=time.time(), peer=CY, name="Cy"))
-    qtbot.waitUntil(lambda: cell(model, CY, PeopleColumn.STATUS) == "")
-    assert cell(model, CY, PeopleColumn.UNTIL) == ""
-    assert cell(model, CY, PeopleColumn.PRESENCE) == "Available"
+    qtbot.waitUntil(lambda: seen(model, CY).status.text == "")
+    assert seen(model, CY).status.until is None
+    assert seen(model, CY).presence == Presence.AVAILABLE
 
 
 def test_older_status_does_not_overwrite_newer(qtbot, bridge, node):
@@ -92,7 +90,7 @@ def test_older_status_does_not_overwrite_newer(qtbot, bridge, node):
         node.emit(status_event(ANN, "Ann", Presence.BUSY, "new", at=now))
     with qtbot.waitSignal(bridge.status_changed):
         node.emit(status_event(ANN, "Ann", Presence.AWAY, "old", at=now - 10))
-    assert cell(model, ANN, PeopleColumn.STATUS) == "new"
+    assert seen(model, ANN).status.text == "new"
 
 
 def test_filter_narrows_by_name_or_text(qtbot, bridge, node):
@@ -109,9 +107,8 @@ def test_filter_narrows_by_name_or_text(qtbot, bridge, node):
 def test_star_shows_followed(bridge):
     model = wired_people(bridge)
     model.set_followed([ANN])
-    assert cell(model, ANN, PeopleColumn.STAR) == "★"
-    assert cell(model, CY, PeopleColumn.STAR) == "☆"
-    assert cell(model, OWN, PeopleColumn.STAR) == ""
+    starred = {pid: model.index(model.row_of(pid), 0).data(FOLLOWED_ROLE) for pid in (ANN, CY)}
+    assert starred == {ANN: True, CY: False}
 
 
 def test_feed_newest_first_live_and_deduplicated(qtbot, bridge, node):

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 
 from hallway.core.model import Presence, Status
-from hallway.ui.models import PeopleColumn, PeopleModel
+from hallway.ui.models import PeopleModel
 from hallway.ui.people_delegate import fit_name_and_presence, star_rect
 from hallway.ui.people_tab import PeopleTab
 
@@ -116,16 +116,19 @@ def test_the_entry_tooltip_is_the_whole_entry_as_plain_text(tab):
     assert "until" in text
 
 
-def test_every_change_covers_the_column_the_list_draws(qtbot, people):
-    # The list shows NAME's index only; a change reported for another column alone would
-    # leave the painted entry stale (a star that does not fill, an old "until").
+def test_every_change_reports_the_rows_the_list_draws(qtbot, people):
+    # One painted entry per row: a change that reported fewer rows would leave an entry stale
+    # (a star that does not fill, an old "until").
+    everyone = (0, people.rowCount() - 1)
     changes = (
-        lambda: people.set_following(ANN, True),
-        lambda: people.set_followed([CY]),
-        people.refresh_times,
+        (lambda: people.set_following(ANN, True), (people.row_of(ANN),) * 2),
+        (lambda: people.set_followed([CY]), everyone),
+        (people.refresh_times, everyone),
     )
-    for change in changes:
+    for change, rows in changes:
         with qtbot.waitSignal(people.dataChanged) as blocker:
             change()
         first, last = blocker.args[0], blocker.args[1]
-        assert first.column() <= PeopleColumn.NAME <= last.column()
+        assert (first.row(), last.row()) == rows
+        assert first.column() == last.column() == 0
+    assert not people.index(0, 1).isValid()  # one column: the entry

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from hallway_ui_fakes import ANN, post_event, status_event
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QTextDocument
 
 from hallway.core.model import Presence
 from hallway.ui.main_window import MainWindow
-from hallway.ui.models import FeedModel, PeopleColumn, PeopleModel
+from hallway.ui.models import PEER_ROLE, FeedModel, PeopleModel
 from hallway.ui.text import plain_tooltip
 
 RICH = "<b>hi</b><img src=x>"
@@ -29,8 +29,8 @@ def test_rich_text_shows_literally_everywhere(qtbot, bridge, node):
     )
     qtbot.waitUntil(lambda: feed.rowCount() == 1)
     row = people.row_of(ANN)
-    assert people.index(row, PeopleColumn.NAME).data(Qt.ItemDataRole.DisplayRole) == RICH
-    assert people.index(row, PeopleColumn.STATUS).data(Qt.ItemDataRole.DisplayRole) == RICH
+    assert people.index(row, 0).data(Qt.ItemDataRole.DisplayRole) == RICH
+    assert people.index(row, 0).data(PEER_ROLE).status.text == RICH
     assert feed.index(0, 0).data(Qt.ItemDataRole.DisplayRole) == RICH
 
     window.show()
@@ -42,10 +42,11 @@ def test_rich_text_shows_literally_everywhere(qtbot, bridge, node):
     assert details.status.text() == f"Busy — {RICH}"
 
     # Tooltips are rich text in Qt; ours escape the words so they render as written.
-    tooltip = people.index(row, PeopleColumn.STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    ann = people.peer(ANN)
+    tooltip = window.people_tab.delegate.tooltip(ann, False, QRect(0, 0, 600, 60), QPoint(300, 30))
     document = QTextDocument()
     document.setHtml(tooltip)
-    assert document.toPlainText() == RICH
+    assert document.toPlainText().splitlines() == [RICH, f"Busy — {RICH}"]
 
 
 def test_warning_banner_is_plain(qtbot, bridge, node):

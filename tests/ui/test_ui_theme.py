@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
 from screenshot_helper import themed
 
 from hallway.ui.main_window import Banner
-from hallway.ui.theme import dark_palette, emoji_backdrop, is_dark, requested_theme
+from hallway.ui.theme import (
+    ThemeFollower,
+    apply_theme,
+    dark_palette,
+    emoji_backdrop,
+    is_dark,
+    requested_theme,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,3 +54,56 @@ def test_the_emoji_backdrop_is_stronger_on_light_backgrounds(qapp):
     with themed(qapp, "light"):
         light = emoji_backdrop(qapp.palette())
     assert emoji_backdrop(dark_palette()).alphaF() < light.alphaF()
+
+
+@pytest.fixture
+def desktop_look(qapp):
+    """A desktop whose theme gives its own style and (light) palette; put back afterwards."""
+    style, palette = qapp.style().name(), QPalette(qapp.palette())
+    desktop = QPalette(palette)
+    desktop.setColor(QPalette.ColorRole.Window, QColor("#fdf6e3"))  # not Fusion's grey
+    desktop.setColor(QPalette.ColorRole.Highlight, QColor("#b58900"))
+    qapp.setStyle("Windows")
+    qapp.setPalette(desktop)
+    yield desktop
+    apply_theme(qapp, "system", prefers_dark=False)  # forget what this test forced
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+
+
+def test_back_to_light_gives_back_the_desktops_own_style_and_palette(qapp, desktop_look):
+    follower = ThemeFollower(qapp, "system")
+    try:
+        follower._scheme_changed(Qt.ColorScheme.Dark)
+        assert follower.shown == "dark"
+        assert qapp.style().name().lower() == "fusion"
+        assert is_dark(qapp.palette())
+        follower._scheme_changed(Qt.ColorScheme.Light)
+        assert follower.shown == "system"
+        assert qapp.style().name().lower() == "windows"
+        for role in (QPalette.ColorRole.Window, QPalette.ColorRole.Highlight):
+            assert qapp.palette().color(role) == desktop_look.color(role)
+    finally:
+        follower.deleteLater()
+
+
+def test_going_dark_keeps_a_desktop_that_is_dark_already(qapp, desktop_look):
+    dark_desktop = dark_palette()
+    dark_desktop.setColor(QPalette.ColorRole.Highlight, QColor("#b58900"))
+    qapp.setPalette(dark_desktop)
+    follower = ThemeFollower(qapp, "system")
+    try:
+        follower._scheme_changed(Qt.ColorScheme.Dark)
+        assert follower.shown == "system"
+        assert qapp.style().name().lower() == "windows"  # not Fusion over the desktop's look
+        assert qapp.palette().color(QPalette.ColorRole.Highlight) == QColor("#b58900")
+    finally:
+        follower.deleteLater()
+
+
+def test_a_forced_theme_is_undone_by_the_next_system_one(qapp, desktop_look):
+    assert apply_theme(qapp, "dark") == "dark"
+    assert apply_theme(qapp, "light") == "light"  # still remembers the desktop's look
+    assert apply_theme(qapp, "system", prefers_dark=False) == "system"
+    assert qapp.style().name().lower() == "windows"
+    assert qapp.palette().color(QPalette.ColorRole.Window) == QColor("#fdf6e3")

@@ -27,6 +27,7 @@ import msgspec
 
 from hallway.core.durations import format_remaining
 from hallway.core.model import Presence, one_line
+from hallway.core.names import LOOK_ALIKE_MARK, labelled
 
 __all__ = [
     "Style",
@@ -50,7 +51,6 @@ _COLOURS: Final = {
     "dnd": "35",
     "offline": "2",
 }
-LOOK_ALIKE_MARK: Final = "⚠"
 LOOK_ALIKE_NOTE: Final = (
     "looks like another member's name: the digits in brackets, the start of the fingerprint, "
     "tell them apart"
@@ -206,7 +206,7 @@ def name_label(entry: dict[str, Any]) -> str:
     """The name on one line; "Bob (3f9a)" when it reads like another member's."""
     name = one_line(str(entry.get("name", "")))
     short = one_line(str(entry.get("short_fingerprint") or ""))
-    return f"{name} ({short})" if entry.get("look_alike") and short else name
+    return labelled(name, short, bool(entry.get("look_alike")))
 
 
 def marked(entry: dict[str, Any], style: Style, text: str) -> str:

@@ -16,16 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cache, lru_cache
 from itertools import pairwise
-from typing import Protocol, cast
+from typing import Final, Protocol, cast
 
 from hallway.core.errors import HallwayError
 from hallway.core.model import NAME_MAX, display_fingerprint
 
 __all__ = [
+    "LOOK_ALIKE_MARK",
     "SHORT_FINGERPRINT",
     "NamesUnavailableError",
     "colliding",
     "confusable",
+    "fingerprint_suffix",
+    "labelled",
     "look_alikes",
     "short_fingerprint",
     "short_fingerprints",
@@ -34,6 +37,8 @@ __all__ = [
 
 #: Hex digits of a peer id shown next to a name that collides: the first group of its fingerprint.
 SHORT_FINGERPRINT = 4
+#: Drawn after a look-alike's label, "Bob (3f9a) ⚠", wherever people read it (CLI, window, pop-ups).
+LOOK_ALIKE_MARK: Final = "⚠"
 
 # ICU's prototypes for the ASCII characters it maps, but "%" (whose prototype is not ASCII).
 _ASCII_PROTOTYPES = str.maketrans(
@@ -126,6 +131,17 @@ def look_alikes(peer_id: str, names: Mapping[str, str]) -> frozenset[str]:
         for other, name in names.items()
         if other != peer_id and not mine.isdisjoint(_keys(name))
     )
+
+
+def fingerprint_suffix(short_fingerprint: str, look_alike: bool) -> str:
+    """ " (3f9a)" for a name that reads like another member's, "" otherwise: what `labelled` adds,
+    for views that elide the name and must keep the digits, which tell two Bobs apart."""
+    return f" ({short_fingerprint})" if look_alike and short_fingerprint else ""
+
+
+def labelled(name: str, short_fingerprint: str, look_alike: bool) -> str:
+    """ "Bob (3f9a)" for a name that reads like another member's; the name alone otherwise."""
+    return name + fingerprint_suffix(short_fingerprint, look_alike)
 
 
 def short_fingerprint(peer_id: str, length: int = SHORT_FINGERPRINT) -> str:

@@ -4,16 +4,17 @@ and notifications. `app.run` makes one; tests make one around a fake runtime.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
-from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QRect, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QDialog, QSystemTrayIcon, QWidget
 
 from hallway.core.errors import HallwayError
-from hallway.engine.events import NodeWarning
+from hallway.engine.events import NodeWarning, PeerView
 from hallway.store.config import Config
 from hallway.ui.autostart import set_autostart
 from hallway.ui.bridge import EngineBridge
@@ -31,8 +32,11 @@ log = logging.getLogger(__name__)
 
 #: How often to look again for a system tray that was missing at start (one-shot, re-armed).
 TRAY_RECHECK_MS = 5000
-#: Look-alike flags are fetched again this long after a change is seen: once for a burst.
-LOOK_ALIKES_REFRESH_MS = 200
+#: Look-alike flags are fetched again this long after a change is seen: once for a burst, and
+#: at most once a second during a flood of renames.
+LOOK_ALIKES_REFRESH_MS = 1000
+#: How long closing waits for a fetch in flight (the node answers or fails within 10 s).
+FETCH_DRAIN_MS = 15_000
 
 ConfigSaver = Callable[[Config], None]
 
@@ -57,6 +61,8 @@ class AppController(QObject):
 
     quit_requested = Signal()
     restart_requested = Signal(object)
+    # Emitted on the fetch's worker thread; queued to `_look_alikes_fetched` on the GUI thread.
+    _look_alikes_ready = Signal(object)
 
     def __init__(
         self,
@@ -97,6 +103,12 @@ class AppController(QObject):
         self._names_timer.setSingleShot(True)
         self._names_timer.setInterval(LOOK_ALIKES_REFRESH_MS)
         self._names_timer.timeout.connect(self._refresh_look_alikes)
+        # `peers()` waits on the engine (up to 10 s when it is busy): never on the GUI thread.
+        self._fetcher = QThreadPool(self)
+        self._fetcher.setMaxThreadCount(1)
+        self._fetching = False
+        self._stale_while_fetching = False
+        self._look_alikes_ready.connect(self._look_alikes_fetched)
         self._closed = False
         self._wire()
 
@@ -185,18 +197,38 @@ class AppController(QObject):
 
     @Slot()
     def _look_alikes_stale(self) -> None:
-        if not self._names_timer.isActive():  # not restarted: a flood must not postpone it
+        if self._fetching:  # what is being fetched may predate this change: fetch once more
+            self._stale_while_fetching = True
+        elif not self._names_timer.isActive():  # not restarted: a flood must not postpone it
             self._names_timer.start()
 
     @Slot()
     def _refresh_look_alikes(self) -> None:
+        if self._closed or self._fetching:
+            return
+        self._fetching = True
+        self._stale_while_fetching = False
+        self._fetcher.start(self._fetch_look_alikes)
+
+    def _fetch_look_alikes(self) -> None:
+        """On the pool's thread: ask the node, hand the answer (None on failure) to the GUI."""
+        try:
+            peers: list[PeerView] | None = self.bridge.peers()
+        except HallwayError:
+            peers = None  # the node is stopping; the next session starts from a fresh snapshot
+        # RuntimeError: the controller was deleted after close() gave up waiting for us.
+        with contextlib.suppress(RuntimeError):
+            self._look_alikes_ready.emit(peers)
+
+    @Slot(object)
+    def _look_alikes_fetched(self, peers: list[PeerView] | None) -> None:
+        self._fetching = False
         if self._closed:
             return
-        try:
-            peers = self.bridge.peers()
-        except HallwayError:
-            return  # the node is stopping; the next session starts from a fresh snapshot
-        self.people.update_look_alikes(peers)
+        if peers is not None:
+            self.people.update_look_alikes(peers)
+        if self._stale_while_fetching:
+            self._look_alikes_stale()
 
     def uses_tray(self) -> bool:
         return self.tray.icon.isVisible()
@@ -222,6 +254,9 @@ class AppController(QObject):
             self.runtime.close()
         except HallwayError:
             log.exception("stopping the node failed")
+        # After the node stopped, which ends a `peers()` call in flight.
+        if not self._fetcher.waitForDone(FETCH_DRAIN_MS):
+            log.warning("a look-alike fetch is still waiting on the stopped node")
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,14 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallway.core.names import LOOK_ALIKE_MARK, fingerprint_suffix
 from hallway.engine.events import FeedItem
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.compose import ComposeBox
 from hallway.ui.icons import presence_colour
 from hallway.ui.models import ITEM_ROLE, FeedModel
-from hallway.ui.people_delegate import LOOK_ALIKE_COLOUR
-from hallway.ui.text import LOOK_ALIKE_MARK, emoji_font, format_clock, presence_label, tr
-from hallway.ui.theme import emoji_backdrop
+from hallway.ui.paint import LOOK_ALIKE_COLOUR, paint_emoji_chip
+from hallway.ui.text import emoji_font, format_clock, presence_label, tr
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -151,8 +151,11 @@ class FeedDelegate(QStyledItemDelegate):
         presence = presence_label(item.presence) if item.presence else ""
         x += self._elided(painter, body, QRect(x, top, room, line),
                           tr("is now {presence}:").format(presence=presence)) + 6  # fmt: skip
-        x += self._emoji_chip(painter, emoji_font(body, FEED_EMOJI_PX), QRect(x, top, 0, line),
-                              item.emoji, opt.palette) + 6  # fmt: skip
+        emoji = emoji_font(body, FEED_EMOJI_PX)
+        chip = QRect(x, top, QFontMetrics(emoji).horizontalAdvance(item.emoji) + 6, line)
+        paint_emoji_chip(painter, chip, item.emoji, font=emoji, palette=opt.palette,
+                         colour=painter.pen().color())  # fmt: skip
+        x += chip.width() + 6
         end = rect.right() - _PAD - when_width - 8
         self._elided(painter, body, QRect(x, top, max(0, end - x), line), item.text)
 
@@ -161,7 +164,7 @@ class FeedDelegate(QStyledItemDelegate):
         """The name, elided before "(3f9a) ⚠" when it reads like another member's (the digits
         are what tell two Bobs apart); returns the width drawn."""
         metrics = QFontMetrics(font)
-        short = f" ({item.short_fingerprint})" if item.look_alike else ""
+        short = fingerprint_suffix(item.short_fingerprint, item.look_alike)
         mark = f" {LOOK_ALIKE_MARK}" if item.look_alike else ""
         room = max(0, where.width() - metrics.horizontalAdvance(short + mark))
         name = metrics.elidedText(item.name, Qt.TextElideMode.ElideRight, room) + short
@@ -179,24 +182,6 @@ class FeedDelegate(QStyledItemDelegate):
         )
         painter.restore()
         return width + mark_width
-
-    @staticmethod
-    def _emoji_chip(
-        painter: QPainter, font: QFont, at: QRect, emoji: str, palette: QPalette
-    ) -> int:
-        """Draw `emoji` on the same quiet chip as in People (white emoji such as 🍽 and 🦷
-        vanish on a light row otherwise); returns the width drawn."""
-        chip = QRect(
-            at.left(), at.top(), QFontMetrics(font).horizontalAdvance(emoji) + 6, at.height()
-        )
-        painter.save()
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(emoji_backdrop(palette))
-        painter.drawRoundedRect(QRectF(chip), 5, 5)
-        painter.restore()
-        painter.setFont(font)
-        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, emoji)
-        return chip.width()
 
     @staticmethod
     def _elided(painter: QPainter, font: QFont, where: QRect, text: str) -> int:

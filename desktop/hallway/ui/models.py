@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import enum
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -27,8 +24,6 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QApplication
 
 from hallway.core.model import DEFAULT_STATUS, Status, display_fingerprint
 from hallway.engine.events import (
@@ -42,21 +37,14 @@ from hallway.engine.events import (
     StatusChanged,
     StatusExpired,
 )
-from hallway.ui.icons import OFFLINE, presence_icon
 from hallway.ui.text import (
-    format_clock,
-    format_last_seen,
-    format_until,
     look_alike_note,
     plain_tooltip,
-    presence_label,
     shown_name,
-    tr,
 )
 
 Index = QModelIndex | QPersistentModelIndex
 _NO_INDEX = QModelIndex()
-Clock = Callable[[], float]
 
 # Custom roles shared by both models.
 PEER_ROLE = Qt.ItemDataRole.UserRole + 1  # PeerView
@@ -69,23 +57,16 @@ URGENT_ROLE = Qt.ItemDataRole.UserRole + 7  # bool
 LOOK_ALIKES_ROLE = Qt.ItemDataRole.UserRole + 8  # tuple[str, ...]: the labels of look-alikes
 
 
-class PeopleColumn(enum.IntEnum):
-    STAR = 0
-    PRESENCE = 1
-    NAME = 2
-    EMOJI = 3
-    STATUS = 4
-    UNTIL = 5
-    LAST_SEEN = 6
-
-
 def _order_key(peer: PeerView) -> tuple[bool, bool, str, str]:
     """Own entry first, then people online, then the rest; each by name, ignoring case."""
     return (not peer.own, not peer.online, peer.name.casefold(), peer.id)
 
 
-class PeopleModel(QAbstractTableModel):
+class PeopleModel(QAbstractListModel):
     """Everyone this node knows, one row each, kept in display order.
+
+    One column: the People list paints each whole entry from `PEER_ROLE` (and its tooltip), so
+    the model has nothing to say per column. `DisplayRole` is the label as people read it.
 
     Signals:
         look_alikes_changed(): an event said a peer's name now reads like another member's, or
@@ -95,11 +76,11 @@ class PeopleModel(QAbstractTableModel):
 
     look_alikes_changed = Signal()
 
-    def __init__(self, parent: QObject | None = None, *, clock: Clock = time.time) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._clock = clock
         self._peers: dict[str, PeerView] = {}
         self._order: list[str] = []
+        self._rows: dict[str, int] = {}  # peer id -> its row in `_order`
         self._followed: set[str] = set()
 
     # -- queries ---------------------------------------------------------------------------
@@ -108,7 +89,7 @@ class PeopleModel(QAbstractTableModel):
         return self._peers.get(peer_id)
 
     def row_of(self, peer_id: str) -> int:
-        return self._order.index(peer_id) if peer_id in self._peers else -1
+        return self._rows.get(peer_id, -1)
 
     def own(self) -> PeerView | None:
         return next((p for p in self._peers.values() if p.own), None)
@@ -130,21 +111,22 @@ class PeopleModel(QAbstractTableModel):
         self.beginResetModel()
         self._peers = {p.id: p for p in peers}
         self._order = sorted(self._peers, key=lambda pid: _order_key(self._peers[pid]))
+        self._renumber()
         self.endResetModel()
 
     def update_look_alikes(self, peers: Iterable[PeerView]) -> None:
-        """Take each known peer's look-alike flags from `peers` (the engine's views)."""
+        """Take each known peer's look-alike flags from `peers` (the engine's views). Only the
+        rows whose flags changed are reported; the flags never change the order."""
         for fresh in peers:
             peer = self._peers.get(fresh.id)
             if peer is not None and _flags(peer) != _flags(fresh):
-                self._upsert(
-                    dataclasses.replace(
-                        peer,
-                        look_alike=fresh.look_alike,
-                        look_alikes=fresh.look_alikes,
-                        short_fingerprint=fresh.short_fingerprint,
-                    )
+                self._peers[fresh.id] = dataclasses.replace(
+                    peer,
+                    look_alike=fresh.look_alike,
+                    look_alikes=fresh.look_alikes,
+                    short_fingerprint=fresh.short_fingerprint,
                 )
+                self._row_changed(fresh.id)
 
     def look_alike_labels(self, peer: PeerView) -> tuple[str, ...]:
         """ "Bob (3f9a)" for each peer whose name reads like `peer`'s."""
@@ -153,22 +135,19 @@ class PeopleModel(QAbstractTableModel):
 
     def set_followed(self, peer_ids: Iterable[str]) -> None:
         self._followed = set(peer_ids)
-        self._changed_columns(PeopleColumn.STAR, PeopleColumn.STAR)
+        self._all_changed()
 
     def set_following(self, peer_id: str, follow: bool) -> None:
         if follow:
             self._followed.add(peer_id)
         else:
             self._followed.discard(peer_id)
-        row = self.row_of(peer_id)
-        if row >= 0:
-            # The whole row: the People list draws every column in one entry (NAME's).
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(PeopleColumn) - 1))
+        self._row_changed(peer_id)
 
     @Slot()
     def refresh_times(self) -> None:
-        """Recompute the "until" and "last seen" texts (they depend on the clock)."""
-        self._changed_columns(PeopleColumn.UNTIL, PeopleColumn.LAST_SEEN)
+        """Report every row changed: their "until" and "last seen" texts depend on the clock."""
+        self._all_changed()
 
     @Slot(object)
     def on_peer_online(self, event: PeerOnline) -> None:
@@ -241,141 +220,61 @@ class PeopleModel(QAbstractTableModel):
     def _upsert(self, peer: PeerView) -> None:
         old = self._peers.get(peer.id)
         if old is None:
-            keys = [_order_key(self._peers[pid]) for pid in self._order]
-            row = bisect.bisect_left(keys, _order_key(peer))
+            key = _order_key(peer)
+            row = bisect.bisect_left(self._order, key, key=lambda pid: _order_key(self._peers[pid]))
             self.beginInsertRows(_NO_INDEX, row, row)
             self._peers[peer.id] = peer
             self._order.insert(row, peer.id)
+            self._renumber(row)
             self.endInsertRows()
             return
         self._peers[peer.id] = peer
         if _order_key(old) == _order_key(peer):
-            row = self._order.index(peer.id)
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(PeopleColumn) - 1))
+            self._row_changed(peer.id)
         else:
             self._relayout()
+
+    def _renumber(self, start: int = 0) -> None:
+        for row in range(start, len(self._order)):
+            self._rows[self._order[row]] = row
 
     def _relayout(self) -> None:
         self.layoutAboutToBeChanged.emit()
         before = self.persistentIndexList()
         ids = [self._order[index.row()] for index in before]
         self._order.sort(key=lambda pid: _order_key(self._peers[pid]))
-        rows = {pid: row for row, pid in enumerate(self._order)}
-        after = [
-            self.index(rows[pid], index.column()) for pid, index in zip(ids, before, strict=True)
-        ]
+        self._rows = {}
+        self._renumber()
+        after = [self.index(self._rows[pid], 0) for pid in ids]
         self.changePersistentIndexList(before, after)
         self.layoutChanged.emit()
 
-    def _changed_columns(self, first: int, last: int) -> None:
-        # Widened to NAME: the People list draws every column in NAME's one entry.
-        first, last = min(first, PeopleColumn.NAME), max(last, PeopleColumn.NAME)
+    def _row_changed(self, peer_id: str) -> None:
+        row = self.row_of(peer_id)
+        if row >= 0:
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index)
+
+    def _all_changed(self) -> None:
         if self._order:
-            self.dataChanged.emit(self.index(0, first), self.index(len(self._order) - 1, last))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._order) - 1, 0))
 
     # -- Qt model interface ----------------------------------------------------------------
 
     def rowCount(self, parent: Index = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self._order)
 
-    def columnCount(self, parent: Index = _NO_INDEX) -> int:
-        return 0 if parent.isValid() else len(PeopleColumn)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        titles = {
-            PeopleColumn.STAR: "",
-            PeopleColumn.PRESENCE: tr("Presence"),
-            PeopleColumn.NAME: tr("Name"),
-            PeopleColumn.EMOJI: "",
-            PeopleColumn.STATUS: tr("Status"),
-            PeopleColumn.UNTIL: tr("Until"),
-            PeopleColumn.LAST_SEEN: tr("Last seen"),
-        }
-        return titles.get(PeopleColumn(section)) if 0 <= section < len(PeopleColumn) else None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._order):
             return None
         peer = self._peers[self._order[index.row()]]
-        column = PeopleColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(peer, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(peer, column)
-        if role >= Qt.ItemDataRole.UserRole:
-            return self._custom(peer, role)
-        return self._look(peer, column, role)
-
-    def _look(self, peer: PeerView, column: PeopleColumn, role: int) -> Any:
-        """Icons, fonts, colours and alignment."""
-        if role == Qt.ItemDataRole.DecorationRole and column == PeopleColumn.PRESENCE:
-            return presence_icon(peer.presence.value if peer.online else OFFLINE)
-        if role == Qt.ItemDataRole.FontRole and peer.own and column == PeopleColumn.NAME:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ForegroundRole and not peer.online:
-            return QApplication.palette().brush(
-                QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
-            )
-        centred = (PeopleColumn.STAR, PeopleColumn.EMOJI)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in centred:
-            return Qt.AlignmentFlag.AlignCenter
-        return None
-
-    def _display(self, peer: PeerView, column: PeopleColumn) -> str:
-        now = self._clock()
-        if column == PeopleColumn.STAR:
-            return "★" if peer.id in self._followed else ("" if peer.own else "☆")
-        if column == PeopleColumn.PRESENCE:
-            return presence_label(peer.presence) if peer.online else tr("Offline")
-        texts = {
-            PeopleColumn.NAME: shown_name(peer.label, peer.look_alike),
-            PeopleColumn.EMOJI: peer.status.emoji,
-            PeopleColumn.STATUS: peer.status.text,
-        }
-        if column in texts:
-            return texts[column]
-        if column == PeopleColumn.UNTIL:  # the clock only; the tooltip says how long is left
-            until = peer.status.until
-            return "" if until is None else format_clock(until, now)
-        return format_last_seen(peer.last_seen, peer.online or peer.own, now)
-
-    def _tooltip(self, peer: PeerView, column: PeopleColumn) -> str | None:
-        if column == PeopleColumn.STAR and not peer.own:
-            following = peer.id in self._followed
-            return tr("Stop following") if following else tr("Follow: pop up their status changes")
-        if column == PeopleColumn.NAME and peer.look_alike:
-            return plain_tooltip(self.look_alike_tooltip(peer))
-        if column in (PeopleColumn.NAME, PeopleColumn.STATUS) and (peer.name or peer.status.text):
-            text = peer.name if column == PeopleColumn.NAME else peer.status.text
-            return plain_tooltip(text) if text else None
-        if column == PeopleColumn.UNTIL and peer.status.until is not None:
-            return format_until(peer.status.until, self._clock())
-        return None
-
-    def look_alike_tooltip(self, peer: PeerView) -> str:
-        """Who else reads alike, and the whole fingerprint to compare."""
-        lines = [shown_name(peer.label, True), look_alike_note()]
-        others = self.look_alike_labels(peer)
-        if others:
-            lines.append(tr("Looks like: {names}").format(names=", ".join(others)))
-        lines.append(tr("Fingerprint: {fingerprint}").format(fingerprint=peer.fingerprint))
-        return "\n".join(lines)
-
-    def _custom(self, peer: PeerView, role: int) -> Any:
-        values = {
-            PEER_ROLE: peer,
-            PEER_ID_ROLE: peer.id,
-            FOLLOWED_ROLE: peer.id in self._followed,
-            # The fingerprint too: typing "3f9a" finds one of two Bobs.
-            FILTER_ROLE: f"{peer.name}\n{peer.status.emoji} {peer.status.text}\n{peer.fingerprint}",
-            LOOK_ALIKES_ROLE: self.look_alike_labels(peer) if peer.look_alike else (),
-        }
+            return shown_name(peer.label, peer.look_alike)
+        if role == LOOK_ALIKES_ROLE:
+            return self.look_alike_labels(peer) if peer.look_alike else ()
+        if role == FILTER_ROLE:  # the fingerprint too: typing "3f9a" finds one of two Bobs
+            return f"{peer.name}\n{peer.status.emoji} {peer.status.text}\n{peer.fingerprint}"
+        values = {PEER_ROLE: peer, PEER_ID_ROLE: peer.id, FOLLOWED_ROLE: peer.id in self._followed}
         return values.get(role)
 
 
@@ -386,7 +285,6 @@ class PeopleFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self.setSourceModel(source)
         self.setFilterRole(FILTER_ROLE)
-        self.setFilterKeyColumn(PeopleColumn.NAME)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     @Slot(str)

@@ -23,14 +23,13 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from hallway.core.model import Presence
+from hallway.core.names import LOOK_ALIKE_MARK
 from hallway.engine.events import Event, Named, PeerOnline, PostReceived, StatusChanged
 
 Urgency = Literal["normal", "critical"]
 Clock = Callable[[], float]
 
 DEFAULT_WINDOW = 10.0
-#: Drawn after a name that reads like another member's (with the start of its fingerprint).
-LOOK_ALIKE_MARK = "⚠"
 
 
 @dataclass(frozen=True, slots=True)

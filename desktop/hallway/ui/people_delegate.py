@@ -36,12 +36,14 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
+from hallway.core.model import one_line
+from hallway.core.names import LOOK_ALIKE_MARK, fingerprint_suffix
 from hallway.engine.events import PeerView
 from hallway.ui.avatar import paint_avatar
 from hallway.ui.icons import OFFLINE
 from hallway.ui.models import FOLLOWED_ROLE, LOOK_ALIKES_ROLE, PEER_ROLE
+from hallway.ui.paint import LOOK_ALIKE_COLOUR, paint_emoji_chip
 from hallway.ui.text import (
-    LOOK_ALIKE_MARK,
     emoji_font,
     format_clock,
     format_last_seen,
@@ -49,9 +51,9 @@ from hallway.ui.text import (
     look_alike_note,
     plain_tooltip,
     presence_label,
+    shown_name,
     tr,
 )
-from hallway.ui.theme import emoji_backdrop
 
 Index = QModelIndex | QPersistentModelIndex
 Clock = Callable[[], float]
@@ -63,7 +65,6 @@ _STAR = 26
 _GAP = 12
 _LINE_GAP = 4
 STAR_COLOUR = QColor("#e8a317")  # gold: reads on light and dark backgrounds
-LOOK_ALIKE_COLOUR = QColor("#e8710a")  # orange, like a warning sign, on light and dark alike
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -116,7 +117,7 @@ def fit_name_and_presence(
     body = QFontMetrics(body_font)
     names = QFontMetrics(name_font)
     tail_width = min(body.horizontalAdvance(tail), room // 2)
-    short = f" ({peer.short_fingerprint})" if peer.look_alike else ""
+    short = fingerprint_suffix(peer.short_fingerprint, peer.look_alike)
     short_width = names.horizontalAdvance(short)
     name = names.elidedText(peer.name, Qt.TextElideMode.ElideRight, room - tail_width - short_width)
     name += short
@@ -274,12 +275,8 @@ class PeopleDelegate(QStyledItemDelegate):
         if emoji:
             chip = QRect(x, line.top() + (line.height() - EMOJI_PX - 6) // 2, EMOJI_PX + 6,
                          EMOJI_PX + 6)  # fmt: skip
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(emoji_backdrop(look.palette))
-            painter.drawRoundedRect(QRectF(chip), 6, 6)
-            painter.setFont(fonts.emoji)
-            painter.setPen(strong)
-            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, emoji)
+            paint_emoji_chip(painter, chip, emoji, font=fonts.emoji, palette=look.palette,
+                             colour=strong)  # fmt: skip
             x = chip.right() + 8
         until_width = 0
         if until:
@@ -292,7 +289,7 @@ class PeopleDelegate(QStyledItemDelegate):
         if words:
             room = line.right() - x - (until_width + _GAP if until else 0)
             text = QFontMetrics(fonts.body).elidedText(
-                " ".join(words.split()), Qt.TextElideMode.ElideRight, room
+                one_line(words), Qt.TextElideMode.ElideRight, room
             )
             painter.setFont(fonts.body)
             painter.setPen(strong)
@@ -348,7 +345,7 @@ class PeopleDelegate(QStyledItemDelegate):
         also gets who it looks like (`look_alikes`: their labels) and its whole fingerprint."""
         if not peer.own and star_rect(rect).contains(pos):
             return tr("Stop following") if followed else tr("Follow: pop up their status changes")
-        lines = [f"{peer.label} {LOOK_ALIKE_MARK}" if peer.look_alike else peer.name]
+        lines = [shown_name(peer.label, peer.look_alike)]
         words = " ".join(p for p in (peer.status.emoji, peer.status.text) if p)
         present = peer.online or peer.own
         label = presence_label(peer.presence) if present else tr("Offline")

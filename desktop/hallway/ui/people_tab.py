@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from hallway.engine.events import PeerView
 from hallway.ui.avatar import avatar_image
 from hallway.ui.icons import OFFLINE
-from hallway.ui.models import PEER_ID_ROLE, PeopleColumn, PeopleFilter, PeopleModel
+from hallway.ui.models import PEER_ID_ROLE, PeopleFilter, PeopleModel
 from hallway.ui.people_delegate import PeopleDelegate
 from hallway.ui.text import (
     format_clock,
@@ -133,7 +133,6 @@ class PeopleTab(QWidget):
         self.list = QListView()
         self.list.setObjectName("people")
         self.list.setModel(self.proxy)
-        self.list.setModelColumn(PeopleColumn.NAME)
         self.delegate = PeopleDelegate(self.list)
         self.list.setItemDelegate(self.delegate)
         self.list.setUniformItemSizes(True)
@@ -146,7 +145,7 @@ class PeopleTab(QWidget):
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.delegate.star_clicked.connect(self.toggle_following)
         self.list.selectionModel().selectionChanged.connect(self._selection_changed)
-        model.dataChanged.connect(self._refresh_details)
+        model.dataChanged.connect(self._row_changed)
         model.layoutChanged.connect(self._refresh_details)
 
         self.details = PeerDetails()
@@ -168,7 +167,6 @@ class PeopleTab(QWidget):
         layout.addWidget(splitter)
 
     def selected_peer(self) -> PeerView | None:
-        # Only the shown column is ever selected, so `selectedRows()` (whole rows) is empty.
         chosen = self.list.selectionModel().selectedIndexes()
         if not chosen:
             return None
@@ -179,7 +177,7 @@ class PeopleTab(QWidget):
         row = self.model.row_of(peer_id)
         if row < 0:
             return QModelIndex()
-        return self.proxy.mapFromSource(self.model.index(row, PeopleColumn.NAME))
+        return self.proxy.mapFromSource(self.model.index(row, 0))
 
     def select_peer(self, peer_id: str) -> bool:
         if self.model.row_of(peer_id) < 0:
@@ -216,6 +214,14 @@ class PeopleTab(QWidget):
     @Slot(QItemSelection, QItemSelection)
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self.details.show_peer(self.selected_peer())
+
+    @Slot(QModelIndex, QModelIndex)
+    def _row_changed(self, first: QModelIndex, last: QModelIndex) -> None:
+        # Only when the selected peer's row is among them: a flood of changes to others must not
+        # rebuild the details (and their avatar) once per change.
+        chosen = self.list.selectionModel().selectedIndexes()
+        if chosen and first.row() <= self.proxy.mapToSource(chosen[0]).row() <= last.row():
+            self._refresh_details()
 
     @Slot()
     def _refresh_details(self) -> None:

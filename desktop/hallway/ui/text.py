@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel
 
 from hallway.core.durations import format_remaining
 from hallway.core.model import Presence
-from hallway.ui.notify_policy import LOOK_ALIKE_MARK
+from hallway.core.names import LOOK_ALIKE_MARK
 
 __all__ = [
     "LOOK_ALIKE_MARK",

@@ -97,14 +97,41 @@ def system_prefers_dark() -> bool:
     return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
-def apply_theme(app: QApplication, theme: str = "system") -> str:
-    """Apply `theme` to `app`; returns what is shown: "light", "dark" or "system" (native)."""
+# Each app's style name and palette before we first forced a theme (the platform's), to give
+# back on the way to "system": a palette of our own would pin colours the desktop no longer sets.
+_native: dict[int, tuple[str, QPalette]] = {}
+
+
+def _force(app: QApplication, palette: QPalette) -> None:
+    _native.setdefault(id(app), (app.style().name(), QPalette(app.palette())))
+    app.setStyle("Fusion")
+    app.setPalette(palette)
+
+
+def _restore_native(app: QApplication) -> None:
+    native = _native.pop(id(app), None)
+    if native is not None:
+        style, palette = native
+        app.setStyle(style)
+        app.setPalette(palette)  # as it was: unpinned when it came from the platform
+
+
+def apply_theme(
+    app: QApplication, theme: str = "system", *, prefers_dark: bool | None = None
+) -> str:
+    """Apply `theme` to `app`; returns what is shown: "light", "dark" or "system" (native).
+
+    "system" gives back the platform's look if a theme was forced before, and keeps it unless the
+    desktop prefers dark (`prefers_dark`, asked of Qt when None) and the platform's palette is
+    light: then Fusion with the dark palette.
+    """
     if theme == "system":
-        if not system_prefers_dark() or is_dark(QGuiApplication.palette()):
+        _restore_native(app)
+        dark = system_prefers_dark() if prefers_dark is None else prefers_dark
+        if not dark or is_dark(QGuiApplication.palette()):
             return "system"
         theme = "dark"
-    app.setStyle("Fusion")
-    app.setPalette(dark_palette() if theme == "dark" else light_palette())
+    _force(app, dark_palette() if theme == "dark" else light_palette())
     return theme
 
 
@@ -115,16 +142,10 @@ class ThemeFollower(QObject):
         super().__init__(app)
         self._app = app
         self._theme = theme or requested_theme()
-        self._native_style = app.style().name()
         self.shown = apply_theme(app, self._theme)
         if self._theme == "system":
             QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
 
     @Slot(Qt.ColorScheme)
     def _scheme_changed(self, scheme: Qt.ColorScheme) -> None:
-        if scheme == Qt.ColorScheme.Dark:
-            self.shown = apply_theme(self._app, "dark")
-        elif self.shown == "dark":  # back to light: undo what we forced
-            self._app.setStyle(self._native_style)
-            self._app.setPalette(self._app.style().standardPalette())
-            self.shown = "system"
+        self.shown = apply_theme(self._app, "system", prefers_dark=scheme == Qt.ColorScheme.Dark)

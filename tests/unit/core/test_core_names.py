@@ -15,9 +15,12 @@ from hypothesis import strategies as st
 from hallway.core import names as names_module
 from hallway.core.model import NAME_MAX, display_fingerprint
 from hallway.core.names import (
+    LOOK_ALIKE_MARK,
     NamesUnavailableError,
     colliding,
     confusable,
+    fingerprint_suffix,
+    labelled,
     look_alikes,
     short_fingerprint,
     short_fingerprints,
@@ -139,6 +142,8 @@ def test_icu_loads_only_for_a_name_beyond_ascii() -> None:
         "from hallway.core.names import colliding\n"
         "assert colliding({'a': 'Bob', 'b': 'B0b', 'c': 'Ann'}) == {'a', 'b'}\n"
         "assert 'icu' not in sys.modules, 'imported early'\n"
+        "from hallway.cli import output\n"  # labels names for every CLI command
+        "assert 'icu' not in sys.modules, 'imported by the CLI output'\n"
         "assert colliding({'a': 'Bob', 'b': 'B\\u043eb'}) == {'a', 'b'}\n"
         "assert 'icu' in sys.modules\n"
     )
@@ -223,3 +228,12 @@ def test_short_fingerprints_are_distinct_prefixes(peer_ids: list[str]) -> None:
     for peer_id, label in labels.items():
         assert display_fingerprint(peer_id).startswith(label)
         assert len(label.replace(" ", "")) >= 4
+
+
+def test_a_look_alike_is_labelled_with_its_short_fingerprint() -> None:
+    assert labelled("Bob", "3f9a", True) == "Bob (3f9a)"
+    assert labelled("Bob", "3f9a", False) == "Bob"
+    assert labelled("Bob", "", True) == "Bob"  # nothing to tell them apart by: the name alone
+    assert labelled("Bo\u2026", "3f9a", True) == "Bo\u2026" + fingerprint_suffix("3f9a", True)
+    assert fingerprint_suffix("3f9a", False) == ""
+    assert LOOK_ALIKE_MARK == "\u26a0"
