@@ -40,7 +40,7 @@ class Verdict(enum.Enum):
 class SeqTracker:
     """Per-peer ordering in the Clone pattern: (incarnation, seq) against the last snapshot."""
 
-    __slots__ = ("inc", "low", "pending", "seq", "synced")
+    __slots__ = ("high", "inc", "low", "pending", "seq", "synced")
 
     def __init__(self) -> None:
         self.inc: int | None = None
@@ -48,13 +48,16 @@ class SeqTracker:
         self.synced = False
         self.pending: list[tuple[int, int, object]] = []
         # The lowest seq skipped over by a gap since the last snapshot: what a resync may fill
-        # below `seq` (above it, up to the snapshot's seq, is missing by definition).
+        # below `seq` (above it, up to the snapshot's seq, is missing by definition), and the
+        # highest: a snapshot older than that (one already in flight when the gap was found)
+        # leaves part of the hole, which another snapshot must fill.
         self.low: int | None = None
+        self.high: int | None = None
 
     def check(self, inc: int, seq: int, *, data: bool) -> Verdict:
         """Classify a message. `data` is False for heartbeats, which carry the last data seq."""
         if inc != self.inc:
-            self.inc, self.seq, self.synced, self.low = inc, 0, False, None
+            self.inc, self.seq, self.synced, self.low, self.high = inc, 0, False, None, None
             self.pending.clear()
             return Verdict.RESTART
         if not self.synced:
@@ -64,8 +67,10 @@ class SeqTracker:
         if seq <= self.seq:
             return Verdict.DUPLICATE
         gap = seq > self.seq + 1
-        if gap and self.low is None:
-            self.low = self.seq + 1
+        if gap:
+            if self.low is None:
+                self.low = self.seq + 1
+            self.high = seq - 1
         self.seq = seq
         return Verdict.GAP if gap else Verdict.APPLY
 
@@ -84,14 +89,21 @@ class SeqTracker:
 
         Duplicates among the buffered items are returned once. If the buffer itself has a hole,
         `seq` stays at the last item before it, so the next heartbeat or data message reports GAP
-        and the caller resyncs.
+        and the caller resyncs. A snapshot older than a hole found meanwhile fills only its
+        bottom: `unfilled` then says to ask for another.
         """
+        if inc != self.inc or not self.synced:
+            self.low = self.high = None
+        elif self.high is not None and seq < self.high:
+            self.low = max(self.low or 0, seq + 1)
+        else:
+            self.low = self.high = None
         if inc != self.inc:
             self.pending.clear()
             self.seq = seq
         else:
             self.seq = max(seq, self.seq)
-        self.inc, self.synced, self.low = inc, True, None
+        self.inc, self.synced = inc, True
         newer = {p[1]: p[2] for p in reversed(self.pending) if p[0] == inc and p[1] > self.seq}
         self.pending.clear()
         for number in sorted(newer):
@@ -99,6 +111,11 @@ class SeqTracker:
                 break
             self.seq = number
         return [newer[number] for number in sorted(newer)]
+
+    @property
+    def unfilled(self) -> bool:
+        """Whether a hole is still known after the last snapshot (ask for another one)."""
+        return self.low is not None
 
     def hold(self, inc: int, seq: int, item: object, limit: int = 1000) -> None:
         if len(self.pending) < limit:
@@ -159,6 +176,10 @@ class Roster:
             state = PeerState(id=peer_id, key=key, first_seen=self._clock())
             self._peers[peer_id] = state
         return state
+
+    def remove(self, peer_id: str) -> PeerState | None:
+        """Forget a peer altogether (the engine evicts peers to make room); its state, if any."""
+        return self._peers.pop(peer_id, None)
 
     def heard(self, peer_id: str) -> bool:
         """Note that a peer spoke. True when this brings it online."""

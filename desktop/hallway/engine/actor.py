@@ -32,6 +32,7 @@ from hallway.core.txt import TxtRecord
 from hallway.engine import events as ev
 from hallway.engine.admission import Admission
 from hallway.engine.linking import Linking
+from hallway.engine.links import SNAPSHOT_RETRY
 from hallway.engine.names_view import start_names
 from hallway.engine.own_data import OwnData
 from hallway.engine.quota import Quotas
@@ -42,6 +43,7 @@ from hallway.net.gate import UNPROVEN_MAX, Gate, subscriber_gate
 from hallway.net.sockets import bind_all, curve_server, open_context
 from hallway.net.zap import ZapHandler
 from hallway.store.db import Store
+from hallway.store.records import StoredPeer
 
 if TYPE_CHECKING:
     from hallway.engine.node import NodeConfig
@@ -66,7 +68,6 @@ __all__ = [
 _log = logging.getLogger("hallway.engine")
 
 HELLO_RETRY = 2.0
-SNAPSHOT_RETRY = 3.0
 HELLO_TRIES = 5
 PRUNE_EVERY = 3600.0
 # A member announced on mDNS is online within ~0.1 s, within ~2.5 s when a HELLO (retried after
@@ -185,7 +186,8 @@ class Actor(Linking, Syncing, OwnData):
             status=status,
         )
         # Every event that names a peer says whether another member's name reads alike.
-        self.names, self.emit = start_names(own_id, config.name, store, emit)
+        stored_peers = store.peers()
+        self.names, self.emit = start_names(own_id, config.name, store, stored_peers, emit)
         # Room for MAX_LINKS links within zmq's socket limit and our descriptor limit.
         # (The reserve: the unproven connections of the ROUTER's gate and of the PUB's.)
         self.ctx, self.max_links = open_context(MAX_LINKS, reserve=2 * UNPROVEN_MAX)
@@ -214,15 +216,7 @@ class Actor(Linking, Syncing, OwnData):
         ):
             self._watch(sock, handler)
         self.next_heartbeat = clock() + config.heartbeat_interval
-        for stored in store.peers():
-            state = self.roster.add(stored.id, stored.key)
-            state.name = stored.name
-            state.first_seen = stored.first_seen
-            state.last_heard = stored.last_seen
-            state.verified = stored.verified
-            saved = store.peer_status(stored.id)
-            if saved is not None:
-                state.status = saved
+        self._load_peers(stored_peers)
         self.discovery = Discovery(
             addresses=self.addresses,
             instance=own_id,
@@ -239,6 +233,18 @@ class Actor(Linking, Syncing, OwnData):
             admits=lambda r: config.office.admits(r.office_tag, r.public_key, r.proof),
             on_foreign=lambda count: self._post_from_thread(("foreign", count)),
         )
+
+    def _load_peers(self, stored_peers: list[StoredPeer]) -> None:
+        """The roster as stored: known peers show, offline, with their last status."""
+        for stored in stored_peers:
+            state = self.roster.add(stored.id, stored.key)
+            state.name = stored.name
+            state.first_seen = stored.first_seen
+            state.last_heard = stored.last_seen
+            state.verified = stored.verified
+            saved = self.store.peer_status(stored.id)
+            if saved is not None:
+                state.status = saved
 
     # plumbing -------------------------------------------------------------------------------------
 
@@ -268,8 +274,9 @@ class Actor(Linking, Syncing, OwnData):
 
     def run(self) -> None:
         """The loop. A turn that only noted heartbeats of online peers (the common case when
-        idle: one per peer per second) cannot have made any timer due sooner; it skips the timer
-        scans, which cost O(peers) each, until the deadline computed last is reached."""
+        idle: one per peer per heartbeat interval, 10 s by default) cannot have made any timer
+        due sooner; it skips the timer scans, which cost O(peers) each, until the deadline
+        computed last is reached."""
         while self.running:
             now = self.clock()
             if self.routine and now < self.due:
@@ -319,7 +326,7 @@ class Actor(Linking, Syncing, OwnData):
             if not link.welcomed:
                 deadlines.append(link.hello_at + HELLO_RETRY)
             if link.snapshot is not None:
-                deadlines.append(link.snapshot_at + SNAPSHOT_RETRY)
+                deadlines.append(link.snapshot_due)
         self.due = min(deadlines)
         wait: float = max(0.0, (self.due - now) * 1000.0) + 1.0
         return wait
@@ -338,19 +345,27 @@ class Actor(Linking, Syncing, OwnData):
                     item.future.set_result(item.fn())
                 except BaseException as exc:  # noqa: BLE001 -- handed to the caller's thread
                     item.future.set_exception(exc)
-            else:
-                kind, payload = item
-                if kind == "found":
-                    self._on_found(payload)
-                elif kind == "lost":
-                    self._on_lost(payload)
-                elif kind == "bad":
-                    self._drop_record(*payload)
-                elif kind == "foreign":
-                    self.hint.foreign = payload
-                    self._update_hint()
-                elif kind == "stop":
-                    self.running = False
+                continue
+            # Each item on its own: one that fails must not strand the rest of the queue (a
+            # caller behind it would wait for its Future in vain).
+            try:
+                self._on_item(*item)
+            except Exception as exc:  # noqa: BLE001 -- no input may stop the engine
+                _log.exception("unexpected error while handling %s", item[0])
+                self._drop("engine", f"unexpected error: {exc!r}")
+
+    def _on_item(self, kind: str, payload: Any) -> None:
+        if kind == "found":
+            self._on_found(payload)
+        elif kind == "lost":
+            self._on_lost(payload)
+        elif kind == "bad":
+            self._drop_record(*payload)
+        elif kind == "foreign":
+            self.hint.foreign = payload
+            self._update_hint()
+        elif kind == "stop":
+            self.running = False
 
     # timers ---------------------------------------------------------------------------------------
 
@@ -377,7 +392,7 @@ class Actor(Linking, Syncing, OwnData):
             if link.suspect_until is not None and now >= link.suspect_until:
                 link.suspect_until = None
                 self._offline(link.peer, "disconnected")
-            if link.snapshot is not None and now >= link.snapshot_at + SNAPSHOT_RETRY:
+            if link.snapshot is not None and now >= link.snapshot_due:
                 link.snapshot = None  # lost on the way (or dropped by us): ask again
                 link.request_snapshot(now)
             if not link.welcomed and now >= link.hello_at + HELLO_RETRY:

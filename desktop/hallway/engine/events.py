@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hallway.core.model import Post, Presence, Status
+from hallway.core.names import labelled
 from hallway.core.names import short_fingerprint as first_group
 
 
@@ -50,7 +51,7 @@ class PeerView:
     @property
     def label(self) -> str:
         """The name, with the short fingerprint when another member's name reads alike."""
-        return labelled(self.name, self.look_alike, self.short_fingerprint or first_group(self.id))
+        return labelled(self.name, self.short_fingerprint or first_group(self.id), self.look_alike)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,7 +99,7 @@ class FeedItem:
     @property
     def label(self) -> str:
         return labelled(
-            self.name, self.look_alike, self.short_fingerprint or first_group(self.peer)
+            self.name, self.short_fingerprint or first_group(self.peer), self.look_alike
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -117,11 +118,6 @@ class FeedItem:
             "look_alike": self.look_alike,
             "short_fingerprint": self.short_fingerprint or first_group(self.peer),
         }
-
-
-def labelled(name: str, look_alike: bool, short_fingerprint: str) -> str:
-    """ "Bob (3f9a)" for a name that reads like another member's; the name alone otherwise."""
-    return f"{name} ({short_fingerprint})" if look_alike and short_fingerprint else name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,7 +148,7 @@ class Named(Event):
 
     @property
     def label(self) -> str:
-        return labelled(self.name, self.look_alike, self.short_fingerprint)
+        return labelled(self.name, self.short_fingerprint, self.look_alike)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -16,7 +16,7 @@ import zmq
 
 from hallway.core import wire
 from hallway.core.errors import DecodeError
-from hallway.core.model import fingerprint, strip_controls
+from hallway.core.model import fingerprint
 from hallway.engine.links import Link
 from hallway.engine.state import STRANGERS, EngineState
 from hallway.net.discovery import Found
@@ -32,9 +32,8 @@ class Linking(EngineState):
         peer = fingerprint(record.public_key)
         if peer == self.own.id:
             return
-        # Discovery checked that the name is the key's fingerprint and that there is an address.
-        if not self.cfg.office.admits(record.office_tag, record.public_key, record.proof):
-            return  # another office (or a bad proof): never connect
+        # Discovery checked that the name is the key's fingerprint, that there is an address, and
+        # (`admits=`, see Actor) that the record proves membership of our office.
         if self._connect(
             peer, record.public_key, found.addresses[0], found.router_port, record.pub_port
         ):
@@ -61,47 +60,76 @@ class Linking(EngineState):
     ) -> bool:
         """Open a link (or keep the one there is); False when a limit refuses it. A peer enters
         the roster only when it answers with WELCOME, so keys that never do leave nothing."""
-        link = self.links.get(peer)
-        if link is not None:
-            if link.key == key and link.same_place(address, router_port, pub_port):
+        old = self.links.get(peer)
+        if old is not None:
+            if old.key == key and old.same_place(address, router_port, pub_port):
                 return True
             state = self.roster.get(peer)
-            if link.welcomed and state is not None and state.online:
+            if old.welcomed and state is not None and state.online:
                 # A working link wins: mDNS is unauthenticated, so a copied record with another
                 # address must not cut us off. A peer that really moved goes offline first.
                 return True
-            self._close_link(peer, evict=False)  # moved: replaced below, not forgotten
+        # The limits first: a refused move keeps the old link, never a key without one.
         now = time.monotonic()
-        if self.roster.get(peer) is None and not self.admission.may_connect(
-            address, self.links.values(), now
-        ):
+        others = (link for link in self.links.values() if link is not old)
+        if self.roster.get(peer) is None and not self.admission.may_connect(address, others, now):
             self._drop(STRANGERS, "too many unanswered links to one address")
             return False
-        if len(self.links) >= self.max_links and not self._evict_unwelcomed():
+        if old is None and len(self.links) >= self.max_links and not self._make_room():
             self._drop(STRANGERS, "too many peers")
             return False
-        link = Link.open(
-            self.ctx,
-            self.cfg.public_key,
-            self.cfg.secret_key,
-            peer=peer,
-            key=key,
-            address=address,
-            router_port=router_port,
-            pub_port=pub_port,
-        )
+        try:
+            link = Link.open(
+                self.ctx,
+                self.cfg.public_key,
+                self.cfg.secret_key,
+                peer=peer,
+                key=key,
+                address=address,
+                router_port=router_port,
+                pub_port=pub_port,
+            )
+        except zmq.ZMQError as exc:  # out of sockets or descriptors: a limit too
+            self._drop("engine", f"could not open a link: {exc}")
+            return False
+        if old is not None:
+            self._close_link(peer, evict=False)  # moved: replaced, not forgotten
         self.links[peer] = link
         self._watch(link.dealer, lambda: self._on_dealer(link))
         self._send_hello(link)
         return True
 
-    def _evict_unwelcomed(self) -> bool:
-        """Make room by closing the oldest link that was never answered; False if none."""
+    def _make_room(self) -> bool:
+        """Close one link to make room for another; False if every link is a member online.
+
+        The oldest link never answered goes first. Then the member offline and heard from
+        longest ago: anyone with the passphrase can make keys that answer WELCOME and fall
+        silent, and those must not keep newcomers out. That member is forgotten (it comes back
+        like a newcomer, through the new-key budget, when it appears again)."""
         for peer, link in self.links.items():
             if not link.welcomed and self.roster.get(peer) is None:
                 self._close_link(peer)
                 return True
-        return False
+        offline = [
+            (state.last_heard, age, peer)  # the oldest link first among those never heard
+            for age, peer in enumerate(self.links)
+            if (state := self.roster.get(peer)) is not None and not state.online
+        ]
+        if not offline:
+            return False
+        *_, peer = min(offline)
+        link = self.links[peer]
+        self._close_link(peer, evict=False)
+        self._forget_peer(peer, link.key)
+        return True
+
+    def _forget_peer(self, peer: str, key: bytes) -> None:
+        """Forget a peer whose link is gone: its key, budget, name and place in the roster."""
+        self.roster.remove(peer)
+        self.names.forget(peer)
+        self.verified.discard(key)
+        self.buckets.pop(peer, None)
+        self.gate.forget(key)
 
     def _send_hello(self, link: Link) -> None:
         link.hello_at = self.clock()
@@ -130,9 +158,7 @@ class Linking(EngineState):
         link.close()
         if evict and not link.welcomed and self.roster.get(peer) is None:
             # Never answered, never a member we knew: forget the key (a sybil leaves nothing).
-            self.verified.discard(link.key)
-            self.buckets.pop(peer, None)
-            self.gate.forget(link.key)
+            self._forget_peer(peer, link.key)
 
     # ZAP ------------------------------------------------------------------------------------------
 
@@ -204,14 +230,17 @@ class Linking(EngineState):
             # A member making keys: each address gets a few, then one every few seconds.
             self._drop(STRANGERS, "too many new keys from one address")
             return
-        self.gate.prove(frame, key)
         # They found us first: connect back at once rather than wait for their mDNS record.
         # Admitted means both: our link to them, and WELCOME with our PUB open to their key.
+        # Proven only then: a proven connection stays until its key is forgotten, which happens
+        # when its link closes, so a key refused a link must not leave one behind.
         if not self._connect(peer, key, address, hello.router_port, hello.pub_port):
+            self.gate.refuse(frame)
             return
+        self.gate.prove(frame, key)
         self.verified.add(key)
         if state is not None:
-            self._name_peer(state, strip_controls(hello.name))
+            self._name_peer(state, hello.name)  # one line: wire.decode_request
         self._reply(
             routing,
             wire.encode(wire.Welcome(name=self.own.name, pub_port=self.pub_port, inc=self.own.inc)),

@@ -16,11 +16,13 @@ from hallway.core.wire import SnapPost, StatusBody
 from hallway.net.sockets import curve_client, endpoint
 
 _MONITORED = zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED
+SNAPSHOT_RETRY = 3.0  # a snapshot not complete by then was lost (or dropped by us): ask again
 
 
 @dataclass
 class SnapshotBuffer:
     posts: list[SnapPost] = field(default_factory=list)
+    parts: int = 0  # received so far: each costs a message from the peer's budget
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Link:
     hello_at: float = 0.0
     hello_tries: int = 0
     snapshot: SnapshotBuffer | None = None
-    snapshot_at: float = 0.0
+    snapshot_due: float = 0.0  # when the snapshot in flight counts as lost
     synced_once: bool = False
     suspect_until: float | None = None  # disconnected; offline unless it reconnects by then
 
@@ -55,7 +57,11 @@ class Link:
         pub_port: int,
     ) -> Link:
         dealer = curve_client(ctx, zmq.DEALER, own_public, own_secret, key)
-        dealer.connect(endpoint(address, router_port))
+        try:
+            dealer.connect(endpoint(address, router_port))
+        except zmq.ZMQError:
+            dealer.close(linger=0)  # no half-built link holds a descriptor
+            raise
         return cls(
             peer=peer,
             key=key,
@@ -80,9 +86,17 @@ class Link:
         if self.sub is not None:
             return
         sub = curve_client(ctx, zmq.SUB, public, secret, self.key)
-        sub.setsockopt(zmq.SUBSCRIBE, wire.TOPIC)
-        self.monitor = sub.get_monitor_socket(_MONITORED)
-        sub.connect(endpoint(self.address, self.pub_port))
+        try:
+            sub.setsockopt(zmq.SUBSCRIBE, wire.TOPIC)
+            self.monitor = sub.get_monitor_socket(_MONITORED)
+            sub.connect(endpoint(self.address, self.pub_port))
+        except zmq.ZMQError:
+            if self.monitor is not None:
+                sub.disable_monitor()
+                self.monitor.close(linger=0)
+                self.monitor = None
+            sub.close(linger=0)
+            raise
         self.sub = sub
 
     def monitor_event(self) -> int:
@@ -91,11 +105,16 @@ class Link:
         return event
 
     def request_snapshot(self, now: float) -> bool:
-        if self.snapshot is not None and now - self.snapshot_at < 3.0:
-            return True  # one is on its way
+        if self.snapshot is not None and now < self.snapshot_due:
+            return True  # one is on its way (or a retry is scheduled: `retry_snapshot_at`)
         self.snapshot = SnapshotBuffer()
-        self.snapshot_at = now
+        self.snapshot_due = now + SNAPSHOT_RETRY
         return self.send(wire.encode(wire.SnapshotRequest()))
+
+    def retry_snapshot_at(self, when: float, spoiled: SnapshotBuffer) -> None:
+        """Mark the snapshot in flight dropped (`spoiled`), and ask again at `when`."""
+        self.snapshot = spoiled
+        self.snapshot_due = when
 
     def sockets(self) -> list[zmq.Socket[bytes]]:
         return [s for s in (self.dealer, self.sub, self.monitor) if s is not None]
@@ -110,4 +129,4 @@ class Link:
         self.sub = self.monitor = None
 
 
-__all__ = ["Link", "SnapPost", "SnapshotBuffer", "StatusBody"]
+__all__ = ["SNAPSHOT_RETRY", "Link", "SnapPost", "SnapshotBuffer", "StatusBody"]

@@ -5,8 +5,8 @@ forgets peers it drops. The book groups peers by the keys `hallway.core.names` c
 skeleton of the name and of its case-folded form), so a change costs O(1) however large the
 office, and a Sybil flood of "Bob"s stays linear. From that it answers what the views and events
 carry: whether a name has a look-alike, which peers, and a short fingerprint that tells each
-flagged peer from every other flagged one (kept in a sorted list: a short fingerprint is as long
-as its longest common prefix with a neighbour, plus one).
+flagged peer from every other flagged one (as long as its longest common prefix with another
+flagged id, plus one: the flagged ids' prefixes are counted, so that is O(1) too).
 
 A new collision makes one `warning` event (at most `WARN_BURST`, then one a minute: the flags in
 `peers` and the window stay whatever happens). Without ICU, names beyond ASCII are compared
@@ -15,9 +15,9 @@ case-folded (NFKC) instead, and that is said once.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -33,6 +33,7 @@ from hallway.engine import events as ev
 
 if TYPE_CHECKING:
     from hallway.store.db import Store
+    from hallway.store.records import StoredPeer
 
 Emit = Callable[[ev.Event], None]
 
@@ -53,7 +54,8 @@ class NameBook:
         self._names: dict[str, str] = {}
         self._keys: dict[str, frozenset[str]] = {}
         self._owners: dict[str, set[str]] = {}
-        self._flagged: list[str] = []  # sorted: the ids whose name reads like another's
+        self._flagged: set[str] = set()  # the ids whose name reads like another's
+        self._prefixes: Counter[str] = Counter()  # the flagged ids' starts (see _digits)
         self._warnings = TokenBucket(WARN_RATE, WARN_BURST)
         self._icu = True
         self._icu_problem: str | None = None  # said once in a warning, then None
@@ -67,8 +69,9 @@ class NameBook:
         """Record `peer`'s name; the warnings to emit when it now reads like someone new."""
         if self._names.get(peer) == name:
             return []
-        before = self._alike(peer)
-        self._set(peer, self._keys_of(name))
+        old = self._keys.get(peer, frozenset())
+        keys = self._keys_of(name)
+        self._set(peer, keys)
         self._names[peer] = name
         if not warn:
             return []
@@ -76,9 +79,13 @@ class NameBook:
         if self._icu_problem is not None:
             warnings.append(ev.NodeWarning(at=now, message=self._icu_problem))
             self._icu_problem = None
-        fresh = self._alike(peer) - before
-        if fresh and self._warnings.take(now):
-            warnings.append(ev.NodeWarning(at=now, message=self._message(peer, fresh), peer=peer))
+        # Whether someone reads alike now who did not before, found without listing the group
+        # (a flood of "Bob"s must stay linear); the whole list only for a warning said.
+        added = keys - old
+        fresh = (o for key in added for o in self._owners[key] if not self._shared(o, peer, old))
+        if next(fresh, None) is not None and self._warnings.take(now):
+            others = self._alike(peer, besides=old)
+            warnings.append(ev.NodeWarning(at=now, message=self._message(peer, others), peer=peer))
         return warnings
 
     def forget(self, peer: str) -> None:
@@ -86,17 +93,10 @@ class NameBook:
             self._set(peer, frozenset())
             del self._names[peer]
 
-    def retain(self, peers: Iterable[str]) -> None:
-        """Forget every peer but these (and us): the engine's roster evicts peers too."""
-        keep = set(peers)
-        for peer in [p for p in self._names if p not in keep]:
-            self.forget(peer)
-
     # queries -----------------------------------------------------------------------------
 
     def look_alike(self, peer: str) -> bool:
-        index = bisect.bisect_left(self._flagged, peer)
-        return index < len(self._flagged) and self._flagged[index] == peer
+        return peer in self._flagged
 
     def look_alikes(self, peer: str, limit: int = LOOK_ALIKES_SHOWN) -> tuple[str, ...]:
         """Up to `limit` other peers whose names read like `peer`'s, in id order."""
@@ -157,23 +157,27 @@ class NameBook:
         return frozenset({folded} - {""})
 
     def _digits(self, peer: str) -> int:
-        # As many hex digits as tell it from its neighbours among the flagged ids.
-        flagged = self._flagged
-        index = bisect.bisect_left(flagged, peer)
-        digits = SHORT_FINGERPRINT
-        if index >= len(flagged) or flagged[index] != peer:
-            return digits
-        for neighbour in (index - 1, index + 1):
-            if 0 <= neighbour < len(flagged):
-                digits = max(digits, _common_prefix(peer, flagged[neighbour]) + 1)
-        return digits
+        # As many hex digits as tell it from every other flagged id: the shortest start of it
+        # that no other flagged id shares.
+        if peer not in self._flagged:
+            return SHORT_FINGERPRINT
+        for digits in range(SHORT_FINGERPRINT, len(peer)):
+            if self._prefixes[peer[:digits]] == 1:
+                return digits
+        return len(peer)
 
-    def _alike(self, peer: str) -> frozenset[str]:
+    def _alike(self, peer: str, *, besides: frozenset[str] = frozenset()) -> frozenset[str]:
+        """The others whose name reads like `peer`'s, but those sharing one of `besides` (its
+        keys before a change). O(group): only for a warning, which is rate-limited."""
         found: set[str] = set()
         for key in self._keys.get(peer, ()):
-            found |= self._owners[key]
-        found.discard(peer)
+            found.update(o for o in self._owners[key] if not self._shared(o, peer, besides))
         return frozenset(found)
+
+    def _shared(self, other: str, peer: str, keys: frozenset[str]) -> bool:
+        """Whether `other` is `peer`, or has one of `keys` (for `peer`'s old keys: whether it
+        read alike before; the others' owners of those keys are as they were)."""
+        return other == peer or any(other in self._owners.get(key, ()) for key in keys)
 
     def _set(self, peer: str, keys: frozenset[str]) -> None:
         old = self._keys.get(peer, frozenset())
@@ -199,12 +203,18 @@ class NameBook:
 
     def _recheck(self, peer: str) -> None:
         want = any(len(self._owners[key]) > 1 for key in self._keys.get(peer, ()))
-        index = bisect.bisect_left(self._flagged, peer)
-        have = index < len(self._flagged) and self._flagged[index] == peer
-        if want and not have:
-            self._flagged.insert(index, peer)
-        elif have and not want:
-            del self._flagged[index]
+        if want == (peer in self._flagged):
+            return
+        starts = (peer[:digits] for digits in range(SHORT_FINGERPRINT, len(peer) + 1))
+        if want:
+            self._flagged.add(peer)
+            self._prefixes.update(starts)
+        else:
+            self._flagged.discard(peer)
+            self._prefixes.subtract(starts)
+            for start in (peer[:digits] for digits in range(SHORT_FINGERPRINT, len(peer) + 1)):
+                if not self._prefixes[start]:
+                    del self._prefixes[start]
 
     def _label(self, peer: str) -> str:
         name = self._names.get(peer, "")
@@ -236,12 +246,14 @@ class NameBook:
         return f"{', '.join(labels[:-1])} and {labels[-1]}"
 
 
-def start_names(own_id: str, own_name: str, store: Store, emit: Emit) -> tuple[NameBook, Emit]:
-    """The engine's book of names at start, seeded with the stored peers' (quietly: these
+def start_names(
+    own_id: str, own_name: str, store: Store, peers: Iterable[StoredPeer], emit: Emit
+) -> tuple[NameBook, Emit]:
+    """The engine's book of names at start, seeded with the stored `peers`' (quietly: these
     collisions are flagged, not announced again), and `emit` annotating events from it. Own
     items stored before items kept their name (schema version 3) are given ours now."""
     book = NameBook(own_id, own_name)
-    for peer in store.peers():
+    for peer in peers:
         book.learn(peer.id, peer.name, warn=False)
     store.name_items(own_id, own_name)
     return book, book.tagging(emit)

@@ -88,7 +88,6 @@ class OwnData(EngineState):
             self.emit(warning)
 
     def peer_views(self) -> list[ev.PeerView]:
-        self.names.retain(state.id for state in self.roster)  # the roster evicts, too
         views = [self.me()]
         views += [self._view(state) for state in self.roster]
         return views

@@ -155,6 +155,10 @@ class EngineState:
         opens the links."""
         raise NotImplementedError
 
+    def _close_link(self, peer: str, *, evict: bool = True) -> None:
+        """Close a peer's link: Linking's, declared here for Syncing."""
+        raise NotImplementedError
+
     # state changes --------------------------------------------------------------------------------
 
     def _offline(self, peer: str, reason: str) -> None:

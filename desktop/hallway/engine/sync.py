@@ -1,7 +1,7 @@
 """What a snapshot may bring: only the gap it was asked to fill, at the peer's own expense.
 
-A snapshot's posts are charged to the same per-peer token bucket as live messages, and a
-snapshot is checked against what the receiver knows it misses (`SeqTracker.fillable`): a member
+A snapshot is checked against what the receiver knows it misses (`SeqTracker.fillable`), and the
+posts it keeps are charged, once, to the same per-peer token bucket as live messages: a member
 cannot use a claimed gap to push more than that through the repair path.
 """
 
@@ -15,8 +15,9 @@ OUTSIDE_GAP = "snapshot items outside the requested gap"
 
 
 class Spoiled(SnapshotBuffer):
-    """A snapshot in flight that lost a part (over the peer's budget). The parts still coming
-    are ignored, and the retry timer asks for the whole snapshot again (SNAPSHOT_RETRY)."""
+    """A snapshot in flight that lost a part (over the peer's budget), or that the budget could
+    not pay for yet. The parts still coming are ignored, and the retry timer asks for the whole
+    snapshot again (after SNAPSHOT_RETRY, or once the budget can pay)."""
 
 
 def spoil(buffer: SnapshotBuffer | None) -> SnapshotBuffer | None:

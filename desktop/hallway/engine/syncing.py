@@ -18,7 +18,7 @@ from hallway.core.errors import DecodeError
 from hallway.core.model import Post, Status, extract_tags, post_id, strip_controls
 from hallway.core.roster import Verdict, received_time
 from hallway.engine import events as ev
-from hallway.engine.links import Link
+from hallway.engine.links import SNAPSHOT_RETRY, Link
 from hallway.engine.quota import OVER_QUOTA, item_size
 from hallway.engine.state import EngineState, post_item, status_item
 from hallway.engine.sync import OUTSIDE_GAP, Spoiled, gap_posts, spoil
@@ -49,16 +49,16 @@ class Syncing(EngineState):
                 continue
             if isinstance(reply, wire.Welcome):
                 self._on_welcome(link, reply)
+                if link.dealer.closed:
+                    return  # it could not subscribe: the link is gone
             elif isinstance(reply, wire.SnapshotPart):
                 self._on_snapshot_part(link, reply)
-                if link.peer not in self.links:
-                    return
 
     def _on_welcome(self, link: Link, welcome: wire.Welcome) -> None:
         state = self.roster.add(link.peer, link.key)
         if not link.welcomed:
             state.address, state.verified = link.address, True
-        self._name_peer(state, strip_controls(welcome.name))
+        self._name_peer(state, welcome.name)  # names are one line: wire.decode_reply
         if link.welcomed:
             return
         link.welcomed = True
@@ -67,7 +67,12 @@ class Syncing(EngineState):
         # Subscribe first, then ask for the snapshot (Clone pattern): nothing falls in between.
         # The snapshot is requested once the SUB's handshake succeeded (see _on_monitor), so a
         # peer reported online is one whose every later message, BYE included, reaches us.
-        link.subscribe(self.ctx, self.cfg.public_key, self.cfg.secret_key)
+        try:
+            link.subscribe(self.ctx, self.cfg.public_key, self.cfg.secret_key)
+        except zmq.ZMQError as exc:  # out of sockets: its next record or HELLO tries again
+            self._drop("engine", f"could not subscribe to a peer: {exc}")
+            self._close_link(link.peer, evict=False)
+            return
         assert link.sub is not None
         assert link.monitor is not None
         self._watch(link.sub, lambda: self._on_sub(link))
@@ -75,31 +80,39 @@ class Syncing(EngineState):
         self._watch(link.monitor, lambda: self._on_monitor(link))
 
     def _on_snapshot_part(self, link: Link, part: wire.SnapshotPart) -> None:
-        if link.snapshot is None or isinstance(link.snapshot, Spoiled):
+        snapshot = link.snapshot
+        if snapshot is None or isinstance(snapshot, Spoiled):
             return  # not asked for, or a part of it was dropped: it will be asked for again
-        if len(link.snapshot.posts) + len(part.posts) > wire.SNAPSHOT_POSTS_MAX * 2:
+        if len(snapshot.posts) + len(part.posts) > wire.SNAPSHOT_POSTS_MAX * 2:
             link.snapshot = None
             self._drop(link.peer, "snapshot larger than allowed")
             return
-        # Each post costs what a live message does, from the same bucket: the repair path is no
-        # way around the rate limit. An honest snapshot (500 posts at most) fits in the burst.
-        bucket = self.buckets.get(link.peer)
-        if part.posts and bucket is not None and not bucket.take(time.monotonic(), len(part.posts)):
-            link.snapshot = spoil(link.snapshot)
-            self._drop(link.peer, "over the rate limit")
-            return
-        link.snapshot.posts.extend(part.posts)
+        snapshot.posts.extend(part.posts)
+        snapshot.parts += 1
         if part.more:
             return
-        posts, link.snapshot = link.snapshot.posts, None
         state = self.roster.add(link.peer, link.key)
-        self._name_peer(state, strip_controls(part.name))
+        posts, outside = gap_posts(snapshot.posts, state.seq.fillable(part.inc, part.seq))
+        # Each post kept costs what a live message does, from the same bucket, once: the repair
+        # path is no way around the rate limit. When the bucket cannot pay (an honest burst
+        # drained it), the snapshot is asked for again once it can: slowed, never lost.
+        bucket = self.buckets.get(link.peer)
+        if posts and bucket is not None and not bucket.take(time.monotonic(), len(posts)):
+            short = len(posts) + snapshot.parts - bucket.tokens
+            link.retry_snapshot_at(
+                self.clock() + max(SNAPSHOT_RETRY, short / bucket.rate), Spoiled()
+            )
+            self._drop(link.peer, "over the rate limit")
+            return
+        link.snapshot = None
+        self._name_peer(state, part.name)
         first = not link.synced_once
         link.synced_once = True
-        posts, outside = gap_posts(posts, state.seq.fillable(part.inc, part.seq))
         if outside:
             self._drop_many(link.peer, OUTSIDE_GAP, outside)
         buffered = state.seq.snapshot(part.inc, part.seq)
+        if state.seq.unfilled:
+            link.request_snapshot(self.clock())  # an older snapshot: the rest of the hole
         came_online = self.roster.heard(link.peer)
         self._persist_peer(state)
         if came_online:
@@ -134,8 +147,6 @@ class Syncing(EngineState):
                 self._drop(link.peer, str(exc))
                 continue
             self._on_envelope(link, env)
-            if link.peer not in self.links:
-                return
 
     def _on_envelope(self, link: Link, env: wire.Envelope) -> None:
         state = self.roster.get(link.peer)
@@ -174,7 +185,7 @@ class Syncing(EngineState):
             self._apply_post(peer, env, body)
         elif isinstance(body, wire.ProfileBody):
             state = self.roster.get(peer)
-            name = strip_controls(body.name)
+            name = body.name  # one line: wire.decode_envelope
             if state is not None and name and name != state.name:
                 self._name_peer(state, name)
                 self._persist_peer(state)

@@ -24,7 +24,6 @@ from typing import Any, Final
 import msgspec
 
 from hallway.core.model import Presence, Status
-from hallway.core.roster import FUTURE_SKEW
 from hallway.store.errors import StoreError
 from hallway.store.private import check_private_dir, claim_file
 from hallway.store.records import ITEM_KINDS, StoredItem, StoredPeer
@@ -252,8 +251,8 @@ class Store:
         """The feed, newest first by the sender's time; `kind` is "post", "status" or None.
 
         That time is one the receiver bounds: the engine stores a received time clamped to at
-        most FUTURE_SKEW after it received the item, and `prune` clamps rows stored before it
-        did, so a time in the year 3058 cannot hold the top of the feed.
+        most FUTURE_SKEW after it received the item, and schema version 4 clamped rows stored
+        before it did, so a time in the year 3058 cannot hold the top of the feed.
         """
         if kind is None:
             rows = self._read(
@@ -298,16 +297,8 @@ class Store:
 
     def prune(self, before: float) -> int:
         """Delete items received before `before` (our clock, so a peer's skewed clock can
-        neither pin its items nor expire them early). Returns how many were deleted.
-
-        It also clamps the times of items stored before received times were clamped (see
-        `items`): the engine prunes when it starts, so an old far-future row is fixed then.
-        """
+        neither pin its items nor expire them early). Returns how many were deleted."""
         with self._write("prune old items") as conn:
-            conn.execute(
-                "UPDATE items SET sent_at = received_at + ? WHERE sent_at > received_at + ?",
-                (FUTURE_SKEW, FUTURE_SKEW),
-            )
             return conn.execute("DELETE FROM items WHERE received_at < ?", (before,)).rowcount
 
     # Plumbing ------------------------------------------------------------------------------

@@ -95,7 +95,14 @@ ALTER TABLE items ADD COLUMN name TEXT NOT NULL DEFAULT '';
 UPDATE items SET name = coalesce((SELECT peers.name FROM peers WHERE peers.id = items.peer), '');
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1_BASE, _V2_HISTORY, _V3_ITEM_NAMES)
+# v4: clamp the times of items stored before the engine clamped received times (to at most
+# FUTURE_SKEW, 300 s, after they were received: `core.roster.received_time`), once, rather than
+# scan every row at every prune.
+_V4_CLAMP_TIMES: Final = """
+UPDATE items SET sent_at = received_at + 300.0 WHERE sent_at > received_at + 300.0;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1_BASE, _V2_HISTORY, _V3_ITEM_NAMES, _V4_CLAMP_TIMES)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

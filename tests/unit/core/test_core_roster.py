@@ -470,3 +470,42 @@ def test_fill_is_what_was_missed_since_the_last_snapshot(
     assert all(10 < seq <= snap for seq in admitted)
     missed = {seq for seq in range(11, min(tracker.seq, snap) + 1) if seq not in applied}
     assert missed <= admitted
+
+
+def test_a_snapshot_older_than_a_gap_found_meanwhile_keeps_the_rest_of_the_hole() -> None:
+    """A gap found while a snapshot is in flight: that older snapshot fills only the bottom of
+    the hole, and the tracker still knows the rest is missing, so the engine asks again."""
+    tracker = SeqTracker()
+    tracker.check(7, 0, data=False)
+    tracker.snapshot(7, 5)
+    assert tracker.check(7, 9, data=True) is Verdict.GAP  # 6, 7 and 8 were missed
+    tracker.snapshot(7, 4)  # requested before the gap: it fills none of it
+    assert tracker.unfilled
+    assert tracker.fillable(7, 9) == Fill(inc=7, low=6, high=9)
+    tracker.snapshot(7, 6)  # fills 6 only
+    assert tracker.unfilled
+    assert tracker.fillable(7, 9) == Fill(inc=7, low=7, high=9)
+    tracker.snapshot(7, 9)  # the whole hole
+    assert not tracker.unfilled
+    assert tracker.low is None
+    assert tracker.seq == 9
+    assert tracker.fillable(7, 11) == Fill(inc=7, low=10, high=11)
+
+
+def test_a_snapshot_of_a_new_incarnation_leaves_no_hole() -> None:
+    tracker = SeqTracker()
+    tracker.check(7, 0, data=False)
+    tracker.snapshot(7, 5)
+    tracker.check(7, 9, data=True)
+    assert tracker.check(8, 1, data=True) is Verdict.RESTART
+    tracker.snapshot(8, 3)
+    assert not tracker.unfilled
+
+
+def test_remove_forgets_a_peer(roster: Roster) -> None:
+    roster.add("a", b"key")
+    roster.heard("a")
+    assert roster.remove("a") is not None
+    assert roster.get("a") is None
+    assert len(roster) == 0
+    assert roster.remove("a") is None

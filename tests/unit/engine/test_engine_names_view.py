@@ -60,7 +60,7 @@ def test_renaming_away_clears_the_flag_and_a_forgotten_peer_collides_with_nobody
     assert book.short_fingerprint(BOB) == "3f9a"
     book.learn(MALLORY, "bob")
     assert book.look_alike(BOB)
-    book.retain([BOB])
+    book.forget(MALLORY)  # the engine evicted it
     assert not book.look_alike(BOB)
     assert book.look_alikes(BOB) == ()
     book.forget(OWN)  # never forgets us
@@ -137,6 +137,70 @@ def test_a_flood_of_bobs_is_grouped_and_says_little() -> None:
     assert len(book.learn("f" * 32, "bob", now=161.0)) == 1
 
 
+class CountingBook(NameBook):
+    """Counts the book's look-ups of other members: the work a learned name costs."""
+
+    def __init__(self, own_id: str, own_name: str) -> None:
+        self.shared_calls = self.alike_calls = 0
+        super().__init__(own_id, own_name)
+
+    def _shared(self, other: str, peer: str, keys: frozenset[str]) -> bool:
+        self.shared_calls += 1
+        return super()._shared(other, peer, keys)
+
+    def _alike(self, peer: str, *, besides: frozenset[str] = frozenset()) -> frozenset[str]:
+        self.alike_calls += 1
+        return super()._alike(peer, besides=besides)
+
+
+@pytest.mark.parametrize("warn", [True, False])
+def test_learning_a_flood_of_look_alikes_costs_the_same_per_name(warn: bool) -> None:
+    """5,000 look-alike names: each new one is checked against O(1) others, not the whole
+    group (which made a flood quadratic: 8,000 names took seconds on the engine thread). Only a
+    warning that is said lists the group, and those are rate-limited."""
+    book = CountingBook(OWN, "Sam")
+    count = 5_000
+    ids = [f"{i:032x}" for i in range(1, count + 1)]
+    said = 0
+    for i, peer in enumerate(ids):
+        said += len(book.learn(peer, "Bob" if i % 2 else f"B{CYRILLIC_O}b", now=1.0, warn=warn))
+    assert said == (WARN_BURST if warn else 0)
+    assert book.alike_calls == said
+    assert book.shared_calls <= 3 * count
+    assert all(book.look_alike(peer) for peer in ids)
+    assert len({book.short_fingerprint(peer) for peer in ids}) == count
+    # Renaming within the group reads like the same others: nothing new, and no group scan.
+    before = book.shared_calls
+    assert book.learn(ids[1], "BOB", now=1.0) == []
+    assert book.shared_calls - before <= 3 * count
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcdef"), st.sampled_from(["Bob", "BOB", "B0b", "Ann", "x"])),
+        max_size=12,
+    )
+)
+def test_a_warning_is_said_exactly_when_someone_new_reads_alike(
+    steps: list[tuple[str, str]],
+) -> None:
+    book = NameBook(OWN, "Sam")
+    everyone = {OWN: "Sam"}
+    for step, (letter, name) in enumerate(steps):
+        peer = f"3f9a1c2{letter}" + "0" * 24  # alike up to their eighth digit
+        before = core_names.look_alikes(peer, everyone) if peer in everyone else set()
+        if everyone.get(peer) == name:
+            continue
+        everyone[peer] = name
+        after = core_names.look_alikes(peer, everyone)
+        warnings = book.learn(peer, name, now=step * 1000.0)
+        assert bool(warnings) == bool(after - before)
+    flagged = core_names.colliding(everyone)
+    expected = core_names.short_fingerprints(flagged)
+    for peer in flagged:
+        assert book.short_fingerprint(peer) == expected[peer]
+
+
 @given(st.dictionaries(st.sampled_from("abcdef"), st.sampled_from(["Bob", "B0b", "Ann", "", "x"])))
 def test_the_book_agrees_with_colliding(names: dict[str, str]) -> None:
     book = NameBook(OWN, "Sam")
@@ -175,7 +239,7 @@ def test_start_names_seeds_from_the_store_and_names_old_own_items(tmp_path: Path
         store.upsert_peer(MALLORY, KEY, "BOB", 1.0, True)
         store.add_item(StoredItem(OWN, 1, 1, "post", 1.0, 1.0, "old"))
         seen: list[ev.Event] = []
-        book, emit = start_names(OWN, "Sam", store, seen.append)
+        book, emit = start_names(OWN, "Sam", store, store.peers(), seen.append)
         assert book.look_alike(BOB)
         assert book.look_alike(MALLORY)
         assert [item.name for item in store.items()] == ["Sam"]

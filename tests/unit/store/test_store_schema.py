@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hallway.core.model import Presence, Status
+from hallway.core.roster import FUTURE_SKEW
 from hallway.store import SCHEMA_VERSION, Store, StoredItem, StoredPeer, StoreError, schema
 
 ANN = "a" * 32
@@ -37,7 +38,7 @@ def test_fresh_database_reaches_the_latest_version(db_path: Path) -> None:
     with Store.open(db_path):
         pass
     with raw(db_path) as conn:
-        assert schema.user_version(conn) == SCHEMA_VERSION == 3
+        assert schema.user_version(conn) == SCHEMA_VERSION == 4
         assert {"meta", "own_status", "peers", "peer_status", "items", "status_history"} <= (
             tables(conn)
         )
@@ -122,7 +123,34 @@ def test_v2_items_keep_their_authors_name_through_v3(db_path: Path) -> None:
         names = {item.seq: item.name for item in store.items()}
         assert names == {1: "Ann", 2: "", 3: "Sam", 4: "Mallory"}
     with raw(db_path) as conn:
-        assert schema.user_version(conn) == 3
+        assert schema.user_version(conn) == SCHEMA_VERSION
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_v4_clamps_far_future_times_stored_before_the_engine_clamped_them(db_path: Path) -> None:
+    """Issue 9, item 5: 55 posts stamped 2^35 held the top of the feed. The rows stored before
+    the engine clamped received times are fixed once, by the migration."""
+    now = 1_800_000_000.0
+    with raw(db_path) as conn:
+        schema.migrate(conn, db_path, target=3)
+        for seq in range(55):
+            conn.execute(
+                "INSERT INTO items VALUES ('mallory', 1, ?, 'post', ?, ?, 'from 3058', 0, '[]', "
+                "NULL, '', NULL, 'Mallory')",
+                (seq, 2.0**35, now - 10),
+            )
+        conn.execute(
+            "INSERT INTO items VALUES (?, 1, 1, 'post', ?, ?, 'real news', 0, '[]', NULL, '', "
+            "NULL, 'Ann')",
+            (ANN, now + 600, now + 601),
+        )
+    with Store.open(db_path) as store:
+        feed = store.items(100)
+        assert feed[0].text == "real news"
+        assert all(item.sent_at <= item.received_at + FUTURE_SKEW for item in feed)
+        assert {item.sent_at for item in feed if item.peer == "mallory"} == {now - 10 + FUTURE_SKEW}
+    with raw(db_path) as conn:
+        assert schema.user_version(conn) == 4
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
