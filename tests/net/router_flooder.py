@@ -1,16 +1,18 @@
 """Raw attacks on a node's ROUTER, run on a lab host by tests/net/test_router_floods.py.
 
-    router_flooder.py MODE ADDRESS ROUTER_PORT SERVER_KEY SECONDS [ARGS...]
+    router_flooder.py MODE ADDRESS ROUTER_PORT SERVER_KEY CAP [ARGS...]
 
 MODE:
   hold COUNT SOURCES     COUNT CURVE connections (random keys, no HELLO) spread over the
                          comma-separated SOURCES addresses, held; libzmq reconnects each one the
                          victim drops, after a second (issue 9, item 2).
-  raw COUNT SOURCES      the same with plain TCP connections that never start a handshake (the
-                         PUB's port may be given for ROUTER_PORT), once; reports how many the
-                         victim had closed a second later, before its 3 s handshake timeout.
+  raw COUNT SOURCES EXPECT
+                         the same with plain TCP connections that never start a handshake (the
+                         PUB's port may be given for ROUTER_PORT), once, held; reports how many
+                         the victim has closed once EXPECT are, or before its 3 s handshake
+                         timeout could close any itself.
   hello-flood            one connection sending bogus HELLOs as fast as it can; reconnected when
-                         dropped (item 3).
+                         dropped (item 3). Reports how many it sent when it stops.
   newcomer OFFICE PASS   a genuine newcomer: one valid HELLO a second until WELCOME. Also holds
                          a connection that sends nothing, and reports when the victim drops it.
   sybils OFFICE PASS COUNT RECORDS
@@ -19,7 +21,9 @@ MODE:
                          this host; a TCP listener at the port they name counts the victim's
                          connection attempts.
 
-Prints NDJSON on stdout: `ready`, then mode-specific events, then `done` after SECONDS.
+Prints NDJSON on stdout: `ready`, then mode-specific events, then `done`. Every mode attacks
+until SIGTERM, which the test sends once its checks are done, so no attack ends before the test
+has seen what it needs however slow the machine is; CAP seconds is only a safety net.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import base64
 import json
 import resource
+import signal
 import socket
 import struct
 import sys
@@ -40,8 +45,32 @@ from zmq.utils.monitor import recv_monitor_message
 from hallway.core import wire
 from hallway.core.model import fingerprint
 from hallway.core.office import Office, derive_office_key
+from hallway.net.sockets import HANDSHAKE_IVL_MS
 
 COUNTER_PORT = 47000  # where the sybils' records and HELLOs say their ROUTER and PUB are
+# The victim's handshake timeout closes every connection that has not finished its handshake,
+# cap or none, so closures seen after it prove nothing. Its timer for a connection starts when the
+# victim accepts it, which is after our connect returned: counting stops this long after the last
+# connect, whatever the load, with room for one more pass over the sockets.
+RAW_COUNT_WITHIN = HANDSHAKE_IVL_MS / 1000 - 0.5
+
+
+class Stop:
+    """SIGTERM, blocked in every thread and taken synchronously: no handler runs mid-call."""
+
+    def __init__(self, cap: float) -> None:
+        self.deadline = time.monotonic() + cap
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # before any thread starts
+
+    def told(self) -> bool:
+        return signal.SIGTERM in signal.sigpending() or time.monotonic() >= self.deadline
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` (or the cap); True once told to stop."""
+        left = min(seconds, self.deadline - time.monotonic())
+        if left > 0 and signal.sigtimedwait({signal.SIGTERM}, left) is not None:
+            self.deadline = 0.0  # the signal was taken, so it is pending no more: remember it
+        return self.told()
 
 
 def emit(event: dict[str, object]) -> None:
@@ -91,6 +120,16 @@ def raw(address: str, port: int, count: int, sources: list[str]) -> list[socket.
     return socks
 
 
+def raw_closed(socks: list[socket.socket], expect: int, stop: Stop) -> int:
+    """How many of `socks` the victim closed: polled until `expect`, or until the victim's
+    handshake timeout could start closing them (a busy victim takes a while over 1,100 accepts)."""
+    until = time.monotonic() + RAW_COUNT_WITHIN
+    while (count := closed(socks)) < expect and time.monotonic() < until:
+        if stop.wait(min(0.05, until - time.monotonic())):
+            break
+    return count
+
+
 def closed(socks: list[socket.socket]) -> int:
     """How many of `socks` the other end has closed (their greeting read and dropped)."""
     count = 0
@@ -107,13 +146,13 @@ def closed(socks: list[socket.socket]) -> int:
     return count
 
 
-def hello_flood(ctx: zmq.Context[zmq.Socket[bytes]], target: str, key: str, until: float) -> int:
+def hello_flood(ctx: zmq.Context[zmq.Socket[bytes]], target: str, key: str, stop: Stop) -> int:
     dealer = _dealer(ctx, key)
     dealer.reconnect_ivl = 10
     dealer.sndhwm = 100_000
     dealer.connect(f"tcp://{target}")
     payload, sent = _bogus_hello(), 0
-    while time.monotonic() < until:
+    while not stop.told():
         try:
             dealer.send(payload, zmq.NOBLOCK)
             sent += 1
@@ -123,7 +162,7 @@ def hello_flood(ctx: zmq.Context[zmq.Socket[bytes]], target: str, key: str, unti
 
 
 def newcomer(ctx: zmq.Context[zmq.Socket[bytes]], target: str, key: str, office: Office,
-             until: float) -> None:  # fmt: skip
+             stop: Stop) -> None:  # fmt: skip
     idle = _dealer(ctx, key)
     idle.reconnect_ivl = -1  # once dropped, it stays away: the drop is what we measure
     monitor = idle.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED)
@@ -139,7 +178,7 @@ def newcomer(ctx: zmq.Context[zmq.Socket[bytes]], target: str, key: str, office:
     poller = zmq.Poller()
     poller.register(dealer, zmq.POLLIN)
     poller.register(monitor, zmq.POLLIN)
-    while time.monotonic() < until:
+    while not stop.told():
         if not welcomed and time.monotonic() >= next_hello:
             dealer.send(hello, zmq.NOBLOCK)
             next_hello += 1.0
@@ -185,7 +224,7 @@ def _count_connections(listener: socket.socket, counts: list[int]) -> None:
 
 
 def sybils(ctx: zmq.Context[zmq.Socket[bytes]], target: str, key: str, office: Office,
-           count: int, records: int, own: str, until: float) -> None:  # fmt: skip
+           count: int, records: int, own: str, stop: Stop) -> None:  # fmt: skip
     listener = socket.create_server((own, COUNTER_PORT), backlog=1024)
     counts = [0]
     threading.Thread(target=_count_connections, args=(listener, counts), daemon=True).start()
@@ -202,22 +241,24 @@ def sybils(ctx: zmq.Context[zmq.Socket[bytes]], target: str, key: str, office: O
                                            name="Sybil", router_port=COUNTER_PORT,
                                            pub_port=COUNTER_PORT, inc=1)))  # fmt: skip
         socks.append(dealer)
+    began = time.monotonic()
     emit({"type": "sent", "hellos": count, "records": records})
-    while (left := until - time.monotonic()) > 0:
-        time.sleep(min(1.0, left))  # a report a second; nothing waits on these
-        emit({"type": "count", "connections": counts[0]})
+    stopping = False
+    while not stopping:
+        stopping = stop.wait(1.0)  # a report a second, and a last one
+        emit({"type": "count", "connections": counts[0], "seconds": time.monotonic() - began})
     listener.close()
     mdns.close()
 
 
 def main() -> None:
-    mode, address, router_port, key, seconds, *args = sys.argv[1:]
+    mode, address, router_port, key, cap, *args = sys.argv[1:]
+    stop = Stop(float(cap))
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
     ctx.set(zmq.MAX_SOCKETS, 10_000)
     target = f"{address}:{router_port}"
-    until = time.monotonic() + float(seconds)
     held: list[zmq.Socket[bytes]] = []
     tcp: list[socket.socket] = []
     if mode == "hold":
@@ -225,20 +266,22 @@ def main() -> None:
         emit({"type": "ready", "connections": len(held)})
     elif mode == "raw":
         tcp = raw(address, int(router_port), int(args[0]), args[1].split(","))
-        time.sleep(1.0)  # the attacker's pause, before the victim's handshake timeout (3 s)
-        emit({"type": "ready", "connections": len(tcp), "closed": closed(tcp)})
+        shut = raw_closed(tcp, int(args[2]), stop)
+        emit({"type": "ready", "connections": len(tcp), "closed": shut})
     elif mode == "hello-flood":
         emit({"type": "ready"})
-        emit({"type": "sent", "hellos": hello_flood(ctx, target, key, until)})
+        began = time.monotonic()
+        sent = hello_flood(ctx, target, key, stop)
+        emit({"type": "sent", "hellos": sent, "seconds": time.monotonic() - began})
     elif mode == "newcomer":
         emit({"type": "ready"})
-        newcomer(ctx, target, key, Office(name=args[0], key=derive_office_key(*args[:2])), until)
+        newcomer(ctx, target, key, Office(name=args[0], key=derive_office_key(*args[:2])), stop)
     elif mode == "sybils":
         emit({"type": "ready"})
         office = Office(name=args[0], key=derive_office_key(*args[:2]))
-        sybils(ctx, target, key, office, int(args[2]), int(args[3]), args[4], until)
-    while (left := until - time.monotonic()) > 0:
-        time.sleep(left)  # holding is the attack
+        sybils(ctx, target, key, office, int(args[2]), int(args[3]), args[4], stop)
+    while not stop.wait(stop.deadline - time.monotonic()):
+        pass  # holding is the attack
     for sock in held:
         sock.close(0)
     for conn in tcp:

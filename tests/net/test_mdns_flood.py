@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from hallway.core.office import derive_office_key
 from tests.net.conftest import OFFICE, PASSPHRASE, Office, RunningNode, is_type, node_env
 from tests.support.netlab import EventStream
 from tests.support.procstat import Meter, rss_kb
+from tests.support.timestamps import epoch_seconds
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.net
@@ -34,9 +34,6 @@ FLOOD_INTERVAL = 0.0  # passes back to back: a sustained flood
 RESTART_AFTER_PASS = 3
 LINK_AFTER_FLOOD = 10.0  # the bound
 
-
-def _seconds(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
 
 
 def _pid(node: RunningNode) -> int:
@@ -81,7 +78,7 @@ def test_an_mdns_flood_neither_blocks_discovery_nor_keeps_memory(
                f"RSS {peak / 1024:.1f} MB, CPU {flood_cpu:.1f} %")  # fmt: skip
     flooder.wait(10)
     linked = ann.wait_after(mark, is_type("peer_online", peer=ben.id), timeout=30)
-    after_flood = _seconds(linked["at"]) - ended
+    after_flood = epoch_seconds(linked["at"]) - ended
     report(f"restarted member linked {after_flood:+.1f} s after the flood ended"
            + (" (during it)" if after_flood < 0 else ""))  # fmt: skip
     assert after_flood <= LINK_AFTER_FLOOD

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from tests.net.conftest import OFFICE, Office, RunningNode, is_type, node_env
 from tests.net.hostile_member import GAP, TEXT
 from tests.support.netlab import Event, EventStream
 from tests.support.procstat import Meter, rss_kb
+from tests.support.timestamps import epoch_seconds
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.net
@@ -184,8 +184,8 @@ def test_far_future_times_are_clamped_and_freeze_no_status(
         peers = json.loads(ann.cli("peers", "--json").stdout)
     cost.report("after 55 posts and two statuses stamped 3058")
     theirs = [item for item in feed if item["peer"] == mallory]
-    assert max(_seconds(item["at"]) for item in theirs) <= now + FUTURE_SKEW
-    assert _seconds(first["sent_at"]) <= now + FUTURE_SKEW
+    assert max(epoch_seconds(item["at"]) for item in theirs) <= now + FUTURE_SKEW
+    assert epoch_seconds(first["sent_at"]) <= now + FUTURE_SKEW
     assert next(p for p in peers if p["id"] == mallory)["text"] == "later"
 
 
@@ -193,6 +193,3 @@ def _posts_of(node: RunningNode, peer: str) -> int:
     feed = json.loads(node.cli("feed", "--json", "--limit", "100").stdout)
     return sum(1 for item in feed if item["peer"] == peer and item["type"] == "post")
 
-
-def _seconds(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()

@@ -9,27 +9,21 @@ are printed before and after.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
 from tests.net.conftest import Office, RunningNode, is_type
+from tests.support.procstat import cpu_seconds, rss_kb
 
 pytestmark = pytest.mark.net
 
 FAKE_BOB = "B\u043eb"  # a Cyrillic small o
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _usage(node: RunningNode) -> str:
     assert node.proc is not None
     pid = node.proc.pid
-    status = Path(f"/proc/{pid}/status").read_text().splitlines()
-    rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / TICKS
-    return f"RSS {rss / 1024:.1f} MB, CPU time {cpu:.2f} s"
+    return f"RSS {rss_kb(pid) / 1024:.1f} MB, CPU time {cpu_seconds(pid):.2f} s"
 
 
 def _peers(node: RunningNode) -> dict[str, dict[str, object]]:

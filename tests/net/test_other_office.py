@@ -24,6 +24,7 @@ from hallway.engine import actor as actor_module
 from hallway.engine.events import OTHER_OFFICE, WarningCleared
 from tests.net.conftest import Office, is_type
 from tests.support.netlab import require_private_loopback
+from tests.support.timestamps import epoch_seconds
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.net
@@ -42,7 +43,7 @@ def test_the_odd_one_out_is_told_and_the_hint_clears_when_a_colleague_appears(
         "2 Hallway users nearby are in another office or typed a different passphrase."
     )
     assert warning["peer"] is None  # nothing about the others but their number
-    waited = _seconds(warning["at"]) - eve.started_at
+    waited = epoch_seconds(warning["at"]) - eve.started_at
     with capsys.disabled():
         print(f"\n[other office] Eve was warned {waited:.1f} s after her start", end="")
     assert waited >= actor_module.OTHER_OFFICE_DELAY
@@ -53,18 +54,13 @@ def test_the_odd_one_out_is_told_and_the_hint_clears_when_a_colleague_appears(
     fay = office.node("Fay", office_args=office.office_args(passphrase=OTHER_PASSPHRASE))
     online = eve.wait_after(mark, is_type("peer_online", peer=fay.ready["peer"]))
     cleared = eve.wait_after(mark, is_type("warning_cleared", code=OTHER_OFFICE))
-    assert _seconds(cleared["at"]) - _seconds(online["at"]) < 1.0
+    assert epoch_seconds(cleared["at"]) - epoch_seconds(online["at"]) < 1.0
     with capsys.disabled():
-        print(f"; the hint cleared {_seconds(cleared['at']) - fay.started_at:.2f} s after "
+        print(f"; the hint cleared {epoch_seconds(cleared['at']) - fay.started_at:.2f} s after "
               "Fay started", end="")  # fmt: skip
     fay.wait(is_type("peer_online", peer=eve.id))
     assert fay.find(is_type("warning", code=OTHER_OFFICE)) is None  # Eve was found in time
 
-
-def _seconds(iso: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso).timestamp()
 
 
 # -- the condition through the Node's API -------------------------------------------------------

@@ -38,6 +38,11 @@ pytestmark = pytest.mark.net
 FLOODER = Path(__file__).with_name("router_flooder.py")
 NEWCOMER_WITHIN = 10.0  # the issue's bound: welcomed, or linked, this soon during the flood
 FD_LIMIT = 1024  # the descriptors the issue's victim had
+# Attacks run until the test stops them; this only ends one a crashed test left behind.
+SAFETY_CAP = 300.0
+# How long to wait for an event whose timing is asserted on its own figure ('after'): the wait
+# bounds nothing, a slow machine merely must not fail it before the figure is known.
+EVENT_WAIT = 60.0
 
 
 class Victim:
@@ -74,20 +79,28 @@ class Victim:
 
 
 @contextmanager
-def flooder(host: Host, target: RunningNode, mode: str, seconds: float, *args: str,
+def flooder(host: Host, target: RunningNode, mode: str, *args: str,
             port: str = "router_port") -> Iterator[EventStream]:  # fmt: skip
+    """An attack that runs for the whole `with` block, and is stopped (SIGTERM) when it ends."""
     proc = host.popen(
         [sys.executable, str(FLOODER), mode, target.host.address, str(target.ready[port]),
-         str(target.ready["public_key"]), str(seconds), *args],
+         str(target.ready["public_key"]), str(SAFETY_CAP), *args],
         env=node_env(), stdout=subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdout is not None
-    with EventStream(proc.stdout, label=mode) as stream:
-        stream.wait_for(lambda e: e["type"] == "ready", 30)
-        yield stream
-        stream.wait_for(lambda e: e["type"] == "done", seconds + 30)
-    proc.wait(10)
-    proc.stdout.close()
+    try:
+        with EventStream(proc.stdout, label=mode) as stream:
+            stream.wait_for(lambda e: e["type"] == "ready", EVENT_WAIT)
+            yield stream
+            assert stream.find(lambda e: e["type"] == "done") is None, f"{mode} ended early"
+            proc.send_signal(signal.SIGTERM)
+            stream.wait_for(lambda e: e["type"] == "done", 30)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
 
 
 def established(host: Host, port: int) -> Counter[str]:
@@ -123,30 +136,32 @@ def test_held_connections_are_capped_and_dropped(
         descriptors = max(descriptors, fd_count(victim.pid))
         return sum(now[s] for s in sources)
 
-    with flooder(attacker, ann, "raw", 1, "1100", ",".join(sources[:10]),
+    # Ten sources of 110 each: all but 32 of each are over the cap (without a cap, libzmq would
+    # keep all of them until its 3 s handshake timeout).
+    over_cap = 1100 - 10 * SUBSCRIBERS_PER_SOURCE
+    with flooder(attacker, ann, "raw", "1100", ",".join(sources[:10]), str(over_cap),
                  port="pub_port") as raw:  # fmt: skip
         ready = raw.wait_for(lambda e: e["type"] == "ready", 1)
-        subscribers = established(ann.host, pub_port)
+        subscribers = established(ann.host, pub_port)  # while the flooder still holds them
         descriptors = fd_count(victim.pid)
+        held = max(subscribers[s] for s in sources[:10])
         victim.say(f"plain connections to the PUB: {ready['closed']} of 1100 closed at once, "
-                   f"at most {max(subscribers[s] for s in sources)} held per source (cap "
-                   f"{SUBSCRIBERS_PER_SOURCE})")  # fmt: skip
-        # Ten sources of 110 each: all but 32 of each are over the cap (without a cap, libzmq
-        # would keep all of them until its 3 s handshake timeout).
-        assert ready["closed"] >= 1100 - 10 * SUBSCRIBERS_PER_SOURCE - 50
-    with flooder(attacker, ann, "hold", 15, "1100", ",".join(sources)) as flood:
+                   f"at most {held} held per source (cap {SUBSCRIBERS_PER_SOURCE})")  # fmt: skip
+        assert ready["closed"] >= over_cap - 50
+        assert held <= SUBSCRIBERS_PER_SOURCE
+    with flooder(attacker, ann, "hold", "1100", ",".join(sources)):
         # The flood has reached the gate's total cap (every source past its own).
         wait_until(lambda: look() >= UNPROVEN_MAX * 3 // 4, 20, "the held connections")
         newcomer = office.lab.add_host()
-        with flooder(newcomer, ann, "newcomer", PROVE_WITHIN + 3, OFFICE, PASSPHRASE) as guest:
-            welcomed = guest.wait_for(lambda e: e["type"] == "welcomed", NEWCOMER_WITHIN)
+        with flooder(newcomer, ann, "newcomer", OFFICE, PASSPHRASE) as guest:
+            welcomed = guest.wait_for(lambda e: e["type"] == "welcomed", EVENT_WAIT)
             victim.say(f"a newcomer was welcomed {welcomed['after']:.2f} s after its first HELLO")
             victim.healthy()
-            dropped = guest.wait_for(lambda e: e["type"] == "idle-dropped", PROVE_WITHIN + 3)
+            dropped = guest.wait_for(lambda e: e["type"] == "idle-dropped", EVENT_WAIT)
             victim.say(f"a connection that said nothing was dropped after {dropped['after']:.1f} s")
             look()
             victim.sample("during the flood")
-        assert flood.find(lambda e: e["type"] == "done") is None  # all of it during the flood
+    assert welcomed["after"] <= NEWCOMER_WITHIN
     victim.say(f"held at once: at most {max(worst.values())} per source (cap "
                f"{UNPROVEN_PER_SOURCE}), {descriptors} descriptors (limit {FD_LIMIT})")  # fmt: skip
     assert PROVE_WITHIN - 1 <= dropped["after"] <= PROVE_WITHIN + 4
@@ -168,16 +183,17 @@ def test_a_hello_flood_does_not_starve_a_newcomer(
     victim.sample("before", settle=True)
     attacker, newcomer = office.lab.add_host(), office.lab.add_host()
     port = int(ann.ready["router_port"])
-    with flooder(attacker, ann, "hello-flood", 15) as flood:
+    with flooder(attacker, ann, "hello-flood") as flood:
         wait_until(lambda: established(ann.host, port)[attacker.address], 10, "the flood")
-        with flooder(newcomer, ann, "newcomer", NEWCOMER_WITHIN + 1, OFFICE, PASSPHRASE) as guest:
-            welcomed = guest.wait_for(lambda e: e["type"] == "welcomed", NEWCOMER_WITHIN)
+        with flooder(newcomer, ann, "newcomer", OFFICE, PASSPHRASE) as guest:
+            welcomed = guest.wait_for(lambda e: e["type"] == "welcomed", EVENT_WAIT)
             victim.say(f"a newcomer was welcomed {welcomed['after']:.2f} s after its first HELLO")
             victim.sample("during the flood")
             victim.healthy()
-        assert flood.find(lambda e: e["type"] == "done") is None
-        sent = flood.wait_for(lambda e: e["type"] == "sent", 30)
-    victim.say(f"the flooder sent {sent['hellos']} bogus HELLOs in 15 s")
+    assert welcomed["after"] <= NEWCOMER_WITHIN
+    sent = flood.find(lambda e: e["type"] == "sent")
+    assert sent is not None
+    victim.say(f"the flooder sent {sent['hellos']} bogus HELLOs in {sent['seconds']:.0f} s")
     victim.sample("after", settle=True)
     assert "Traceback" not in _stop(ann)
 
@@ -193,8 +209,7 @@ def test_sybils_leave_a_newcomer_linked_and_the_node_bounded(
     victim = Victim(ann, capsys, "sybils")
     victim.sample("before", settle=True)
     attacker = office.lab.add_host()
-    seconds = 15.0
-    with flooder(attacker, ann, "sybils", seconds, OFFICE, PASSPHRASE, "1500", "200",
+    with flooder(attacker, ann, "sybils", OFFICE, PASSPHRASE, "1500", "200",
                  attacker.address) as flood:  # fmt: skip
         flood.wait_for(lambda e: e["type"] == "sent", 60)
         victim.sample("after the HELLOs")
@@ -206,9 +221,10 @@ def test_sybils_leave_a_newcomer_linked_and_the_node_bounded(
         peers = json.loads(ann.cli("peers", "--json").stdout)
         assert {p["id"] for p in peers} == {ann.id, ben.id, cid.id}
         victim.healthy()
-    attempts = max(
-        (e["connections"] for e in flood.snapshot() if e["type"] == "count"), default=0
-    )  # fmt: skip
+        # A rate over 15 s at least, so that the first burst of attempts does not dominate it.
+        flood.wait_for(lambda e: e["type"] == "count" and e["seconds"] >= 15, EVENT_WAIT)
+    last = [e for e in flood.snapshot() if e["type"] == "count"][-1]  # the one made on SIGTERM
+    attempts, seconds = last["connections"], last["seconds"]
     victim.say(f"connection attempts to the sybils' address in {seconds:.0f} s: {attempts}")
     assert attempts <= 40 * seconds  # was 18,141 in 40 s (450 a second)
     victim.sample("after", settle=True)

@@ -21,8 +21,7 @@ from hallway.store.config import load_config
 from hallway.store.errors import HomeBusy
 from hallway.store.home import HomeLock, control_socket_path, secrets_path
 from tests.unit.control.fake_node import FakeNode
-from tests.unit.control.test_control_hostile_user import HOSTILE_LISTENER
-from tests.unit.store.hostile import NOBODY, give_to_nobody, require_root
+from tests.unit.store.hostile import HOSTILE_LISTENER, NOBODY, give_to_nobody, require_root
 
 
 class StartableNode(FakeNode):

@@ -14,6 +14,29 @@ import pytest
 
 NOBODY: Final = 65534
 
+# Binds where the victim's socket should be, then becomes another user before listen(): the
+# kernel records the listener's credentials at listen(), so SO_PEERCRED shows that user. It
+# answers at once with a made-up peer, as the attack did, and reports what it captured.
+HOSTILE_LISTENER: Final = """
+import os, socket, sys
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind(sys.argv[1])
+os.setgroups([])
+os.setgid(int(sys.argv[2]))
+os.setuid(int(sys.argv[2]))
+listener.listen(1)
+print("listening", flush=True)
+conn, _ = listener.accept()
+captured = b""
+try:  # the victim may hang up first
+    conn.sendall(b'{"ok": true, "result": [{"id": "f", "name": "Fake Boss", "online": true}]}\\n')
+    while chunk := conn.recv(4096):
+        captured += chunk
+except (BrokenPipeError, ConnectionResetError):
+    pass
+print(f"captured {len(captured)} bytes", flush=True)
+"""
+
 
 def require_root() -> None:
     if os.geteuid() == 0:
