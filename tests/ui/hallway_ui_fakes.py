@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -107,12 +106,12 @@ class FakeNode:
     ) -> Status:
         self._record("set_status", presence, text, emoji=emoji, until=until)
         status = Status(presence, text, emoji, until, set_at=time.time())
-        self._me = dataclasses.replace(self._me, status=status)
+        self._me = msgspec.structs.replace(self._me, status=status)
         return status
 
     def clear_status(self) -> Status:
         self._record("clear_status")
-        self._me = dataclasses.replace(self._me, status=Status(set_at=time.time()))
+        self._me = msgspec.structs.replace(self._me, status=Status(set_at=time.time()))
         return self._me.status
 
     def post(self, text: str, *, urgent: bool = False) -> Post:

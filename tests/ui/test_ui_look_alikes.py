@@ -3,10 +3,10 @@ the feed and pop-ups, a tooltip that names the look-alike, and flags kept fresh 
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from hallway_ui_fakes import (
     OWN,
@@ -42,7 +42,9 @@ NOTE = "Looks like another member's name: tell them apart by the fingerprint."
 
 
 def flagged(view: PeerView, *others: str, short: str) -> PeerView:
-    return dataclasses.replace(view, look_alike=True, look_alikes=others, short_fingerprint=short)
+    return msgspec.structs.replace(
+        view, look_alike=True, look_alikes=others, short_fingerprint=short
+    )
 
 
 def two_bobs() -> list[PeerView]:
@@ -103,7 +105,7 @@ def test_the_delegate_paints_and_explains_a_look_alike(qtbot) -> None:
 
 
 def test_the_feed_keeps_the_posted_name_and_marks_a_look_alike() -> None:
-    event = dataclasses.replace(
+    event = msgspec.structs.replace(
         post_event(MALLORY, FAKE_BOB, "Free pizza"), look_alike=True, short_fingerprint="7c21"
     )
     item = post_item(event)
@@ -118,7 +120,7 @@ def test_the_feed_keeps_the_posted_name_and_marks_a_look_alike() -> None:
 
 
 def test_pop_ups_name_a_look_alike_with_its_fingerprint(qtbot) -> None:
-    event = dataclasses.replace(
+    event = msgspec.structs.replace(
         post_event(MALLORY, FAKE_BOB, "Free pizza"), look_alike=True, short_fingerprint="7c21"
     )
     candidate = candidate_for(event)
@@ -164,7 +166,7 @@ def test_the_real_bob_is_flagged_when_an_impostor_arrives_and_cleared_when_it_re
     node._others = [flagged(peer(BOB, "Bob"), MALLORY, short="3f9a"),
                     flagged(peer(MALLORY, FAKE_BOB), BOB, short="7c21")]  # fmt: skip
     node.emit(
-        dataclasses.replace(
+        msgspec.structs.replace(
             online_event(MALLORY, FAKE_BOB), look_alike=True, short_fingerprint="7c21"
         )
     )
@@ -219,7 +221,7 @@ def impostor_arrives(node: FakeNode) -> None:
     node._others = [flagged(peer(BOB, "Bob"), MALLORY, short="3f9a"),
                     flagged(peer(MALLORY, FAKE_BOB), BOB, short="7c21")]  # fmt: skip
     node.emit(
-        dataclasses.replace(
+        msgspec.structs.replace(
             online_event(MALLORY, FAKE_BOB), look_alike=True, short_fingerprint="7c21"
         )
     )
@@ -245,7 +247,7 @@ def test_a_flood_of_look_alike_changes_is_fetched_once(qtbot, busy_app, busy_nod
     busy_node._others = [flagged(peer(BOB, "Bob"), MALLORY, short="3f9a"),
                          flagged(peer(MALLORY, FAKE_BOB), BOB, short="7c21")]  # fmt: skip
     flips = [
-        dataclasses.replace(online_event(MALLORY, FAKE_BOB), look_alike=n % 2 == 0,
+        msgspec.structs.replace(online_event(MALLORY, FAKE_BOB), look_alike=n % 2 == 0,
                             short_fingerprint="7c21")
         for n in range(41)
     ]  # fmt: skip

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
+import msgspec
 import pytest
 from hallway_ui_fakes import ANN, BEN, CY, OWN, peer, status_event
 from PySide6.QtCore import QPoint, QRect, Qt
@@ -43,7 +43,7 @@ def test_do_not_disturb_is_never_cut_and_a_long_name_gives_way():
     name, tail = fit_name_and_presence(name_font, body_font, dee, 400)
     assert (name, tail.strip()) == ("Dee", "·  Do not disturb")
     # A long name is elided so that the presence still shows in full.
-    long = dataclasses.replace(dee, name="Evangelina Lindqvist-Montgomery-Fairweather")
+    long = msgspec.structs.replace(dee, name="Evangelina Lindqvist-Montgomery-Fairweather")
     room = QFontMetrics(body_font).horizontalAdvance("  ·  Do not disturb") + 120
     name, tail = fit_name_and_presence(name_font, body_font, long, room)
     assert name.endswith("…")

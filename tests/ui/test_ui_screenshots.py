@@ -5,10 +5,10 @@ and two members called Bob, in the light and the dark theme, to look at
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from datetime import datetime
 
+import msgspec
 import pytest
 from hallway_ui_fakes import (
     ANN,
@@ -201,7 +201,7 @@ def test_screenshot_two_bobs(qtbot, app, office_node, theme):
 
     def bob(pid: str, name: str, other: str, short: str, status: Status):
         view = peer(pid, name, status=status)
-        return dataclasses.replace(
+        return msgspec.structs.replace(
             view, look_alike=True, look_alikes=(other,), short_fingerprint=short
         )
 
@@ -213,7 +213,7 @@ def test_screenshot_two_bobs(qtbot, app, office_node, theme):
     office_node.emit(
         online_event(BOB, "Bob"),  # known before the impostor arrives
         status_event(BOB, "Bob", Presence.BUSY, "Release day", emoji="🚀", at=now - 1200),
-        dataclasses.replace(
+        msgspec.structs.replace(
             online_event(FAKE_BOB, "B\u043eb"), look_alike=True, short_fingerprint="7c21"
         ),
         NodeWarning(
@@ -226,12 +226,12 @@ def test_screenshot_two_bobs(qtbot, app, office_node, theme):
     qtbot.waitUntil(lambda: bool(app.people.peer(BOB) and app.people.peer(BOB).look_alike))
     office_node.emit(
         post_event(ANN, "Ann Example", "Cake in the kitchen #food", seq=1, at=now - 900),
-        dataclasses.replace(
+        msgspec.structs.replace(
             post_event(BOB, "Bob", "Deploying the release at 4, please hold merges", seq=2,
                        at=now - 600),
             look_alike=True, short_fingerprint="3f9a",
         ),
-        dataclasses.replace(
+        msgspec.structs.replace(
             post_event(FAKE_BOB, "B\u043eb", "Please send me your passphrase for the release",
                        seq=3, at=now - 60),
             look_alike=True, short_fingerprint="7c21",

@@ -1,13 +1,17 @@
 """The engine's typed event stream, and its JSON form for `node --json` and `watch --json`.
 
+msgspec Structs rather than frozen dataclasses: a Struct class is built in ~0.06 ms against
+~1.7 ms, and these are built on every start (measured: 23 ms of import time before).
+
 Events are emitted on the engine thread. `at` is when this node handled the event (POSIX time).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from hallway.core.model import Post, Presence, Status
 from hallway.core.names import labelled
@@ -21,8 +25,7 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
 
 
-@dataclass(frozen=True, slots=True)
-class PeerView:
+class PeerView(msgspec.Struct, frozen=True):
     """A peer as the UI and the CLI see it. `own` marks this node's own entry.
 
     `look_alike`: its name reads like another member's (TR39 skeletons, `hallway.core.names`);
@@ -74,8 +77,7 @@ class PeerView:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class FeedItem:
+class FeedItem(msgspec.Struct, frozen=True):
     """One entry of the feed: a post or a status change, newest first when listed.
 
     `name` is the name the item was posted under, not the author's current one. `look_alike`
@@ -120,8 +122,7 @@ class FeedItem:
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
+class Event(msgspec.Struct, frozen=True, kw_only=True):
     at: float
 
     type = "event"
@@ -133,8 +134,7 @@ class Event:
         return {}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Named(Event):
+class Named(Event, frozen=True, kw_only=True):
     """An event that names a peer. `look_alike` and `short_fingerprint` as in `PeerView`; the
     engine sets them only when the name reads like another member's."""
 
@@ -158,8 +158,7 @@ class Named(Event):
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ready(Event):
+class Ready(Event, frozen=True, kw_only=True):
     type = "ready"
     peer: str
     name: str
@@ -183,8 +182,7 @@ class Ready(Event):
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PeerOnline(Named):
+class PeerOnline(Named, frozen=True, kw_only=True):
     type = "peer_online"
     peer: str
     address: str
@@ -197,8 +195,7 @@ class PeerOnline(Named):
         return {"peer": self.peer, "name": self.name, "address": self.address}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PeerOffline(Named):
+class PeerOffline(Named, frozen=True, kw_only=True):
     type = "peer_offline"
     peer: str
     reason: str  # "bye", "disconnected" or "timeout"
@@ -211,8 +208,7 @@ class PeerOffline(Named):
         return {"peer": self.peer, "name": self.name, "reason": self.reason}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PeerRenamed(Named):
+class PeerRenamed(Named, frozen=True, kw_only=True):
     type = "peer_renamed"
     peer: str
     own: bool = False
@@ -225,8 +221,7 @@ class PeerRenamed(Named):
         return {"peer": self.peer, "name": self.name, "own": self.own}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StatusChanged(Named):
+class StatusChanged(Named, frozen=True, kw_only=True):
     type = "status"
     peer: str
     status: Status
@@ -249,8 +244,7 @@ class StatusChanged(Named):
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StatusExpired(Named):
+class StatusExpired(Named, frozen=True, kw_only=True):
     type = "status_expired"
     peer: str
     own: bool = False
@@ -263,8 +257,7 @@ class StatusExpired(Named):
         return {"peer": self.peer, "name": self.name, "own": self.own}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PostReceived(Named):
+class PostReceived(Named, frozen=True, kw_only=True):
     type = "post"
     post: Post
     own: bool = False
@@ -288,8 +281,7 @@ class PostReceived(Named):
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NodeWarning(Event):
+class NodeWarning(Event, frozen=True, kw_only=True):
     """Something people should know. `code` names a lasting condition (OTHER_OFFICE) that a
     later `WarningCleared` with the same code ends; one-off warnings have no code."""
 
@@ -306,8 +298,7 @@ class NodeWarning(Event):
 OTHER_OFFICE = "other_office"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WarningCleared(Event):
+class WarningCleared(Event, frozen=True, kw_only=True):
     """The condition an earlier `NodeWarning` with this `code` reported has ended."""
 
     type = "warning_cleared"
@@ -317,6 +308,5 @@ class WarningCleared(Event):
         return {"code": self.code}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Stopped(Event):
+class Stopped(Event, frozen=True, kw_only=True):
     type = "stopped"

@@ -15,12 +15,13 @@ case-folded (NFKC) instead, and that is said once.
 
 from __future__ import annotations
 
-import dataclasses
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from hallway.core.names import (
     SHORT_FINGERPRINT,
@@ -132,7 +133,7 @@ class NameBook:
         alike, short = self.tag(event.peer_id, event.name)
         if not alike:
             return event
-        return dataclasses.replace(event, look_alike=True, short_fingerprint=short)
+        return msgspec.structs.replace(event, look_alike=True, short_fingerprint=short)
 
     def tagging(self, emit: Callable[[ev.Event], None]) -> Callable[[ev.Event], None]:
         """`emit`, annotating each event first (one place for every event that names a peer)."""

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
@@ -120,7 +121,7 @@ class PeopleModel(QAbstractListModel):
         for fresh in peers:
             peer = self._peers.get(fresh.id)
             if peer is not None and _flags(peer) != _flags(fresh):
-                self._peers[fresh.id] = dataclasses.replace(
+                self._peers[fresh.id] = msgspec.structs.replace(
                     peer,
                     look_alike=fresh.look_alike,
                     look_alikes=fresh.look_alikes,
@@ -156,7 +157,7 @@ class PeopleModel(QAbstractListModel):
             new = self._new_peer(event.peer, event.name, event.at, address=event.address)
             self._upsert(self._named(new, event))
             return
-        updated = dataclasses.replace(
+        updated = msgspec.structs.replace(
             peer, online=True, name=event.name or peer.name, address=event.address,
             last_seen=event.at,
         )  # fmt: skip
@@ -166,13 +167,13 @@ class PeopleModel(QAbstractListModel):
     def on_peer_offline(self, event: PeerOffline) -> None:
         peer = self._peers.get(event.peer)
         if peer is not None and not peer.own:
-            self._upsert(dataclasses.replace(peer, online=False, last_seen=event.at))
+            self._upsert(msgspec.structs.replace(peer, online=False, last_seen=event.at))
 
     @Slot(object)
     def on_peer_renamed(self, event: PeerRenamed) -> None:
         peer = self._peers.get(event.peer)
         if peer is not None:
-            self._upsert(self._named(dataclasses.replace(peer, name=event.name), event))
+            self._upsert(self._named(msgspec.structs.replace(peer, name=event.name), event))
 
     @Slot(object)
     def on_status_changed(self, event: StatusChanged) -> None:
@@ -181,7 +182,7 @@ class PeopleModel(QAbstractListModel):
             peer = self._new_peer(event.peer, event.name, event.at, own=event.own)
         elif event.status.set_at < peer.status.set_at:
             return  # an older status delivered late (a snapshot racing a live update)
-        updated = dataclasses.replace(
+        updated = msgspec.structs.replace(
             peer, status=event.status, name=event.name or peer.name, online=True
         )
         self._upsert(self._named(updated, event))
@@ -191,7 +192,7 @@ class PeopleModel(QAbstractListModel):
         peer = self._peers.get(event.peer)
         if peer is not None:
             cleared = dataclasses.replace(DEFAULT_STATUS, set_at=peer.status.set_at)
-            self._upsert(dataclasses.replace(peer, status=cleared))
+            self._upsert(msgspec.structs.replace(peer, status=cleared))
 
     def _new_peer(
         self, peer_id: str, name: str, at: float, *, address: str = "", own: bool = False
@@ -214,8 +215,10 @@ class PeopleModel(QAbstractListModel):
         if peer.look_alike != event.look_alike:
             self.look_alikes_changed.emit()
         if not event.look_alike:
-            return dataclasses.replace(peer, look_alike=False, look_alikes=())
-        return dataclasses.replace(peer, look_alike=True, short_fingerprint=event.short_fingerprint)
+            return msgspec.structs.replace(peer, look_alike=False, look_alikes=())
+        return msgspec.structs.replace(
+            peer, look_alike=True, short_fingerprint=event.short_fingerprint
+        )
 
     def _upsert(self, peer: PeerView) -> None:
         old = self._peers.get(peer.id)
