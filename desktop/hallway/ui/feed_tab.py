@@ -13,7 +13,6 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QLabel,
     QListView,
     QStyle,
@@ -29,7 +28,7 @@ from hallway.ui.bridge import EngineBridge
 from hallway.ui.compose import ComposeBox
 from hallway.ui.icons import presence_colour
 from hallway.ui.models import ITEM_ROLE, FeedModel
-from hallway.ui.paint import LOOK_ALIKE_COLOUR, paint_emoji_chip
+from hallway.ui.paint import LOOK_ALIKE_COLOUR, paint_emoji_chip, paint_item_background
 from hallway.ui.text import emoji_font, format_clock, presence_label, tr
 
 Index = QModelIndex | QPersistentModelIndex
@@ -90,12 +89,7 @@ class FeedDelegate(QStyledItemDelegate):
         if not isinstance(item, FeedItem):
             super().paint(painter, option, index)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        opt = paint_item_background(self, painter, option, index)
         painter.save()
         try:
             self._paint_item(painter, opt, item)

@@ -1,14 +1,33 @@
-"""Painting shared by the People and Feed lists: the emoji chip and the look-alike mark's colour."""
+"""Painting shared by the People and Feed lists: the item's background, the emoji chip and the
+look-alike mark's colour."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QRectF, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from hallway.ui.theme import emoji_backdrop
 
 LOOK_ALIKE_COLOUR = QColor("#e8710a")  # orange, like a warning sign, on light and dark alike
 _CHIP_RADIUS = 6
+
+
+def paint_item_background(
+    delegate: QStyledItemDelegate,
+    painter: QPainter,
+    option: QStyleOptionViewItem,
+    index: QModelIndex | QPersistentModelIndex,
+) -> QStyleOptionViewItem:
+    """The style's item background (selection, hover, focus) without its text, for a delegate
+    that paints the content itself; returns the option it was drawn with."""
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    opt.text = ""
+    widget = opt.widget
+    style = widget.style() if widget is not None else QApplication.style()
+    style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+    return opt
 
 
 def paint_emoji_chip(

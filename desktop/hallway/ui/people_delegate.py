@@ -29,7 +29,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -42,7 +41,7 @@ from hallway.engine.events import PeerView
 from hallway.ui.avatar import paint_avatar
 from hallway.ui.icons import OFFLINE
 from hallway.ui.models import FOLLOWED_ROLE, LOOK_ALIKES_ROLE, PEER_ROLE
-from hallway.ui.paint import LOOK_ALIKE_COLOUR, paint_emoji_chip
+from hallway.ui.paint import LOOK_ALIKE_COLOUR, paint_emoji_chip, paint_item_background
 from hallway.ui.text import (
     emoji_font,
     format_clock,
@@ -156,12 +155,7 @@ class PeopleDelegate(QStyledItemDelegate):
         if not isinstance(peer, PeerView):
             super().paint(painter, option, index)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        opt = paint_item_background(self, painter, option, index)
         painter.save()
         try:
             # The view's font, not the item's: the model's bold for our own row would make
