@@ -13,12 +13,16 @@ from pathlib import Path
 from typing import TextIO
 
 from bench import report
-from bench.scenarios import SCENARIOS, Results, Settings
+from bench.meetups import meetups
+from bench.scenarios import SCENARIOS as BASE_SCENARIOS
+from bench.scenarios import Results, Settings
 from bench.systems import REPO, HallwaySystem, PyreSystem, System, Unsupported
 from tests.support.netlab import Lab, LabError, netns_available, sweep_stale
 
 DEFAULT_SCENARIOS = ["discovery", "propagation", "crash", "quit", "late_join", "footprint",
                      "burst"]
+# Hallway only, and a few minutes long: run on request (`--scenario meetups`), not by default.
+SCENARIOS = {**BASE_SCENARIOS, "meetups": meetups}
 
 
 class ProgressLine:
@@ -71,7 +75,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--hallway-init", choices=["before", "node"], default="before",
                     help="set each fresh home up with `hallway init` before the node's start is "
                          "timed (default), or let `hallway node` do it (every start a first one)")
+    ap.add_argument("--events", type=int, default=200, help="meetups: events in the office")
+    ap.add_argument("--rsvps", type=int, default=2000,
+                    help="meetups: answers in the office (at most (nodes-1) x events)")
+    ap.add_argument("--meetup-blocks", type=int, default=4,
+                    help="meetups: restarts of each office, alternating empty and loaded")
+    ap.add_argument("--meetup-rounds", type=int, default=3,
+                    help="meetups: newcomers joining each office per block")
     args = ap.parse_args(argv)
+    for flag in ("events", "rsvps", "meetup_blocks", "meetup_rounds"):
+        if getattr(args, flag) < (0 if flag == "rsvps" else 1):
+            ap.error(f"--{flag.replace('_', '-')} must be at least "
+                     f"{0 if flag == 'rsvps' else 1}")
     if not 2 <= args.nodes <= 50:
         ap.error("--nodes must be between 2 and 50")
     if args.mesh_timeout is None:
@@ -105,6 +120,8 @@ def main(argv: list[str], command: list[str]) -> int:
         late_rounds=args.late_rounds, idle_seconds=args.idle_seconds, burst=args.burst,
         offline_timeout=args.offline_timeout, mesh_timeout=args.mesh_timeout,
         hallway_driver=args.hallway_driver, hallway_init=args.hallway_init,
+        meetup_events=args.events, meetup_rsvps=args.rsvps, meetup_blocks=args.meetup_blocks,
+        meetup_rounds=args.meetup_rounds,
     )
     scenarios = args.scenarios or DEFAULT_SCENARIOS
     progress = ProgressLine()

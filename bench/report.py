@@ -22,7 +22,22 @@ LATENCIES = [
     ("quit_offline_ms", "clean quit marked offline"),
     ("late_join_ms", "late join, all statuses held"),
     ("burst_latency_ms", "burst: per-post delay"),
+    ("meetups_empty_ms", "meetups: discovery, empty office (from start)"),
+    ("meetups_loaded_ms", "meetups: discovery, loaded office (from start)"),
+    ("meetups_empty_from_ready_ms", "meetups: discovery, empty office (from ready)"),
+    ("meetups_loaded_from_ready_ms", "meetups: discovery, loaded office (from ready)"),
+    ("meetups_empty_all_ms", "meetups: whole empty office online (from start)"),
+    ("meetups_loaded_all_ms", "meetups: whole loaded office online (from start)"),
+    ("meetups_empty_all_from_ready_ms", "meetups: whole empty office online (from ready)"),
+    ("meetups_loaded_all_from_ready_ms", "meetups: whole loaded office online (from ready)"),
+    ("meetups_records_ms", "meetups: newcomer holds every event and answer (from start)"),
 ]
+# Loaded office against the same office empty, in the same run (issue 10: at most 20 % slower).
+MEETUP_PAIRS = [("meetups_{}_ms", "discovery per member, from start"),
+                ("meetups_{}_from_ready_ms", "discovery per member, from ready"),
+                ("meetups_{}_all_ms", "whole office online, from start"),
+                ("meetups_{}_all_from_ready_ms", "whole office online, from ready")]
+MEETUP_LIMIT = 1.20
 RESOURCES = [("rss_mb", "RSS per node (MB)"), ("idle_cpu_pct", "idle CPU per node (% of a core)")]
 
 
@@ -87,6 +102,8 @@ def system_summary(res: Results) -> dict[str, Any]:
     out: dict[str, Any] = {key: latency_stats(res.samples.get(key)) for key, _ in LATENCIES}
     out.update({key: resource_stats(res.samples.get(key)) for key, _ in RESOURCES})
     out["burst"] = res.extra.get("burst")
+    if "meetups" in res.extra:
+        out["meetups"] = {**res.extra["meetups"], **meetup_ratios(out)}
     out["errors"] = res.errors or None
     out["samples"] = {k: [round(v, 3) for v in vs] for k, vs in res.samples.items()}
     return out
@@ -99,6 +116,43 @@ def write_all(out_dir: Path, doc: dict[str, Any], results: dict[str, Results]) -
     (out_dir / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
     (out_dir / "results.md").write_text(markdown(doc))
     plot(out_dir / "latency.png", doc)
+
+
+def meetup_ratios(summary: dict[str, Any]) -> dict[str, Any]:
+    """Loaded / empty, per figure and statistic."""
+    ratios: dict[str, Any] = {}
+    for pattern, _ in MEETUP_PAIRS:
+        empty, loaded = summary.get(pattern.format("empty")), summary.get(pattern.format("loaded"))
+        if empty and loaded:
+            ratios[pattern.format("ratio")] = {
+                stat: round(loaded[stat] / empty[stat], 3) for stat in ("p50", "p99")
+                if empty[stat]}
+    return ratios
+
+
+def meetups_markdown(data: dict[str, Any]) -> list[str]:
+    info = data.get("meetups")
+    if not info:
+        return []
+    lines = ["", (f"Hallway meetups: {info['members']} members holding {info['events']} events "
+                  f"and {info['rsvps']} answers (loaded in {info['load_s']} s), against the "
+                  f"same members without them; target: loaded at most "
+                  f"{MEETUP_LIMIT - 1:.0%} slower."),
+             ""]
+    if info.get("note"):
+        lines += [f"Note: {info['note']}.", ""]
+    lines += ["| figure | empty p50 / p99 | loaded p50 / p99 | n | ratio p50 / p99 | met |",
+              "|---|---:|---:|---:|---:|---|"]
+    for pattern, label in MEETUP_PAIRS:
+        empty, loaded = data.get(pattern.format("empty")), data.get(pattern.format("loaded"))
+        ratio = info.get(pattern.format("ratio"))
+        if not (empty and loaded and ratio):
+            continue
+        met = "yes" if max(ratio.values()) <= MEETUP_LIMIT else "**no**"
+        lines.append(f"| {label} (ms) | {_fmt(empty['p50'])} / {_fmt(empty['p99'])} | "
+                     f"{_fmt(loaded['p50'])} / {_fmt(loaded['p99'])} | {loaded['n']} | "
+                     f"{ratio.get('p50', 0):.2f} / {ratio.get('p99', 0):.2f} | {met} |")
+    return lines
 
 
 def _fmt(value: float | int | None) -> str:
@@ -150,6 +204,7 @@ def markdown(doc: dict[str, Any]) -> str:
                            f"{bst['duration_ms']:.0f} ms from first send to last delivery"
                            + (f" (posting took {bst['posting_ms']:.0f} ms)."
                               if "posting_ms" in bst else "."))]
+        lines += meetups_markdown(data)
         if data.get("errors"):
             lines += ["", f"{name} errors:"]
             lines += [f"- {scen}: {msg.splitlines()[0]}" for scen, msg in data["errors"].items()]

@@ -40,6 +40,10 @@ class Settings:
     hallway_init: str = "before"
     """Waiting for a node's ready event, or for two nodes to see each other. Many nodes on few
     cores start slowly: bench/cli.py raises it with --nodes."""
+    meetup_events: int = 200
+    meetup_rsvps: int = 2000
+    meetup_blocks: int = 4
+    meetup_rounds: int = 3
 
 
 @dataclass

@@ -186,6 +186,16 @@ class HallwaySystem:
         return _spawn(self.key, host, name, argv, self.log_dir, home, stdin=False,
                       env=self._env())
 
+    def restart(self, host: Host, name: str, home: Path) -> Node:
+        """Start a node again on a home it has run in, with everything that home holds."""
+        argv = [str(self.hallway), "--home", str(home), "node", "--json"]
+        return _spawn(self.key, host, name, argv, self.log_dir, home, stdin=False,
+                      env=self._env())
+
+    def control(self, node: Node, cmd: str, **args: Any) -> Any:
+        """One request on the node's control socket; its result."""
+        return self._request(node, cmd, **args)
+
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.pop("HALLWAY_HOME", None)

@@ -71,9 +71,9 @@ class TrayApp:
         # faulthandler: a hung app shows its threads' stacks on SIGABRT (see wait_exit).
         return {**node_env(), **desktop.env, "QT_QPA_PLATFORM": "xcb", "PYTHONFAULTHANDLER": "1"}
 
-    def init(self, passfile: Path) -> None:
+    def init(self, passfile: Path, name: str = "Ann") -> None:
         self.host.run(
-            [sys.executable, "-m", "hallway", "--home", str(self.home), "init", "--name", "Ann",
+            [sys.executable, "-m", "hallway", "--home", str(self.home), "init", "--name", name,
              "--office", OFFICE, "--passphrase-file", str(passfile),
              "--interface", self.host.address],
             env=self.env(self.desktop),

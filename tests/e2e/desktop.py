@@ -11,9 +11,11 @@ Waiting is done with deadlines (`wait_until`), never with bare sleeps.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import selectors
+import shlex
 import shutil
 import signal
 import subprocess
@@ -30,6 +32,7 @@ from tests.support.waiting import wait_until
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CLIPBOARD_OWNER = Path(__file__).with_name("clipboard_owner.py")
 SELECTION_OWNER = Path(__file__).with_name("selection_owner.py")
+DUNST_MENU = Path(__file__).with_name("dunst_menu.py")
 
 #: Tool -> the Debian package that has it (packaging/bootstrap --test installs them all).
 TOOLS = {
@@ -43,6 +46,7 @@ TOOLS = {
     "xprop": "x11-utils",
     "import": "imagemagick",
     "convert": "imagemagick",
+    "compare": "imagemagick",
 }
 
 
@@ -195,7 +199,9 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 
 # Readable pop-ups of a fixed size at the top right, under the tray. Distinct timeouts per
 # urgency show in dunst's history (it does not list the urgency itself), and the script records
-# the urgency dunst saw for each of our pop-ups.
+# the urgency dunst saw for each of our pop-ups. The context menu (`Desktop.dunst_choose`) runs
+# tests/e2e/dunst_menu.py as its dmenu. A new event's pop-up stays until it is answered or closed,
+# so a loaded machine cannot let it expire before the test chooses one of its actions.
 _DUNSTRC = """[global]
     monitor = 0
     follow = none
@@ -220,6 +226,7 @@ _DUNSTRC = """[global]
     sticky_history = yes
     idle_threshold = 0
     mouse_left_click = do_action, close_current
+    dmenu = "{dmenu}"
 
 [urgency_low]
     background = "#2b303b"
@@ -237,6 +244,11 @@ _DUNSTRC = """[global]
     background = "#8f1d21"
     foreground = "#ffffff"
     frame_color = "#ff5555"
+    timeout = 0
+
+[hallway_new_event]
+    appname = Hallway
+    summary = "New event: *"
     timeout = 0
 
 [record_hallway]
@@ -279,6 +291,9 @@ class Desktop:
         self.display = ""
         self.bus_address = ""
         self.record = tmp / "dunst-record.tsv"
+        self.menu_choice = tmp / "dunst-menu-choice.json"
+        self.menu_offered = tmp / "dunst-menu-offered.txt"
+        self._grabs = itertools.count()
 
     # -- starting ------------------------------------------------------------------------------
 
@@ -348,7 +363,9 @@ class Desktop:
         script.write_text(_RECORD_SCRIPT.format(record=self.record))
         script.chmod(0o755)
         config = self.tmp / "dunstrc"
-        config.write_text(_DUNSTRC.format(script=script))
+        dmenu = shlex.join([sys.executable, str(DUNST_MENU), str(self.menu_choice),
+                            str(self.menu_offered)])  # fmt: skip
+        config.write_text(_DUNSTRC.format(script=script, dmenu=dmenu))
         self._popen("dunst", ["dunst", "-config", str(config)])
         wait_until(
             lambda: self.run(["dunstctl", "is-paused"], check=False).returncode == 0,
@@ -457,6 +474,44 @@ class Desktop:
         part.replace(path)
         return path
 
+    def grab(self, crop: str) -> Path:
+        """The pixels of `crop` (WxH+X+Y) now, as a PPM in tmp: no metadata, so equal pixels
+        make equal files (`differing_pixels`)."""
+        path = self.tmp / f"grab-{next(self._grabs)}.ppm"
+        self.run(["import", "-window", "root", "-crop", crop, "+repage", f"ppm:{path}"])
+        return path
+
+    def differing_pixels(self, a: Path, b: Path) -> int:
+        # compare exits 0 (same), 1 (different) or 2 (trouble), and prints the count on stderr.
+        result = self.run(["compare", "-metric", "AE", str(a), str(b), "null:"], check=False)
+        assert result.returncode in (0, 1), f"compare {a} {b}: {result.stderr}"
+        return int(float(result.stderr.split()[0]))
+
+    def settled(self, crop: str, timeout: float = 15.0, *, still: int = 100) -> Path:
+        """Wait until `crop` stops changing: two grabs in a row differ in at most `still` pixels
+        (a blinking text cursor is a few dozen). Returns the last grab."""
+        last = [self.grab(crop)]
+
+        def steady() -> Path | None:
+            now = self.grab(crop)
+            before, last[0] = last[0], now
+            same = self.differing_pixels(before, now) <= still
+            before.unlink()
+            return now if same else None
+
+        return wait_until(steady, timeout, f"the screen at {crop} to settle")
+
+    def changed(self, crop: str, reference: Path, *, pixels: int, timeout: float = 10.0) -> None:
+        """Wait until `crop` differs from the `reference` grab in at least `pixels` pixels."""
+
+        def differs() -> bool:
+            now = self.grab(crop)
+            count = self.differing_pixels(reference, now)
+            now.unlink()
+            return count >= pixels
+
+        wait_until(differs, timeout, f"the screen at {crop} to change")
+
     # -- dunst -----------------------------------------------------------------------------------
 
     def dunst_history(self) -> list[Notification]:
@@ -475,6 +530,21 @@ class Desktop:
             )
             for entry in entries
         ]
+
+    def dunst_choose(self, label: str, notification: int, timeout: float = 10.0) -> list[str]:
+        """Choose the action `label` of the pop-up with dunst id `notification` in dunst's context
+        menu (`dunstctl context`, which runs tests/e2e/dunst_menu.py). Returns the menu's lines,
+        once the choice is made; dunst then invokes the action."""
+        self.menu_offered.unlink(missing_ok=True)
+        self.menu_choice.write_text(json.dumps({"label": label, "id": notification}))
+        self.run(["dunstctl", "context"])
+
+        def offered() -> tuple[list[str]] | None:
+            if not self.menu_offered.exists():
+                return None
+            return (self.menu_offered.read_text().splitlines(),)  # a tuple: an empty menu counts
+
+        return wait_until(offered, timeout, "dunst's context menu")[0]
 
     def dunst_displayed(self) -> int:
         return int(self.run(["dunstctl", "count", "displayed"]).stdout.strip() or 0)

@@ -20,6 +20,17 @@ from hallway.control import protocol
 from hallway.core import wire, z85
 from hallway.core.emoji import is_emoji
 from hallway.core.errors import DecodeError
+from hallway.core.meetups import (
+    CAPACITY_MAX,
+    DURATION_MAX,
+    NOTE_MAX,
+    PLACE_MAX,
+    REMIND_MAX,
+    TITLE_MAX,
+    Answer,
+    EventSpec,
+    RsvpValue,
+)
 from hallway.core.model import (
     EMOJI_MAX,
     FRAME_MAX,
@@ -29,6 +40,7 @@ from hallway.core.model import (
     Presence,
     one_line,
 )
+from hallway.core.records import KINDS, check_key
 from hallway.core.txt import TxtRecord, build_txt, parse_txt
 
 TARGETS: Final = ("wire", "txt", "control")
@@ -36,10 +48,17 @@ TARGETS: Final = ("wire", "txt", "control")
 COUNTER_MAX: Final = 2**63 - 1
 TIME_MAX: Final = 2**35
 
+
 # Known bugs, reported but not fixed yet: id -> the exception that escapes. `tolerated(exc)` lets
 # a long fuzz run keep going past them (`tests/fuzz/run --skip-known`); the regression test makes
 # their inputs (files named `<id>--...`) strict xfails. Remove the entry in the change that fixes
 # the bug, and those inputs become ordinary regression tests.
+class OversizedChunkError(AssertionError):
+    """A snapshot chunk that `chunk_snapshot` made over the frame limit (bug `chunk-estimate`,
+    fixed: it estimated a record's size from its value alone, while a record's key, counters
+    and time take some 100 bytes more than the 60 it allowed; it now counts each exactly)."""
+
+
 KNOWN_BUGS: Final[dict[str, type[BaseException]]] = {}
 
 
@@ -117,7 +136,7 @@ def _port(value: object) -> None:
     assert 1 <= value <= 65535
 
 
-def _status(body: wire.StatusBody | protocol.StatusSetArgs) -> None:
+def _status(body: wire.StatusValue | protocol.StatusSetArgs) -> None:
     assert isinstance(body.presence, Presence)
     _text(body.text, STATUS_TEXT_MAX)
     _text(body.emoji, EMOJI_MAX)
@@ -134,15 +153,15 @@ def _check_wire_limits(msg: object) -> None:
             _counter(msg.seq)
             _time(msg.at)
             _check_wire_limits(msg.body)
-        case wire.StatusBody():
-            _status(msg)
-        case wire.PostBody():
-            _text(msg.text, POST_TEXT_MAX, 1)
-            assert type(msg.urgent) is bool
+        case wire.Rec():
+            _record(msg.kind, msg.key, msg.val)
         case wire.ProfileBody():
             _name(msg.name)
-        case wire.Heartbeat() | wire.Bye() | wire.SnapshotRequest():
+        case wire.Heartbeat() | wire.Bye():
             pass
+        case wire.SnapshotRequest():
+            _counter(msg.inc)
+            _counter(msg.seq)
         case wire.Hello():
             _text(msg.office, 32)
             assert isinstance(msg.proof, bytes)
@@ -151,6 +170,7 @@ def _check_wire_limits(msg: object) -> None:
             _port(msg.router_port)
             _port(msg.pub_port)
             _counter(msg.inc)
+            assert type(msg.proto) is int
         case wire.Welcome():
             _name(msg.name)
             _port(msg.pub_port)
@@ -159,20 +179,60 @@ def _check_wire_limits(msg: object) -> None:
             _counter(msg.inc)
             _counter(msg.seq)
             _name(msg.name)
-            assert len(msg.posts) <= wire.SNAPSHOT_POSTS_MAX
-            for post in msg.posts:
-                assert isinstance(post, wire.SnapPost)
-                _counter(post.inc)
-                _counter(post.seq)
-                _time(post.at)
-                _text(post.text, POST_TEXT_MAX, 1)
-                assert type(post.urgent) is bool
-            if msg.status is not None:
-                _status(msg.status)
-            _time(msg.status_at)
+            assert len(msg.recs) <= wire.SNAPSHOT_PART_MAX
+            for rec in msg.recs:
+                assert isinstance(rec, wire.SnapRec)
+                _counter(rec.inc)
+                _counter(rec.seq)
+                _time(rec.at)
+                _record(rec.kind, rec.key, rec.val)
             assert type(msg.more) is bool
         case _:
             raise AssertionError(f"unexpected message type {type(msg)!r}")
+
+
+def _record(kind: object, key: object, val: object) -> None:
+    """A record as every receiver gets it: a known kind, a key well formed for it, and either
+    no value (a deletion) or a value of that kind, within its limits."""
+    assert kind in KINDS, kind
+    assert isinstance(key, str)
+    assert check_key(str(kind), key), (kind, key)
+    match val:
+        case None:
+            pass
+        case wire.StatusValue():
+            assert kind == "status"
+            _status(val)
+        case wire.PostValue():
+            assert kind == "post"
+            _text(val.text, POST_TEXT_MAX, 1)
+            assert type(val.urgent) is bool
+        case EventSpec():
+            assert kind == "event"
+            _event(val)
+        case RsvpValue():
+            assert kind == "rsvp"
+            assert isinstance(val.answer, Answer)
+            _time(val.at)
+        case _:
+            raise AssertionError(f"unexpected record value {type(val)!r}")
+
+
+def _event(spec: EventSpec) -> None:
+    _text(spec.title, TITLE_MAX, 1)
+    _time(spec.start)
+    assert math.isfinite(spec.duration)
+    assert 0 < spec.duration <= DURATION_MAX
+    _text(spec.where, PLACE_MAX)
+    assert spec.capacity is None or (
+        type(spec.capacity) is int and 1 <= spec.capacity <= CAPACITY_MAX
+    )
+    _text(spec.note, NOTE_MAX)
+    assert math.isfinite(spec.remind)
+    assert 0 <= spec.remind <= REMIND_MAX
+    assert type(spec.cancelled) is bool
+    assert type(spec.edits) is int
+    assert 0 <= spec.edits <= 2**31 - 1
 
 
 def _check_wire_round_trip(msg: Any, decode: Callable[[bytes], Any]) -> None:
@@ -187,28 +247,21 @@ def _check_wire_round_trip(msg: Any, decode: Callable[[bytes], Any]) -> None:
 
 
 def _check_rechunk(part: wire.SnapshotPart) -> None:
-    """A snapshot built from these posts (three times over) chunks into valid frames."""
-    posts = list(part.posts) * 3
-    chunks = wire.chunk_snapshot(
-        inc=part.inc,
-        seq=part.seq,
-        name=part.name,
-        posts=posts,
-        status=part.status,
-        status_at=part.status_at,
-    )
+    """A snapshot built from these records (three times over) chunks into valid frames."""
+    recs = list(part.recs) * 3
+    chunks = wire.chunk_snapshot(inc=part.inc, seq=part.seq, name=part.name, recs=recs)
     assert chunks
     parts = []
     for chunk in chunks:
-        assert len(chunk) <= FRAME_MAX
+        if len(chunk) > FRAME_MAX:
+            raise OversizedChunkError(f"a chunk of {len(chunk)} bytes")
         decoded = wire.decode_reply(chunk)  # a DecodeError here is a finding
         assert isinstance(decoded, wire.SnapshotPart)
         assert (decoded.inc, decoded.seq, decoded.name) == (part.inc, part.seq, part.name)
         parts.append(decoded)
     assert [p.more for p in parts] == [True] * (len(parts) - 1) + [False]
-    assert [p for chunk in parts for p in chunk.posts] == posts[-wire.SNAPSHOT_POSTS_MAX :]
-    assert parts[-1].status == part.status
-    assert parts[-1].status_at == part.status_at
+    assert all(len(p.recs) <= wire.SNAPSHOT_PART_MAX for p in parts)
+    assert [r for chunk in parts for r in chunk.recs] == recs
 
 
 # TXT records ---------------------------------------------------------------------------------
@@ -314,6 +367,13 @@ _CONTROL_TYPES: Final = (
     protocol.Watch,
     protocol.Ping,
     protocol.Show,
+    protocol.EventCreate,
+    protocol.Events,
+    protocol.EventShow,
+    protocol.EventRsvp,
+    protocol.EventEdit,
+    protocol.EventCancel,
+    protocol.EventIcs,
 )
 
 
@@ -337,6 +397,27 @@ def check_control(data: bytes) -> None:
             assert 1 <= args.limit <= protocol.FEED_LIMIT_MAX
         case protocol.NoArgs():
             pass
+        case protocol.EventCreateArgs():
+            _text(args.title, TITLE_MAX, 1)
+            _time(args.start)
+            _event_fields(args)
+        case protocol.EventsArgs():
+            assert type(args.include_past) is bool
+        case protocol.EventIdArgs() | protocol.EventIcsArgs():
+            if args.id is not None:
+                _text(args.id, protocol.EVENT_ID_MAX, 1)
+        case protocol.RsvpArgs():
+            _text(args.id, protocol.EVENT_ID_MAX, 1)
+            assert isinstance(args.answer, Answer)
+        case protocol.EventEditArgs():
+            _text(args.id, protocol.EVENT_ID_MAX, 1)
+            if args.title is not None:
+                _text(args.title, TITLE_MAX, 1)
+            if args.start is not None:
+                _time(args.start)
+            _event_fields(args)
+            assert type(args.clear_capacity) is bool
+            assert not (args.clear_capacity and args.capacity is not None)
         case _:
             raise AssertionError(f"unexpected args type {type(args)!r}")
     # Round trip, both as msgspec encodes the struct and as the CLI client builds a request.
@@ -346,6 +427,23 @@ def check_control(data: bytes) -> None:
     assert isinstance(tag, str)
     client_line = protocol.encode_request(tag, msgspec.to_builtins(args))
     assert protocol.decode_request(client_line) == request
+
+
+def _event_fields(args: protocol.EventCreateArgs | protocol.EventEditArgs) -> None:
+    """The limits of an event's optional fields in a control request (None: not given)."""
+    if args.duration is not None:
+        assert math.isfinite(args.duration)
+        assert 0 < args.duration <= DURATION_MAX
+    if args.where is not None:
+        _text(args.where, PLACE_MAX)
+    if args.capacity is not None:
+        assert type(args.capacity) is int
+        assert 1 <= args.capacity <= CAPACITY_MAX
+    if args.note is not None:
+        _text(args.note, NOTE_MAX)
+    if args.remind is not None:
+        assert math.isfinite(args.remind)
+        assert 0 <= args.remind <= REMIND_MAX
 
 
 CHECKS: Final[dict[str, Callable[[bytes], None]]] = {

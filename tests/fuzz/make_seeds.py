@@ -11,8 +11,10 @@ from pathlib import Path
 
 from hallway.control import protocol
 from hallway.core import wire, z85
+from hallway.core.meetups import Answer, EventSpec, RsvpValue
 from hallway.core.model import Presence
 from hallway.core.office import Office
+from hallway.core.records import local_key, record_id
 from hallway.core.txt import TxtRecord, build_txt
 from tests.fuzz.checks import pack_rdata
 
@@ -21,6 +23,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 KEY = z85.encode(bytes(range(32)))
 OFFICE = Office(name="Seeds", key=bytes(range(100, 132)))
 AT = 1_750_000_000.25
+EVENT_ID = "0123456789abcdef0123456789abcdef:7:5"
 
 
 def _envelope(seq: int, body: wire.Body) -> bytes:
@@ -28,39 +31,66 @@ def _envelope(seq: int, body: wire.Body) -> bytes:
     return bytes([0]) + wire.encode(env)
 
 
+def _rec(kind: wire.Kind, key: str, val: wire.Value | None) -> wire.Rec:
+    return wire.Rec(kind=kind, key=key, val=val)
+
+
 def wire_seeds() -> dict[str, bytes]:
-    status = wire.StatusBody(presence=Presence.BUSY, text="In a meeting #q3", emoji="📅", until=AT)
-    posts = [
-        wire.SnapPost(inc=7, seq=i, at=AT + i, text=f"post {i} ✓", urgent=i % 2 == 0)
-        for i in range(1, 4)
-    ]
-    seeds = {
-        "seed-env-status": _envelope(1, status),
-        "seed-env-status-min": _envelope(2, wire.StatusBody(presence=Presence.AVAILABLE)),
-        "seed-env-post": _envelope(3, wire.PostBody(text="Cake in the kitchen", urgent=True)),
-        "seed-env-profile": _envelope(4, wire.ProfileBody(name="Ada Lovelace")),
-        "seed-env-hb": _envelope(4, wire.Heartbeat()),
-        "seed-env-bye": _envelope(4, wire.Bye()),
-        "seed-req-hello": bytes([1])
-        + wire.encode(
-            wire.Hello(
-                office=OFFICE.tag,
-                proof=OFFICE.proof(KEY),
-                name="Ada",
-                router_port=40001,
-                pub_port=40002,
-                inc=99,
+    status = wire.StatusValue(presence=Presence.BUSY, text="In a meeting #q3", emoji="📅", until=AT)
+    event = EventSpec(
+        title="Retro ☕",
+        start=AT + 86400,
+        duration=3600.0,
+        where="Room 4",
+        capacity=8,
+        note="Bring ideas",
+        remind=900.0,
+        edits=2,
+    )
+    event_id = record_id("0123456789abcdef0123456789abcdef", local_key(7, 5))
+    rsvp = RsvpValue(answer=Answer.GOING, at=AT)
+    recs = [
+        wire.SnapRec(7, 1, AT, "status", "", status),
+        *[
+            wire.SnapRec(
+                7, i, AT + i, "post", local_key(7, i), wire.PostValue(f"post {i} ✓", i % 2 == 0)
             )
+            for i in range(2, 5)
+        ],
+        wire.SnapRec(7, 5, AT, "event", local_key(7, 5), event),
+        wire.SnapRec(7, 6, AT, "rsvp", event_id, rsvp),
+        wire.SnapRec(7, 7, AT, "event", local_key(6, 9), None),
+    ]
+    hello = wire.Hello(
+        office=OFFICE.tag,
+        proof=OFFICE.proof(KEY),
+        name="Ada",
+        router_port=40001,
+        pub_port=40002,
+        inc=99,
+        proto=wire.VERSION,
+    )
+    seeds = {
+        "seed-env-status": _envelope(1, _rec("status", "", status)),
+        "seed-env-status-min": _envelope(
+            2, _rec("status", "", wire.StatusValue(Presence.AVAILABLE))
         ),
+        "seed-env-post": _envelope(3, _rec("post", "1234:3", wire.PostValue("Cake", urgent=True))),
+        "seed-env-event": _envelope(5, _rec("event", "1234:5", event)),
+        "seed-env-rsvp": _envelope(6, _rec("rsvp", event_id, rsvp)),
+        "seed-env-deleted": _envelope(7, _rec("post", "1234:3", None)),
+        "seed-env-profile": _envelope(8, wire.ProfileBody(name="Ada Lovelace")),
+        "seed-env-hb": _envelope(8, wire.Heartbeat()),
+        "seed-env-bye": _envelope(8, wire.Bye()),
+        "seed-req-hello": bytes([1]) + wire.encode(hello),
         "seed-req-snap": bytes([1]) + wire.encode(wire.SnapshotRequest()),
+        "seed-req-snap-gap": bytes([1]) + wire.encode(wire.SnapshotRequest(inc=99, seq=12)),
         "seed-rep-welcome": bytes([2])
         + wire.encode(wire.Welcome(name="Grace", pub_port=40004, inc=5)),
         "seed-rep-snapshot-empty": bytes([2])
-        + wire.chunk_snapshot(inc=1, seq=0, name="", posts=[], status=None, status_at=0.0)[0],
+        + wire.chunk_snapshot(inc=1, seq=0, name="", recs=[])[0],
     }
-    (last,) = wire.chunk_snapshot(
-        inc=7, seq=3, name="Grace", posts=posts, status=status, status_at=AT
-    )
+    (last,) = wire.chunk_snapshot(inc=7, seq=7, name="Grace", recs=recs)
     seeds["seed-rep-snapshot"] = bytes([2]) + last
     return seeds
 
@@ -95,6 +125,24 @@ def control_seeds() -> dict[str, bytes]:
         "watch": ("watch", {}),
         "ping": ("ping", {}),
         "show": ("show", {}),
+        "event-create": (
+            "event_create",
+            {
+                "title": "Retro",
+                "start": AT,
+                "duration": 1800.0,
+                "where": "Room 4",
+                "capacity": 8,
+                "note": "Bring ideas",
+                "remind": 600.0,
+            },
+        ),
+        "events": ("events", {"include_past": True}),
+        "event": ("event", {"id": EVENT_ID}),
+        "event-rsvp": ("event_rsvp", {"id": EVENT_ID, "answer": "maybe"}),
+        "event-edit": ("event_edit", {"id": EVENT_ID, "title": "Retro 2", "clear_capacity": True}),
+        "event-cancel": ("event_cancel", {"id": EVENT_ID}),
+        "event-ics": ("event_ics", {}),
     }
     seeds = {
         f"seed-{name}": protocol.encode_request(cmd, args) for name, (cmd, args) in requests.items()

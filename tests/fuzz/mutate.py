@@ -15,13 +15,15 @@ from typing import Any, Final
 
 FIELDS: Final = (
     "k", "v", "inc", "seq", "at", "body", "presence", "text", "emoji", "until", "urgent",
-    "name", "office", "proof", "router_port", "pub_port", "posts", "status", "status_at", "more",
-    "reason", "cmd", "args", "limit",
+    "name", "office", "proof", "router_port", "pub_port", "proto", "recs", "more", "kind", "key",
+    "val", "t", "title", "start", "duration", "where", "capacity", "note", "remind", "cancelled",
+    "edits", "answer", "reason", "cmd", "args", "limit",
 )  # fmt: skip
 TAGS: Final = (
-    "status", "post", "profile", "hb", "bye", "hello", "snap", "welcome", "denied", "snapshot",
-    "status_get", "status_set", "status_clear", "peers", "feed", "watch", "ping", "show",
-    "available", "away", "busy", "dnd",
+    "rec", "status", "post", "event", "rsvp", "profile", "hb", "bye", "hello", "snap", "welcome",
+    "snapshot", "status_get", "status_set", "status_clear", "peers", "feed", "watch", "ping",
+    "show", "available", "away", "busy", "dnd", "going", "maybe", "no", "", "0:0", "1f:12",
+    "ffffffffffffffff:9223372036854775807", "0123456789abcdef0123456789abcdef:1f:12",
 )  # fmt: skip
 INTS: Final = (
     0, 1, -1, 2, 255, 256, 65535, 65536, 1000, 1001, 2**31, 2**32, 2**35, 2**35 + 1,

@@ -40,6 +40,8 @@ def main() -> None:
         if mode == "random-hello":
             import msgspec
 
+            from hallway.core import wire
+
             hello = {
                 "k": "hello",
                 "office": "0" * 16,
@@ -48,6 +50,7 @@ def main() -> None:
                 "router_port": 1,
                 "pub_port": 1,
                 "inc": 1,
+                "proto": wire.VERSION,  # this version's: refused for its proof alone
             }
             dealer.send(msgspec.msgpack.encode(hello))
             dealer.send(msgspec.msgpack.encode({"k": "snap"}))

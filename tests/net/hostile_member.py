@@ -27,6 +27,7 @@ import zmq
 from hallway.core import wire
 from hallway.core.model import Presence, fingerprint
 from hallway.core.office import Office, derive_office_key
+from hallway.core.records import local_key
 
 INC = 7
 GAP = 200  # new posts per snapshot: a budget-sized answer, so snapshots keep completing
@@ -91,7 +92,7 @@ class Member:
         self.dealer.connect(f"tcp://{address}:{port}")
         hello = wire.Hello(
             office=self.office.tag, proof=self.office.proof(self.public), name="Mallory",
-            router_port=self.router_port, pub_port=self.pub_port, inc=INC,
+            router_port=self.router_port, pub_port=self.pub_port, inc=INC, proto=wire.VERSION,
         )  # fmt: skip
         self.dealer.send(wire.encode(hello))
         if not self.dealer.poll(20_000):
@@ -118,21 +119,11 @@ class Member:
                     print(json.dumps({"type": "linked"}), flush=True)
         return out
 
-    def answer(
-        self,
-        routing: bytes,
-        seq: int,
-        posts: list[wire.SnapPost],
-        status: wire.StatusBody | None = None,
-        status_at: float = 0.0,
-    ) -> int:
-        parts = [posts[i : i + PER_PART] for i in range(0, len(posts), PER_PART)] or [[]]
+    def answer(self, routing: bytes, seq: int, recs: list[wire.SnapRec]) -> int:
+        parts = [recs[i : i + PER_PART] for i in range(0, len(recs), PER_PART)] or [[]]
         for n, chunk in enumerate(parts):
-            last = n == len(parts) - 1
-            part = wire.SnapshotPart(
-                inc=INC, seq=seq, name="Mallory", posts=chunk, more=not last,
-                status=status if last else None, status_at=status_at if last else 0.0,
-            )  # fmt: skip
+            more = n < len(parts) - 1
+            part = wire.SnapshotPart(inc=INC, seq=seq, name="Mallory", recs=chunk, more=more)
             self.router.send_multipart([routing, wire.encode(part)])
         return len(parts)
 
@@ -161,15 +152,18 @@ class Member:
         first = True
         while time.monotonic() < deadline() and (first or not self.subscribed):
             for routing, _ in self.requests(50):
-                status = wire.StatusBody(presence=Presence.BUSY, text="from 3058")
-                self.answer(routing, 0, [], status=status, status_at=FAR_FUTURE)
+                status = wire.StatusValue(presence=Presence.BUSY, text="from 3058")
+                self.answer(routing, 0, [wire.SnapRec(INC, 0, FAR_FUTURE, "status", "", status)])
                 first = False
         if not self.subscribed:
             raise SystemExit("the victim never subscribed")
         for seq in range(1, 56):
-            self.publish(seq, wire.PostBody(text=f"From the year 3058, #{seq}"), at=FAR_FUTURE)
-        self.publish(56, wire.StatusBody(presence=Presence.AWAY, text="still 3058"), FAR_FUTURE)
-        self.publish(57, wire.StatusBody(presence=Presence.AVAILABLE, text="later"))
+            post = wire.PostValue(text=f"From the year 3058, #{seq}")
+            self.publish(seq, wire.Rec(kind="post", key=local_key(INC, seq), val=post), FAR_FUTURE)
+        away = wire.StatusValue(presence=Presence.AWAY, text="still 3058")
+        self.publish(56, wire.Rec(kind="status", val=away), FAR_FUTURE)
+        later = wire.StatusValue(presence=Presence.AVAILABLE, text="later")
+        self.publish(57, wire.Rec(kind="status", val=later))
         while time.monotonic() < deadline():  # stay, but answer no resync: "later" came live
             self.requests(50)
         return {"posts": 55}
@@ -180,8 +174,9 @@ class Member:
         self.ctx.term()
 
 
-def _post(seq: int, text: str = TEXT) -> wire.SnapPost:
-    return wire.SnapPost(inc=INC, seq=seq, at=time.time(), text=text, urgent=True)
+def _post(seq: int, text: str = TEXT) -> wire.SnapRec:
+    post = wire.PostValue(text=text, urgent=True)
+    return wire.SnapRec(INC, seq, time.time(), "post", local_key(INC, seq), post)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import time
 
 from hallway.core import z85
 from hallway.core.model import fingerprint
+from hallway.core.txt import TXT_VERSION
 
 MDNS = ("224.0.0.251", 5353)
 SERVICE = "_hallway._tcp.local"
@@ -49,7 +50,7 @@ def _instance(address: bytes, tag: str) -> bytes:
     label = fingerprint(key)
     instance = f"{label}.{SERVICE}"
     host = f"h{label[:12]}.local"
-    strings = [b"v=1", b"k=" + key, b"p=40001", b"o=" + tag.encode(),
+    strings = [b"v=" + TXT_VERSION, b"k=" + key, b"p=40001", b"o=" + tag.encode(),
                b"m=" + base64.b64encode(os.urandom(32))]  # fmt: skip
     txt = b"".join(bytes([len(s)]) + s for s in strings)
     srv = struct.pack("!HHH", 0, 0, 40000) + _name(host)

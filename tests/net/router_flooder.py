@@ -45,6 +45,7 @@ from zmq.utils.monitor import recv_monitor_message
 from hallway.core import wire
 from hallway.core.model import fingerprint
 from hallway.core.office import Office, derive_office_key
+from hallway.core.txt import TXT_VERSION
 from hallway.net.sockets import HANDSHAKE_IVL_MS
 
 COUNTER_PORT = 47000  # where the sybils' records and HELLOs say their ROUTER and PUB are
@@ -95,7 +96,7 @@ def _keyed_dealer(ctx: zmq.Context[zmq.Socket[bytes]], server_key: str
 
 def _bogus_hello() -> bytes:
     hello = wire.Hello(office="0" * 16, proof=b"\0" * 32, name="Mallory", router_port=1,
-                       pub_port=1, inc=1)  # fmt: skip
+                       pub_port=1, inc=1, proto=wire.VERSION)  # fmt: skip
     return wire.encode(hello)
 
 
@@ -170,7 +171,8 @@ def newcomer(ctx: zmq.Context[zmq.Socket[bytes]], target: str, key: str, office:
     dealer, public = _keyed_dealer(ctx, key)
     dealer.connect(f"tcp://{target}")
     hello = wire.encode(wire.Hello(office=office.tag, proof=office.proof(public), name="Newcomer",
-                                   router_port=1, pub_port=1, inc=1))  # fmt: skip
+                                   router_port=1, pub_port=1, inc=1,
+                                   proto=wire.VERSION))  # fmt: skip
     began = time.monotonic()
     next_hello = began
     handshake = 0.0
@@ -200,7 +202,8 @@ def _record_datagram(address: str, office: Office) -> bytes:
     public, _ = zmq.curve_keypair()
     label = fingerprint(public)
     instance, host = f"{label}.{SERVICE}", f"h{label[:12]}.local"
-    strings = [b"v=1", b"k=" + public, f"p={COUNTER_PORT}".encode(), b"o=" + office.tag.encode(),
+    strings = [b"v=" + TXT_VERSION, b"k=" + public, f"p={COUNTER_PORT}".encode(),
+               b"o=" + office.tag.encode(),
                b"m=" + base64.b64encode(office.proof(public))]  # fmt: skip
     txt = b"".join(bytes([len(s)]) + s for s in strings)
     srv = struct.pack("!HHH", 0, 0, COUNTER_PORT) + _name(host)
@@ -239,7 +242,8 @@ def sybils(ctx: zmq.Context[zmq.Socket[bytes]], target: str, key: str, office: O
         dealer.connect(f"tcp://{target}")
         dealer.send(wire.encode(wire.Hello(office=office.tag, proof=office.proof(public),
                                            name="Sybil", router_port=COUNTER_PORT,
-                                           pub_port=COUNTER_PORT, inc=1)))  # fmt: skip
+                                           pub_port=COUNTER_PORT, inc=1,
+                                           proto=wire.VERSION)))  # fmt: skip
         socks.append(dealer)
     began = time.monotonic()
     emit({"type": "sent", "hellos": count, "records": records})

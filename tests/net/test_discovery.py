@@ -23,6 +23,7 @@ import pytest
 import zmq
 
 from hallway.core.model import fingerprint
+from hallway.core.txt import TXT_VERSION
 from tests.support.netlab import Event, EventStream, require_netns, single_host_argv
 
 pytestmark = pytest.mark.net
@@ -294,7 +295,7 @@ def test_avahi_resolves_us_and_we_find_avahi(
                           and e.get("line", "").startswith(f"=;lo;IPv4;{instance};"))  # fmt: skip
     fields = resolved["line"].split(";")
     assert fields[6:9] == [f"{instance}.local", "127.0.0.1", "41000"]
-    assert '"v=1"' in fields[9]
+    assert f'"v={TXT_VERSION.decode()}"' in fields[9]
     assert '"p=40001"' in fields[9]
 
     public, _ = zmq.curve_keypair()
@@ -302,7 +303,7 @@ def test_avahi_resolves_us_and_we_find_avahi(
     published_at = probe.mark()
     probe.send("spawn", tag="publish", argv=[
         "avahi-publish", "-s", peer, SERVICE_TYPE_SHORT, "41999",
-        "v=1", f"k={public.decode()}", "p=40002", "o=open",
+        f"v={TXT_VERSION.decode()}", f"k={public.decode()}", "p=40002", "o=open",
     ])  # fmt: skip
     found = probe.wait(lambda e: e["type"] == "found" and e["peer"] == peer, start=published_at)
     assert found["key"] == public.decode()

@@ -18,8 +18,10 @@ import zmq
 from zeroconf import ServiceInfo, Zeroconf
 
 from hallway.core import wire
-from hallway.core.model import Presence
+from hallway.core.meetups import Answer, EventSpec, RsvpValue
+from hallway.core.model import Presence, fingerprint
 from hallway.core.office import Office, derive_office_key
+from hallway.core.records import local_key
 from hallway.core.txt import SERVICE_TYPE, TxtRecord, build_txt
 from hallway.engine import (
     Event,
@@ -31,6 +33,7 @@ from hallway.engine import (
     PeerOnline,
     StatusChanged,
 )
+from hallway.engine.events import OLD_PROTOCOL as OLD_PROTOCOL_CODE
 from hallway.store import StoreError
 from tests.support.netlab import require_private_loopback
 from tests.support.waiting import wait_until
@@ -124,6 +127,7 @@ class FakeMember:
                 wire.Hello(
                     office=OFFICE.tag, proof=OFFICE.proof(self.public), name="Mallory",
                     router_port=self.router_port, pub_port=self.pub_port, inc=7,
+                    proto=wire.VERSION,
                 )
             )
         )  # fmt: skip
@@ -160,7 +164,14 @@ class FakeMember:
 
 
 def _envelope(seq: int, body: wire.Body, *, at: float | None = None) -> bytes:
-    return wire.encode(wire.Envelope(v=1, inc=7, seq=seq, at=at or time.time(), body=body))
+    env = wire.Envelope(v=wire.VERSION, inc=7, seq=seq, at=at or time.time(), body=body)
+    return wire.encode(env)
+
+
+def _raw_record(seq: int, kind: object, key: object, val: object, at: float = 1.0) -> bytes:
+    """A record envelope built by hand, for shapes our encoder would not make."""
+    body = {"k": "rec", "kind": kind, "key": key, "val": val}
+    return msgspec.msgpack.encode({"v": wire.VERSION, "inc": 7, "seq": seq, "at": at, "body": body})
 
 
 def test_hostile_member_cannot_crash_or_bloat_a_node(victim: tuple[Node, Recorder]) -> None:
@@ -168,9 +179,10 @@ def test_hostile_member_cannot_crash_or_bloat_a_node(victim: tuple[Node, Recorde
     mallory = FakeMember()
     try:
         mallory.hello(node)
+        status = wire.StatusValue(presence=Presence.AVAILABLE)
         snapshot = wire.SnapshotPart(
-            inc=7, seq=1, name="Mallory", status=wire.StatusBody(presence=Presence.AVAILABLE),
-            status_at=time.time(),
+            inc=7, seq=1, name="Mallory",
+            recs=[wire.SnapRec(7, 1, time.time(), "status", "", status)],
         )  # fmt: skip
         mallory.serve_requests(
             [
@@ -184,25 +196,31 @@ def test_hostile_member_cannot_crash_or_bloat_a_node(victim: tuple[Node, Recorde
         # Now a stream of abuse on the PUB: junk, wrong shapes, over-long text, absurd times.
         mallory.publish(b"\x00\x01\x02")
         mallory.pub.send_multipart([b"x", b"y", b"z"])
+        mallory.publish(_raw_record(2, "post", "7:2", {"t": "post", "text": "y" * 5000}))
         mallory.publish(
             msgspec.msgpack.encode(
-                {"v": 1, "inc": 7, "seq": 2, "at": 1.0, "body": {"k": "post", "text": "y" * 5000}}
+                {"v": wire.VERSION, "inc": 7, "seq": 2, "at": float("nan"), "body": {"k": "hb"}}
             )
         )
+        mallory.publish(_raw_record(2, "event", "7:2", {"t": "event", "title": "", "start": 1.0}))
+        # Protocol 1's bodies, and a record of a kind this version does not know.
         mallory.publish(
             msgspec.msgpack.encode(
-                {"v": 1, "inc": 7, "seq": 2, "at": float("nan"), "body": {"k": "hb"}}
+                {"v": 1, "inc": 7, "seq": 2, "at": 1.0, "body": {"k": "post", "text": "hi"}}
             )
         )
+        mallory.publish(_raw_record(2, "ack", "7:2", None))
         mallory.publish(
             msgspec.msgpack.encode({"v": 99, "inc": 7, "seq": 2, "at": 1.0, "body": {"k": "hb"}})
         )
         for seq in range(2, 4002):  # a flood far past the rate limit
-            mallory.publish(_envelope(seq, wire.StatusBody(presence=Presence.BUSY, text=str(seq))))
+            busy = wire.StatusValue(presence=Presence.BUSY, text=str(seq))
+            mallory.publish(_envelope(seq, wire.Rec(kind="status", val=busy)))
         events.wait(NodeWarning)
         wait_until(lambda: node.stats().get("dropped: over the rate limit", 0) > 0, 10, "drops")
         stats = node.stats()
-        assert stats["dropped: malformed message"] >= 3
+        assert stats["dropped: malformed message"] >= 5
+        assert stats["dropped: unsupported protocol version"] >= 1
         assert stats["dropped: malformed reply"] >= 1
         assert len(stats) < 12
         # The node still serves its own user and the office.
@@ -222,11 +240,12 @@ def test_member_snapshot_cannot_overflow(victim: tuple[Node, Recorder]) -> None:
     try:
         mallory.hello(node)
         posts = [
-            wire.SnapPost(inc=7, seq=i, at=time.time(), text="z", urgent=False)
-            for i in range(wire.SNAPSHOT_POSTS_MAX)
+            wire.SnapRec(7, i, time.time(), "post", local_key(7, i), wire.PostValue(text="z"))
+            for i in range(wire.SNAPSHOT_PART_MAX)
         ]
-        part = wire.SnapshotPart(inc=7, seq=1, name="Mallory", posts=posts, more=True)
-        mallory.serve_requests([wire.encode(part)] * 5)
+        part = wire.SnapshotPart(inc=7, seq=1, name="Mallory", recs=posts, more=True)
+        parts = wire.SNAPSHOT_RECORDS_MAX // wire.SNAPSHOT_PART_MAX + 1  # one more than it holds
+        mallory.serve_requests([wire.encode(part)] * parts)
         warning = events.wait(NodeWarning)
         assert "snapshot" in warning.message
         assert node.running
@@ -281,6 +300,8 @@ def test_a_copied_mdns_record_and_a_spoofed_goodbye_cut_no_one_off(
         ben.close()
 
 
+# Issue 10 review: linking._on_hello checked `proto` before the membership proof, so a
+# stranger's HELLO without `proto` raised the old-protocol warning; the proof comes first now.
 def test_strangers_cycling_keys_raise_no_warnings(victim: tuple[Node, Recorder]) -> None:
     node, events = victim
     ctx = zmq.Context()
@@ -292,14 +313,132 @@ def test_strangers_cycling_keys_raise_no_warnings(victim: tuple[Node, Recorder])
             dealer.curve_publickey, dealer.curve_secretkey = zmq.curve_keypair()
             dealer.connect(f"tcp://127.0.0.1:{node.info.router_port}")
             dealer.send(b"\xc1junk")
-            dealer.send(msgspec.msgpack.encode({"k": "hello", "office": "x", "proof": b"",
-                                                "name": "M", "router_port": 1, "pub_port": 1,
-                                                "inc": 1}))
+            hello = {"k": "hello", "office": "x", "proof": b"", "name": "M", "router_port": 1,
+                     "pub_port": 1, "inc": 1}  # fmt: skip
+            dealer.send(msgspec.msgpack.encode(hello | {"proto": wire.VERSION}))
+            dealer.send(msgspec.msgpack.encode(hello))  # as protocol 1 said it
             dealer.close()
         wait_until(lambda: node.stats().get("dropped: malformed request", 0) >= 30, 10, "drops")
+        proofs = "dropped: HELLO without a valid membership proof"
+        wait_until(lambda: node.stats().get(proofs, 0) >= 60, 10, "every HELLO judged")
         node.set_status(Presence.AWAY, "Lunch")
         events.wait(StatusChanged, own=True)
         assert not any(isinstance(e, NodeWarning) for e in events.seen)
         assert len(node.peers()) == 1  # strangers never reach the roster
     finally:
         ctx.term()
+
+
+def test_a_member_writes_only_its_own_records(
+    victim: tuple[Node, Recorder], tmp_path: Path
+) -> None:
+    """Issue 10: records are attributed to the key the CURVE handshake proved. A member that
+    names another member's event in its records, by its key or by its id, writes only records
+    of its own: its own event under that key, its own answer to that event."""
+    node, events = victim
+    ben, _ = _node(tmp_path / "ben", "Ben")
+    mallory = FakeMember()
+    try:
+        events.wait(PeerOnline, name="Ben")
+        standup = ben.create_event(EventSpec(title="Standup", start=time.time() + 7200))
+        ben.rsvp(standup.id, Answer.GOING)
+        ben_key = standup.id.split(":", 1)[1]
+        wait_until(lambda: _going(node, standup.id) == [ben.id], 20, "Ben's event and answer")
+        mallory.hello(node)
+        hijack = EventSpec(title="Cancelled, go home", start=time.time() + 60, cancelled=True)
+        now = time.time()
+        recs = [
+            wire.SnapRec(7, 1, now, "event", ben_key, hijack),
+            wire.SnapRec(7, 2, now, "rsvp", standup.id, RsvpValue(Answer.GOING, at=now)),
+            wire.SnapRec(7, 3, now, "status", "", wire.StatusValue(Presence.DND, "Ben is out")),
+        ]
+        mallory.serve_requests(
+            [wire.encode(wire.SnapshotPart(inc=7, seq=3, name="Mallory", recs=recs))]
+        )
+        events.wait(PeerOnline, peer=mallory_id(mallory))
+        them = mallory_id(mallory)
+        theirs = f"{them}:{ben_key}"
+        wait_until(lambda: theirs in _event_ids(node), 10, "Mallory's own event")
+        assert _going(node, standup.id) == [ben.id, them]  # her answer, as hers
+        assert node.event(standup.id).title == "Standup"
+        statuses = {p.id: p.status.text for p in node.peers()}
+        assert (statuses[them], statuses[ben.id]) == ("Ben is out", "")
+        # Live: a deletion of "Ben's" event, an event keyed by its full id (malformed), Ben's
+        # answer withdrawn, all sent by Mallory.
+        mallory.publish(_envelope(4, wire.Rec(kind="event", key=ben_key)))
+        mallory.publish(_raw_record(5, "event", standup.id, None))
+        mallory.publish(_envelope(5, wire.Rec(kind="rsvp", key=standup.id)))
+        wait_until(lambda: theirs not in _event_ids(node), 10, "Mallory's delete")
+        wait_until(lambda: _going(node, standup.id) == [ben.id], 10, "Mallory's answer gone")
+        held = node.event(standup.id)
+        assert (held.title, held.cancelled, held.organiser) == ("Standup", False, ben.id)
+        assert _event_ids(node) == {standup.id}
+        assert node.stats()["dropped: malformed record"] == 1
+        assert ben.event(standup.id).title == "Standup"
+    finally:
+        mallory.close()
+        ben.close()
+
+
+def mallory_id(member: FakeMember) -> str:
+    return fingerprint(member.public)
+
+
+def _event_ids(node: Node) -> set[str]:
+    return {e.id for e in node.events(include_past=True)}
+
+
+def _going(node: Node, event_id: str) -> list[str]:
+    try:
+        return [a.peer for a in node.event(event_id).going]
+    except NodeError:  # not there (yet)
+        return []
+
+
+def test_a_protocol_1_node_is_ignored_with_one_warning(
+    victim: tuple[Node, Recorder], tmp_path: Path
+) -> None:
+    """Issue 10: a version-1 member (its proof is valid) knocks on the ROUTER with a HELLO
+    without `proto`, and announces a `v=1` record on mDNS. Neither links it nor crashes the node;
+    one warning says why, and the members of this version are unaffected."""
+    node, events = victim
+    old = FakeMember()
+    spoofer = Zeroconf(interfaces=["127.0.0.1"])
+    try:
+        # HELLO as protocol 1 said it: no `proto`.
+        hello = {"k": "hello", "office": OFFICE.tag, "proof": OFFICE.proof(old.public),
+                 "name": "Old", "router_port": old.router_port, "pub_port": old.pub_port,
+                 "inc": 1}  # fmt: skip
+        dealer = old.ctx.socket(zmq.DEALER)
+        dealer.linger = 0
+        dealer.curve_serverkey = node.config.public_key
+        dealer.curve_publickey, dealer.curve_secretkey = old.public, old.secret
+        dealer.connect(f"tcp://127.0.0.1:{node.info.router_port}")
+        for _ in range(3):
+            dealer.send(msgspec.msgpack.encode(hello))
+        record = TxtRecord(
+            public_key=old.public, pub_port=old.pub_port, office_tag=OFFICE.tag,
+            proof=OFFICE.proof(old.public),
+        )  # fmt: skip
+        props = {**build_txt(record), b"v": b"1"}
+        info = ServiceInfo(
+            SERVICE_TYPE, f"{mallory_id(old)}.{SERVICE_TYPE}", port=old.router_port,
+            properties=props, addresses=[socket.inet_aton("127.0.0.1")],
+            server=f"{mallory_id(old)}.local.",
+        )  # fmt: skip
+        spoofer.register_service(info, cooperating_responders=True)
+        warning = events.wait(NodeWarning, code=OLD_PROTOCOL_CODE)
+        assert "protocol 1" in warning.message
+        assert not dealer.poll(1000)  # no WELCOME, no reply at all
+        ben, _ = _node(tmp_path / "ben", "Ben")
+        try:
+            events.wait(PeerOnline, name="Ben")
+        finally:
+            ben.close()
+        assert [e for e in events.seen if isinstance(e, NodeWarning)] == [warning]
+        assert {p.name for p in node.peers()} == {"Victim", "Ben"}
+        assert node.running
+        dealer.close(0)
+    finally:
+        spoofer.close()
+        old.close()

@@ -96,8 +96,13 @@ def test_restarted_node_is_the_same_peer_with_a_new_incarnation(office: Office) 
     ben.wait_after(mark, is_type("peer_online", peer=ann.id))
     again.cli("post", "After the restart")
     after = ben.wait_after(mark, is_type("post", peer=ann.id, text="After the restart"))
-    # A new incarnation numbers from 1 again; ids stay distinct, and nothing is replayed as new.
+    # A new incarnation goes on numbering where the last stopped (protocol 2: no version is
+    # ever reused); ids stay distinct, and nothing is replayed as new.
     assert after["id"] != first_post["id"]
+    first_inc, first_seq = first_post["id"].split(":")[1:]
+    after_inc, after_seq = after["id"].split(":")[1:]
+    assert after_inc != first_inc
+    assert int(after_seq) > int(first_seq)
     replayed = [
         e
         for e in ben.events.snapshot()[mark:]  # type: ignore[union-attr]

@@ -9,9 +9,19 @@ from typing import Any
 
 import msgspec
 
+from hallway.core.meetups import (
+    Answer,
+    EventSpec,
+    EventView,
+    MeetupError,
+    Rsvp,
+    build_view,
+    check_event,
+)
 from hallway.core.model import Post, Presence, Status, display_fingerprint
 from hallway.engine.events import (
     Event,
+    EventChanged,
     FeedItem,
     PeerOffline,
     PeerOnline,
@@ -71,6 +81,10 @@ class FakeNode:
             Status(Presence.BUSY, "In a meeting", "📅", set_at=10.0),
             Status(Presence.AWAY, "Lunch & coffee", "🍽️", set_at=5.0),
         ]
+        # Events, as the engine keeps them: the organiser's spec and everyone's answers.
+        self._events: dict[str, _Held] = {}
+        self._answers: dict[str, dict[str, Rsvp]] = {}
+        self._made = 0
 
     # -- NodePort --------------------------------------------------------------------------
 
@@ -135,6 +149,88 @@ class FakeNode:
     def recent_statuses(self, limit: int = 5) -> list[Status]:
         return self.recent[:limit]
 
+    # -- events ----------------------------------------------------------------------------
+
+    def create_event(self, spec: EventSpec) -> EventView:
+        self._record("create_event", spec)
+        try:
+            spec = check_event(spec, now=time.time())
+        except MeetupError as error:
+            raise NodeError(str(error)) from None
+        self._made += 1
+        return self.add_event(OWN, "Me", spec, seq=self._made)
+
+    def events(self, *, include_past: bool = False) -> list[EventView]:
+        now = time.time()
+        views = [self.event(event_id) for event_id in self._events]
+        if not include_past:
+            views = [v for v in views if not v.cancelled and not v.past(now)]
+        return sorted(views, key=lambda v: v.start)
+
+    def event(self, event_id: str) -> EventView:
+        held = self._events.get(event_id)
+        if held is None:
+            raise NodeError(f"no event {event_id}")
+        names = {p.id: p.name for p in self.peers()}
+        return build_view(
+            id=event_id,
+            organiser=held.organiser,
+            organiser_name=held.name,
+            spec=held.spec,
+            sequence=held.sequence,
+            updated_at=held.updated_at,
+            rsvps=self._answers[event_id].values(),
+            names=names,
+            own_id=OWN,
+        )
+
+    def rsvp(self, event_id: str, answer: Answer) -> EventView:
+        self._record("rsvp", event_id, Answer(answer))
+        view = self.event(event_id)
+        if view.cancelled or time.time() >= view.start:
+            raise NodeError("that event is cancelled or has started")
+        self.answer(event_id, OWN, Answer(answer))
+        return self.event(event_id)
+
+    def edit_event(self, event_id: str, **changes: Any) -> EventView:
+        self._record("edit_event", event_id, **changes)
+        held = self._own_event(event_id)
+        if changes.pop("clear_capacity", False):
+            changes["capacity"] = None
+        spec = msgspec.structs.replace(held.spec, **changes)
+        held.spec, held.sequence, held.updated_at = spec, held.sequence + 1, time.time()
+        return self.event(event_id)
+
+    def cancel_event(self, event_id: str) -> EventView:
+        self._record("cancel_event", event_id)
+        held = self._own_event(event_id)
+        held.spec = msgspec.structs.replace(held.spec, cancelled=True)
+        held.sequence += 1
+        return self.event(event_id)
+
+    def _own_event(self, event_id: str) -> _Held:
+        self.event(event_id)
+        held = self._events[event_id]
+        if held.organiser != OWN:
+            raise NodeError("only its organiser can change an event")
+        return held
+
+    def add_event(
+        self, organiser: str, name: str, spec: EventSpec, *, seq: int = 1, at: float | None = None
+    ) -> EventView:
+        """Hold an event (someone else's, say) without recording a command."""
+        event_id = f"{organiser}:1:{seq}"
+        updated = time.time() if at is None else at
+        self._events[event_id] = _Held(organiser, name, spec, 0, updated)
+        self._answers[event_id] = {}
+        return self.event(event_id)
+
+    def answer(self, event_id: str, peer_id: str, answer: Answer, at: float | None = None) -> None:
+        """`peer_id`'s answer, as the engine would hold it (the time kept for the same one)."""
+        held = self._answers[event_id].get(peer_id)
+        when = held.at if held and held.answer is answer else (at or time.time())
+        self._answers[event_id][peer_id] = Rsvp(peer=peer_id, answer=answer, at=when)
+
     # -- test helpers ----------------------------------------------------------------------
 
     def names_called(self) -> list[str]:
@@ -154,6 +250,27 @@ class FakeNode:
         thread.start()
         thread.join(timeout=5)
         assert not thread.is_alive()
+
+
+class _Held:
+    def __init__(
+        self, organiser: str, name: str, spec: EventSpec, sequence: int, updated_at: float
+    ) -> None:
+        self.organiser, self.name, self.spec = organiser, name, spec
+        self.sequence, self.updated_at = sequence, updated_at
+
+
+def event_changed(
+    view: EventView, change: str = "created", *, live: bool = True, at: float | None = None
+) -> EventChanged:
+    return EventChanged(
+        at=time.time() if at is None else at,
+        name=view.organiser_name,
+        change=change,
+        event=view,
+        own=view.own,
+        live=live,
+    )
 
 
 def post_event(

@@ -30,10 +30,12 @@ class FakeRuntime:
 class Notifier:
     def __init__(self) -> None:
         self.on_activated = None
+        self.on_action = None
+        self.supports_actions = False
         self.shown: list[tuple[str, str, str, str | None]] = []
         self.images: list = []
 
-    def notify(self, title, body, urgency, item_id, image=None):
+    def notify(self, title, body, urgency, item_id, image=None, *, actions=()):
         self.shown.append((title, body, urgency, item_id))
         self.images.append(image)
 

@@ -197,11 +197,20 @@ def test_the_desktop_notifier_is_chosen_only_where_a_service_answers(
 class Recording:
     def __init__(self) -> None:
         self.on_activated = None
+        self.on_action = None
+        self.supports_actions = False
         self.shown: list[tuple[str, str, str, str | None]] = []
         self.closed = False
 
     def notify(
-        self, title: str, body: str, urgency: str, item_id: str | None, image: object = None
+        self,
+        title: str,
+        body: str,
+        urgency: str,
+        item_id: str | None,
+        image: object = None,
+        *,
+        actions: object = (),
     ) -> None:
         self.shown.append((title, body, urgency, item_id))
 
@@ -260,4 +269,46 @@ def test_a_popup_shows_the_persons_avatar(qapp, desktop: Desktop, notifier: DBus
         10,
         "dunst to draw the avatar",
     )
+    desktop.run(["dunstctl", "close-all"])
+
+
+def _action_invoked(notification: int, key: str):
+    from jeepney import DBusAddress, new_signal
+
+    emitter = DBusAddress("/org/freedesktop/Notifications",
+                          interface="org.freedesktop.Notifications")  # fmt: skip
+    return new_signal(emitter, "ActionInvoked", "us", (notification, key))
+
+
+def test_a_new_events_answers_go_out_as_actions_and_come_back(
+    desktop: Desktop, notifier: DBusNotifier
+) -> None:
+    """dunst lists "actions"; a pop-up's actions reach `on_action` with their key, the click
+    still reaches `on_activated`, and another client's notification reaches neither."""
+    assert notifier.supports_actions
+    answers: list[tuple[str | None, str]] = []
+    clicks = Clicks()
+    notifier.on_action = lambda item, key: answers.append((item, key))
+    notifier.on_activated = clicks
+    sent: list[list[str]] = []
+    send = notifier._conn.send
+
+    def spy(message, serial=None):
+        if message.header.fields.get(3) == "Notify":  # HeaderFields.member
+            sent.append(list(message.body[5]))
+        return send(message, serial=serial)
+
+    notifier._conn.send = spy
+    answers_offered = [("going", "Going"), ("maybe", "Maybe"), ("no", "Not going")]
+    notifier.notify(
+        "New event: Hack day", "tomorrow 15:00", "normal", "ann:1:1", actions=answers_offered
+    )
+    _urgencies(desktop, "New event: Hack day")
+    assert sent == [["default", "Open", "going", "Going", "maybe", "Maybe", "no", "Not going"]]
+    (notification,) = wait_until(lambda: list(notifier._shown), 5, "the notification's id")
+    notifier._dispatch(_action_invoked(notification, "maybe"))
+    notifier._dispatch(_action_invoked(notification + 1000, "going"))  # not ours
+    notifier._dispatch(_action_invoked(notification, "default"))
+    assert answers == [("ann:1:1", "maybe")]
+    assert clicks.wait(1) == ["ann:1:1"]
     desktop.run(["dunstctl", "close-all"])

@@ -58,9 +58,11 @@ def two_bobs() -> list[PeerView]:
 class Recording:
     def __init__(self) -> None:
         self.on_activated = None
+        self.on_action = None
+        self.supports_actions = False
         self.shown: list[tuple[str, str]] = []
 
-    def notify(self, title, body, urgency, item_id, image=None):
+    def notify(self, title, body, urgency, item_id, image=None, *, actions=()):
         self.shown.append((title, body))
 
     def close(self):

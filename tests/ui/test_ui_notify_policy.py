@@ -138,9 +138,11 @@ class RecordingNotifier:
         self.shown: list[tuple[str, str, str, str | None]] = []
         self.images: list = []
         self.on_activated = None
+        self.on_action = None
+        self.supports_actions = False
         self.closed = False
 
-    def notify(self, title, body, urgency, item_id, image=None):
+    def notify(self, title, body, urgency, item_id, image=None, *, actions=()):
         self.shown.append((title, body, urgency, item_id))
         self.images.append(image)
 

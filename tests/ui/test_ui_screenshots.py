@@ -6,7 +6,7 @@ and two members called Bob, in the light and the dark theme, to look at
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 import pytest
@@ -16,6 +16,7 @@ from hallway_ui_fakes import (
     CY,
     OWN,
     FakeNode,
+    event_changed,
     online_event,
     peer,
     post_event,
@@ -25,9 +26,11 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QSystemTrayIcon
 from screenshot_helper import THEMES, save_screenshot, themed
 
+from hallway.core.meetups import Answer, EventSpec
 from hallway.core.model import Presence, Status
 from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
 from hallway.ui.controller import AppController
+from hallway.ui.event_dialog import EventDialog
 from hallway.ui.first_run import FirstRunDialog
 from hallway.ui.quick_status import ClearAfter, QuickStatusPopup
 from hallway.ui.settings import SettingsDialog
@@ -48,6 +51,8 @@ class Runtime:
 
 class Notifier:
     on_activated = None
+    on_action = None
+    supports_actions = False
 
     def notify(self, *args, **kwargs):
         pass
@@ -246,3 +251,88 @@ def test_screenshot_two_bobs(qtbot, app, office_node, theme):
     save_screenshot(window, f"lookalike-people-{theme}")
     window.tabs.setCurrentWidget(window.feed_tab)
     save_screenshot(window, f"lookalike-feed-{theme}")
+
+
+def _office_events(node: FakeNode) -> list:
+    """Events of every kind: answered, full with a waitlist (ours, with a note), cancelled,
+    ended, and one with a very long title."""
+    now = time.time()
+    day = datetime.fromtimestamp(now).astimezone().replace(hour=15, minute=0, second=0)
+    tomorrow = (day + timedelta(days=1)).timestamp()
+    review = node.add_event(ANN, "Ann Example", EventSpec(
+        title="Design review: the new lobby signs", start=tomorrow, duration=45 * 60,
+        where="Room 2 (second floor)", capacity=8), seq=1, at=now - 7200)  # fmt: skip
+    for peer_id in (ANN, CY, EVA, DEE, OWN):
+        node.answer(review.id, peer_id, Answer.GOING)
+    node.answer(review.id, BEN, Answer.MAYBE)
+    lunch = node.add_event(OWN, "Sam Carter", EventSpec(
+        title="Mentoring lunch", start=now + 3 * 3600, duration=3600, where="Kitchen",
+        capacity=3, note="Bring a question you have been saving up. Sandwiches on me."),
+        seq=2, at=now - 3600)  # fmt: skip
+    for peer_id in (ANN, CY, DEE, EVA, BEN):
+        node.answer(lunch.id, peer_id, Answer.GOING)
+    drill = node.add_event(BEN, "ben", EventSpec(
+        title="Fire drill briefing", start=tomorrow + 7200, where="Car park", cancelled=True),
+        seq=3, at=now - 600)  # fmt: skip
+    node._events[drill.id].sequence = 1
+    long = node.add_event(CY, "Cy Okafor", EventSpec(
+        title="Quarterly all-hands with the leadership team, the board, questions from the "
+        "floor and a very long title that cannot fit on one line", start=tomorrow + 86400 * 2,
+        duration=2 * 3600, where="The big meeting room by the lifts on the ground floor"),
+        seq=4, at=now - 300)  # fmt: skip
+    for peer_id in (ANN, CY, DEE, EVA, BEN, OWN, BOB, FAKE_BOB, "1" * 32, "2" * 32):
+        node.answer(long.id, peer_id, Answer.GOING)
+    node.add_event(DEE, "Dee", EventSpec(title="Coffee with the CEO", start=now - 5 * 3600,
+                                         duration=1800), seq=5)  # fmt: skip
+    return [node.event(event_id) for event_id in node._events]
+
+
+def test_screenshot_events(qtbot, monkeypatch, theme, office_node, config):
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
+    views = _office_events(office_node)
+    app = AppController(Runtime(office_node), config, save_config=lambda c: None,
+                        notifier=Notifier())  # fmt: skip
+    try:
+        app.start()
+        assert app.events.rowCount() == len(views)
+        window = app.window
+        window.resize(900, 640)
+        window.show()
+        qtbot.waitExposed(window)
+        window.tabs.setCurrentWidget(window.events_tab)
+        save_screenshot(window, f"events-{theme}")
+        window.events_tab.list.scrollToBottom()  # the cancelled and the ended ones
+        save_screenshot(window, f"events-end-{theme}")
+        window.events_tab.list.scrollToTop()
+        window.resize(560, 640)
+        save_screenshot(window, f"events-narrow-{theme}")
+        window.resize(900, 640)
+        new = office_node.add_event(ANN, "Ann Example", EventSpec(
+            title="Cake tasting", start=time.time() + 5400, where="Kitchen"), seq=9)  # fmt: skip
+        office_node.emit(
+            post_event(ANN, "Ann Example", "Cake in the kitchen #food", seq=1,
+                       at=time.time() - 900),
+            event_changed(new),
+        )  # fmt: skip
+        qtbot.waitUntil(lambda: app.feed.row_of(new.id) >= 0)
+        window.tabs.setCurrentWidget(window.feed_tab)
+        save_screenshot(window, f"events-feed-{theme}")
+    finally:
+        app.close()
+        app.deleteLater()
+
+
+def test_screenshot_new_event_dialog(qtbot, bridge, node, theme):
+    dialog = EventDialog(bridge)
+    qtbot.addWidget(dialog)
+    dialog.title.setText("Mentoring lunch")
+    dialog.where.setText("Kitchen")
+    dialog.limit.setChecked(True)
+    dialog.capacity.setValue(6)
+    dialog.note.setPlainText("Bring a question you have been saving up.")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    save_screenshot(dialog, f"event-dialog-{theme}")
+    dialog.set_start(time.time() - 3600)
+    assert not dialog.submit()
+    save_screenshot(dialog, f"event-dialog-refused-{theme}")

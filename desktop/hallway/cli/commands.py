@@ -75,7 +75,7 @@ def run_init(args: argparse.Namespace, home: Path) -> int:
 
 
 def run_client_command(args: argparse.Namespace, home: Path) -> int:
-    """`status`, `post`, `peers`, `feed`, `watch`. Raises `NotRunning`, `ControlError`."""
+    """`status`, `post`, `peers`, `feed`, `watch`, `event`. Raises `NotRunning`, `ControlError`."""
     client = client_for(home)
     style = Style(sys.stdout)
     match args.command:
@@ -91,6 +91,10 @@ def run_client_command(args: argparse.Namespace, home: Path) -> int:
             _print(args, items, lambda: feed_lines(items, style))
         case "watch":
             return _watch(args, client, style)
+        case "event":
+            from hallway.cli.events import run_event
+
+            return run_event(args, client, style)
     return 0
 
 

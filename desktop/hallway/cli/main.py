@@ -41,7 +41,7 @@ EXIT_NOT_RUNNING: Final = 3
 
 DEBUG_ENV: Final = "HALLWAY_DEBUG"
 _ISSUES: Final = "https://github.com/hallway-app/hallway/issues"
-_CLIENT_COMMANDS: Final = frozenset({"status", "post", "peers", "feed", "watch"})
+_CLIENT_COMMANDS: Final = frozenset({"status", "post", "peers", "feed", "watch", "event"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per exit status

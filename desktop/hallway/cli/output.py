@@ -25,6 +25,7 @@ from typing import Any, Final, TextIO
 
 import msgspec
 
+from hallway.cli.meetup_text import answer_words, quoted, view_of, when_text
 from hallway.core.durations import format_remaining
 from hallway.core.model import Presence, one_line
 from hallway.core.names import LOOK_ALIKE_MARK, labelled
@@ -362,5 +363,49 @@ def event_line(event: dict[str, Any], style: Style) -> str:
         case "stopped":
             text = "Hallway stopped."
         case _:
-            text = one_line(json.dumps(event, ensure_ascii=False))  # json keeps U+2028 as is
+            text = _meetup_text(event, who) or _raw(event)
     return f"{stamp} {text}"
+
+
+def _raw(event: dict[str, Any]) -> str:
+    return one_line(json.dumps(event, ensure_ascii=False))  # json keeps U+2028 as is
+
+
+def _meetup_text(event: dict[str, Any], who: str) -> str | None:
+    """The line for an office event's creation, change, answer, seat or reminder; None for any
+    other type of event."""
+    title = quoted(str(event.get("title", "")))
+    match event.get("type"):
+        case "rsvp":
+            answer = answer_words(event.get("answer"))
+            if answer == "maybe":
+                return f"{who} might go to {title}"
+            verb = "are" if event.get("own") else "is"
+            return f"{who} {verb} {answer or 'answering'} to {title}"
+        case "seat":
+            if event.get("own"):
+                return f"You moved up from the waitlist and have a seat at {title}"
+            return f"{who} moved up from the waitlist to a seat at {title}"
+        case "event" | "reminder":
+            return _event_text(event, who)
+    return None
+
+
+def _event_text(event: dict[str, Any], who: str) -> str | None:
+    try:
+        view = view_of(event.get("event"))
+    except ValueError:
+        return None
+    now = _now()
+    when = when_text(view, now)
+    where = f" · {one_line(view.where)}" if view.where.strip() else ""
+    if event.get("type") == "reminder":
+        left = view.start - now.timestamp()
+        soon = f" (in {format_remaining(left)})" if left > 0 else ""
+        return f"Reminder: {quoted(view.title)} {when}{where}{soon}"
+    who += " (earlier)" if event.get("live") is False else ""
+    change = event.get("change")
+    if change == "cancelled":
+        return f"{who} cancelled {quoted(view.title)} ({when})"
+    verb = "created" if change == "created" else "changed"
+    return f"{who} {verb} {quoted(view.title)}: {when}{where} · {view.seats_text()}"

@@ -12,6 +12,7 @@ The command-line contract (issue 2) is relied on by other tools and tests; keep 
     hallway [--home DIR] peers [--json]
     hallway [--home DIR] feed [--json] [--limit N]
     hallway [--home DIR] watch [--json]
+    hallway [--home DIR] event ACTION ...  (issue 10; see hallway.cli.event_parser)
     hallway [--home DIR] demo [--colleagues N] [--headless]
     hallway --version
     hallway [--home DIR]            (the tray app)
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from hallway import __version__
+from hallway.cli.event_parser import ACTIONS, Subparsers, add_event_actions
 from hallway.control.protocol import FEED_LIMIT_MAX
 from hallway.core.durations import (
     END_OF_DAY,
@@ -115,6 +117,7 @@ Then, from any terminal:
   hallway status set busy "In a call" --for 45m
   hallway post "Cake in the kitchen #treats"
   hallway peers
+  hallway event create "Brainstorm" --at "tomorrow 15:00" --where "Room 2"
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 no Hallway running for the home,
 130 interrupted (Ctrl-C).
@@ -128,7 +131,18 @@ _PASSFILE_HELP = "read the office passphrase from the first line of FILE (for sc
 
 # Options whose value may look like an option: argparse takes `--for -5m` for two options and
 # says only "expected one argument"; `--for=-5m` reaches the value's own, clearer check.
-_VALUE_OPTIONS: Final = frozenset({"--for", "--until", "--limit", "--port", "--colleagues"})
+_VALUE_OPTIONS: Final = frozenset(
+    {
+        "--for",
+        "--until",
+        "--limit",
+        "--port",
+        "--colleagues",
+        "--duration",
+        "--capacity",
+        "--remind",
+    }
+)
 _NEGATIVE: Final = re.compile(r"-[\d.]")
 
 
@@ -140,6 +154,8 @@ def parse_command_line(
     if getattr(args, "status_command", None) == "set" and args.presence is None:
         # PRESENCE is optional to argparse only so that this message can list the choices.
         args.usage_parser.error(f"PRESENCE is required: {_PRESENCES}")
+    if args.command == "event" and args.event_command is None:
+        args.usage_parser.error(f"what should it do? Choose {ACTIONS}")
     return args
 
 
@@ -194,6 +210,21 @@ def _office_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
         help="the IPv4 address or interface name to use (default: every non-loopback one); "
         "127.0.0.1 keeps the office on this machine",
     )
+
+
+def _action(actions: Subparsers, name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
+    """A second-level command (`hallway event create`), made like `hallway status set`."""
+    sub = actions.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog=epilog,
+        formatter_class=_formatter,
+        allow_abbrev=False,
+    )
+    _home_option(sub, default=argparse.SUPPRESS)
+    sub.set_defaults(usage_parser=sub)
+    return sub
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -350,6 +381,18 @@ def build_parser() -> argparse.ArgumentParser:
         "examples:\n  hallway watch\n  hallway watch --json | jq 'select(.type == \"post\")'",
     )
     _json_option(watch, "one JSON object per event (NDJSON)")
+
+    event = command(
+        "event",
+        "create, answer and list office events",
+        "examples:\n"
+        '  hallway event create "Brainstorm" --at "tomorrow 15:00" --duration 45m --capacity 8\n'
+        "  hallway event list\n"
+        "  hallway event rsvp ID going\n"
+        "  hallway event ics > office.ics\n\n"
+        "Run `hallway event ACTION --help` for each action's options.",
+    )
+    add_event_actions(event, _action)
 
     demo = command(
         "demo",

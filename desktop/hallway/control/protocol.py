@@ -3,6 +3,8 @@
 A request is one line, `{"v": 1, "cmd": "...", "args": {...}}`, at most `MAX_REQUEST` bytes.
 A reply is one line: `{"ok": true, "result": ...}`, or
 `{"ok": false, "error": "...", "code": "..."}`.
+Event commands (issue 10) take and return the event object of `EventView.to_json()`; `event_ics`
+returns the iCalendar text as one string.
 After a successful `watch` reply the server streams events, one JSON object per line, in the form
 of `Event.to_json()`, until either side closes the connection.
 
@@ -19,6 +21,17 @@ import msgspec
 
 from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
 from hallway.core.errors import HallwayError
+from hallway.core.meetups import (
+    CAPACITY_MAX,
+    DEFAULT_DURATION,
+    DEFAULT_REMIND,
+    DURATION_MAX,
+    NOTE_MAX,
+    PLACE_MAX,
+    REMIND_MAX,
+    TITLE_MAX,
+    Answer,
+)
 from hallway.core.model import Presence
 from hallway.core.wire import Emoji, PostText, StatusText, Timestamp
 
@@ -36,6 +49,15 @@ NODE_ERROR: Final = "node_error"
 INTERNAL: Final = "internal"
 
 FeedLimit = Annotated[int, msgspec.Meta(ge=1, le=FEED_LIMIT_MAX)]
+# An event id is "<peer id>:<incarnation hex>:<seq>"; the engine says whether it knows it.
+EVENT_ID_MAX: Final = 160
+EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=EVENT_ID_MAX)]
+EventTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=TITLE_MAX)]
+Place = Annotated[str, msgspec.Meta(max_length=PLACE_MAX)]
+Note = Annotated[str, msgspec.Meta(max_length=NOTE_MAX)]
+Capacity = Annotated[int, msgspec.Meta(ge=1, le=CAPACITY_MAX)]
+EventDuration = Annotated[float, msgspec.Meta(gt=0, le=DURATION_MAX)]
+Remind = Annotated[float, msgspec.Meta(ge=0, le=REMIND_MAX)]
 Version = Annotated[int, msgspec.Meta(ge=0, le=2**31)]
 
 
@@ -81,6 +103,49 @@ class FeedArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     limit: FeedLimit = 50
 
 
+class EventCreateArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    title: EventTitle
+    start: Timestamp
+    duration: EventDuration = DEFAULT_DURATION
+    where: Place = ""
+    capacity: Capacity | None = None
+    note: Note = ""
+    remind: Remind = DEFAULT_REMIND
+
+
+class EventsArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    include_past: bool = False
+
+
+class EventIdArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: EventId
+
+
+class RsvpArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: EventId
+    answer: Answer
+
+
+class EventEditArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Only the fields given change; `clear_capacity` removes the limit on seats."""
+
+    id: EventId
+    title: EventTitle | None = None
+    start: Timestamp | None = None
+    duration: EventDuration | None = None
+    where: Place | None = None
+    capacity: Capacity | None = None
+    note: Note | None = None
+    remind: Remind | None = None
+    clear_capacity: bool = False
+
+
+class EventIcsArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One event, or (`id` None) every upcoming one."""
+
+    id: EventId | None = None
+
+
 # Requests: a tagged union on "cmd" ------------------------------------------------------------
 
 
@@ -124,7 +189,52 @@ class Show(_Request, frozen=True, tag="show"):
     args: NoArgs = NoArgs()
 
 
-Request = StatusGet | StatusSet | StatusClear | PostRequest | Peers | Feed | Watch | Ping | Show
+class EventCreate(_Request, frozen=True, tag="event_create"):
+    args: EventCreateArgs
+
+
+class Events(_Request, frozen=True, tag="events"):
+    args: EventsArgs = EventsArgs()
+
+
+class EventShow(_Request, frozen=True, tag="event"):
+    args: EventIdArgs
+
+
+class EventRsvp(_Request, frozen=True, tag="event_rsvp"):
+    args: RsvpArgs
+
+
+class EventEdit(_Request, frozen=True, tag="event_edit"):
+    args: EventEditArgs
+
+
+class EventCancel(_Request, frozen=True, tag="event_cancel"):
+    args: EventIdArgs
+
+
+class EventIcs(_Request, frozen=True, tag="event_ics"):
+    args: EventIcsArgs = EventIcsArgs()
+
+
+Request = (
+    StatusGet
+    | StatusSet
+    | StatusClear
+    | PostRequest
+    | Peers
+    | Feed
+    | Watch
+    | Ping
+    | Show
+    | EventCreate
+    | Events
+    | EventShow
+    | EventRsvp
+    | EventEdit
+    | EventCancel
+    | EventIcs
+)
 
 COMMANDS: Final = (
     "status_get",
@@ -136,6 +246,13 @@ COMMANDS: Final = (
     "watch",
     "ping",
     "show",
+    "event_create",
+    "events",
+    "event",
+    "event_rsvp",
+    "event_edit",
+    "event_cancel",
+    "event_ics",
 )
 
 
@@ -171,6 +288,12 @@ def decode_request(line: bytes) -> Request:
             f"invalid request: the emoji must be exactly one emoji, such as {EMOJI_EXAMPLES}",
             BAD_REQUEST,
         )
+    if (
+        isinstance(request, EventEdit)
+        and request.args.clear_capacity
+        and request.args.capacity is not None
+    ):
+        raise RequestError("invalid request: give a capacity or clear it, not both", BAD_REQUEST)
     return request
 
 

@@ -31,6 +31,13 @@ from hallway.control.protocol import (
     NODE_ERROR,
     UNSUPPORTED,
     ControlError,
+    EventCancel,
+    EventCreate,
+    EventEdit,
+    EventIcs,
+    EventRsvp,
+    Events,
+    EventShow,
     Feed,
     Peers,
     Ping,
@@ -50,6 +57,8 @@ from hallway.control.protocol import (
 from hallway.control.transport import LineTooLongError, check_socket_path, read_line, same_user
 from hallway.control.watcher import Watcher
 from hallway.core.errors import HallwayError
+from hallway.core.ics import events_to_ics
+from hallway.core.meetups import Answer, EventSpec, EventView, MeetupError
 from hallway.core.model import Post, Presence
 from hallway.engine.events import Event, FeedItem, PeerView, iso
 
@@ -78,6 +87,30 @@ class NodeAPI(Protocol):
     def me(self) -> PeerView: ...
 
     def feed(self, limit: int = 50) -> list[FeedItem]: ...
+
+    def create_event(self, spec: EventSpec) -> EventView: ...
+
+    def events(self, *, include_past: bool = False) -> list[EventView]: ...
+
+    def event(self, event_id: str) -> EventView: ...
+
+    def rsvp(self, event_id: str, answer: Answer) -> EventView: ...
+
+    def edit_event(
+        self,
+        event_id: str,
+        *,
+        title: str | None = None,
+        start: float | None = None,
+        duration: float | None = None,
+        where: str | None = None,
+        capacity: int | None = None,
+        note: str | None = None,
+        remind: float | None = None,
+        clear_capacity: bool = False,
+    ) -> EventView: ...
+
+    def cancel_event(self, event_id: str) -> EventView: ...
 
 
 class _Connection:
@@ -348,7 +381,7 @@ class ControlServer:
             return encode_ok(self._result(request))
         except ControlError as exc:
             return encode_error(str(exc), exc.code)
-        except HallwayError as exc:
+        except (HallwayError, MeetupError) as exc:
             return encode_error(str(exc), NODE_ERROR)
         except Exception as exc:
             log.exception("control socket: %s failed", type(request).__name__)
@@ -383,6 +416,8 @@ class ControlServer:
                 return {"shown": True}
             case Watch():  # handled by _serve; kept so the match stays exhaustive
                 raise ControlError("watch cannot be dispatched", BAD_REQUEST)
+            case _:
+                return _event_result(node, request)
 
     def _app_kind(self) -> str:
         return "tray" if self._on_show is not None else "node"
@@ -431,6 +466,49 @@ class ControlServer:
                 return
             if watcher.stopping:
                 return
+
+
+def _event_result(node: NodeAPI, request: Request) -> Any:  # noqa: PLR0911 -- one per command
+    match request:
+        case EventCreate(args=a):
+            spec = EventSpec(
+                title=a.title,
+                start=a.start,
+                duration=a.duration,
+                where=a.where,
+                capacity=a.capacity,
+                note=a.note,
+                remind=a.remind,
+            )
+            return node.create_event(spec).to_json()
+        case Events(args=a):
+            return [view.to_json() for view in node.events(include_past=a.include_past)]
+        case EventShow(args=a):
+            return node.event(a.id).to_json()
+        case EventRsvp(args=a):
+            return node.rsvp(a.id, a.answer).to_json()
+        case EventEdit(args=a):
+            return node.edit_event(
+                a.id,
+                title=a.title,
+                start=a.start,
+                duration=a.duration,
+                where=a.where,
+                capacity=a.capacity,
+                note=a.note,
+                remind=a.remind,
+                clear_capacity=a.clear_capacity,
+            ).to_json()
+        case EventCancel(args=a):
+            return node.cancel_event(a.id).to_json()
+        case EventIcs(args=a):
+            now = time.time()
+            if a.id is not None:
+                views = [node.event(a.id)]
+            else:  # cancelled ones too, so a calendar that has one learns it is off
+                views = [v for v in node.events(include_past=True) if not v.past(now)]
+            return events_to_ics(views, now=now)
+    raise ControlError(f"unknown command {type(request).__name__}", BAD_REQUEST)
 
 
 def _discard_rest(sock: socket.socket, budget: int = 4 * MAX_REQUEST) -> None:

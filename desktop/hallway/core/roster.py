@@ -81,7 +81,7 @@ class SeqTracker:
         posts too); a resync only what we know we miss of the one we follow.
         """
         if inc != self.inc or not self.synced:
-            return Fill(inc=inc, low=1, high=seq, history=True)
+            return Fill(inc=inc, low=0, high=seq, history=True)
         return Fill(inc=inc, low=self.seq + 1 if self.low is None else self.low, high=seq)
 
     def snapshot(self, inc: int, seq: int) -> list[object]:
@@ -111,6 +111,13 @@ class SeqTracker:
                 break
             self.seq = number
         return [newer[number] for number in sorted(newer)]
+
+    def since(self) -> tuple[int, int] | None:
+        """What a snapshot request should ask for: what the author published after this
+        (inc, seq); None (everything) before the first snapshot of its incarnation."""
+        if self.inc is None or not self.synced:
+            return None
+        return self.inc, (self.seq + 1 if self.low is None else self.low) - 1
 
     @property
     def unfilled(self) -> bool:
@@ -148,8 +155,9 @@ class PeerState:
     verified: bool = False
     last_heard: float = 0.0
     status: Status = DEFAULT_STATUS
-    # (inc, seq) of the message that set `status`: the author's order decides, not its clock.
-    status_version: tuple[int, int] | None = None
+    # The seq of the message that set `status` (its version): the author's order decides, not
+    # its clock. An author's seq never goes back, across its restarts too.
+    status_version: int | None = None
     seq: SeqTracker = field(default_factory=SeqTracker)
 
 
@@ -198,20 +206,16 @@ class Roster:
         state.online = False
         return True
 
-    def set_status(
-        self, peer_id: str, status: Status, version: tuple[int, int] | None = None
-    ) -> bool:
+    def set_status(self, peer_id: str, status: Status, version: int | None = None) -> bool:
         """Apply a status unless the one held is newer; one that arrives expired clears.
 
-        `version` is the (incarnation, seq) it was sent at, or a snapshot's, which is at least as
-        new as the status it carries. Within an incarnation the higher seq wins, and a status
-        from another incarnation is from the one the author runs now (the sequence check follows
-        the latest), so it wins too. The author's clock (`set_at`) is never compared: one
-        far-future stamp would otherwise freeze every later status.
+        `version` is the seq it was published at: the higher wins. The author's clock
+        (`set_at`) is never compared: one far-future stamp would otherwise freeze every later
+        status.
         """
         state = self._peers[peer_id]
         held = state.status_version
-        if version and held and version[0] == held[0] and version[1] < held[1]:
+        if version is not None and held is not None and version < held:
             return False
         state.status_version = version
         # An expired status clears but keeps its version, so an older one cannot slip in after it.

@@ -10,7 +10,9 @@ from hallway.core import z85
 from hallway.core.errors import DecodeError
 
 SERVICE_TYPE = "_hallway._tcp.local."
-TXT_VERSION = b"1"
+TXT_VERSION = b"2"  # the protocol version (core.wire.VERSION)
+#: Why a record of a node that speaks protocol 1 is ignored (the engine warns once about it).
+OLD_PROTOCOL = "runs an older Hallway (protocol 1) and is ignored until it is updated"
 _MAX_VALUE = 255
 
 
@@ -45,7 +47,10 @@ def _get(props: dict[bytes, bytes | None], key: bytes) -> bytes:
 
 def parse_txt(props: dict[bytes, bytes | None]) -> TxtRecord:
     """Validate a TXT record from the network. Raises DecodeError on anything off."""
-    if _get(props, b"v") != TXT_VERSION:
+    version = _get(props, b"v")
+    if version == b"1":
+        raise DecodeError(OLD_PROTOCOL)
+    if version != TXT_VERSION:
         raise DecodeError("unsupported TXT record version")
     key = _get(props, b"k")
     if not z85.is_key(key):

@@ -1,4 +1,10 @@
-"""Wire schemas, version 1: what travels on PUB/SUB and ROUTER/DEALER, with its limits.
+"""Wire schemas, version 2: what travels on PUB/SUB and ROUTER/DEALER, with its limits.
+
+Version 2 carries replicated records: every piece of shared state (a status, a post, an event,
+an RSVP) is a record `(author, kind, key) -> value` that only its author writes, numbered by the
+author's own counter (`seq`, which survives restarts; a tombstone, `val = None`, is a version
+too). Live records travel in envelopes on the author's PUB; the snapshot carries the author's
+live records and tombstones: one sync path for every kind (docs/PROTOCOL.md).
 
 Every decoder here takes bytes from outside and either returns a valid, size-limited message or
 raises `DecodeError`. Nothing else escapes, whatever the input. What it returns is also tidied
@@ -8,12 +14,13 @@ not exactly one emoji is dropped (the status itself is kept).
 
 from __future__ import annotations
 
-from typing import Annotated, Final, TypeVar
+from typing import Annotated, Final, Literal, TypeVar
 
 import msgspec
 
 from hallway.core.emoji import is_emoji
 from hallway.core.errors import DecodeError
+from hallway.core.meetups import EventSpec, RsvpValue
 from hallway.core.model import (
     EMOJI_MAX,
     FRAME_MAX,
@@ -24,8 +31,9 @@ from hallway.core.model import (
     one_line,
     strip_controls,
 )
+from hallway.core.records import check_key
 
-VERSION: Final = 1
+VERSION: Final = 2
 
 # POSIX seconds, bounded so hostile values (NaN, inf, year 30000) never reach datetime.
 Timestamp = Annotated[float, msgspec.Meta(ge=0, le=2**35)]
@@ -37,8 +45,13 @@ Emoji = Annotated[str, msgspec.Meta(max_length=EMOJI_MAX)]
 PostText = Annotated[str, msgspec.Meta(min_length=1, max_length=POST_TEXT_MAX)]
 Proof = Annotated[bytes, msgspec.Meta(max_length=64)]
 OfficeTag = Annotated[str, msgspec.Meta(max_length=32)]
+Kind = Literal["status", "post", "event", "rsvp"]
+Key = Annotated[str, msgspec.Meta(max_length=80)]
 
-SNAPSHOT_POSTS_MAX: Final = 500
+#: Records in one snapshot part, and in one whole snapshot (what a receiver accepts at most).
+SNAPSHOT_PART_MAX: Final = 500
+SNAPSHOT_RECORDS_MAX: Final = 2000
+SNAPSHOT_POSTS_MAX: Final = 500  # an author's posts of the last 7 days, the newest
 SNAPSHOT_CHUNK_BYTES: Final = 48 * 1024
 
 
@@ -46,19 +59,33 @@ class _Msg(msgspec.Struct, frozen=True, tag_field="k", omit_defaults=True):
     pass
 
 
-# PUB bodies ----------------------------------------------------------------------------------
+# Record values (tagged on "t"; `EventSpec` and `RsvpValue` are core.meetups') ------------------
 
 
-class StatusBody(_Msg, frozen=True, tag="status"):
+class StatusValue(msgspec.Struct, frozen=True, tag_field="t", tag="status", omit_defaults=True):
     presence: Presence
     text: StatusText = ""
     emoji: Emoji = ""
     until: Timestamp | None = None
 
 
-class PostBody(_Msg, frozen=True, tag="post"):
+class PostValue(msgspec.Struct, frozen=True, tag_field="t", tag="post", omit_defaults=True):
     text: PostText
     urgent: bool = False
+
+
+Value = StatusValue | PostValue | EventSpec | RsvpValue
+
+# PUB bodies ----------------------------------------------------------------------------------
+
+
+class Rec(_Msg, frozen=True, tag="rec"):
+    """A version of the author's record `(kind, key)`; `val = None` deletes it (a tombstone).
+    Its version is the envelope's seq."""
+
+    kind: Kind
+    key: Key = ""
+    val: Value | None = None
 
 
 class ProfileBody(_Msg, frozen=True, tag="profile"):
@@ -73,11 +100,14 @@ class Bye(_Msg, frozen=True, tag="bye"):
     """A clean quit."""
 
 
-Body = StatusBody | PostBody | ProfileBody | Heartbeat | Bye
+Body = Rec | ProfileBody | Heartbeat | Bye
 
 
 class Envelope(msgspec.Struct, frozen=True):
-    """A PUB message: `[topic, msgpack(Envelope)]`. Data bodies take seq+1; hb and bye do not."""
+    """A PUB message: `[topic, msgpack(Envelope)]`. Data bodies take seq+1; hb and bye do not.
+
+    `seq` never goes back for an author, across restarts too (it is kept in its database
+    before anything is published): a record's version is the seq it was published at."""
 
     v: int
     inc: Counter
@@ -86,13 +116,14 @@ class Envelope(msgspec.Struct, frozen=True):
     body: Body
 
 
-TOPIC: Final = b"hw1"
+TOPIC: Final = b"hw2"
 
 # ROUTER requests and replies ----------------------------------------------------------------
 
 
 class Hello(_Msg, frozen=True, tag="hello"):
-    """First contact. `proof` is HMAC(office key, public key); the key itself is the ZAP user."""
+    """First contact. `proof` is HMAC(office key, public key); the key itself is the ZAP user.
+    `proto` is absent (1) in version 1's HELLO, which this version refuses."""
 
     office: OfficeTag
     proof: Proof
@@ -100,10 +131,15 @@ class Hello(_Msg, frozen=True, tag="hello"):
     router_port: Port
     pub_port: Port
     inc: Counter
+    proto: int = 1
 
 
 class SnapshotRequest(_Msg, frozen=True, tag="snap"):
-    pass
+    """Asks for the author's records. With `inc` set to the author's current incarnation, only
+    those published after `seq` in it (a gap to fill); otherwise all of them."""
+
+    inc: Counter = 0
+    seq: Counter = 0
 
 
 Request = Hello | SnapshotRequest
@@ -115,23 +151,24 @@ class Welcome(_Msg, frozen=True, tag="welcome"):
     inc: Counter
 
 
-class SnapPost(msgspec.Struct, frozen=True, array_like=True):
+class SnapRec(msgspec.Struct, frozen=True, array_like=True):
+    """A record in a snapshot: published at (inc, seq), which is also its version."""
+
     inc: Counter
     seq: Counter
     at: Timestamp
-    text: PostText
-    urgent: bool
+    kind: Kind
+    key: Key
+    val: Value | None
 
 
 class SnapshotPart(_Msg, frozen=True, tag="snapshot"):
-    """One chunk of a snapshot. The last chunk has `more=False` and carries the status."""
+    """One chunk of a snapshot at (inc, seq); the last has `more=False`."""
 
     inc: Counter
     seq: Counter
     name: Name
-    posts: Annotated[list[SnapPost], msgspec.Meta(max_length=SNAPSHOT_POSTS_MAX)] = []
-    status: StatusBody | None = None
-    status_at: Timestamp = 0.0
+    recs: Annotated[list[SnapRec], msgspec.Meta(max_length=SNAPSHOT_PART_MAX)] = []
     more: bool = False
 
 
@@ -171,9 +208,11 @@ def decode_envelope(data: bytes) -> Envelope:
     if env.v != VERSION:
         raise DecodeError("unsupported protocol version")  # no detail: counted by reason
     body = env.body
-    if isinstance(body, StatusBody):
-        tidy = _tidy_status(body)
-        return env if tidy is body else msgspec.structs.replace(env, body=tidy)
+    if isinstance(body, Rec):
+        tidy = _tidy_record(body.kind, body.key, body.val)
+        if tidy is not body.val:
+            return msgspec.structs.replace(env, body=msgspec.structs.replace(body, val=tidy))
+        return env
     if isinstance(body, ProfileBody) and body.name != one_line(body.name):
         return msgspec.structs.replace(env, body=ProfileBody(name=one_line(body.name)))
     return env
@@ -188,46 +227,57 @@ def decode_request(data: bytes) -> Request:
 
 def decode_reply(data: bytes) -> Reply:
     reply: Reply = _decode(_reply_decoder, data, "reply")
-    if isinstance(reply, SnapshotPart) and reply.status is not None:
-        tidy = _tidy_status(reply.status)
-        if tidy is not reply.status:
-            reply = msgspec.structs.replace(reply, status=tidy)
+    if isinstance(reply, SnapshotPart):
+        recs = [_tidy_snap(rec) for rec in reply.recs]
+        if any(new is not old for new, old in zip(recs, reply.recs, strict=True)):
+            reply = msgspec.structs.replace(reply, recs=recs)
     if reply.name != one_line(reply.name):
         reply = msgspec.structs.replace(reply, name=one_line(reply.name))
     return reply
 
 
-def _tidy_status(status: StatusBody) -> StatusBody:
+def _tidy_snap(rec: SnapRec) -> SnapRec:
+    tidy = _tidy_record(rec.kind, rec.key, rec.val)
+    return rec if tidy is rec.val else msgspec.structs.replace(rec, val=tidy)
+
+
+def _tidy_record(kind: str, key: str, val: Value | None) -> Value | None:
+    """Check that the value is of the record's kind and its key well formed (DecodeError);
+    return the value as every receiver keeps it."""
+    if val is not None and val.__struct_config__.tag != kind:
+        raise DecodeError(f"malformed record: another kind's value in a record of kind {kind}")
+    if not check_key(kind, key):
+        raise DecodeError(f"malformed record: an invalid key for a record of kind {kind}")
     # Dropping only the emoji keeps a peer's presence right even if it runs a newer emoji list.
-    if status.emoji and not is_emoji(status.emoji):
-        return msgspec.structs.replace(status, emoji="")
-    return status
+    if isinstance(val, StatusValue) and val.emoji and not is_emoji(val.emoji):
+        return msgspec.structs.replace(val, emoji="")
+    return val
 
 
-def chunk_snapshot(
-    *,
-    inc: int,
-    seq: int,
-    name: str,
-    posts: list[SnapPost],
-    status: StatusBody | None,
-    status_at: float,
-) -> list[bytes]:
+def chunk_snapshot(*, inc: int, seq: int, name: str, recs: list[SnapRec]) -> list[bytes]:
     """Encode a snapshot as chunks that each stay well under the frame limit."""
-    posts = posts[-SNAPSHOT_POSTS_MAX:]
     chunks: list[bytes] = []
-    batch: list[SnapPost] = []
+    batch: list[SnapRec] = []
     size = 0
-    for post in posts:
-        cost = len(post.text.encode()) + 40
-        if batch and size + cost > SNAPSHOT_CHUNK_BYTES:
-            part = SnapshotPart(inc=inc, seq=seq, name=name, posts=batch, more=True)
-            chunks.append(encode(part))
+    for rec in recs:
+        cost = len(_encoder.encode(rec)) + 1  # its exact size, and a byte of list header
+        if batch and (size + cost > SNAPSHOT_CHUNK_BYTES or len(batch) >= SNAPSHOT_PART_MAX):
+            chunks.append(encode(SnapshotPart(inc=inc, seq=seq, name=name, recs=batch, more=True)))
             batch, size = [], 0
-        batch.append(post)
+        batch.append(rec)
         size += cost
-    last = SnapshotPart(
-        inc=inc, seq=seq, name=name, posts=batch, status=status, status_at=status_at, more=False
-    )
-    chunks.append(encode(last))
+    chunks.append(encode(SnapshotPart(inc=inc, seq=seq, name=name, recs=batch, more=False)))
     return chunks
+
+
+def encode_value(val: Value | None) -> bytes:
+    """A record's value as the database keeps it (msgpack; a tombstone is empty)."""
+    return b"" if val is None else _encoder.encode(val)
+
+
+_value_decoder = msgspec.msgpack.Decoder(Value)
+
+
+def decode_value(data: bytes) -> Value | None:
+    """What `encode_value` made (from our own database: a failure is a damaged database)."""
+    return None if not data else _value_decoder.decode(data)

@@ -33,6 +33,7 @@ from hallway.engine import events as ev
 from hallway.engine.admission import Admission
 from hallway.engine.linking import Linking
 from hallway.engine.links import SNAPSHOT_RETRY
+from hallway.engine.meetups import MeetupBook
 from hallway.engine.names_view import start_names
 from hallway.engine.own_data import OwnData
 from hallway.engine.quota import Quotas
@@ -165,6 +166,8 @@ class Actor(Linking, Syncing, OwnData):
         self.pending_items = []
         self.snapshot_cache = None
         self.pending_statuses = {}
+        self.pending_records, self.pending_expiry = [], {}
+        self.book, self.seats_before = MeetupBook(), None
         self.quotas = Quotas(store.usage, clock)
         # The loop's fast path (see run): the SUB sockets, whether this turn only noted
         # heartbeats, and the earliest timer deadline as last computed.
@@ -178,12 +181,18 @@ class Actor(Linking, Syncing, OwnData):
         status = store.load_own_status() or DEFAULT_STATUS
         if status.expired(clock()) or not status.set_at:
             status = Status(set_at=clock())
+        inc = secrets.randbits(62)
+        # Our seq goes on from the highest we stored anything under, so no restart (kill -9
+        # included) reuses a version; our clock in ms is a floor that keeps it going up even
+        # for a home whose database was lost.
+        last, status_version = store.last_seq(own_id)
         self.own = Own(
             id=own_id,
             name=config.name,
-            inc=secrets.randbits(62),
-            seq=0,
+            inc=inc,
+            seq=max(last, int(clock() * 1000)),
             status=status,
+            status_version=status_version or (inc, 0),
         )
         # Every event that names a peer says whether another member's name reads alike.
         stored_peers = store.peers()
@@ -217,6 +226,7 @@ class Actor(Linking, Syncing, OwnData):
             self._watch(sock, handler)
         self.next_heartbeat = clock() + config.heartbeat_interval
         self._load_peers(stored_peers)
+        self._load_meetups(store.records())
         self.discovery = Discovery(
             addresses=self.addresses,
             instance=own_id,
@@ -314,6 +324,9 @@ class Actor(Linking, Syncing, OwnData):
             deadlines.append(roster_deadline)
         if self.own.status.until is not None:
             deadlines.append(self.own.status.until)
+        reminder = self._next_reminder()
+        if reminder is not None:
+            deadlines.append(reminder)
         hint_due = self.hint.deadline()
         if hint_due is not None:
             deadlines.append(hint_due)
@@ -373,12 +386,13 @@ class Actor(Linking, Syncing, OwnData):
         now = self.clock()
         if now >= self.next_prune:  # retention, also for nodes that run for months
             self.next_prune = now + PRUNE_EVERY
-            self.store.prune(now - self.cfg.retention_days * 86400)
+            self.store.prune(now - self.cfg.retention_days * 86400, now)
         if now >= self.next_heartbeat:
             self._publish(wire.Heartbeat(), data=False)
             self.next_heartbeat = now + self.cfg.heartbeat_interval
         self.gate.expire()
         self._update_hint()
+        self._remind(now)
         for state in self.roster.silent():  # already marked offline by the roster
             self._announce_offline(state, "timeout")
         for state in self.roster.expired():
@@ -394,7 +408,7 @@ class Actor(Linking, Syncing, OwnData):
                 self._offline(link.peer, "disconnected")
             if link.snapshot is not None and now >= link.snapshot_due:
                 link.snapshot = None  # lost on the way (or dropped by us): ask again
-                link.request_snapshot(now)
+                link.request_snapshot(now, link.snapshot_since)
             if not link.welcomed and now >= link.hello_at + HELLO_RETRY:
                 if link.hello_tries >= HELLO_TRIES:
                     self._close_link(link.peer)

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from hallway.core.meetups import Answer, EventView
 from hallway.core.model import Post, Presence, Status
 from hallway.core.names import labelled
 from hallway.core.names import short_fingerprint as first_group
@@ -281,6 +282,88 @@ class PostReceived(Named, frozen=True, kw_only=True):
         }
 
 
+class EventChanged(Named, frozen=True, kw_only=True):
+    """An office event was created, edited or cancelled. `name` is its organiser's; `live` is
+    False when it came in a snapshot (history, or while we were away), not as it happened."""
+
+    type = "event"
+    change: str  # "created", "edited" or "cancelled"
+    event: EventView
+    own: bool = False
+    live: bool = True
+
+    @property
+    def peer_id(self) -> str:
+        return self.event.organiser
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "change": self.change,
+            "name": self.name,
+            "event": self.event.to_json(),
+            "own": self.own,
+            "live": self.live,
+        }
+
+
+class RsvpChanged(Named, frozen=True, kw_only=True):
+    """`peer` (named `name`) answered the event `event` (its id)."""
+
+    type = "rsvp"
+    peer: str
+    event: str
+    title: str
+    answer: Answer
+    own: bool = False
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "name": self.name,
+            "event": self.event,
+            "title": self.title,
+            "answer": self.answer.value,
+            "own": self.own,
+        }
+
+
+class SeatGained(Named, frozen=True, kw_only=True):
+    """`peer` moved from the waitlist to a seat; `own`: that is us."""
+
+    type = "seat"
+    peer: str
+    event: str
+    title: str
+    own: bool = False
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "name": self.name,
+            "event": self.event,
+            "title": self.title,
+            "own": self.own,
+        }
+
+
+class Reminder(Event, frozen=True, kw_only=True):
+    """An event we go to or organise starts in `event.remind` seconds."""
+
+    type = "reminder"
+    event: EventView
+
+    def _fields(self) -> dict[str, Any]:
+        return {"event": self.event.to_json()}
+
+
 class NodeWarning(Event, frozen=True, kw_only=True):
     """Something people should know. `code` names a lasting condition (OTHER_OFFICE) that a
     later `WarningCleared` with the same code ends; one-off warnings have no code."""
@@ -296,6 +379,8 @@ class NodeWarning(Event, frozen=True, kw_only=True):
 
 # Hallway services are nearby, but none of them is in our office (wrong passphrase or office name).
 OTHER_OFFICE = "other_office"
+# A node nearby speaks an older protocol; it is ignored until it is updated.
+OLD_PROTOCOL = "old_protocol"
 
 
 class WarningCleared(Event, frozen=True, kw_only=True):

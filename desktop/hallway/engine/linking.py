@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import time
+from typing import Any
 
 import zmq
 
 from hallway.core import wire
 from hallway.core.errors import DecodeError
 from hallway.core.model import fingerprint
+from hallway.core.records import local_key
+from hallway.core.txt import OLD_PROTOCOL
+from hallway.engine import events as ev
 from hallway.engine.links import Link
-from hallway.engine.state import STRANGERS, EngineState
+from hallway.engine.state import STRANGERS, EngineState, status_value
 from hallway.net.discovery import Found
 
 
@@ -50,10 +54,24 @@ class Linking(EngineState):
     def _drop_record(self, source: str, reason: str) -> None:
         """A bad mDNS record. Strangers' share one noise source, so a flood of fresh names is
         logged once a minute rather than once per name; a colleague's is still named."""
+        if reason == OLD_PROTOCOL:
+            self._old_protocol()
         if self.roster.get(source) is not None:
             self._drop(source, reason)
         else:
             self._drop("mdns", f"{reason}: {source}")
+
+    def _old_protocol(self) -> None:
+        """Warn, once a run, that a node nearby speaks protocol 1: it is ignored."""
+        if ev.OLD_PROTOCOL in self.conditions:
+            return
+        warning = ev.NodeWarning(
+            at=self.clock(),
+            message=f"A Hallway node nearby {OLD_PROTOCOL}.",
+            code=ev.OLD_PROTOCOL,
+        )
+        self.conditions[ev.OLD_PROTOCOL] = warning
+        self.emit(warning)
 
     def _connect(
         self, peer: str, key: bytes, address: str, router_port: int, pub_port: int
@@ -143,6 +161,7 @@ class Linking(EngineState):
                     router_port=self.router_port,
                     pub_port=self.pub_port,
                     inc=self.own.inc,
+                    proto=wire.VERSION,
                 )
             )
         )
@@ -199,7 +218,7 @@ class Linking(EngineState):
             if isinstance(request, wire.Hello):
                 self._on_hello(routing.bytes, key, peer, request, source, frame=payload)
             elif not stranger or self.cfg.office.is_open:
-                self._on_snapshot_request(routing.bytes)
+                self._on_snapshot_request(routing.bytes, request)
             else:
                 self.gate.refuse(payload)  # a request only members may make
 
@@ -221,6 +240,10 @@ class Linking(EngineState):
             self._drop(STRANGERS, "HELLO without a valid membership proof")
             self.gate.refuse(frame)
             return  # silence: a non-member learns nothing
+        if hello.proto != wire.VERSION:  # after the proof: only a member can raise the warning
+            self._old_protocol()
+            self.gate.refuse(frame)
+            return  # never linked: no half-state is left behind
         state = self.roster.get(peer)
         if (
             state is None
@@ -246,32 +269,51 @@ class Linking(EngineState):
             wire.encode(wire.Welcome(name=self.own.name, pub_port=self.pub_port, inc=self.own.inc)),
         )
 
-    def _on_snapshot_request(self, routing: bytes) -> None:
-        for chunk in self._snapshot_chunks():
+    def _on_snapshot_request(self, routing: bytes, request: wire.SnapshotRequest) -> None:
+        recs = self._snapshot_records()
+        if request.inc == self.own.inc and request.seq:  # a gap: only what came after it
+            recs = [r for r in recs if r.inc == self.own.inc and r.seq > request.seq]
+            chunks = wire.chunk_snapshot(
+                inc=self.own.inc, seq=self.own.seq, name=self.own.name, recs=recs
+            )
+        else:
+            chunks = self._full_snapshot(recs)
+        for chunk in chunks:
             self._reply(routing, chunk)
 
-    def _snapshot_chunks(self) -> list[bytes]:
-        """The encoded snapshot, built once per state (and per hour, as old posts age out):
-        every peer that joins or resyncs gets the same bytes without a query or an encode."""
+    def _snapshot_records(self) -> list[wire.SnapRec]:
+        """Our live records and tombstones, oldest first, built once per state (and per hour,
+        as old posts age out): every peer that joins or resyncs gets them without a query."""
         now = self.clock()
         key = (self.own.inc, self.own.seq, self.own.name, self.own.status, int(now // 3600))
         if self.snapshot_cache is not None and self.snapshot_cache[0] == key:
             return self.snapshot_cache[1]
         since = now - self.cfg.post_history_days * 86400
-        posts = [
-            wire.SnapPost(inc=i.inc, seq=i.seq, at=i.sent_at, text=i.text, urgent=i.urgent)
-            for i in self.store.posts_since(self.own.id, since)
-        ]
-        status = self.own.status
+        inc, seq = self.own.status_version
+        status = status_value(self.own.status)
+        recs = [wire.SnapRec(inc, seq, self.own.status.set_at, "status", "", status)]
+        for i in self.store.posts_since(self.own.id, since, wire.SNAPSHOT_POSTS_MAX):
+            post = wire.PostValue(i.text, i.urgent)
+            recs.append(
+                wire.SnapRec(i.inc, i.seq, i.sent_at, "post", local_key(i.inc, i.seq), post)
+            )
+        for r in self.store.records(self.own.id):
+            kind: Any = r.kind  # one of wire.Kind: only the engine writes our records
+            recs.append(wire.SnapRec(r.inc, r.ver, r.at, kind, r.key, wire.decode_value(r.value)))
+        # The status first, whatever its age; then the newest of the rest, as many as a
+        # receiver takes from one snapshot.
+        rest = sorted(recs[1:], key=lambda r: r.seq)[-(wire.SNAPSHOT_RECORDS_MAX - 1) :]
+        recs = [recs[0], *rest]
+        self.snapshot_cache = (key, recs, None)
+        return recs
+
+    def _full_snapshot(self, recs: list[wire.SnapRec]) -> list[bytes]:
+        cached = self.snapshot_cache
+        if cached is not None and cached[2] is not None:
+            return cached[2]
         chunks = wire.chunk_snapshot(
-            inc=self.own.inc,
-            seq=self.own.seq,
-            name=self.own.name,
-            posts=posts,
-            status=wire.StatusBody(
-                presence=status.presence, text=status.text, emoji=status.emoji, until=status.until
-            ),
-            status_at=status.set_at,
+            inc=self.own.inc, seq=self.own.seq, name=self.own.name, recs=recs
         )
-        self.snapshot_cache = (key, chunks)
+        if cached is not None:
+            self.snapshot_cache = (cached[0], cached[1], chunks)
         return chunks

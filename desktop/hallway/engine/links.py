@@ -12,7 +12,7 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from hallway.core import wire
-from hallway.core.wire import SnapPost, StatusBody
+from hallway.core.wire import SnapRec
 from hallway.net.sockets import curve_client, endpoint
 
 _MONITORED = zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED
@@ -21,7 +21,7 @@ SNAPSHOT_RETRY = 3.0  # a snapshot not complete by then was lost (or dropped by 
 
 @dataclass
 class SnapshotBuffer:
-    posts: list[SnapPost] = field(default_factory=list)
+    recs: list[SnapRec] = field(default_factory=list)
     parts: int = 0  # received so far: each costs a message from the peer's budget
 
 
@@ -40,6 +40,7 @@ class Link:
     hello_tries: int = 0
     snapshot: SnapshotBuffer | None = None
     snapshot_due: float = 0.0  # when the snapshot in flight counts as lost
+    snapshot_since: tuple[int, int] | None = None  # what it asks for (None: everything)
     synced_once: bool = False
     suspect_until: float | None = None  # disconnected; offline unless it reconnects by then
 
@@ -104,12 +105,16 @@ class Link:
         event: int = recv_monitor_message(self.monitor)["event"]
         return event
 
-    def request_snapshot(self, now: float) -> bool:
+    def request_snapshot(self, now: float, since: tuple[int, int] | None) -> bool:
+        """Ask for the peer's records published after `since` (its inc and seq), or for all
+        of them (None). One at a time: while one is in flight, that one stands."""
         if self.snapshot is not None and now < self.snapshot_due:
             return True  # one is on its way (or a retry is scheduled: `retry_snapshot_at`)
         self.snapshot = SnapshotBuffer()
         self.snapshot_due = now + SNAPSHOT_RETRY
-        return self.send(wire.encode(wire.SnapshotRequest()))
+        self.snapshot_since = since
+        inc, seq = since or (0, 0)
+        return self.send(wire.encode(wire.SnapshotRequest(inc=inc, seq=seq)))
 
     def retry_snapshot_at(self, when: float, spoiled: SnapshotBuffer) -> None:
         """Mark the snapshot in flight dropped (`spoiled`), and ask again at `when`."""
@@ -129,4 +134,4 @@ class Link:
         self.sub = self.monitor = None
 
 
-__all__ = ["SNAPSHOT_RETRY", "Link", "SnapPost", "SnapshotBuffer", "StatusBody"]
+__all__ = ["SNAPSHOT_RETRY", "Link", "SnapRec", "SnapshotBuffer"]

@@ -14,6 +14,12 @@ Public, thread-safe API (the CLI, the control socket, the GUI and the tests all 
     node.feed(limit=50) -> list[FeedItem]    # newest first
     node.recent_statuses(limit=5) -> list[Status]   # own recent custom statuses, newest first
     node.warnings() -> list[NodeWarning]     # lasting conditions in force (a `code` each)
+    node.create_event(EventSpec(title=..., start=...)) -> EventView
+    node.events(include_past=False) -> list[EventView]   # upcoming first (soonest first)
+    node.event(event_id) -> EventView
+    node.rsvp(event_id, Answer.GOING) -> EventView
+    node.edit_event(event_id, title=..., start=..., ...) -> EventView
+    node.cancel_event(event_id) -> EventView
     node.info -> NodeInfo                    # id, fingerprint, name, office, ports, addresses
     node.close()                             # BYE, mDNS goodbye, joins the thread; idempotent
 
@@ -36,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hallway.core.errors import HallwayError
+from hallway.core.meetups import Answer, EventSpec, EventView, MeetupError
 from hallway.core.model import (
     EMOJI_MAX,
     HEARTBEAT_INTERVAL,
@@ -343,6 +350,58 @@ class Node:
 
     def recent_statuses(self, limit: int = 5) -> list[Status]:
         return self._call(lambda actor: actor.store.status_history(limit))
+
+    # events ---------------------------------------------------------------------------------
+
+    def create_event(self, spec: EventSpec) -> EventView:
+        """Publish a new event we organise. NodeError says which rule `spec` breaks."""
+        return self._meetup(lambda actor: actor.create_event(spec))
+
+    def events(self, *, include_past: bool = False) -> list[EventView]:
+        """Upcoming events (not ended, not cancelled), soonest first; `include_past` adds ended
+        and cancelled ones."""
+        return self._meetup(lambda actor: actor.event_views(include_past=include_past))
+
+    def event(self, event_id: str) -> EventView:
+        return self._meetup(lambda actor: actor.event_view(event_id))
+
+    def rsvp(self, event_id: str, answer: Answer | str) -> EventView:
+        try:
+            chosen = Answer(answer)
+        except ValueError:
+            raise NodeError(f"an answer is going, maybe or no, not {answer!r}") from None
+        return self._meetup(lambda actor: actor.rsvp(event_id, chosen))
+
+    def edit_event(
+        self,
+        event_id: str,
+        *,
+        title: str | None = None,
+        start: float | None = None,
+        duration: float | None = None,
+        where: str | None = None,
+        capacity: int | None = None,
+        note: str | None = None,
+        remind: float | None = None,
+        clear_capacity: bool = False,
+    ) -> EventView:
+        """Change the fields given (only the organiser can); `clear_capacity` removes the
+        limit on seats."""
+        given = {"title": title, "start": start, "duration": duration, "where": where,
+                 "capacity": capacity, "note": note, "remind": remind}  # fmt: skip
+        changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+        if clear_capacity:
+            changes["capacity"] = None
+        return self._meetup(lambda actor: actor.edit_event(event_id, changes))
+
+    def cancel_event(self, event_id: str) -> EventView:
+        return self._meetup(lambda actor: actor.cancel_event(event_id))
+
+    def _meetup(self, fn: Callable[[Actor], _T]) -> _T:
+        try:
+            return self._call(fn)
+        except MeetupError as exc:
+            raise NodeError(str(exc)) from None
 
     def warnings(self) -> list[NodeWarning]:
         """The lasting warnings in force, each the latest `warning` event of its `code` that no

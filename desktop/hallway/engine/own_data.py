@@ -6,34 +6,16 @@ Own items are written before they are published: what the node has confirmed sur
 
 from __future__ import annotations
 
-import contextlib
-
-import zmq
-
 from hallway.core import wire
 from hallway.core.model import Post, Status, display_fingerprint, extract_tags, post_id
+from hallway.core.records import local_key
 from hallway.core.roster import PeerState
 from hallway.engine import events as ev
-from hallway.engine.state import EngineState, post_item, status_item
+from hallway.engine.state import EngineState, post_item, status_item, status_value
 
 
 class OwnData(EngineState):
     """The actor's part that runs the commands on our own data and answers views."""
-
-    # publishing -----------------------------------------------------------------------------------
-
-    def _publish(self, body: wire.Body, *, data: bool = True, at: float | None = None) -> None:
-        """Publish with the next seq (data) or the last one (heartbeat, bye).
-
-        `at` is the time the item was stored with, so author and receivers hold the same one.
-        """
-        if data:
-            self.own.seq += 1
-        if at is None:
-            at = self.clock()
-        env = wire.Envelope(v=wire.VERSION, inc=self.own.inc, seq=self.own.seq, at=at, body=body)
-        with contextlib.suppress(zmq.Again):  # a slow subscriber will see the gap and resync
-            self.pub.send_multipart([wire.TOPIC, wire.encode(env)], zmq.NOBLOCK)
 
     # commands (run on this thread) ----------------------------------------------------------------
 
@@ -52,13 +34,8 @@ class OwnData(EngineState):
         # crash, and one commit (not three) stands between the command and the wire.
         item = status_item(own.id, own.inc, seq, status, at, name=own.name)
         self.store.record_own_status(status, item)
-        own.status = status
-        self._publish(
-            wire.StatusBody(
-                presence=status.presence, text=status.text, emoji=status.emoji, until=status.until
-            ),
-            at=at,
-        )
+        own.status, own.status_version = status, (own.inc, seq)
+        self._publish(wire.Rec(kind="status", val=status_value(status)), at=at)
         self.emit(ev.StatusChanged(at=at, peer=own.id, name=own.name, status=status, own=True))
         return status
 
@@ -75,7 +52,8 @@ class OwnData(EngineState):
             tags=extract_tags(text),
         )
         self.store.add_item(post_item(post, own.inc, seq, at, name=own.name))
-        self._publish(wire.PostBody(text=text, urgent=urgent), at=at)
+        key = local_key(own.inc, seq)
+        self._publish(wire.Rec(kind="post", key=key, val=wire.PostValue(text, urgent)), at=at)
         self.emit(ev.PostReceived(at=at, post=post, name=own.name, own=True))
         return post
 

@@ -8,6 +8,7 @@ offline a peer). Everything here runs on the engine thread.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -16,16 +17,20 @@ from typing import TYPE_CHECKING, Any
 
 import zmq
 
+from hallway.core import wire
 from hallway.core.model import Post, Status
 from hallway.core.ratelimit import NoiseLog, TokenBucket
 from hallway.core.roster import PeerState, Roster
 from hallway.engine import events as ev
-from hallway.store.db import StoredItem
+from hallway.engine.quota import OVER_QUOTA, item_size
+from hallway.store.db import StoredItem, StoredRecord
 
 if TYPE_CHECKING:
+    from hallway.core.meetups import Seating
     from hallway.engine.actor import OtherOfficeHint
     from hallway.engine.admission import Admission
     from hallway.engine.links import Link
+    from hallway.engine.meetups import MeetupBook
     from hallway.engine.names_view import NameBook
     from hallway.engine.node import NodeConfig
     from hallway.engine.quota import Quotas
@@ -46,8 +51,9 @@ class Own:
     id: str
     name: str
     inc: int
-    seq: int
+    seq: int  # never goes back, across restarts too: a record's version is its seq
     status: Status
+    status_version: tuple[int, int]  # (inc, seq) our status was published at
 
 
 class EngineState:
@@ -69,7 +75,12 @@ class EngineState:
     quotas: Quotas  # what each peer may keep on our disk
     pending_items: list[StoredItem]
     pending_statuses: dict[str, Status]  # peer -> latest, written with the items
-    snapshot_cache: tuple[object, list[bytes]] | None
+    pending_records: list[StoredRecord]  # events and answers, written with the items
+    pending_expiry: dict[str, float]  # event id -> when its answers expire with it
+    book: MeetupBook
+    seats_before: dict[str, Seating | None] | None  # while a snapshot is applied (meetups.py)
+    # Our snapshot's records for a state of ours, and their encoded chunks once asked for.
+    snapshot_cache: tuple[object, list[wire.SnapRec], list[bytes] | None] | None
     hint: OtherOfficeHint
     conditions: dict[str, ev.NodeWarning]  # lasting warnings in force, by code
     ctx: zmq.Context[zmq.Socket[bytes]]
@@ -127,6 +138,36 @@ class EngineState:
         self._drop(name, "over the rate limit")
         return False
 
+    def _publish(self, body: wire.Body, *, data: bool = True, at: float | None = None) -> None:
+        """Publish with the next seq (data) or the last one (heartbeat, bye).
+
+        `at` is the time the item was stored with, so author and receivers hold the same one.
+        """
+        if data:
+            self.own.seq += 1
+        if at is None:
+            at = self.clock()
+        env = wire.Envelope(v=wire.VERSION, inc=self.own.inc, seq=self.own.seq, at=at, body=body)
+        with contextlib.suppress(zmq.Again):  # a slow subscriber will see the gap and resync
+            self.pub.send_multipart([wire.TOPIC, wire.encode(env)], zmq.NOBLOCK)
+
+    def _admit(self, peer: str, text: str, *, size: int = 0, report: bool = True) -> bool:
+        """Count an item (its text, or `size` bytes of value) against the peer's storage
+        quota; False (counted) when it is over."""
+        if self.quotas.admit(peer, item_size(text) + size):
+            return True
+        if report:
+            self._over_quota(peer, 1)
+        return False
+
+    def _over_quota(self, peer: str, count: int) -> None:
+        """Count what was dropped; warn once per peer per QUOTA_WARN_EVERY, not per item."""
+        self.noise.counts[OVER_QUOTA] += count
+        state = self.roster.get(peer)
+        message = self.quotas.over(peer, state.name if state is not None and state.name else peer)
+        if message is not None:
+            self.emit(ev.NodeWarning(at=self.clock(), message=message, peer=peer))
+
     def _update_hint(self) -> None:
         event = self.hint.update(self.clock())
         if isinstance(event, ev.NodeWarning) and event.code is not None:
@@ -153,6 +194,10 @@ class EngineState:
     def _on_dealer(self, link: Link) -> None:
         """Read the replies on a link's DEALER: Syncing's, declared here for Linking, which
         opens the links."""
+        raise NotImplementedError
+
+    def _flush(self) -> None:
+        """Write this loop turn's batch: Syncing's, declared here for Records."""
         raise NotImplementedError
 
     def _close_link(self, peer: str, *, evict: bool = True) -> None:
@@ -187,6 +232,12 @@ class EngineState:
         # Batched like received items (see _flush): the disk stays off the receive path. The
         # peer's row, which this one refers to, is written synchronously before any status.
         self.pending_statuses[peer] = status
+
+
+def status_value(status: Status) -> wire.StatusValue:
+    return wire.StatusValue(
+        presence=status.presence, text=status.text, emoji=status.emoji, until=status.until
+    )
 
 
 def status_item(

@@ -1,14 +1,14 @@
 """What a snapshot may bring: only the gap it was asked to fill, at the peer's own expense.
 
 A snapshot is checked against what the receiver knows it misses (`SeqTracker.fillable`), and the
-posts it keeps are charged, once, to the same per-peer token bucket as live messages: a member
+records it keeps are charged, once, to the same per-peer token bucket as live messages: a member
 cannot use a claimed gap to push more than that through the repair path.
 """
 
 from __future__ import annotations
 
 from hallway.core.roster import Fill
-from hallway.core.wire import SNAPSHOT_POSTS_MAX, SnapPost
+from hallway.core.wire import SNAPSHOT_RECORDS_MAX, SnapRec
 from hallway.engine.links import SnapshotBuffer
 
 OUTSIDE_GAP = "snapshot items outside the requested gap"
@@ -25,16 +25,16 @@ def spoil(buffer: SnapshotBuffer | None) -> SnapshotBuffer | None:
     return None if buffer is None else Spoiled()
 
 
-def gap_posts(posts: list[SnapPost], fill: Fill) -> tuple[list[SnapPost], int]:
-    """The posts `fill` admits, each (inc, seq) once, at most SNAPSHOT_POSTS_MAX of them (the
-    newest: an author sends its history oldest first); and how many were dropped."""
-    seen: set[tuple[int, int]] = set()
-    kept: list[SnapPost] = []
-    for post in posts:
-        key = (post.inc, post.seq)
-        if key in seen or not fill.admits(post.inc, post.seq):
+def gap_records(recs: list[SnapRec], fill: Fill) -> tuple[list[SnapRec], int]:
+    """The records `fill` admits, each (kind, key) once, at most SNAPSHOT_RECORDS_MAX of them
+    (the newest: an author sends them oldest first); and how many were dropped."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[SnapRec] = []
+    for rec in recs:
+        key = (rec.kind, rec.key)
+        if key in seen or not fill.admits(rec.inc, rec.seq):
             continue
         seen.add(key)
-        kept.append(post)
-    kept = kept[-SNAPSHOT_POSTS_MAX:]
-    return kept, len(posts) - len(kept)
+        kept.append(rec)
+    kept = kept[-SNAPSHOT_RECORDS_MAX:]
+    return kept, len(recs) - len(kept)

@@ -15,19 +15,18 @@ import zmq
 
 from hallway.core import wire
 from hallway.core.errors import DecodeError
-from hallway.core.model import Post, Status, extract_tags, post_id, strip_controls
-from hallway.core.roster import Verdict, received_time
+from hallway.core.roster import Verdict
 from hallway.engine import events as ev
 from hallway.engine.links import SNAPSHOT_RETRY, Link
-from hallway.engine.quota import OVER_QUOTA, item_size
-from hallway.engine.state import EngineState, post_item, status_item
-from hallway.engine.sync import OUTSIDE_GAP, Spoiled, gap_posts, spoil
+from hallway.engine.records import Records
+from hallway.engine.sync import OUTSIDE_GAP, Spoiled, gap_records, spoil
 
 SUSPECT_GRACE = 0.2  # a dropped connection not back by then (reconnects take ~100 ms) is gone
 
 
-class Syncing(EngineState):
-    """The actor's part that applies what peers send: replies, snapshots and updates."""
+class Syncing(Records):
+    """The actor's part that runs the sync state machine: replies, snapshots and updates,
+    handed to `Records` (records.py) in the author's order."""
 
     # DEALER: replies from a peer ------------------------------------------------------------------
 
@@ -83,22 +82,22 @@ class Syncing(EngineState):
         snapshot = link.snapshot
         if snapshot is None or isinstance(snapshot, Spoiled):
             return  # not asked for, or a part of it was dropped: it will be asked for again
-        if len(snapshot.posts) + len(part.posts) > wire.SNAPSHOT_POSTS_MAX * 2:
+        if len(snapshot.recs) + len(part.recs) > wire.SNAPSHOT_RECORDS_MAX:
             link.snapshot = None
             self._drop(link.peer, "snapshot larger than allowed")
             return
-        snapshot.posts.extend(part.posts)
+        snapshot.recs.extend(part.recs)
         snapshot.parts += 1
         if part.more:
             return
         state = self.roster.add(link.peer, link.key)
-        posts, outside = gap_posts(snapshot.posts, state.seq.fillable(part.inc, part.seq))
-        # Each post kept costs what a live message does, from the same bucket, once: the repair
-        # path is no way around the rate limit. When the bucket cannot pay (an honest burst
-        # drained it), the snapshot is asked for again once it can: slowed, never lost.
+        recs, outside = gap_records(snapshot.recs, state.seq.fillable(part.inc, part.seq))
+        # Each record kept costs what a live message does, from the same bucket, once: the
+        # repair path is no way around the rate limit. When the bucket cannot pay (an honest
+        # burst drained it), the snapshot is asked for again once it can: slowed, never lost.
         bucket = self.buckets.get(link.peer)
-        if posts and bucket is not None and not bucket.take(time.monotonic(), len(posts)):
-            short = len(posts) + snapshot.parts - bucket.tokens
+        if recs and bucket is not None and not bucket.take(time.monotonic(), len(recs)):
+            short = len(recs) + snapshot.parts - bucket.tokens
             link.retry_snapshot_at(
                 self.clock() + max(SNAPSHOT_RETRY, short / bucket.rate), Spoiled()
             )
@@ -111,17 +110,13 @@ class Syncing(EngineState):
         if outside:
             self._drop_many(link.peer, OUTSIDE_GAP, outside)
         buffered = state.seq.snapshot(part.inc, part.seq)
-        if state.seq.unfilled:
-            link.request_snapshot(self.clock())  # an older snapshot: the rest of the hole
+        if state.seq.unfilled:  # an older snapshot: ask for the rest of the hole
+            link.request_snapshot(self.clock(), state.seq.since())
         came_online = self.roster.heard(link.peer)
         self._persist_peer(state)
         if came_online:
             self._peer_online(link, state.name)
-        if part.status is not None:
-            self._apply_status(
-                link.peer, part.status, part.status_at, force=first, version=(part.inc, part.seq)
-            )
-        self._apply_posts(link.peer, posts, live=not first)
+        self._apply_records(link.peer, recs, first=first)
         for item in buffered:
             self._apply_envelope(link.peer, item)  # type: ignore[arg-type]
 
@@ -164,7 +159,7 @@ class Syncing(EngineState):
             self.routine = False
         if verdict is Verdict.RESTART:
             state.seq.hold(env.inc, env.seq, env)
-            link.request_snapshot(self.clock())
+            link.request_snapshot(self.clock(), None)
             return
         if verdict is Verdict.BUFFER:
             if data:
@@ -173,16 +168,14 @@ class Syncing(EngineState):
         if self.roster.heard(link.peer):
             self._peer_online(link, state.name)
         if verdict is Verdict.GAP:
-            link.request_snapshot(self.clock())
+            link.request_snapshot(self.clock(), state.seq.since())
         if verdict in (Verdict.APPLY, Verdict.GAP) and data:
             self._apply_envelope(link.peer, env)
 
     def _apply_envelope(self, peer: str, env: wire.Envelope) -> None:
         body = env.body
-        if isinstance(body, wire.StatusBody):
-            self._apply_status(peer, body, env.at, seq=(env.inc, env.seq))
-        elif isinstance(body, wire.PostBody):
-            self._apply_post(peer, env, body)
+        if isinstance(body, wire.Rec):
+            self._apply_record(peer, env.inc, env.seq, env.at, body)
         elif isinstance(body, wire.ProfileBody):
             state = self.roster.get(peer)
             name = body.name  # one line: wire.decode_envelope
@@ -191,110 +184,7 @@ class Syncing(EngineState):
                 self._persist_peer(state)
                 self.emit(ev.PeerRenamed(at=self.clock(), peer=peer, name=name))
 
-    def _apply_status(
-        self,
-        peer: str,
-        body: wire.StatusBody,
-        at: float,
-        *,
-        force: bool = False,
-        seq: tuple[int, int] | None = None,
-        version: tuple[int, int] | None = None,
-    ) -> None:
-        """A live status (`seq`: its inc and seq) or a snapshot's (`version`: the snapshot's)."""
-        state = self.roster.get(peer)
-        if state is None:
-            return
-        status = Status(
-            presence=body.presence,
-            text=strip_controls(body.text),
-            emoji=strip_controls(body.emoji),
-            until=body.until,
-            set_at=received_time(at, self.clock()),
-        )
-        if status == state.status and not force:
-            return
-        if not self.roster.set_status(peer, status, seq or version):
-            return
-        self.emit(
-            ev.StatusChanged(at=self.clock(), peer=peer, name=state.name, status=state.status)
-        )
-        self._persist_peer_status(peer, state.status)
-        if seq is not None and self._admit(peer, status.text):
-            item = status_item(peer, seq[0], seq[1], status, self.clock(), name=state.name)
-            self.pending_items.append(item)
-
-    def _apply_post(self, peer: str, env: wire.Envelope, body: wire.PostBody) -> None:
-        post = Post(
-            id=post_id(peer, env.inc, env.seq),
-            peer=peer,
-            text=strip_controls(body.text),
-            urgent=body.urgent,
-            sent_at=received_time(env.at, self.clock()),
-            tags=extract_tags(body.text),
-        )
-        if not self._admit(peer, post.text):
-            return  # over its storage quota: neither kept nor announced
-        # The sequence check already dropped repeats, so announce first and write in the batch
-        # flushed at the end of this loop turn: the disk stays off the receive path.
-        now = self.clock()
-        self.emit(ev.PostReceived(at=now, post=post, name=self.name_of(peer), live=True))
-        self.pending_items.append(post_item(post, env.inc, env.seq, now, name=self.name_of(peer)))
-
-    def _apply_posts(self, peer: str, posts: list[wire.SnapPost], *, live: bool) -> None:
-        """Store a snapshot's posts in one transaction; announce the ones that are new."""
-        self._flush()  # so that live posts still in the batch count as seen
-        now = self.clock()
-        batch = [
-            Post(
-                id=post_id(peer, p.inc, p.seq),
-                peer=peer,
-                text=strip_controls(p.text),
-                urgent=p.urgent,
-                sent_at=received_time(p.at, now),
-                tags=extract_tags(p.text),
-            )
-            for p in posts
-        ]
-        admitted = [self._admit(peer, post.text, report=False) for post in batch]
-        if not all(admitted):
-            self._over_quota(peer, admitted.count(False))
-            posts = [p for p, ok in zip(posts, admitted, strict=True) if ok]
-            batch = [post for post, ok in zip(batch, admitted, strict=True) if ok]
-        try:
-            fresh = self.store.add_items(
-                [
-                    post_item(post, p.inc, p.seq, now, name=self.name_of(peer))
-                    for post, p in zip(batch, posts, strict=True)
-                ]
-            )
-        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
-            self._drop("store", f"could not save received posts: {exc}")
-            return
-        name = self.name_of(peer)
-        for post, new in zip(batch, fresh, strict=True):
-            if new:
-                self.emit(ev.PostReceived(at=now, post=post, name=name, live=live))
-            else:
-                self.quotas.release(peer, item_size(post.text))  # we had it: no more stored
-
-    # quota and counts -----------------------------------------------------------------------------
-
-    def _admit(self, peer: str, text: str, *, report: bool = True) -> bool:
-        """Count an item against the peer's storage quota; False (counted) when it is over."""
-        if self.quotas.admit(peer, item_size(text)):
-            return True
-        if report:
-            self._over_quota(peer, 1)
-        return False
-
-    def _over_quota(self, peer: str, count: int) -> None:
-        """Count what was dropped; warn once per peer per QUOTA_WARN_EVERY, not per item."""
-        self.noise.counts[OVER_QUOTA] += count
-        state = self.roster.get(peer)
-        message = self.quotas.over(peer, state.name if state is not None and state.name else peer)
-        if message is not None:
-            self.emit(ev.NodeWarning(at=self.clock(), message=message, peer=peer))
+    # counts ---------------------------------------------------------------------------------------
 
     def _drop_many(self, peer: str, reason: str, count: int) -> None:
         """Count `count` items dropped for one reason; logged like any drop (`_drop`)."""
@@ -318,7 +208,7 @@ class Syncing(EngineState):
             if not link.synced_once or state is None or not state.online:
                 # First contact, or back after a drop (a healed partition): catch up on what
                 # was missed; the snapshot brings the peer online again.
-                link.request_snapshot(self.clock())
+                link.request_snapshot(self.clock(), state.seq.since() if state else None)
 
     def _peer_online(self, link: Link, name: str) -> None:
         self.emit(ev.PeerOnline(at=self.clock(), peer=link.peer, name=name, address=link.address))
@@ -329,12 +219,15 @@ class Syncing(EngineState):
     # the loop turn's batch ------------------------------------------------------------------------
 
     def _flush(self) -> None:
-        """Write what this loop turn received (items, peers' statuses) in one transaction."""
-        if not self.pending_items and not self.pending_statuses:
+        """Write what this loop turn received (items, peers' statuses, records) in one
+        transaction."""
+        if not (self.pending_items or self.pending_statuses or self.pending_records):
             return
         items, self.pending_items = self.pending_items, []
         statuses, self.pending_statuses = self.pending_statuses, {}
+        records, self.pending_records = self.pending_records, []
+        expiry, self.pending_expiry = self.pending_expiry, {}
         try:
-            self.store.add_received(items, statuses)
+            self.store.add_received(items, statuses, records, expiry)
         except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
             self._drop("store", f"could not save received items: {exc}")

@@ -14,7 +14,7 @@ from hallway.store.home import (
     resolve_home,
     secrets_path,
 )
-from hallway.store.records import StoredItem, StoredPeer
+from hallway.store.records import StoredItem, StoredPeer, StoredRecord
 from hallway.store.schema import SCHEMA_VERSION
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "StoreError",
     "StoredItem",
     "StoredPeer",
+    "StoredRecord",
     "config_path",
     "control_socket_path",
     "database_path",

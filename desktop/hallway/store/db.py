@@ -26,10 +26,10 @@ import msgspec
 from hallway.core.model import Presence, Status
 from hallway.store.errors import StoreError
 from hallway.store.private import check_private_dir, claim_file
-from hallway.store.records import ITEM_KINDS, StoredItem, StoredPeer
+from hallway.store.records import ITEM_KINDS, StoredItem, StoredPeer, StoredRecord
 from hallway.store.schema import migrate
 
-__all__ = ["Store", "StoreError", "StoredItem", "StoredPeer"]
+__all__ = ["Store", "StoreError", "StoredItem", "StoredPeer", "StoredRecord"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,18 @@ _INSERT_ITEM: Final = (
     "INSERT INTO items (peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, "
     "presence, emoji, until, name) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, inc, seq) DO NOTHING"
+)
+
+_SELECT_RECORDS: Final = (
+    "SELECT author, kind, key, ver, inc, at, received_at, value, expires FROM records"
+)
+# A version replaces the one held only when it is newer: the author's order decides.
+_UPSERT_RECORD: Final = (
+    "INSERT INTO records (author, kind, key, ver, inc, at, received_at, value, expires) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (author, kind, key) DO UPDATE SET ver = excluded.ver, inc = excluded.inc, "
+    "at = excluded.at, received_at = excluded.received_at, value = excluded.value, "
+    "expires = excluded.expires WHERE excluded.ver > records.ver"
 )
 
 _UPSERT_OWN_STATUS: Final = (
@@ -234,17 +246,28 @@ class Store:
             return [conn.execute(_INSERT_ITEM, _item_row(item)).rowcount == 1 for item in items]
 
     def add_received(
-        self, items: Iterable[StoredItem], peer_statuses: Mapping[str, Status]
+        self,
+        items: Iterable[StoredItem],
+        peer_statuses: Mapping[str, Status],
+        records: Iterable[StoredRecord] = (),
+        event_expiry: Mapping[str, float] | None = None,
     ) -> list[bool]:
         """What the engine received in one loop turn, in one transaction: `items` as `add_items`
-        stores them, and each peer's latest status as `save_peer_status` does (the peers must
-        have been stored first). Returns, per item, whether it was new."""
+        stores them, each peer's latest status as `save_peer_status` does (the peers must have
+        been stored first), `records` as `put_records` does, and the answers to each event in
+        `event_expiry` given its expiry. Returns, per item, whether it was new."""
         with self._write("save received items") as conn:
             fresh = [conn.execute(_INSERT_ITEM, _item_row(item)).rowcount == 1 for item in items]
             conn.executemany(
                 _UPSERT_PEER_STATUS,
                 [(peer, *_status_row(status)) for peer, status in peer_statuses.items()],
             )
+            conn.executemany(_UPSERT_RECORD, [_record_row(r) for r in records])
+            if event_expiry:
+                conn.executemany(
+                    "UPDATE records SET expires = ? WHERE kind = 'rsvp' AND key = ?",
+                    [(expires, event) for event, expires in event_expiry.items()],
+                )
             return fresh
 
     def items(self, limit: int = 50, kind: str | None = None) -> list[StoredItem]:
@@ -269,13 +292,15 @@ class Store:
         return [_item(row) for row in rows]
 
     def usage(self, peer: str) -> tuple[int, int]:
-        """How many items `peer` has stored, and the bytes of their text (its storage quota)."""
+        """How many items and records `peer` has stored, and the bytes of their text and values
+        (its storage quota)."""
         rows = self._read(
             "SELECT count(*), coalesce(sum(length(CAST(text AS BLOB))), 0) FROM items "
-            "WHERE peer = ?",
+            "WHERE peer = ?1 UNION ALL "
+            "SELECT count(*), coalesce(sum(length(value)), 0) FROM records WHERE author = ?1",
             (peer,),
         )
-        return int(rows[0][0]), int(rows[0][1])
+        return sum(int(row[0]) for row in rows), sum(int(row[1]) for row in rows)
 
     def name_items(self, peer: str, name: str) -> int:
         """Give `peer`'s items that have no name yet (stored before schema version 3) `name`.
@@ -295,11 +320,59 @@ class Store:
         rows.reverse()
         return [_item(row) for row in rows]
 
-    def prune(self, before: float) -> int:
+    def prune(self, before: float, now: float | None = None) -> int:
         """Delete items received before `before` (our clock, so a peer's skewed clock can
-        neither pin its items nor expire them early). Returns how many were deleted."""
+        neither pin its items nor expire them early), and records whose time is up at `now`.
+        Returns how many were deleted."""
         with self._write("prune old items") as conn:
-            return conn.execute("DELETE FROM items WHERE received_at < ?", (before,)).rowcount
+            count = conn.execute("DELETE FROM items WHERE received_at < ?", (before,)).rowcount
+            if now is not None:
+                count += conn.execute("DELETE FROM records WHERE expires < ?", (now,)).rowcount
+            return count
+
+    # Records -------------------------------------------------------------------------------
+
+    def put_records(self, records: Iterable[StoredRecord]) -> list[bool]:
+        """Store versions of records in one transaction, each only if it is newer than the one
+        held. Returns, per record, whether it was stored."""
+        with self._write("save records") as conn:
+            return [conn.execute(_UPSERT_RECORD, _record_row(r)).rowcount == 1 for r in records]
+
+    def records(self, author: str | None = None) -> list[StoredRecord]:
+        """Every record held (tombstones too), or those of one author, in the order written."""
+        if author is None:
+            rows = self._read(_SELECT_RECORDS + " ORDER BY ver")
+        else:
+            rows = self._read(_SELECT_RECORDS + " WHERE author = ? ORDER BY ver", (author,))
+        return [
+            StoredRecord(
+                author=row[0],
+                kind=row[1],
+                key=row[2],
+                ver=row[3],
+                inc=row[4],
+                at=row[5],
+                received_at=row[6],
+                value=bytes(row[7]),
+                expires=row[8],
+            )
+            for row in rows
+        ]
+
+    def last_seq(self, author: str) -> tuple[int, tuple[int, int] | None]:
+        """The highest seq `author` stored anything under (items and records), and (inc, seq)
+        of its latest status item, if any: where its own counter and status resume."""
+        rows = self._read(
+            "SELECT max(coalesce((SELECT max(seq) FROM items WHERE peer = ?1), 0), "
+            "coalesce((SELECT max(ver) FROM records WHERE author = ?1), 0))",
+            (author,),
+        )
+        status = self._read(
+            "SELECT inc, seq FROM items WHERE peer = ? AND kind = 'status' "
+            "ORDER BY rowid DESC LIMIT 1",
+            (author,),
+        )
+        return int(rows[0][0]), (int(status[0][0]), int(status[0][1])) if status else None
 
     # Plumbing ------------------------------------------------------------------------------
 
@@ -391,6 +464,20 @@ def _item_row(item: StoredItem) -> tuple[object, ...]:
         item.emoji,
         item.until,
         item.name,
+    )
+
+
+def _record_row(record: StoredRecord) -> tuple[object, ...]:
+    return (
+        record.author,
+        record.kind,
+        record.key,
+        record.ver,
+        record.inc,
+        record.at,
+        record.received_at,
+        record.value,
+        record.expires,
     )
 
 

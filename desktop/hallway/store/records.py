@@ -22,6 +22,25 @@ class StoredPeer:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A replicated record's newest version held here (`core.records`; events and RSVPs).
+
+    `ver` is the author's seq when it wrote this version, `inc` the incarnation that published
+    it; `value` is the msgpack of the value (`wire.encode_value`), empty for a tombstone.
+    `expires` is when retention removes it (our clock)."""
+
+    author: str
+    kind: str
+    key: str
+    ver: int
+    inc: int
+    at: float
+    received_at: float
+    value: bytes
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
 class StoredItem:
     """A post or a status change, own or received, as kept in the feed.
 

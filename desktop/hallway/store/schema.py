@@ -102,7 +102,34 @@ _V4_CLAMP_TIMES: Final = """
 UPDATE items SET sent_at = received_at + 300.0 WHERE sent_at > received_at + 300.0;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1_BASE, _V2_HISTORY, _V3_ITEM_NAMES, _V4_CLAMP_TIMES)
+# v5: replicated records other than statuses and posts (events and RSVPs first), one row per
+# (author, kind, key) holding its newest version; an empty value is a deletion (a tombstone).
+# `expires` is when retention removes the row, by our clock.
+_V5_RECORDS: Final = """
+CREATE TABLE records (
+    author      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    ver         INTEGER NOT NULL,  -- the author's seq when it wrote this version
+    inc         INTEGER NOT NULL,  -- the author's incarnation that published it
+    at          REAL NOT NULL,     -- the author's time, clamped on receipt
+    received_at REAL NOT NULL,
+    value       BLOB NOT NULL,     -- msgpack of the value; empty for a tombstone
+    expires     REAL NOT NULL,
+    PRIMARY KEY (author, kind, key)
+) WITHOUT ROWID;
+CREATE INDEX records_by_expiry ON records (expires);
+-- The answers to one event, whoever gave them: they expire with it (Store.add_received).
+CREATE INDEX records_rsvp_by_event ON records (key) WHERE kind = 'rsvp';
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    _V1_BASE,
+    _V2_HISTORY,
+    _V3_ITEM_NAMES,
+    _V4_CLAMP_TIMES,
+    _V5_RECORDS,
+)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 

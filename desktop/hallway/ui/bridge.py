@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
+from hallway.core.meetups import Answer, EventSpec, EventView
 from hallway.core.model import Presence, Status
 from hallway.engine.events import (
     Event,
+    EventChanged,
     FeedItem,
     NodeWarning,
     PeerOffline,
@@ -27,15 +30,19 @@ from hallway.engine.events import (
     PeerView,
     PostReceived,
     Ready,
+    Reminder,
+    RsvpChanged,
+    SeatGained,
     StatusChanged,
     StatusExpired,
     Stopped,
     WarningCleared,
 )
 from hallway.engine.node import NodeError, NodeInfo
-from hallway.ui.ports import NodePort
+from hallway.ui.ports import EventEdit, NodePort
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class EngineBridge(QObject):
@@ -50,6 +57,10 @@ class EngineBridge(QObject):
         status_changed(StatusChanged): a status changed (`own` marks this node's own).
         status_expired(StatusExpired): a status reached its "until" and cleared.
         post_received(PostReceived): a post arrived (or was sent by us: `own`).
+        event_changed(EventChanged): an event was created, edited or cancelled.
+        rsvp_changed(RsvpChanged): someone answered an event (the seats may have moved).
+        seat_gained(SeatGained): someone moved from an event's waitlist to a seat.
+        reminder(Reminder): an event we go to or organise starts soon.
         warning(NodeWarning): something people should know (shown in a banner). One with a
             `code` names a lasting condition, which lasts until `warning_cleared`.
         warning_cleared(WarningCleared): the condition of an earlier warning with this code
@@ -66,6 +77,10 @@ class EngineBridge(QObject):
     status_changed = Signal(object)
     status_expired = Signal(object)
     post_received = Signal(object)
+    event_changed = Signal(object)
+    rsvp_changed = Signal(object)
+    seat_gained = Signal(object)
+    reminder = Signal(object)
     warning = Signal(object)
     warning_cleared = Signal(object)
     stopped = Signal()
@@ -97,29 +112,32 @@ class EngineBridge(QObject):
     def _on_event(self, event: Event) -> None:
         # Runs on the engine thread: only emit, never touch GUI state here.
         self.any_event.emit(event)
-        match event:
-            case Ready():
-                self.ready.emit(event)
-            case PeerOnline():
-                self.peer_online.emit(event)
-            case PeerOffline():
-                self.peer_offline.emit(event)
-            case PeerRenamed():
-                self.peer_renamed.emit(event)
-            case StatusChanged():
-                self.status_changed.emit(event)
-            case StatusExpired():
-                self.status_expired.emit(event)
-            case PostReceived():
-                self.post_received.emit(event)
-            case NodeWarning():
-                self.warning.emit(event)
-            case WarningCleared():
-                self.warning_cleared.emit(event)
-            case Stopped():
-                self.stopped.emit()
-            case _:
-                log.debug("event %s has no signal of its own", type(event).__name__)
+        if isinstance(event, Stopped):
+            self.stopped.emit()
+            return
+        signal = self._signal_for(event)
+        if signal is None:
+            log.debug("event %s has no signal of its own", type(event).__name__)
+        else:
+            signal.emit(event)
+
+    def _signal_for(self, event: Event) -> SignalInstance | None:
+        signals: dict[type[Event], SignalInstance] = {
+            Ready: self.ready,
+            PeerOnline: self.peer_online,
+            PeerOffline: self.peer_offline,
+            PeerRenamed: self.peer_renamed,
+            StatusChanged: self.status_changed,
+            StatusExpired: self.status_expired,
+            PostReceived: self.post_received,
+            EventChanged: self.event_changed,
+            RsvpChanged: self.rsvp_changed,
+            SeatGained: self.seat_gained,
+            Reminder: self.reminder,
+            NodeWarning: self.warning,
+            WarningCleared: self.warning_cleared,
+        }
+        return signals.get(type(event))
 
     # -- commands (any thread; the node is thread-safe) ------------------------------------
 
@@ -146,6 +164,28 @@ class EngineBridge(QObject):
     def set_name(self, name: str) -> bool:
         return self._run(lambda: self._node.set_name(name))
 
+    # Events: each command returns the event as it is now, or None when refused (the message is
+    # in `last_error`, and `command_failed` carried it).
+
+    def create_event(self, spec: EventSpec) -> EventView | None:
+        return self._ask(lambda: self._node.create_event(spec))
+
+    def rsvp(self, event_id: str, answer: Answer) -> EventView | None:
+        return self._ask(lambda: self._node.rsvp(event_id, answer))
+
+    def edit_event(self, event_id: str, changes: EventEdit) -> EventView | None:
+        return self._ask(lambda: self._node.edit_event(event_id, **changes))
+
+    def cancel_event(self, event_id: str) -> EventView | None:
+        return self._ask(lambda: self._node.cancel_event(event_id))
+
+    def events(self) -> list[EventView] | None:
+        """Every event the node holds, past and cancelled ones too (None when it cannot say)."""
+        try:
+            return self._node.events(include_past=True)
+        except NodeError:
+            return None
+
     def peers(self) -> list[PeerView]:
         return self._node.peers()
 
@@ -166,11 +206,20 @@ class EngineBridge(QObject):
 
     def _run(self, command: Callable[[], object]) -> bool:
         """Run a command; on `NodeError` keep its message in `last_error` and signal it."""
+
+        def run() -> bool:
+            command()  # may return None on success
+            return True
+
+        return self._ask(run) is not None
+
+    def _ask(self, command: Callable[[], _T]) -> _T | None:
+        """`_run` that returns the command's result (None when refused)."""
         try:
-            command()
+            result = command()
         except NodeError as error:
             self.last_error = str(error)
             self.command_failed.emit(self.last_error)
-            return False
+            return None
         self.last_error = ""
-        return True
+        return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,11 +15,15 @@ from PySide6.QtCore import QObject, QRect, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QDialog, QSystemTrayIcon, QWidget
 
 from hallway.core.errors import HallwayError
+from hallway.core.meetups import Answer, EventView
 from hallway.engine.events import NodeWarning, PeerView
 from hallway.store.config import Config
 from hallway.ui.autostart import set_autostart
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.compose import ComposeDialog
+from hallway.ui.event_actions import EventActions
+from hallway.ui.event_dialog import EventDialog
+from hallway.ui.events_model import EventsModel, EventsRefresher
 from hallway.ui.main_window import MainWindow
 from hallway.ui.models import FeedModel, PeopleModel
 from hallway.ui.notifications import NotificationCenter, TrayNotifier
@@ -84,9 +89,18 @@ class AppController(QObject):
         self.bridge = EngineBridge(runtime.node, self)
         self.people = PeopleModel(self)
         self.feed = FeedModel(self)
+        self.events = EventsModel(self)
+        self.event_actions = EventActions(self.bridge, self.events, self)
+        self._events_refresher = EventsRefresher(self.bridge, self.events, self)
         self.policy = NotifyPolicy(prefs_from(config))
         self.window = MainWindow(
-            self.bridge, self.people, self.feed, open_office=config.open, demo=demo
+            self.bridge,
+            self.people,
+            self.feed,
+            events=self.events,
+            actions=self.event_actions,
+            open_office=config.open,
+            demo=demo,
         )
         self.tray = TrayController(self.bridge, self.people, self.policy, self)
         self.notifications = NotificationCenter(
@@ -121,7 +135,13 @@ class AppController(QObject):
         bridge.status_expired.connect(people.on_status_expired)
         bridge.status_changed.connect(feed.on_status_changed)
         bridge.post_received.connect(feed.on_post_received)
+        bridge.event_changed.connect(self.events.on_event_changed)
+        bridge.event_changed.connect(feed.on_event_changed)
+        self.events.view_changed.connect(feed.update_event)
         bridge.any_event.connect(self.notifications.on_event)
+        self.notifications.answered.connect(self.answer_event)
+        self.event_actions.edit_requested.connect(self.show_edit_event)
+        self.window.new_event_requested.connect(self.show_new_event)
         # Who else a look-alike looks like only the engine knows (its peers' flags change with
         # no event of theirs): fetch them again after a change, once per burst.
         people.look_alikes_changed.connect(self._look_alikes_stale)
@@ -134,6 +154,7 @@ class AppController(QObject):
         tray.quick_status_requested.connect(self.show_quick_status)
         tray.status_dialog_requested.connect(self.show_quick_status)
         tray.post_requested.connect(self.show_compose)
+        tray.new_event_requested.connect(self.show_new_event)
         tray.open_requested.connect(self.window.bring_forward)
         tray.settings_requested.connect(self.show_settings)
         tray.quit_requested.connect(self.quit_requested)
@@ -159,6 +180,10 @@ class AppController(QObject):
         self.people.reset(self.bridge.peers())
         self.people.set_followed(self.config.followed)
         self.feed.reset(self.bridge.feed())
+        events = self.bridge.events() or []
+        self.events.reset(events)
+        self.feed.add_events(events, time.time())
+        self.policy.remember_events(events)
         self.tray.refresh()
         if QSystemTrayIcon.isSystemTrayAvailable():
             self._use_tray()
@@ -254,7 +279,8 @@ class AppController(QObject):
             self.runtime.close()
         except HallwayError:
             log.exception("stopping the node failed")
-        # After the node stopped, which ends a `peers()` call in flight.
+        # After the node stopped, which ends a `peers()` or `events()` call in flight.
+        self._events_refresher.close()
         if not self._fetcher.waitForDone(FETCH_DRAIN_MS):
             log.warning("a look-alike fetch is still waiting on the stopped node")
 
@@ -278,6 +304,30 @@ class AppController(QObject):
     @Slot()
     def show_compose(self) -> None:
         self._open_dialog(ComposeDialog(self.bridge))
+
+    @Slot()
+    def show_new_event(self) -> None:
+        dialog = EventDialog(self.bridge)
+        dialog.saved.connect(self._event_done)
+        self._open_dialog(dialog)
+
+    @Slot(str)
+    def show_edit_event(self, event_id: str) -> None:
+        view = self.events.view(event_id)
+        if view is None or not view.own:
+            return
+        dialog = EventDialog(self.bridge, view)
+        dialog.saved.connect(self._event_done)
+        self._open_dialog(dialog)
+
+    @Slot(object)
+    def _event_done(self, view: EventView) -> None:
+        self.events.upsert(view)
+
+    @Slot(str, str)
+    def answer_event(self, event_id: str, answer: str) -> None:
+        """An answer chosen on a pop-up: as if its button on the card was clicked."""
+        self.event_actions.rsvp(event_id, Answer(answer))
 
     @Slot()
     def show_settings(self) -> None:

@@ -9,6 +9,10 @@ No Qt here: `DBusNotifier` can be tested without a display. One connection per n
 thread of its own receives the replies (notification ids) and the `ActionInvoked` and
 `NotificationClosed` signals. `notify()` only sends, so it never blocks the GUI thread on a slow
 notification server.
+
+Buttons: a pop-up may carry actions besides the click ("default"); they go out only to a server
+that lists the "actions" capability (dunst, GNOME, KDE do), and its `ActionInvoked` for one of
+ours calls `on_action(item_id, key)`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -107,6 +111,11 @@ class ServerInfo:
         """Whether the server reads the body as markup (so literal text must be escaped)."""
         return "body-markup" in self.capabilities
 
+    @property
+    def actions(self) -> bool:
+        """Whether the server shows a pop-up's actions (buttons, or a menu of them)."""
+        return "actions" in self.capabilities
+
 
 def _call(conn: DBusConnection, message: Message, timeout: float) -> tuple[Any, ...]:
     """Send a method call and wait for its reply. Only before the receiving thread starts."""
@@ -182,12 +191,14 @@ class DBusNotifier:
 
     Urgency goes out as the `urgency` hint (1 normal, 2 critical), every pop-up has a "default"
     action (a click on it), and `on_activated(item_id)` is called from this notifier's thread
-    when the person clicks one of ours. Constructing it connects and asks the server who it is:
-    it raises `NotificationServiceError` where no service answers within `timeout`.
+    when the person clicks one of ours; `on_action(item_id, key)` when they choose one of its
+    other actions. Constructing it connects and asks the server who it is: it raises
+    `NotificationServiceError` where no service answers within `timeout`.
     """
 
     def __init__(self, *, bus: str = "SESSION", app_icon: str = "", timeout: float = 1.0) -> None:
         self.on_activated: Callable[[str | None], None] | None = None
+        self.on_action: Callable[[str | None, str], None] | None = None
         self._app_icon = app_icon
         self._lock = threading.Lock()
         self._sent: dict[int, str | None] = {}  # serial of a Notify call -> item id
@@ -208,6 +219,10 @@ class DBusNotifier:
         self._thread = threading.Thread(target=self._receive, name="dbus-notify", daemon=True)
         self._thread.start()
 
+    @property
+    def supports_actions(self) -> bool:
+        return self.server.actions
+
     def __enter__(self) -> DBusNotifier:
         return self
 
@@ -221,6 +236,8 @@ class DBusNotifier:
         urgency: Urgency,
         item_id: str | None,
         image: PopupImage | None = None,
+        *,
+        actions: Sequence[tuple[str, str]] = (),
     ) -> None:
         if self.server.body_markup:
             body = html.escape(body, quote=False)  # peers' words must show literally
@@ -231,13 +248,18 @@ class DBusNotifier:
         if image is not None:
             # Spec 1.2's name; it wins over app_icon, which stays the fallback for old servers.
             hints["image-data"] = (IMAGE_SIGNATURE, image_data(image))
+        # The spec's flat list: key, label, key, label…; "default" is the click on the pop-up.
+        pairs = [DEFAULT_ACTION, "Open"]
+        if self.server.actions:
+            for key, label in actions:
+                if key != DEFAULT_ACTION:
+                    pairs += [key, label]
         message = new_method_call(
             _NOTIFICATIONS,
             "Notify",
             NOTIFY_SIGNATURE,
-            (APP_NAME, 0, self._app_icon, title, body, [DEFAULT_ACTION, "Open"], hints,
-             EXPIRE_DEFAULT),
-        )  # fmt: skip
+            (APP_NAME, 0, self._app_icon, title, body, pairs, hints, EXPIRE_DEFAULT),
+        )
         with self._lock:
             if self._closed:
                 return
@@ -257,6 +279,7 @@ class DBusNotifier:
                 return
             self._closed = True
         self.on_activated = None
+        self.on_action = None
         self._conn.interrupt()
         self._thread.join()
         _close_connection(self._conn)
@@ -296,9 +319,16 @@ class DBusNotifier:
             with self._lock:
                 ours = notification in self._shown
                 item_id = self._shown.get(notification)
-            callback = self.on_activated
-            if ours and action == DEFAULT_ACTION and callback is not None:
-                callback(item_id)
+            if not ours:
+                return
+            if action == DEFAULT_ACTION:
+                clicked = self.on_activated
+                if clicked is not None:
+                    clicked(item_id)
+            else:
+                chosen = self.on_action
+                if chosen is not None:
+                    chosen(item_id, str(action))
         elif member == "NotificationClosed":
             with self._lock:
                 self._shown.pop(message.body[0], None)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -22,12 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallway.core.meetups import EventView
 from hallway.core.names import LOOK_ALIKE_MARK, fingerprint_suffix
 from hallway.engine.events import FeedItem
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.compose import ComposeBox
+from hallway.ui.event_actions import EventActions
+from hallway.ui.event_card import button_at, feed_buttons, feed_row_height, paint_feed_event
 from hallway.ui.icons import presence_colour
-from hallway.ui.models import ITEM_ROLE, FeedModel
+from hallway.ui.models import FEED_EVENT_ROLE, ITEM_ROLE, FeedModel
 from hallway.ui.paint import LOOK_ALIKE_COLOUR, paint_emoji_chip, paint_item_background
 from hallway.ui.text import emoji_font, format_clock, presence_label, tr
 
@@ -53,7 +56,15 @@ def body_text(item: FeedItem) -> str:
 
 
 class FeedDelegate(QStyledItemDelegate):
-    """Draws one feed item: name and time on top, the text wrapped below, urgent marked."""
+    """Draws one feed item: name and time on top, the text wrapped below, urgent marked. A new
+    event is a compact card with its answer buttons.
+
+    Signals:
+        clicked(str, str): an event's button was clicked: the event id and "going", "maybe" or
+            "no".
+    """
+
+    clicked = Signal(str, str)
 
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
@@ -76,6 +87,8 @@ class FeedDelegate(QStyledItemDelegate):
             return super().sizeHint(option, index)
         body, head, _small = self._fonts(option)
         width = self._text_width()
+        if item.type == "event":
+            return QSize(width, feed_row_height(body))
         head_height = QFontMetrics(head).height()
         if item.type == "post":
             bounds = QRect(0, 0, width, 100000)
@@ -92,9 +105,39 @@ class FeedDelegate(QStyledItemDelegate):
         opt = paint_item_background(self, painter, option, index)
         painter.save()
         try:
-            self._paint_item(painter, opt, item)
+            view = index.data(FEED_EVENT_ROLE)
+            if isinstance(view, EventView):
+                now = time.time()
+                selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+                paint_feed_event(painter, opt.rect, self._fonts(opt)[0], opt.palette, view=view,
+                                 when=format_clock(item.at, now), now=now,
+                                 selected=selected)  # fmt: skip
+            else:
+                self._paint_item(painter, opt, item)
         finally:
             painter.restore()
+
+    def editorEvent(
+        self,
+        event: QEvent,
+        model: object,
+        option: QStyleOptionViewItem,
+        index: Index,
+    ) -> bool:
+        view = index.data(FEED_EVENT_ROLE)
+        if (
+            isinstance(view, EventView)
+            and event.type() == QEvent.Type.MouseButtonRelease
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+        ):
+            buttons = feed_buttons(view, option.rect, self._fonts(option)[0], time.time())
+            button = button_at(buttons, event.position().toPoint())
+            if button is not None:
+                if button.enabled:
+                    self.clicked.emit(view.id, button.key)
+                return True
+        return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
 
     def _paint_item(self, painter: QPainter, opt: QStyleOptionViewItem, item: FeedItem) -> None:
         rect: QRect = opt.rect
@@ -204,14 +247,22 @@ class FeedDelegate(QStyledItemDelegate):
 
 class FeedTab(QWidget):
     def __init__(
-        self, bridge: EngineBridge, model: FeedModel, parent: QWidget | None = None
+        self,
+        bridge: EngineBridge,
+        model: FeedModel,
+        parent: QWidget | None = None,
+        *,
+        actions: EventActions | None = None,
     ) -> None:
         super().__init__(parent)
         self.model = model
         self.compose = ComposeBox(bridge, compact=True)
         self.list = QListView()
         self.list.setModel(model)
-        self.list.setItemDelegate(FeedDelegate(self.list))
+        self.delegate = FeedDelegate(self.list)
+        self.list.setItemDelegate(self.delegate)
+        if actions is not None:
+            self.delegate.clicked.connect(actions.run)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -1,4 +1,5 @@
-"""The main window ("Open Hallway"): People and Feed tabs, warning banner, open-office notice."""
+"""The main window ("Open Hallway"): People, Feed and Events tabs, warning banner, open-office
+notice."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from PySide6.QtWidgets import (
 
 from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
 from hallway.ui.bridge import EngineBridge
+from hallway.ui.event_actions import EventActions
+from hallway.ui.events_model import EventsModel
+from hallway.ui.events_tab import EventsTab
 from hallway.ui.feed_tab import FeedTab
 from hallway.ui.icons import app_icon
 from hallway.ui.models import FeedModel, PeopleModel
@@ -114,11 +118,13 @@ class MainWindow(QMainWindow):
     """Signals:
     following_changed(str, bool): someone was starred or unstarred (persist it).
     settings_requested(): the person asked for the settings (from the wrong-office banner).
+    new_event_requested(): "New event…" was clicked (in the Events tab).
     closed(): the window was closed while no tray icon exists to bring it back (quit then).
     """
 
     following_changed = Signal(str, bool)
     settings_requested = Signal()
+    new_event_requested = Signal()
     closed = Signal()
 
     def __init__(
@@ -127,11 +133,15 @@ class MainWindow(QMainWindow):
         people: PeopleModel,
         feed: FeedModel,
         *,
+        events: EventsModel | None = None,
+        actions: EventActions | None = None,
         open_office: bool = False,
         demo: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        events = events if events is not None else EventsModel(self)
+        actions = actions if actions is not None else EventActions(bridge, events, self)
         # Qt adds " — Hallway" (the display name) to any other title.
         self.setWindowTitle(self.tr("Demo office") if demo else self.tr("Hallway"))
         self.setWindowIcon(app_icon())
@@ -154,12 +164,17 @@ class MainWindow(QMainWindow):
         self.open_notice.setVisible(open_office)
 
         self.people_tab = PeopleTab(people)
-        self.feed_tab = FeedTab(bridge, feed)
+        self.feed_tab = FeedTab(bridge, feed, actions=actions)
+        self.events_tab = EventsTab(events, actions)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.people_tab, self.tr("People"))
-        self.tabs.addTab(self.feed_tab, self.tr("Feed"))
+        # Alt+P, Alt+F and Alt+E switch tabs from anywhere in the window.
+        self.tabs.addTab(self.people_tab, self.tr("&People"))
+        self.tabs.addTab(self.feed_tab, self.tr("&Feed"))
+        self.tabs.addTab(self.events_tab, self.tr("&Events"))
         self.people_tab.following_changed.connect(self.following_changed)
+        self.events_tab.new_event_requested.connect(self.new_event_requested)
+        actions.problem.connect(self.warning_banner.show_text)
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -176,6 +191,7 @@ class MainWindow(QMainWindow):
         self._refresh.setTimerType(Qt.TimerType.VeryCoarseTimer)
         self._refresh.timeout.connect(people.refresh_times)
         self._refresh.timeout.connect(self.feed_tab.list.viewport().update)
+        self._refresh.timeout.connect(events.refresh_times)
 
         bridge.warning.connect(self.on_warning)
         bridge.warning_cleared.connect(self.on_warning_cleared)
@@ -204,9 +220,11 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def show_item(self, item_id: str | None) -> None:
-        """Bring the window forward on the item (a feed item id or a peer id)."""
+        """Bring the window forward on the item (an event id, a feed item id or a peer id)."""
         self.bring_forward()
-        if item_id and self.feed_tab.select_item(item_id):
+        if item_id and self.events_tab.select_event(item_id):
+            self.tabs.setCurrentWidget(self.events_tab)
+        elif item_id and self.feed_tab.select_item(item_id):
             self.tabs.setCurrentWidget(self.feed_tab)
         elif item_id and self.people_tab.select_peer(item_id):
             self.tabs.setCurrentWidget(self.people_tab)

@@ -26,8 +26,10 @@ from PySide6.QtCore import (
     Slot,
 )
 
+from hallway.core.meetups import EventView
 from hallway.core.model import DEFAULT_STATUS, Status, display_fingerprint
 from hallway.engine.events import (
+    EventChanged,
     FeedItem,
     Named,
     PeerOffline,
@@ -38,6 +40,7 @@ from hallway.engine.events import (
     StatusChanged,
     StatusExpired,
 )
+from hallway.ui.event_card import event_tooltip
 from hallway.ui.text import (
     look_alike_note,
     plain_tooltip,
@@ -56,6 +59,7 @@ ITEM_ROLE = Qt.ItemDataRole.UserRole + 5  # FeedItem
 ITEM_ID_ROLE = Qt.ItemDataRole.UserRole + 6  # str
 URGENT_ROLE = Qt.ItemDataRole.UserRole + 7  # bool
 LOOK_ALIKES_ROLE = Qt.ItemDataRole.UserRole + 8  # tuple[str, ...]: the labels of look-alikes
+FEED_EVENT_ROLE = Qt.ItemDataRole.UserRole + 9  # EventView of an "event" feed item, else None
 
 
 def _order_key(peer: PeerView) -> tuple[bool, bool, str, str]:
@@ -334,19 +338,34 @@ def post_item(event: PostReceived) -> FeedItem:
     )
 
 
+def event_item(view: EventView) -> FeedItem:
+    """A new event as a feed item (type "event", the event's id), at its organiser's time."""
+    return FeedItem(
+        id=view.id,
+        type="event",
+        peer=view.organiser,
+        name=view.organiser_name,
+        at=view.updated_at,
+        text=view.title,
+        own=view.own,
+    )
+
+
 class FeedModel(QAbstractListModel):
-    """Posts and status changes, newest first, at most `limit` of them."""
+    """Posts, status changes and new events, newest first, at most `limit` of them. An event's
+    row shows the event as it is now (`FEED_EVENT_ROLE`), kept current by `update_event`."""
 
     def __init__(self, parent: QObject | None = None, *, limit: int = 500) -> None:
         super().__init__(parent)
         self._limit = limit
         self._items: list[FeedItem] = []
         self._keys: set[tuple[str, ...]] = set()
+        self._events: dict[str, EventView] = {}
 
     @staticmethod
     def _key(item: FeedItem) -> tuple[str, ...]:
-        if item.type == "post":
-            return ("post", item.id)
+        if item.type in ("post", "event"):
+            return (item.type, item.id)
         return (item.type, item.peer, f"{item.at:.3f}")
 
     def item(self, row: int) -> FeedItem:
@@ -392,6 +411,31 @@ class FeedModel(QAbstractListModel):
     def on_status_changed(self, event: StatusChanged) -> None:
         self.add(status_item(event))
 
+    def add_events(self, views: Iterable[EventView], now: float) -> None:
+        """Know these events, and show those still to come (at start: the node's own feed
+        holds posts and statuses)."""
+        for view in views:
+            self._events[view.id] = view
+            if not view.cancelled and not view.past(now):
+                self.add(event_item(view))
+
+    @Slot(object)
+    def on_event_changed(self, event: EventChanged) -> None:
+        if event.change == "created":
+            self._events[event.event.id] = event.event
+            self.add(event_item(event.event))
+        else:
+            self.update_event(event.event)
+
+    @Slot(object)
+    def update_event(self, view: EventView) -> None:
+        """Redraw the event's row (answers, seats, cancelled) if the feed shows it."""
+        self._events[view.id] = view
+        row = self.row_of(view.id)
+        if row >= 0 and self._items[row].type == "event":
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index)
+
     def rowCount(self, parent: Index = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self._items)
 
@@ -399,6 +443,11 @@ class FeedModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
         item = self._items[index.row()]
+        if role == FEED_EVENT_ROLE:
+            return self._events.get(item.id) if item.type == "event" else None
+        if role == Qt.ItemDataRole.ToolTipRole and item.type == "event":
+            view = self._events.get(item.id)
+            return plain_tooltip(event_tooltip(view)) if view is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(feed_tooltip(item)) if item.text or item.look_alike else None
         values = {

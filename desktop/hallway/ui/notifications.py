@@ -17,7 +17,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import cast
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -25,9 +26,17 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from hallway import assets
+from hallway.core.meetups import Answer, EventView, describe_when
 from hallway.engine.events import Event
 from hallway.ui.avatar import avatar_image
-from hallway.ui.notify_policy import Kind, Notifier, NotifyPolicy, Popup, PopupImage, Urgency
+from hallway.ui.notify_policy import (
+    Kind,
+    Notifier,
+    NotifyPolicy,
+    Popup,
+    PopupImage,
+    Urgency,
+)
 from hallway.ui.text import presence_label
 
 log = logging.getLogger(__name__)
@@ -36,6 +45,10 @@ log = logging.getLogger(__name__)
 POPUP_AVATAR = 96
 _BODY_ITEMS = 4
 _BODY_CHARS = 200
+ANSWER_KEYS = frozenset(answer.value for answer in Answer)
+EVENT_KINDS = frozenset(
+    {Kind.EVENT, Kind.SEAT, Kind.EVENT_MOVED, Kind.EVENT_CANCELLED, Kind.REMINDER}
+)
 
 
 def _shorten(text: str, limit: int = _BODY_CHARS) -> str:
@@ -56,10 +69,13 @@ class NotificationCenter(QObject):
             a peer id) or None. Emitted on the GUI thread whatever thread the notifier uses.
         shown(str, str, str, object): a pop-up went out (title, body, urgency, item id); for
             tests and logs.
+        answered(str, str): an action of a new event's pop-up was chosen: the event id and the
+            answer ("going", "maybe" or "no"). Emitted on the GUI thread.
     """
 
     activated = Signal(object)
     shown = Signal(str, str, str, object)
+    answered = Signal(str, str)
     _found = Signal()  # the probe thread has a desktop notifier ready (queued to the GUI thread)
 
     def __init__(
@@ -74,7 +90,7 @@ class NotificationCenter(QObject):
         self._policy = policy
         self._notifier = notifier
         self._clock = clock
-        notifier.on_activated = self._emit_activated
+        self._attach(notifier)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.CoarseTimer)
@@ -91,9 +107,18 @@ class NotificationCenter(QObject):
 
     def set_notifier(self, notifier: Notifier) -> None:
         """Switch to another notifier (the D-Bus one, once it is up)."""
-        self._notifier.on_activated = None
+        self._detach(self._notifier)
         self._notifier = notifier
+        self._attach(notifier)
+
+    def _attach(self, notifier: Notifier) -> None:
         notifier.on_activated = self._emit_activated
+        notifier.on_action = self._emit_action
+
+    @staticmethod
+    def _detach(notifier: Notifier) -> None:
+        notifier.on_activated = None
+        notifier.on_action = None
 
     def find_desktop_notifier(self, find: Callable[[], Notifier | None] | None = None) -> None:
         """Look for the desktop's own notifier off the GUI thread (connecting to D-Bus may take
@@ -137,12 +162,16 @@ class NotificationCenter(QObject):
         if probed is not None:
             probed.close()
         self._timer.stop()
-        self._notifier.on_activated = None
+        self._detach(self._notifier)
         self._notifier.close()
 
     def _emit_activated(self, item_id: str | None) -> None:
         # May run on a notifier's own thread: a signal is the safe way back to the GUI thread.
         self.activated.emit(item_id)
+
+    def _emit_action(self, item_id: str | None, key: str) -> None:
+        if item_id is not None and key in ANSWER_KEYS:
+            self.answered.emit(item_id, key)
 
     @Slot(object)
     def on_event(self, event: Event) -> None:
@@ -164,11 +193,30 @@ class NotificationCenter(QObject):
     def _show(self, popups: list[Popup]) -> None:
         for popup in popups:
             title, body = self.words(popup)
-            self._notifier.notify(title, body, popup.urgency, popup.item_id, popup_image(popup))
+            self._notifier.notify(title, body, popup.urgency, popup.item_id, popup_image(popup),
+                                  actions=self.actions(popup))  # fmt: skip
             self.shown.emit(title, body, popup.urgency, popup.item_id)
+
+    def actions(self, popup: Popup) -> Sequence[tuple[str, str]]:
+        """Going / Maybe / Not going on one new event's pop-up, where the notifier has buttons
+        (elsewhere a click opens the event)."""
+        if popup.kind is not Kind.EVENT or len(popup.items) != 1:
+            return ()
+        view = popup.items[0].event
+        if view is None or view.cancelled or self._clock() >= view.start:
+            return ()
+        if not self._notifier.supports_actions:
+            return ()
+        return (
+            (Answer.GOING.value, self.tr("Going")),
+            (Answer.MAYBE.value, self.tr("Maybe")),
+            (Answer.NO.value, self.tr("Not going")),
+        )
 
     def words(self, popup: Popup) -> tuple[str, str]:
         """The title and body of a pop-up, in the person's language."""
+        if popup.kind in EVENT_KINDS:
+            return self._event_words(popup)
         if popup.kind is Kind.URGENT:
             first = popup.items[0]
             return self.tr("Urgent from {name}").format(name=first.shown), _shorten(first.text)
@@ -200,6 +248,44 @@ class NotificationCenter(QObject):
         )
         return title, self._digest(popup)
 
+    def _event_words(self, popup: Popup) -> tuple[str, str]:
+        items = popup.items
+        first = items[0]
+        if len(items) > 1:
+            titles = {
+                Kind.EVENT: self.tr("{count} new events"),
+                Kind.SEAT: self.tr("You have a seat at {count} events"),
+                Kind.EVENT_MOVED: self.tr("{count} events you go to have moved"),
+                Kind.EVENT_CANCELLED: self.tr("{count} events you go to are cancelled"),
+                Kind.REMINDER: self.tr("{count} events start soon"),
+            }
+            lines = [_shorten(item.text, 80) for item in items[-_BODY_ITEMS:]]
+            if len(items) > _BODY_ITEMS:
+                lines.append(self.tr("and {count} more").format(count=len(items) - _BODY_ITEMS))
+            return titles[popup.kind].format(count=len(items)), "\n".join(lines)
+        title = _shorten(first.text, 80)
+        when = self._when(first.event)
+        if popup.kind is Kind.EVENT:
+            by = self.tr("Organised by {name}").format(name=first.shown)
+            return self.tr("New event: {title}").format(title=title), f"{when}\n{by}"
+        if popup.kind is Kind.SEAT:
+            return (self.tr("You have a seat at {title}").format(title=title),
+                    self.tr("Someone gave up theirs: you moved up from the waitlist."))  # fmt: skip
+        if popup.kind is Kind.EVENT_MOVED:
+            return self.tr("{title} has moved").format(title=title), self.tr(
+                "Now {when}").format(when=when)  # fmt: skip
+        if popup.kind is Kind.EVENT_CANCELLED:
+            return self.tr("{title} is cancelled").format(title=title), self.tr(
+                "{name} cancelled it.").format(name=first.shown)  # fmt: skip
+        return self.tr("Soon: {title}").format(title=title), when
+
+    def _when(self, view: EventView | None) -> str:
+        if view is None:
+            return ""
+        now = datetime.fromtimestamp(self._clock()).astimezone()
+        when = describe_when(view.start, view.duration, now)
+        return f"{when} · {view.where}" if view.where else when
+
     def _digest(self, popup: Popup) -> str:
         lines = []
         for item in popup.items[-_BODY_ITEMS:]:
@@ -219,7 +305,7 @@ def popup_image(popup: Popup, size: int = POPUP_AVATAR) -> PopupImage | None:
     they do not say what the person's presence is.
     """
     peers = {item.peer for item in popup.items}
-    if len(peers) != 1:
+    if len(peers) != 1 or popup.kind is Kind.SEAT:  # a seat's pop-up is about us, not a person
         return None
     last = popup.items[-1]
     badge = last.presence.value if popup.kind is Kind.STATUS and last.presence else None
@@ -275,7 +361,12 @@ class TrayNotifier:
         self._timeout_ms = timeout_ms
         self._last_item: str | None = None
         self.on_activated: Callable[[str | None], None] | None = None
+        self.on_action: Callable[[str | None, str], None] | None = None
         tray.messageClicked.connect(self._clicked)
+
+    @property
+    def supports_actions(self) -> bool:
+        return False  # a balloon has no buttons: a click opens the item
 
     def notify(
         self,
@@ -284,7 +375,10 @@ class TrayNotifier:
         urgency: Urgency,
         item_id: str | None,
         image: PopupImage | None = None,
+        *,
+        actions: Sequence[tuple[str, str]] = (),
     ) -> None:
+        del actions  # a balloon has no buttons (`supports_actions`)
         self._last_item = item_id
         timeout = 0 if urgency == "critical" else self._timeout_ms
         if image is not None:

@@ -4,6 +4,9 @@ Rules, from the tray-app spec:
 - every post pops up, and every urgent post (urgent ones at critical urgency);
 - status changes pop up only for people you follow;
 - a colleague coming online pops up only if asked for (off by default);
+- a new event pops up (with Going / Maybe / Not going where the desktop offers actions); so do
+  your seat when you move up from the waitlist, a move or cancellation of an event you are going
+  to, and an event's reminder;
 - your own Do not disturb, or "Pause notifications", holds back everything except urgent posts.
   Held items are simply not popped up: they are in the feed already;
 - bursts coalesce: the first item of a kind shows at once, and whatever of that kind arrives in the
@@ -18,18 +21,30 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
+from hallway.core.meetups import Answer, EventView
 from hallway.core.model import Presence
 from hallway.core.names import LOOK_ALIKE_MARK
-from hallway.engine.events import Event, Named, PeerOnline, PostReceived, StatusChanged
+from hallway.engine.events import (
+    Event,
+    EventChanged,
+    Named,
+    PeerOnline,
+    PostReceived,
+    Reminder,
+    SeatGained,
+    StatusChanged,
+)
 
 Urgency = Literal["normal", "critical"]
 Clock = Callable[[], float]
 
 DEFAULT_WINDOW = 10.0
+#: Events whose start the policy remembers (to tell a move from another edit); the oldest go.
+REMEMBERED_EVENTS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +66,16 @@ class Notifier(Protocol):
     the pop-up is about (None for a merged pop-up without a single item). `image`, when given,
     is the picture to show instead of the app's icon. When the person clicks a pop-up, the
     notifier calls `on_activated(item_id)`, from any thread.
+
+    `actions` are buttons, (key, label) pairs, for a notifier whose `supports_actions` is true
+    (others ignore them); choosing one calls `on_action(item_id, key)`, from any thread.
     """
 
     on_activated: Callable[[str | None], None] | None
+    on_action: Callable[[str | None, str], None] | None
+
+    @property
+    def supports_actions(self) -> bool: ...
 
     def notify(
         self,
@@ -62,6 +84,8 @@ class Notifier(Protocol):
         urgency: Urgency,
         item_id: str | None,
         image: PopupImage | None = None,
+        *,
+        actions: Sequence[tuple[str, str]] = (),
     ) -> None: ...
 
     def close(self) -> None: ...
@@ -72,6 +96,11 @@ class Kind(enum.StrEnum):
     URGENT = "urgent"
     STATUS = "status"
     ONLINE = "online"
+    EVENT = "event"  # a new event
+    SEAT = "seat"  # we moved up from the waitlist
+    EVENT_MOVED = "event_moved"  # an event we go to changed its time
+    EVENT_CANCELLED = "event_cancelled"  # an event we go to was cancelled
+    REMINDER = "reminder"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +111,7 @@ class NotifyPrefs:
     urgent: bool = True
     followed_status: bool = True
     online: bool = False
+    events: bool = True
     followed: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -97,6 +127,7 @@ class Candidate:
     emoji: str = ""
     presence: Presence | None = None
     label: str = ""  # "Bob (3f9a) ⚠" when the name reads like another member's
+    event: EventView | None = None  # the event, for the event kinds that carry it
 
     @property
     def shown(self) -> str:
@@ -130,7 +161,11 @@ def candidate_for(event: Event) -> Candidate | None:
     """The pop-up candidate an engine event makes, if any (own events and history make none).
     A name that reads like another member's is shown with its short fingerprint and a mark."""
     candidate = _candidate(event)
-    if candidate is None or not isinstance(event, Named) or not event.look_alike:
+    return _labelled(candidate, event) if candidate is not None else None
+
+
+def _labelled(candidate: Candidate, event: Event) -> Candidate:
+    if not isinstance(event, Named) or not event.look_alike:
         return candidate
     return replace(candidate, label=f"{event.label} {LOOK_ALIKE_MARK}")
 
@@ -153,7 +188,37 @@ def _candidate(event: Event) -> Candidate | None:
             )
         case PeerOnline():
             return Candidate(Kind.ONLINE, event.peer, event.name, item_id=event.peer)
+    return _event_candidate(event)
+
+
+def _event_candidate(event: Event) -> Candidate | None:
+    match event:
+        case EventChanged(change="created", own=False, live=True):
+            view = event.event
+            return Candidate(Kind.EVENT, view.organiser, event.name, view.title, view.id,
+                             event=view)  # fmt: skip
+        case SeatGained(own=True):
+            return Candidate(Kind.SEAT, event.peer, event.name, event.title, event.event)
+        case Reminder():
+            view = event.event
+            return Candidate(Kind.REMINDER, view.organiser, view.organiser_name, view.title,
+                             view.id, event=view)  # fmt: skip
     return None
+
+
+def _change_candidate(event: EventChanged, before: tuple[float, float] | None) -> Candidate | None:
+    """A move or cancellation of an event we are going to (not our own), else None.
+    `before` is the start and end the policy knew (None: it never saw the event)."""
+    view = event.event
+    if event.own or view.own or view.mine is not Answer.GOING:
+        return None
+    if event.change == "cancelled":
+        kind = Kind.EVENT_CANCELLED
+    elif event.change == "edited" and before is not None and before != (view.start, view.end):
+        kind = Kind.EVENT_MOVED
+    else:
+        return None
+    return Candidate(kind, view.organiser, event.name, view.title, view.id, event=view)
 
 
 class NotifyPolicy:
@@ -174,6 +239,7 @@ class NotifyPolicy:
         self._paused_until: float | None = None
         self._last_shown: dict[Kind, float] = {}
         self._pending: dict[Kind, list[Candidate]] = {}
+        self._times: dict[str, tuple[float, float]] = {}  # event id -> (start, end) last seen
 
     # -- state -----------------------------------------------------------------------------
 
@@ -206,12 +272,29 @@ class NotifyPolicy:
 
     # -- decisions -------------------------------------------------------------------------
 
+    def remember_events(self, views: Iterable[EventView]) -> None:
+        """Know when these events are (the node's list at start), to notice a later move."""
+        for view in views:
+            self._remember(view)
+
+    def _remember(self, view: EventView) -> None:
+        self._times.pop(view.id, None)
+        self._times[view.id] = (view.start, view.end)
+        while len(self._times) > REMEMBERED_EVENTS:
+            del self._times[next(iter(self._times))]
+
     def on_event(self, event: Event) -> list[Popup]:
         if isinstance(event, StatusChanged) and event.own:
             self._own_presence = event.status.presence
             if self._own_presence is Presence.DND:
                 self._pending.clear()
             return []
+        if isinstance(event, EventChanged):
+            before = self._times.get(event.event.id)
+            self._remember(event.event)
+            change = _change_candidate(event, before)
+            if change is not None:
+                return self.offer(_labelled(change, event))
         candidate = candidate_for(event)
         return self.offer(candidate) if candidate is not None else []
 
@@ -226,6 +309,10 @@ class NotifyPolicy:
                 return prefs.followed_status and candidate.peer in prefs.followed
             case Kind.ONLINE:
                 return prefs.online
+            case Kind.EVENT:
+                return prefs.events
+            case Kind.SEAT | Kind.EVENT_MOVED | Kind.EVENT_CANCELLED | Kind.REMINDER:
+                return True  # about the person's own plans: only silence holds them back
 
     def offer(self, candidate: Candidate) -> list[Popup]:
         if not self.wanted(candidate):

@@ -7,13 +7,27 @@ return `object` because the UI ignores their results.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypedDict
 
+from hallway.core.meetups import Answer, EventSpec, EventView
 from hallway.core.model import Presence, Status
 from hallway.engine.events import Event, FeedItem, PeerView
 from hallway.engine.node import NodeInfo
 
 EventCallback = Callable[[Event], None]
+
+
+class EventEdit(TypedDict, total=False):
+    """What an edit changes (`Node.edit_event`'s keywords); what is left out stays."""
+
+    title: str
+    start: float
+    duration: float
+    where: str
+    capacity: int
+    note: str
+    remind: float
+    clear_capacity: bool
 
 
 class NodePort(Protocol):
@@ -41,6 +55,30 @@ class NodePort(Protocol):
     def feed(self, *, limit: int) -> list[FeedItem]: ...
 
     def recent_statuses(self, *, limit: int) -> list[Status]: ...
+
+    def create_event(self, spec: EventSpec) -> EventView: ...
+
+    def events(self, *, include_past: bool) -> list[EventView]: ...
+
+    def event(self, event_id: str) -> EventView: ...
+
+    def rsvp(self, event_id: str, answer: Answer) -> EventView: ...
+
+    def edit_event(
+        self,
+        event_id: str,
+        *,
+        title: str | None = None,
+        start: float | None = None,
+        duration: float | None = None,
+        where: str | None = None,
+        capacity: int | None = None,
+        note: str | None = None,
+        remind: float | None = None,
+        clear_capacity: bool = False,
+    ) -> EventView: ...
+
+    def cancel_event(self, event_id: str) -> EventView: ...
 
 
 class RuntimePort(Protocol):

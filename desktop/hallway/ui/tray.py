@@ -40,6 +40,7 @@ class TrayController(QObject):
             geometry (empty when the platform does not say where the icon is).
         status_dialog_requested(): "Set status…" (the popup, near the cursor).
         post_requested(): "Post to office…".
+        new_event_requested(): "New event…".
         open_requested(): "Open Hallway".
         settings_requested(): "Settings…".
         quit_requested(): "Quit".
@@ -48,6 +49,7 @@ class TrayController(QObject):
     quick_status_requested = Signal(QRect)
     status_dialog_requested = Signal()
     post_requested = Signal()
+    new_event_requested = Signal()
     open_requested = Signal()
     settings_requested = Signal()
     quit_requested = Signal()
@@ -174,6 +176,7 @@ class TrayController(QObject):
         menu.addSeparator()
         self._add(self.tr("Set status…"), "set-status", self.status_dialog_requested)
         self._add(self.tr("Post to office…"), "post", self.post_requested)
+        self._add(self.tr("New event…"), "new-event", self.new_event_requested)
         self._add(self.tr("Open Hallway"), "open", self.open_requested)
         menu.addSeparator()
         self._rebuild_pause_menu()

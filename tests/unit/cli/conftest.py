@@ -14,6 +14,7 @@ import pytest
 from hallway.cli.main import main
 from hallway.control import ControlServer
 from hallway.store.home import control_socket_path
+from tests.unit.cli.fake_meetups import FakeMeetupNode
 from tests.unit.control.fake_node import FakeNode
 
 
@@ -40,7 +41,7 @@ def home(short_tmp: Path) -> Path:
 
 @pytest.fixture
 def node() -> FakeNode:
-    return FakeNode()
+    return FakeMeetupNode()  # a FakeNode that also holds events (issue 10)
 
 
 @pytest.fixture

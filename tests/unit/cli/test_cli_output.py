@@ -214,7 +214,15 @@ BEN = "b" * 32
 
 
 def test_an_injected_line_in_a_hello_name_stays_on_one_line() -> None:
-    hello = wire.Hello(office="open", proof=b"", name=INJECTED, router_port=1, pub_port=2, inc=0)
+    hello = wire.Hello(
+        office="open",
+        proof=b"",
+        name=INJECTED,
+        router_port=1,
+        pub_port=2,
+        inc=0,
+        proto=wire.VERSION,
+    )
     received = wire.decode_request(wire.encode(hello))
     assert isinstance(received, wire.Hello)
     event = PeerOnline(at=0.0, peer=BEN, name=strip_controls(received.name), address="10.0.0.2")
@@ -224,10 +232,12 @@ def test_an_injected_line_in_a_hello_name_stays_on_one_line() -> None:
 
 
 def test_an_injected_line_in_a_status_stays_on_one_line() -> None:
-    body = wire.StatusBody(presence=Presence.BUSY, text=INJECTED, emoji="☕")
-    env = wire.Envelope(v=wire.VERSION, inc=1, seq=1, at=1.0, body=body)
-    received = wire.decode_envelope(wire.encode(env)).body
-    assert isinstance(received, wire.StatusBody)
+    value = wire.StatusValue(presence=Presence.BUSY, text=INJECTED, emoji="☕")
+    env = wire.Envelope(v=wire.VERSION, inc=1, seq=1, at=1.0, body=wire.Rec("status", "", value))
+    body = wire.decode_envelope(wire.encode(env)).body
+    assert isinstance(body, wire.Rec)
+    received = body.val
+    assert isinstance(received, wire.StatusValue)
     status = Status(received.presence, strip_controls(received.text), received.emoji)
     event = StatusChanged(at=0.0, peer=BEN, name="Ben", status=status)
     line = event_line(event.to_json(), Style(AsciiPipe()))
@@ -236,9 +246,12 @@ def test_an_injected_line_in_a_status_stays_on_one_line() -> None:
 
 
 def test_an_injected_line_in_a_post_stays_on_one_line() -> None:
-    env = wire.Envelope(v=wire.VERSION, inc=1, seq=1, at=1.0, body=wire.PostBody(text=INJECTED))
-    received = wire.decode_envelope(wire.encode(env)).body
-    assert isinstance(received, wire.PostBody)
+    value = wire.PostValue(text=INJECTED)
+    env = wire.Envelope(v=wire.VERSION, inc=1, seq=1, at=1.0, body=wire.Rec("post", "1:1", value))
+    body = wire.decode_envelope(wire.encode(env)).body
+    assert isinstance(body, wire.Rec)
+    received = body.val
+    assert isinstance(received, wire.PostValue)
     post = Post(
         id=f"{BEN}:1:1", peer=BEN, text=strip_controls(received.text), urgent=False, sent_at=1.0
     )

@@ -15,6 +15,10 @@ from hallway.control.protocol import (
     COMMANDS,
     MAX_REQUEST,
     ControlError,
+    EventCreate,
+    EventEdit,
+    EventEditArgs,
+    EventRsvp,
     Feed,
     PostArgs,
     PostRequest,
@@ -27,6 +31,7 @@ from hallway.control.protocol import (
     encode_request,
 )
 from hallway.core.emoji import is_emoji
+from hallway.core.meetups import Answer
 from hallway.core.model import Presence
 
 json_values = st.recursive(
@@ -43,7 +48,12 @@ plausible = st.fixed_dictionaries(
     optional={
         "cmd": st.sampled_from([*COMMANDS, "", "PING", "nope"]) | st.text(max_size=12),
         "args": st.dictionaries(
-            st.sampled_from(["presence", "text", "emoji", "until", "urgent", "limit", "x"]),
+            st.sampled_from(
+                [
+                    *["presence", "text", "emoji", "until", "urgent", "limit", "x"],
+                    *["title", "start", "duration", "capacity", "remind", "id", "answer"],
+                ]
+            ),
             json_values,
             max_size=5,
         )
@@ -88,11 +98,24 @@ def test_plausible_requests_are_valid_or_refused(value: dict[str, Any]) -> None:
         assert request.args.emoji == "" or is_emoji(request.args.emoji)
     if isinstance(request, Feed):
         assert 1 <= request.args.limit <= 1000
+    if isinstance(request, EventCreate):
+        assert 1 <= len(request.args.title) <= 120
+        assert math.isfinite(request.args.start)
+        assert 0 < request.args.duration <= 30 * 86400
+        assert request.args.capacity is None or 1 <= request.args.capacity <= 1000
+    if isinstance(request, EventRsvp):
+        assert isinstance(request.args.answer, Answer)
+        assert 1 <= len(request.args.id) <= 160
 
 
 MINIMAL_ARGS: dict[str, dict[str, Any]] = {
     "status_set": {"presence": "busy"},
     "post": {"text": "hello"},
+    "event_create": {"title": "Retro", "start": 4e9},
+    "event": {"id": "x"},
+    "event_rsvp": {"id": "x", "answer": "maybe"},
+    "event_edit": {"id": "x"},
+    "event_cancel": {"id": "x"},
 }
 
 
@@ -106,6 +129,13 @@ def test_every_command_decodes_with_minimal_args(cmd: str) -> None:
 def test_round_trip() -> None:
     request = decode_request(encode_request("post", {"text": "Cake #food", "urgent": True}))
     assert request == PostRequest(v=1, args=PostArgs(text="Cake #food", urgent=True))
+
+
+def test_an_edit_round_trips_with_only_its_changes() -> None:
+    request = decode_request(encode_request("event_edit", {"id": "e:1:2", "clear_capacity": True}))
+    assert request == EventEdit(v=1, args=EventEditArgs(id="e:1:2", clear_capacity=True))
+    assert request.args.title is None
+    assert request.args.start is None
 
 
 @pytest.mark.parametrize(

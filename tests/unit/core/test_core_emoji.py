@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import emoji as emoji_data
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
+from hallway.core.emoji import EMOJI_EXAMPLES, _emoji_set, _from_data_file, is_emoji
 from hallway.core.model import EMOJI_MAX
 
 FAMILY = "👨\u200d👩\u200d👧\u200d👦"  # a ZWJ sequence of seven code points
@@ -93,12 +95,47 @@ def test_any_text_gets_an_answer(text: str) -> None:
 
 
 def test_the_emoji_list_loads_only_when_needed() -> None:
-    # The headless node's start-up pays for the list only once a status carries an emoji.
+    # The headless node's start-up pays for the list only once a status carries an emoji, and
+    # then only for the set of emoji: the package's full table (names in many languages,
+    # aliases, versions) is never built.
     code = (
         "import sys\n"
         "import hallway.core.emoji, hallway.core.wire, hallway.control.protocol, hallway.cli.main\n"
-        "assert 'emoji' not in sys.modules, 'imported early'\n"
+        "assert hallway.core.emoji._emoji_set.cache_info().currsize == 0, 'loaded early'\n"
+        "before = int(open('/proc/self/statm').read().split()[1])\n"
         "assert hallway.core.emoji.is_emoji('☕')\n"
-        "assert 'emoji' in sys.modules\n"
+        "added = int(open('/proc/self/statm').read().split()[1]) - before\n"
+        "assert 'emoji' not in sys.modules, 'the full table was built'\n"
+        "import resource\n"
+        "print(added * resource.getpagesize())\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, timeout=60, capture_output=True, text=True
+    )
+    # ~0.5 MB for the set; the package's table took ~6 MB.
+    assert int(out.stdout) < 2 << 20
+
+
+def test_the_set_is_the_packages_list() -> None:
+    assert _from_data_file() == frozenset(emoji_data.EMOJI_DATA)
+
+
+def test_without_the_data_file_the_package_answers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A later `emoji` that moves its data file must not make every emoji unknown.
+    spec = importlib.util.spec_from_loader("emoji", loader=None, is_package=True)
+    assert spec is not None
+    assert spec.submodule_search_locations is not None
+    spec.submodule_search_locations.append(str(tmp_path))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    assert _from_data_file() is None
+    (tmp_path / "unicode_codes").mkdir()
+    (tmp_path / "unicode_codes" / "emoji.json").write_text('["not", "the", "layout"]')
+    assert _from_data_file() is None
+    _emoji_set.cache_clear()
+    try:
+        assert is_emoji("☕")
+        assert not is_emoji("notanemoji")
+    finally:
+        _emoji_set.cache_clear()

@@ -140,42 +140,45 @@ def test_custom_silence_timeout(clock: FakeClock) -> None:
 def test_set_status_ignores_older_statuses(roster: Roster) -> None:
     roster.add("a", b"k")
     newer, older = busy(set_at=20.0, text="new"), busy(set_at=10.0, text="old")
-    assert roster.set_status("a", newer, (1, 5)) is True
-    assert roster.set_status("a", older, (1, 4)) is False
+    assert roster.set_status("a", newer, 5) is True
+    assert roster.set_status("a", older, 4) is False
     peer = roster.get("a")
     assert peer is not None
     assert peer.status == newer
     same_seq = busy(set_at=20.0, text="a snapshot at the same seq")
-    assert roster.set_status("a", same_seq, (1, 5)) is True
+    assert roster.set_status("a", same_seq, 5) is True
     assert peer.status == same_seq
 
 
 def test_the_authors_order_decides_not_its_clock(roster: Roster) -> None:
     """Issue 9, item 5: a status stamped in the year 3058 froze every later one."""
     roster.add("a", b"k")
-    assert roster.set_status("a", busy(set_at=2.0**35, text="from 3058"), (1, 1)) is True
-    assert roster.set_status("a", busy(set_at=1_000.0, text="later"), (1, 2)) is True
+    assert roster.set_status("a", busy(set_at=2.0**35, text="from 3058"), 1) is True
+    assert roster.set_status("a", busy(set_at=1_000.0, text="later"), 2) is True
     peer = roster.get("a")
     assert peer is not None
     assert peer.status.text == "later"
     # An older seq loses whatever its clock says.
-    assert roster.set_status("a", busy(set_at=2.0**35, text="replayed"), (1, 1)) is False
-    # A new incarnation is the one the author runs now: its first status wins.
-    assert roster.set_status("a", busy(set_at=0.0, text="restarted"), (2, 1)) is True
+    assert roster.set_status("a", busy(set_at=2.0**35, text="replayed"), 1) is False
+    # A restarted author resumes its seq above the last one it used (protocol 2): its first
+    # status wins whatever its clock says, and the one before cannot come back.
+    assert roster.set_status("a", busy(set_at=0.0, text="restarted"), 3) is True
     assert peer.status.text == "restarted"
-    assert peer.status_version == (2, 1)
+    assert peer.status_version == 3
+    assert roster.set_status("a", busy(set_at=2.0**35, text="replayed"), 2) is False
+    assert peer.status.text == "restarted"
 
 
 def test_set_status_clears_a_status_that_arrives_expired(roster: Roster, clock: FakeClock) -> None:
     roster.add("a", b"k")
     stale = busy(set_at=clock.now - 100, until=clock.now - 1)
-    assert roster.set_status("a", stale, (1, 3)) is True
+    assert roster.set_status("a", stale, 3) is True
     peer = roster.get("a")
     assert peer is not None
     assert not peer.status.is_custom
     assert peer.status.presence is Presence.AVAILABLE
     # The cleared status keeps its version: an older status must not come back after it.
-    assert roster.set_status("a", busy(set_at=clock.now - 200), (1, 2)) is False
+    assert roster.set_status("a", busy(set_at=clock.now - 200), 2) is False
     assert not peer.status.is_custom
 
 
@@ -417,7 +420,8 @@ def test_a_first_snapshot_may_bring_history() -> None:
     tracker = SeqTracker()
     tracker.check(7, 3, data=False)  # RESTART: first sight of incarnation 7
     fill = tracker.fillable(7, 40)
-    assert fill == Fill(inc=7, low=1, high=40, history=True)
+    assert fill == Fill(inc=7, low=0, high=40, history=True)
+    assert fill.admits(7, 0)
     assert fill.admits(7, 1)
     assert fill.admits(7, 40)
     assert not fill.admits(7, 41)  # beyond the snapshot's own seq
@@ -490,6 +494,27 @@ def test_a_snapshot_older_than_a_gap_found_meanwhile_keeps_the_rest_of_the_hole(
     assert tracker.low is None
     assert tracker.seq == 9
     assert tracker.fillable(7, 11) == Fill(inc=7, low=10, high=11)
+
+
+def test_since_asks_for_what_follows_what_we_hold() -> None:
+    """A snapshot request asks for everything until the incarnation's first snapshot, then only
+    for what came after the last seq held in order (the bottom of a known hole)."""
+    tracker = SeqTracker()
+    assert tracker.since() is None
+    tracker.check(7, 3, data=False)  # RESTART: not synced yet
+    assert tracker.since() is None
+    tracker.snapshot(7, 5)
+    assert tracker.since() == (7, 5)
+    assert tracker.check(7, 6, data=True) is Verdict.APPLY
+    assert tracker.since() == (7, 6)
+    assert tracker.check(7, 9, data=True) is Verdict.GAP  # 7 and 8 missed
+    assert tracker.since() == (7, 6)
+    tracker.snapshot(7, 7)  # older than the hole: fills 7 only
+    assert tracker.since() == (7, 7)
+    tracker.snapshot(7, 9)
+    assert tracker.since() == (7, 9)
+    assert tracker.check(8, 20, data=True) is Verdict.RESTART
+    assert tracker.since() is None
 
 
 def test_a_snapshot_of_a_new_incarnation_leaves_no_hole() -> None:

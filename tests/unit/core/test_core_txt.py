@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hallway.core import z85
 from hallway.core.errors import DecodeError
 from hallway.core.office import OPEN_TAG, Office
-from hallway.core.txt import TxtRecord, build_txt, parse_txt
+from hallway.core.txt import OLD_PROTOCOL, TxtRecord, build_txt, parse_txt
 
 ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -28,7 +28,7 @@ values = st.none() | st.binary(max_size=300)
 TXT_KEYS = [b"v", b"k", b"p", b"o", b"m"]
 
 KEY = z85.encode(bytes(range(32)))
-GOOD = {b"v": b"1", b"k": KEY, b"p": b"5555", b"o": b"open"}
+GOOD = {b"v": b"2", b"k": KEY, b"p": b"5555", b"o": b"open"}
 
 
 def with_(**changes: bytes | None) -> dict[bytes, bytes | None]:
@@ -47,7 +47,17 @@ def test_open_office_record_has_no_proof() -> None:
     record = TxtRecord(public_key=KEY, pub_port=1, office_tag=OPEN_TAG, proof=b"")
     props = build_txt(record)
     assert b"m" not in props
-    assert props == {b"v": b"1", b"k": KEY, b"p": b"1", b"o": b"open"}
+    assert props == {b"v": b"2", b"k": KEY, b"p": b"1", b"o": b"open"}
+
+
+def test_a_protocol_1_record_is_refused_with_the_reason_the_engine_warns_about() -> None:
+    # The engine recognises this exact reason (and warns once): other bad records are noise.
+    with pytest.raises(DecodeError) as caught:
+        parse_txt(with_(v=b"1"))
+    assert str(caught.value) == OLD_PROTOCOL
+    with pytest.raises(DecodeError) as caught:
+        parse_txt(with_(v=b"3"))
+    assert str(caught.value) != OLD_PROTOCOL
 
 
 def test_closed_office_record_carries_a_proof_that_admits() -> None:
@@ -90,7 +100,8 @@ def test_mangled_records_only_raise_decode_error(
     ("changes", "message"),
     [
         ({"v": None}, "lacks 'v'"),
-        ({"v": b"2"}, "version"),
+        ({"v": b"3"}, "version"),
+        ({"v": b"1"}, "protocol 1"),
         ({"k": None}, "lacks 'k'"),
         ({"k": KEY[:-1]}, "public key"),
         ({"k": KEY + b"0"}, "public key"),

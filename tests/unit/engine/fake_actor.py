@@ -7,6 +7,7 @@ import logging
 import os
 import queue
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -22,9 +23,11 @@ from hallway.engine import events as ev
 from hallway.engine.actor import Actor, Command, OtherOfficeHint
 from hallway.engine.admission import Admission
 from hallway.engine.links import Link
+from hallway.engine.meetups import MeetupBook
 from hallway.engine.names_view import NameBook
 from hallway.engine.quota import Quotas
 from hallway.engine.state import Own
+from hallway.store.records import StoredRecord
 
 OFFICE = Office(name="Acme", key=derive_office_key("Acme", "correct horse"))
 
@@ -103,6 +106,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.items: list[Any] = []
         self.peers: dict[str, str] = {}
+        self.saved_records: list[StoredRecord] = []
 
     def usage(self, peer: str) -> tuple[int, int]:
         return (0, 0)
@@ -114,8 +118,23 @@ class FakeStore:
         self.items += items
         return [True] * len(items)
 
-    def add_received(self, items: list[Any], statuses: dict[str, Any]) -> None:
+    def posts_since(self, author: str, since: float, limit: int) -> list[Any]:
+        posts = [i for i in self.items if i.peer == author and i.kind == "post"]
+        return [i for i in posts if i.sent_at >= since][-limit:]
+
+    def records(self, author: str | None = None) -> list[StoredRecord]:
+        return [r for r in self.saved_records if author is None or r.author == author]
+
+    def add_received(
+        self,
+        items: list[Any],
+        statuses: dict[str, Any],
+        records: Iterable[StoredRecord] = (),
+        expiry: dict[str, float] | None = None,
+    ) -> list[bool]:
         self.items += items
+        self.saved_records += records
+        return [True] * len(items)
 
 
 class FakeActor(Actor):
@@ -132,7 +151,9 @@ class FakeActor(Actor):
         self.emit = self.events.append
         self.noise = NoiseLog(logging.getLogger("hallway.test"), self.clock)
         own = fingerprint(public)
-        self.own = Own(id=own, name="Sam", inc=1, seq=0, status=DEFAULT_STATUS)
+        self.own = Own(
+            id=own, name="Sam", inc=1, seq=0, status=DEFAULT_STATUS, status_version=(1, 0)
+        )
         self.names = NameBook(own, "Sam")
         self.roster = Roster(self.clock)
         self.links = {}
@@ -141,6 +162,8 @@ class FakeActor(Actor):
         self.admission = Admission()
         self.quotas = Quotas(self.store.usage, self.clock)
         self.pending_items, self.pending_statuses = [], {}
+        self.pending_records, self.pending_expiry, self.book = [], {}, MeetupBook()
+        self.seats_before = None
         self.snapshot_cache = None
         self.hint, self.conditions = OtherOfficeHint(), {}
         self.ctx = None
@@ -161,12 +184,15 @@ class FakeActor(Actor):
 
     # a member, as seen from here ---------------------------------------------------------------
 
-    def hello(self, key: bytes, address: str, frame: object | None = None) -> object:
-        """A valid HELLO from `key` at `address`; the frame it came in (the gate's handle)."""
+    def hello(
+        self, key: bytes, address: str, frame: object | None = None, *, proto: int = wire.VERSION
+    ) -> object:
+        """A valid HELLO from `key` at `address` (of protocol `proto`); the frame it came in
+        (the gate's handle)."""
         frame = frame if frame is not None else object()
         hello = wire.Hello(
             office=OFFICE.tag, proof=OFFICE.proof(key), name="Bob",
-            router_port=7000, pub_port=7001, inc=5,
+            router_port=7000, pub_port=7001, inc=5, proto=proto,
         )  # fmt: skip
         self._on_hello(b"r", key, fingerprint(key), hello, address, frame=frame)
         return frame

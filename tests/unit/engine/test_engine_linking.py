@@ -10,6 +10,7 @@ import pytest
 import zmq
 
 from hallway.core.model import fingerprint
+from hallway.core.txt import OLD_PROTOCOL
 from hallway.engine import events as ev
 from hallway.engine.actor import Command
 from hallway.engine.admission import PENDING_PER_ADDRESS
@@ -56,6 +57,35 @@ def test_an_admitted_hello_is_proven(actor: FakeActor) -> None:
     assert actor.gate.proven[key] is frame
     assert key in actor.verified
     assert fingerprint(key) in actor.links
+
+
+def test_a_protocol_1_hello_is_refused_with_one_warning_and_leaves_nothing(
+    actor: FakeActor,
+) -> None:
+    """A version-1 node of our office (its proof is valid) is ignored cleanly: no link, no
+    roster entry, no proven connection, and one warning however many times it knocks."""
+    keys = [new_key(), new_key()]
+    frames = [actor.hello(key, "10.0.6.6", proto=1) for key in keys * 2]
+    assert actor.links == {}
+    assert len(actor.roster) == 0
+    assert actor.verified == set()
+    assert actor.gate.proven == {}
+    assert actor.gate.refused == frames
+    warnings = [e for e in actor.events if isinstance(e, ev.NodeWarning)]
+    assert [w.code for w in warnings] == [ev.OLD_PROTOCOL]
+    assert "protocol 1" in warnings[0].message
+    assert ev.OLD_PROTOCOL in actor.conditions
+    # A node of this version from the same address is linked as usual.
+    actor.hello(key := new_key(), "10.0.6.6")
+    assert fingerprint(key) in actor.links
+
+
+def test_a_protocol_1_record_on_mdns_warns_once(actor: FakeActor) -> None:
+    for source in ("a" * 32, "b" * 32, "a" * 32):
+        actor._drop_record(source, OLD_PROTOCOL)
+    actor._drop_record("c" * 32, "TXT record has an invalid public key")
+    warnings = [e for e in actor.events if isinstance(e, ev.NodeWarning)]
+    assert [w.code for w in warnings] == [ev.OLD_PROTOCOL]
 
 
 def test_keys_that_answer_and_fall_silent_make_room_for_newcomers(actor: FakeActor) -> None:

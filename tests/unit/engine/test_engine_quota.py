@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from hallway.core.records import local_key
 from hallway.core.roster import Fill
-from hallway.core.wire import SNAPSHOT_POSTS_MAX, SnapPost
+from hallway.core.wire import SNAPSHOT_POSTS_MAX, SNAPSHOT_RECORDS_MAX, PostValue, SnapRec
 from hallway.engine.links import SnapshotBuffer
 from hallway.engine.quota import ITEM_OVERHEAD, MAX_BYTES, MAX_ITEMS, RELOAD_EVERY, Quotas
 from hallway.engine.quota import item_size as size
-from hallway.engine.sync import Spoiled, gap_posts, spoil
+from hallway.engine.sync import Spoiled, gap_records, spoil
 
 
 class Clock:
@@ -60,30 +61,41 @@ def test_one_warning_per_peer_per_period() -> None:
     assert quotas.over("a", "Mallory") is not None
 
 
-def _posts(*keys: tuple[int, int]) -> list[SnapPost]:
-    return [SnapPost(inc=inc, seq=seq, at=0.0, text="x", urgent=False) for inc, seq in keys]
+def _posts(*keys: tuple[int, int]) -> list[SnapRec]:
+    return [
+        SnapRec(inc, seq, 0.0, "post", local_key(inc, seq), PostValue("x")) for inc, seq in keys
+    ]
 
 
-def test_a_snapshot_fills_only_the_gap_and_each_seq_once() -> None:
+def test_a_snapshot_fills_only_the_gap_and_each_record_once() -> None:
     fill = Fill(inc=7, low=4, high=6)
     posts = _posts((7, 3), (7, 4), (7, 5), (7, 5), (7, 6), (7, 7), (8, 5), (7, 1000))
-    kept, dropped = gap_posts(posts, fill)
+    kept, dropped = gap_records(posts, fill)
     assert [(p.inc, p.seq) for p in kept] == [(7, 4), (7, 5), (7, 6)]
     assert dropped == 5
 
 
-def test_history_is_welcome_on_a_first_snapshot_but_no_more_than_an_author_sends() -> None:
-    fill = Fill(inc=7, low=1, high=10_000, history=True)
-    posts = _posts(*[(3, n) for n in range(400)], *[(7, n) for n in range(1, 400)])
-    kept, dropped = gap_posts(posts, fill)
-    assert len(kept) == SNAPSHOT_POSTS_MAX
+def test_a_snapshot_brings_one_version_of_each_record_the_first_it_lists() -> None:
+    # An author lists each record once; a snapshot that repeats a key with other versions
+    # cannot make a receiver apply several (nor count them against the budget twice).
+    status = [SnapRec(7, seq, 0.0, "status", "", None) for seq in (4, 5, 6)]
+    kept, dropped = gap_records(status, Fill(inc=7, low=4, high=6))
+    assert kept == status[:1]
+    assert dropped == 2
+
+
+def test_history_is_welcome_on_a_first_snapshot_but_no_more_than_a_snapshot_holds() -> None:
+    fill = Fill(inc=7, low=0, high=10_000, history=True)
+    posts = _posts(*[(3, n) for n in range(1200)], *[(7, n) for n in range(1, 1200)])
+    kept, dropped = gap_records(posts, fill)
+    assert len(kept) == SNAPSHOT_RECORDS_MAX
     assert kept[-1] == posts[-1]  # the newest are kept
-    assert dropped == len(posts) - SNAPSHOT_POSTS_MAX
+    assert dropped == len(posts) - SNAPSHOT_RECORDS_MAX
 
 
 def test_a_spoiled_snapshot_stays_pending_so_that_it_is_asked_for_again() -> None:
     assert spoil(None) is None
-    assert isinstance(spoil(SnapshotBuffer(posts=_posts((1, 1)))), Spoiled)
+    assert isinstance(spoil(SnapshotBuffer(recs=_posts((1, 1)))), Spoiled)
     spoiled = spoil(SnapshotBuffer())
     assert spoiled is not None
-    assert spoiled.posts == []
+    assert spoiled.recs == []

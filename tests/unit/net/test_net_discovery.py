@@ -21,7 +21,7 @@ from zeroconf import (
 
 from hallway.core.errors import DecodeError
 from hallway.core.model import fingerprint
-from hallway.core.txt import SERVICE_TYPE, TxtRecord, build_txt
+from hallway.core.txt import OLD_PROTOCOL, SERVICE_TYPE, TxtRecord, build_txt
 from hallway.net import Discovery, Found, NetError
 from hallway.net import discovery as discovery_module
 
@@ -133,7 +133,8 @@ def _bad_props() -> list[tuple[str, dict[bytes, bytes | None]]]:
     return [
         ("empty", {}),
         ("no version", {k: v for k, v in good.items() if k != b"v"}),
-        ("other version", {**good, b"v": b"2"}),
+        ("other version", {**good, b"v": b"3"}),
+        ("protocol 1", {**good, b"v": b"1"}),
         ("bad key", {**good, b"k": b"x" * 40}),
         ("valueless key", {**good, b"k": None}),
         ("port zero", {**good, b"p": b"0"}),
@@ -250,6 +251,17 @@ def test_a_known_peer_turning_bad_is_lost_and_reported() -> None:
     disco._finish(label, broken, resolved=True)
     assert seen.lost == [label]
     assert seen.bad == [(label, "TXT record has an invalid public key")]
+
+
+def test_a_protocol_1_peer_is_reported_as_such_and_never_found() -> None:
+    # The engine warns once on this exact reason (engine/linking.py: _drop_record).
+    seen = Seen()
+    disco = make(seen)
+    txt = record()
+    label, old = service(txt, props={**build_txt(txt), b"v": b"1"})
+    disco._finish(label, old, resolved=True)
+    assert seen.found == []
+    assert seen.bad == [(label, OLD_PROTOCOL)]
 
 
 def test_a_changed_record_is_found_again() -> None:

@@ -11,7 +11,15 @@ import pytest
 
 from hallway.core.model import Presence, Status
 from hallway.core.roster import FUTURE_SKEW
-from hallway.store import SCHEMA_VERSION, Store, StoredItem, StoredPeer, StoreError, schema
+from hallway.store import (
+    SCHEMA_VERSION,
+    Store,
+    StoredItem,
+    StoredPeer,
+    StoredRecord,
+    StoreError,
+    schema,
+)
 
 ANN = "a" * 32
 KEY = b"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
@@ -38,11 +46,17 @@ def test_fresh_database_reaches_the_latest_version(db_path: Path) -> None:
     with Store.open(db_path):
         pass
     with raw(db_path) as conn:
-        assert schema.user_version(conn) == SCHEMA_VERSION == 4
-        assert {"meta", "own_status", "peers", "peer_status", "items", "status_history"} <= (
-            tables(conn)
-        )
-        assert {"items_by_sent_at", "items_by_received_at"} <= indexes(conn)
+        assert schema.user_version(conn) == SCHEMA_VERSION == 5
+        assert {
+            "meta",
+            "own_status",
+            "peers",
+            "peer_status",
+            "items",
+            "status_history",
+            "records",
+        } <= tables(conn)
+        assert {"items_by_sent_at", "items_by_received_at", "records_by_expiry"} <= indexes(conn)
 
 
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
@@ -150,7 +164,42 @@ def test_v4_clamps_far_future_times_stored_before_the_engine_clamped_them(db_pat
         assert all(item.sent_at <= item.received_at + FUTURE_SKEW for item in feed)
         assert {item.sent_at for item in feed if item.peer == "mallory"} == {now - 10 + FUTURE_SKEW}
     with raw(db_path) as conn:
-        assert schema.user_version(conn) == 4
+        assert schema.user_version(conn) == SCHEMA_VERSION
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_v4_data_goes_on_through_v5_and_the_seq_resumes_above_it(db_path: Path) -> None:
+    """v5 adds the records table (events and RSVPs); what v4 stored stays, and the highest seq
+    an author stored items under is where its counter resumes (protocol 2 never reuses one)."""
+    own = "c" * 32
+    with raw(db_path) as conn:
+        schema.migrate(conn, db_path, target=4)
+        conn.execute("INSERT INTO peers VALUES (?, ?, 'Ann', 10.0, 20.0, 1)", (ANN, KEY))
+        for peer, inc, seq, kind in (
+            (own, 7, 3, "status"),
+            (own, 7, 4, "post"),
+            (own, 9, 2, "post"),  # a later incarnation: v1 restarted the seq at 1
+            (ANN, 1, 40, "post"),
+        ):
+            conn.execute(
+                "INSERT INTO items VALUES (?, ?, ?, ?, 50.0, 51.0, 'Hi', 0, '[]', NULL, '', "
+                "NULL, 'Ann')",
+                (peer, inc, seq, kind),
+            )
+    with Store.open(db_path) as store:
+        assert len(store.items()) == 4
+        assert store.records() == []
+        assert store.last_seq(own) == (4, (7, 3))
+        assert store.last_seq(ANN) == (40, None)
+        assert store.last_seq("d" * 32) == (0, None)
+        record = StoredRecord(own, "event", "7:5", 5, 7, 60.0, 61.0, b"\x81", 9e9)
+        assert store.put_records([record]) == [True]
+        assert store.records(own) == [record]
+        assert store.last_seq(own) == (5, (7, 3))
+        assert store.usage(own) == (4, 3 * len(b"Hi") + 1)
+    with raw(db_path) as conn:
+        assert schema.user_version(conn) == SCHEMA_VERSION
+        assert "records_by_expiry" in indexes(conn)
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 

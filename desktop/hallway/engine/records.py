@@ -1,0 +1,153 @@
+"""What a version of a record means, by kind: statuses and posts here, events and answers in
+`meetups.py`.
+
+`Syncing` (syncing.py) hands every version here, live ones one by one and a snapshot's as a
+batch, always attributed to the author whose key the CURVE handshake proved: nothing a peer
+sends can write another member's records. A version is its seq, which the author never reuses.
+"""
+
+from __future__ import annotations
+
+from hallway.core import wire
+from hallway.core.model import Post, Presence, Status, extract_tags, post_id, strip_controls
+from hallway.core.records import parse_local_key
+from hallway.core.roster import received_time
+from hallway.engine import events as ev
+from hallway.engine.meetups import Meetups
+from hallway.engine.quota import item_size
+from hallway.engine.state import post_item, status_item
+
+
+class Records(Meetups):
+    """The actor's part that applies versions of records, whatever path brought them."""
+
+    def _apply_record(self, peer: str, inc: int, seq: int, at: float, rec: wire.Rec) -> None:
+        """A live version, in the order the author published it."""
+        val = rec.val
+        if rec.kind == "status":
+            status = val if isinstance(val, wire.StatusValue) else _CLEARED
+            self._apply_status(peer, status, at, version=seq, item=(inc, seq))
+        elif rec.kind == "post":
+            if isinstance(val, wire.PostValue):
+                self._apply_post(peer, inc, seq, at, val)
+        else:
+            self._apply_meetup(peer, rec.kind, rec.key, ver=seq, inc=inc, at=at, value=val,
+                               live=True)  # fmt: skip
+
+    def _apply_records(self, peer: str, recs: list[wire.SnapRec], *, first: bool) -> None:
+        """A snapshot's versions, oldest first. The first snapshot from a peer is history (its
+        posts are not news); later ones fill what we missed while away."""
+        posts: list[wire.SnapRec] = []
+        with self._snapshot_batch():
+            self._apply_snapshot(peer, recs, posts, first=first)
+        if posts:
+            self._apply_posts(peer, posts, live=not first)
+
+    def _apply_snapshot(
+        self, peer: str, recs: list[wire.SnapRec], posts: list[wire.SnapRec], *, first: bool
+    ) -> None:
+        for rec in recs:
+            if rec.kind == "status":
+                status = rec.val if isinstance(rec.val, wire.StatusValue) else _CLEARED
+                self._apply_status(peer, status, rec.at, force=first, version=rec.seq)
+            elif rec.kind == "post":
+                posts.append(rec)
+            else:
+                self._apply_meetup(peer, rec.kind, rec.key, ver=rec.seq, inc=rec.inc, at=rec.at,
+                                   value=rec.val, live=not first)  # fmt: skip
+
+    # statuses -------------------------------------------------------------------------------------
+
+    def _apply_status(
+        self,
+        peer: str,
+        body: wire.StatusValue,
+        at: float,
+        *,
+        version: int,
+        force: bool = False,
+        item: tuple[int, int] | None = None,
+    ) -> None:
+        """A status at `version`; a live one (`item`: its inc and seq) also goes in the feed."""
+        state = self.roster.get(peer)
+        if state is None:
+            return
+        status = Status(
+            presence=body.presence,
+            text=strip_controls(body.text),
+            emoji=strip_controls(body.emoji),
+            until=body.until,
+            set_at=received_time(at, self.clock()),
+        )
+        unchanged = status == state.status
+        if not self.roster.set_status(peer, status, version):
+            return
+        if unchanged and not force:
+            return  # the version is held all the same: an older one cannot slip in after it
+        self.emit(
+            ev.StatusChanged(at=self.clock(), peer=peer, name=state.name, status=state.status)
+        )
+        self._persist_peer_status(peer, state.status)
+        if item is not None and self._admit(peer, status.text):
+            stored = status_item(peer, *item, status, self.clock(), name=state.name)
+            self.pending_items.append(stored)
+
+    # posts ----------------------------------------------------------------------------------------
+
+    def _apply_post(self, peer: str, inc: int, seq: int, at: float, body: wire.PostValue) -> None:
+        post = Post(
+            id=post_id(peer, inc, seq),
+            peer=peer,
+            text=strip_controls(body.text),
+            urgent=body.urgent,
+            sent_at=received_time(at, self.clock()),
+            tags=extract_tags(body.text),
+        )
+        if not self._admit(peer, post.text):
+            return  # over its storage quota: neither kept nor announced
+        # The sequence check already dropped repeats, so announce first and write in the batch
+        # flushed at the end of this loop turn: the disk stays off the receive path.
+        now = self.clock()
+        self.emit(ev.PostReceived(at=now, post=post, name=self.name_of(peer), live=True))
+        self.pending_items.append(post_item(post, inc, seq, now, name=self.name_of(peer)))
+
+    def _apply_posts(self, peer: str, recs: list[wire.SnapRec], *, live: bool) -> None:
+        """Store a snapshot's posts in one transaction; announce the ones that are new."""
+        self._flush()  # so that live posts still in the batch count as seen
+        now = self.clock()
+        batch: list[tuple[Post, int, int]] = []
+        for rec in recs:
+            made = parse_local_key(rec.key)  # wire.decode_reply checked it: never None here
+            if not isinstance(rec.val, wire.PostValue) or made is None:
+                continue  # a deleted post: it was never kept here (deletes come later)
+            inc, seq = made
+            post = Post(
+                id=post_id(peer, inc, seq),
+                peer=peer,
+                text=strip_controls(rec.val.text),
+                urgent=rec.val.urgent,
+                sent_at=received_time(rec.at, now),
+                tags=extract_tags(rec.val.text),
+            )
+            batch.append((post, inc, seq))
+        admitted = [self._admit(peer, post.text, report=False) for post, _, _ in batch]
+        if not all(admitted):
+            self._over_quota(peer, admitted.count(False))
+            batch = [entry for entry, ok in zip(batch, admitted, strict=True) if ok]
+        name = self.name_of(peer)
+        try:
+            fresh = self.store.add_items(
+                [post_item(post, inc, seq, now, name=name) for post, inc, seq in batch]
+            )
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
+            self._drop("store", f"could not save received posts: {exc}")
+            return
+        for (post, _, _), new in zip(batch, fresh, strict=True):
+            if new:
+                self.emit(ev.PostReceived(at=now, post=post, name=name, live=live))
+            else:
+                self.quotas.release(peer, item_size(post.text))  # we had it: no more stored
+
+
+# A status record deleted (or holding another kind's value): the member has none.
+_CLEARED = wire.StatusValue(presence=Presence.AVAILABLE)
