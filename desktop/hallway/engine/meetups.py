@@ -185,10 +185,10 @@ class Meetups(EngineState):
         was = self._spec(event_id)
         self._hold(record, value)
         spec = self._spec(event_id)
-        if kind == "event":
-            if spec is not None and (was is None or was.end != spec.end):
+        if kind == "event" and spec is not None:
+            if was is None or was.end != spec.end:
                 self.pending_expiry[event_id] = record.expires  # its answers live as long
-                self._announce_event(event_id, was, live=live)
+            self._announce_event(event_id, was, live=live)
         elif isinstance(value, RsvpValue):
             self.emit(
                 ev.RsvpChanged(
