@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,6 +46,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INIT_HINT: Final = "hallway init --name NAME --open"
+# For tests only: how long an undelivered knock waits, in seconds, instead of 12 hours.
+KNOCK_EXPIRY_ENV: Final = "HALLWAY_TEST_KNOCK_EXPIRY"
 
 
 class SetupError(HallwayError):
@@ -156,6 +159,8 @@ def _apply(home: Path, current: Config | None, setup: _Setup) -> Config:
             notifications=current.notifications,
             followed=list(current.followed),
             retention_days=current.retention_days,
+            quiet=current.quiet,
+            idle_minutes=current.idle_minutes,
         )
     save_config(home, config)
     return config
@@ -229,6 +234,17 @@ def _configured(home: Path, setup: _Setup) -> Config:
     if current is None:
         raise NotSetUp(home)
     return current
+
+
+def _knock_expiry() -> float:
+    from hallway.core.knocks import KNOCK_EXPIRY
+
+    text = os.environ.get(KNOCK_EXPIRY_ENV, "")
+    try:
+        value = float(text) if text else KNOCK_EXPIRY
+    except ValueError:
+        value = KNOCK_EXPIRY
+    return value if 0 < value <= KNOCK_EXPIRY else KNOCK_EXPIRY
 
 
 def _serve(
@@ -335,6 +351,8 @@ class Runtime:
                 interfaces=resolve_interfaces(chosen) if chosen is not None else None,
                 retention_days=float(config.retention_days),
                 port=port,
+                quiet=config.quiet,
+                knock_expiry=_knock_expiry(),
             )
             node, server = _serve(node_config, node_factory or Node, on_event, on_show)
         except BaseException:

@@ -20,6 +20,7 @@ from hallway.control import protocol
 from hallway.core import wire, z85
 from hallway.core.emoji import is_emoji
 from hallway.core.errors import DecodeError
+from hallway.core.knocks import KNOCK_TEXT_MAX, is_knock_id
 from hallway.core.meetups import (
     CAPACITY_MAX,
     DURATION_MAX,
@@ -85,8 +86,8 @@ WIRE_DECODERS: Final[tuple[Callable[[bytes], Any], ...]] = (
 )
 _WIRE_TYPES: Final[tuple[tuple[type, ...], ...]] = (
     (wire.Envelope,),
-    (wire.Hello, wire.SnapshotRequest),
-    (wire.Welcome, wire.SnapshotPart),
+    (wire.Hello, wire.SnapshotRequest, wire.Knock, wire.KnockReply),
+    (wire.Welcome, wire.SnapshotPart, wire.KnockAck, wire.KnockReplyAck),
 )
 
 
@@ -175,6 +176,20 @@ def _check_wire_limits(msg: object) -> None:
             _name(msg.name)
             _port(msg.pub_port)
             _counter(msg.inc)
+        case wire.Knock():
+            _knock_id(msg.id)
+            _text(msg.text, KNOCK_TEXT_MAX)
+            assert msg.text == one_line(msg.text)
+            assert type(msg.urgent) is bool
+        case wire.KnockReply():
+            _knock_id(msg.id)
+            _text(msg.reply, KNOCK_TEXT_MAX, 1)
+            assert msg.reply == one_line(msg.reply)
+        case wire.KnockAck():
+            _knock_id(msg.id)
+            assert msg.held in ("", "dnd", "quiet")
+        case wire.KnockReplyAck():
+            _knock_id(msg.id)
         case wire.SnapshotPart():
             _counter(msg.inc)
             _counter(msg.seq)
@@ -189,6 +204,11 @@ def _check_wire_limits(msg: object) -> None:
             assert type(msg.more) is bool
         case _:
             raise AssertionError(f"unexpected message type {type(msg)!r}")
+
+
+def _knock_id(value: object) -> None:
+    assert isinstance(value, str)
+    assert is_knock_id(value), value
 
 
 def _record(kind: object, key: object, val: object) -> None:
@@ -374,6 +394,11 @@ _CONTROL_TYPES: Final = (
     protocol.EventEdit,
     protocol.EventCancel,
     protocol.EventIcs,
+    protocol.KnockRequest,
+    protocol.Knocks,
+    protocol.KnockReplyRequest,
+    protocol.QuietSet,
+    protocol.QuietOff,
 )
 
 
@@ -418,6 +443,17 @@ def check_control(data: bytes) -> None:
             _event_fields(args)
             assert type(args.clear_capacity) is bool
             assert not (args.clear_capacity and args.capacity is not None)
+        case protocol.KnockArgs():
+            _text(args.peer, 200, 1)
+            _text(args.text, 4 * KNOCK_TEXT_MAX)
+            assert type(args.urgent) is bool
+        case protocol.KnockReplyArgs():
+            _knock_id(args.id)
+            _text(args.reply, 4 * KNOCK_TEXT_MAX, 1)
+        case protocol.QuietArgs():
+            quiet = protocol.quiet_of(args)  # decode_request checked it
+            assert quiet.start != quiet.end
+            assert type(args.weekends) is bool
         case _:
             raise AssertionError(f"unexpected args type {type(args)!r}")
     # Round trip, both as msgspec encodes the struct and as the CLI client builds a request.

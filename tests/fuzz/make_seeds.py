@@ -87,6 +87,16 @@ def wire_seeds() -> dict[str, bytes]:
         "seed-req-snap-gap": bytes([1]) + wire.encode(wire.SnapshotRequest(inc=99, seq=12)),
         "seed-rep-welcome": bytes([2])
         + wire.encode(wire.Welcome(name="Grace", pub_port=40004, inc=5)),
+        "seed-req-knock": bytes([1])
+        + wire.encode(wire.Knock(id="0123456789abcdef", text="Got a minute? ☕", urgent=True)),
+        "seed-req-knock-default": bytes([1]) + wire.encode(wire.Knock(id="fedcba9876543210")),
+        "seed-req-knock-reply": bytes([1])
+        + wire.encode(wire.KnockReply(id="0123456789abcdef", reply="In 5 min")),
+        "seed-rep-knock-ack": bytes([2]) + wire.encode(wire.KnockAck(id="0123456789abcdef")),
+        "seed-rep-knock-held": bytes([2])
+        + wire.encode(wire.KnockAck(id="0123456789abcdef", held="dnd")),
+        "seed-rep-knock-reply-ack": bytes([2])
+        + wire.encode(wire.KnockReplyAck(id="0123456789abcdef")),
         "seed-rep-snapshot-empty": bytes([2])
         + wire.chunk_snapshot(inc=1, seq=0, name="", recs=[])[0],
     }
@@ -143,6 +153,11 @@ def control_seeds() -> dict[str, bytes]:
         "event-edit": ("event_edit", {"id": EVENT_ID, "title": "Retro 2", "clear_capacity": True}),
         "event-cancel": ("event_cancel", {"id": EVENT_ID}),
         "event-ics": ("event_ics", {}),
+        "knock": ("knock", {"peer": "ben", "text": "Lunch?", "urgent": True}),
+        "knocks": ("knocks", {}),
+        "knock-reply": ("knock_reply", {"id": "0123456789abcdef", "reply": "later"}),
+        "quiet-set": ("quiet_set", {"start": "18:00", "end": "08:00", "weekends": True}),
+        "quiet-off": ("quiet_off", {}),
     }
     seeds = {
         f"seed-{name}": protocol.encode_request(cmd, args) for name, (cmd, args) in requests.items()

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from hallway.core.knocks import KNOCK_EXPIRY, KnockView, check_knock_text, check_reply
 from hallway.core.meetups import (
     Answer,
     EventSpec,
@@ -19,10 +20,15 @@ from hallway.core.meetups import (
     check_event,
 )
 from hallway.core.model import Post, Presence, Status, display_fingerprint
+from hallway.core.quiet import QuietHours
 from hallway.engine.events import (
     Event,
     EventChanged,
     FeedItem,
+    KnockDelivered,
+    KnockExpired,
+    KnockReceived,
+    KnockReplied,
     PeerOffline,
     PeerOnline,
     PeerRenamed,
@@ -85,6 +91,8 @@ class FakeNode:
         self._events: dict[str, _Held] = {}
         self._answers: dict[str, dict[str, Rsvp]] = {}
         self._made = 0
+        self._knocks: dict[str, KnockView] = {}
+        self.quiet: QuietHours | None = None
 
     # -- NodePort --------------------------------------------------------------------------
 
@@ -231,6 +239,62 @@ class FakeNode:
         when = held.at if held and held.answer is answer else (at or time.time())
         self._answers[event_id][peer_id] = Rsvp(peer=peer_id, answer=answer, at=when)
 
+    # -- knocks ----------------------------------------------------------------------------
+
+    def knock(self, peer: str, text: str = "", *, urgent: bool = False) -> KnockView:
+        self._record("knock", peer, text, urgent=urgent)
+        known = {p.id: p.name for p in self._others}
+        if peer not in known:
+            raise NodeError(f"no colleague {peer!r}")
+        now = time.time()
+        view = KnockView(id=f"{len(self._knocks) + 1:016x}", peer=peer, name=known[peer],
+                         outgoing=True, text=check_knock_text(text), urgent=urgent,
+                         state="pending", created=now, expires=now + KNOCK_EXPIRY)  # fmt: skip
+        self._knocks[view.id] = view
+        return view
+
+    def knocks(self) -> list[KnockView]:
+        return sorted(self._knocks.values(), key=lambda k: k.created, reverse=True)
+
+    def reply_knock(self, knock_id: str, reply: str) -> KnockView:
+        self._record("reply_knock", knock_id, reply)
+        view = self._knocks.get(knock_id)
+        if view is None or view.outgoing:
+            raise NodeError(f"no knock {knock_id} to answer")
+        view = msgspec.structs.replace(view, state="replied", reply=check_reply(reply))
+        self._knocks[knock_id] = view
+        return view
+
+    def set_quiet_hours(self, quiet: QuietHours | None) -> None:
+        self._record("set_quiet_hours", quiet)
+        self.quiet = quiet
+
+    def incoming_knock(
+        self, peer: str, name: str, text: str = "Got a minute?", *, urgent: bool = False
+    ) -> KnockReceived:
+        """A colleague's knock, held as the engine holds it; the event that shows it."""
+        now = time.time()
+        view = KnockView(id=f"{len(self._knocks) + 1:016x}", peer=peer, name=name,
+                         outgoing=False, text=text, urgent=urgent, state="shown", created=now,
+                         expires=now + KNOCK_EXPIRY)  # fmt: skip
+        self._knocks[view.id] = view
+        return KnockReceived(at=now, name=name, knock=view)
+
+    def knock_news(self, knock_id: str, what: str, *, reply: str = "", reason: str = "") -> Any:
+        """What the engine says of our knock: "delivered", "held", "replied" or "expired"."""
+        view = self._knocks[knock_id]
+        state = {"delivered": "delivered", "held": "held", "replied": "replied"}.get(what, what)
+        view = msgspec.structs.replace(view, state=state, reply=reply or None,
+                                       held=reason if what == "held" else "")  # fmt: skip
+        self._knocks[knock_id] = view
+        at = time.time()
+        if what in ("delivered", "held"):
+            return KnockDelivered(at=at, name=view.name, knock=view, held=what == "held",
+                                  reason=reason)  # fmt: skip
+        if what == "replied":
+            return KnockReplied(at=at, name=view.name, knock=view)
+        return KnockExpired(at=at, name=view.name, knock=view)
+
     # -- test helpers ----------------------------------------------------------------------
 
     def names_called(self) -> list[str]:
@@ -319,3 +383,74 @@ def offline_event(pid: str, name: str) -> PeerOffline:
 
 def renamed_event(pid: str, name: str) -> PeerRenamed:
     return PeerRenamed(at=time.time(), peer=pid, name=name)
+
+
+class FakeRuntime:
+    """Satisfies `hallway.ui.ports.RuntimePort` around a `FakeNode`."""
+
+    def __init__(self, node: FakeNode, warnings: list[str] | None = None) -> None:
+        self.node = node
+        self.closed = 0
+        self.warnings = warnings or []
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class RecordingNotifier:
+    """A `Notifier` that keeps what it was asked to show, with the actions offered."""
+
+    def __init__(self, *, actions: bool = True) -> None:
+        self.on_activated: Callable[[str | None], None] | None = None
+        self.on_action: Callable[[str | None, str], None] | None = None
+        self.supports_actions = actions
+        self.shown: list[tuple[str, str, str, str | None]] = []
+        self.actions: list[tuple[tuple[str, str], ...]] = []
+
+    def notify(
+        self, title: str, body: str, urgency: str, item_id: str | None, image: Any = None,
+        *, actions: Any = (),
+    ) -> None:  # fmt: skip
+        self.shown.append((title, body, urgency, item_id))
+        self.actions.append(tuple(actions))
+
+    def titles(self) -> list[str]:
+        return [title for title, *_ in self.shown]
+
+    def close(self) -> None:
+        pass
+
+
+class FakeIdleSource:
+    """An idle source the test drives: `idle` seconds, `is_locked`, and `lock()`/`unlock()`
+    that call back from another thread as the screen saver's does."""
+
+    name = "a fake idle source"
+
+    def __init__(self) -> None:
+        self.on_lock_change: Callable[[], None] | None = None
+        self.idle = 0.0
+        self.is_locked = False
+        self.fail = False
+        self.closed = False
+
+    def idle_seconds(self) -> float:
+        if self.fail:
+            from hallway.ui.idle_sources import IdleSourceError
+
+            raise IdleSourceError("gone")
+        return self.idle
+
+    def locked(self) -> bool:
+        return self.is_locked
+
+    def set_locked(self, locked: bool) -> None:
+        self.is_locked = locked
+        callback = self.on_lock_change
+        if callback is not None:
+            thread = threading.Thread(target=callback, name="fake-screensaver")
+            thread.start()
+            thread.join(timeout=5)
+
+    def close(self) -> None:
+        self.closed = True

@@ -7,7 +7,7 @@ from hallway_ui_fakes import ANN, BEN, CY, OWN, online_event, post_event, status
 
 from hallway.core.model import Presence
 from hallway.ui.notifications import NotificationCenter
-from hallway.ui.notify_policy import Kind, NotifyPolicy, NotifyPrefs
+from hallway.ui.notify_policy import Held, Kind, NotifyPolicy, NotifyPrefs
 
 
 class Clock:
@@ -83,7 +83,9 @@ def test_pause_holds_back_until_it_ends(clock):
     assert len(policy.on_event(post_event(ANN, "Ann", "Urgent!", urgent=True, seq=2))) == 1
     clock.now += 1801
     assert policy.paused_until is None
-    assert len(policy.on_event(post_event(ANN, "Ann", "Later", seq=3))) == 1
+    digest, later = policy.on_event(post_event(ANN, "Ann", "Later", seq=3))
+    assert (digest.kind, digest.held) == (Kind.DIGEST, Held(posts=1))
+    assert later.kind is Kind.POST
 
 
 def test_resume_ends_a_pause(clock):

@@ -336,3 +336,71 @@ def test_screenshot_new_event_dialog(qtbot, bridge, node, theme):
     dialog.set_start(time.time() - 3600)
     assert not dialog.submit()
     save_screenshot(dialog, f"event-dialog-refused-{theme}")
+
+
+def test_screenshot_settings_quiet_hours_and_away(qtbot, theme):
+    import datetime as dt
+
+    from hallway_ui_fakes import make_config
+
+    from hallway.core.quiet import QuietHours
+
+    config = make_config(quiet=QuietHours(start=dt.time(18), end=dt.time(8), weekends=True),
+                         idle_minutes=15)  # fmt: skip
+    dialog = SettingsDialog(config, platform="linux",
+                            idle_source="the X11 screen saver extension (libXss)")  # fmt: skip
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    save_screenshot(dialog, f"settings-quiet-away-{theme}")
+
+
+def test_screenshot_knocks(qtbot, app, office_node, theme):
+    """The People tab with a row's Knock button and menu, the knock dialog, the reply dialog and
+    the tray's knock lines."""
+    from hallway.ui.knocks import KnockDialog, KnockReplyDialog
+
+    window = app.window
+    window.resize(900, 520)
+    window.show()
+    qtbot.waitExposed(window)
+    tab = window.people_tab
+    tab.select_peer(CY)
+    save_screenshot(window, f"knock-people-{theme}")
+    menu = tab.context_menu(app.people.peer(ANN))
+    menu.popup(QPoint(200, 200))
+    qtbot.waitExposed(menu)
+    save_screenshot(menu, f"knock-people-menu-{theme}")
+    menu.hide()
+    menu.deleteLater()
+
+    app.show_knock(CY)
+    [dialog] = [d for d in app.dialogs() if isinstance(d, KnockDialog)]
+    dialog.text.setText("Have you got a minute for the release notes?")
+    dialog.urgent.setChecked(True)
+    qtbot.waitExposed(dialog)
+    save_screenshot(dialog, f"knock-dialog-{theme}")
+    assert dialog.submit()
+
+    event = office_node.incoming_knock(ANN, "Ann Example", "Got a minute? The printer is on fire")
+    office_node.emit(event)
+    qtbot.waitUntil(lambda: bool(app.knocks.unanswered()))
+    app.show_knock_reply(event.knock.id)
+    [reply] = [d for d in app.dialogs() if isinstance(d, KnockReplyDialog)]
+    reply.own.setText("Coming, bringing the extinguisher")
+    qtbot.waitExposed(reply)
+    save_screenshot(reply, f"knock-reply-{theme}")
+    reply.reject()
+
+    title, body = app.notifications.words(_knock_popup(event))
+    assert (title, body) == ("Ann Example is knocking", "Got a minute? The printer is on fire")
+    app.tray.menu.popup(QPoint(100, 100))
+    qtbot.waitExposed(app.tray.menu)
+    save_screenshot(app.tray.menu, f"knock-tray-menu-{theme}")
+    app.tray.menu.hide()
+
+
+def _knock_popup(event):
+    from hallway.ui.notify_policy import Kind, Popup, candidate_for
+
+    return Popup(Kind.KNOCK, (candidate_for(event),))

@@ -74,8 +74,9 @@ def run_init(args: argparse.Namespace, home: Path) -> int:
     return 0
 
 
-def run_client_command(args: argparse.Namespace, home: Path) -> int:
-    """`status`, `post`, `peers`, `feed`, `watch`, `event`. Raises `NotRunning`, `ControlError`."""
+def run_client_command(args: argparse.Namespace, home: Path) -> int:  # noqa: PLR0911 -- per command
+    """`status`, `post`, `peers`, `feed`, `watch`, `event`, `knock`, `knocks`. Raises
+    `NotRunning`, `ControlError`."""
     client = client_for(home)
     style = Style(sys.stdout)
     match args.command:
@@ -95,6 +96,14 @@ def run_client_command(args: argparse.Namespace, home: Path) -> int:
             from hallway.cli.events import run_event
 
             return run_event(args, client, style)
+        case "knock":
+            from hallway.cli.knocks import run_knock
+
+            return run_knock(args, client)
+        case "knocks":
+            from hallway.cli.knocks import run_knocks
+
+            return run_knocks(args, client, style)
     return 0
 
 

@@ -1,6 +1,7 @@
 """The `hallway` entry point ([project.scripts] hallway = "hallway.cli.main:main").
 
-Exit status: 0 ok, 1 error, 2 usage error, 3 no instance running for the home, 130 when a
+Exit status: 0 ok, 1 error, 2 usage error, 3 no instance running for the home, 4 no reply to
+a knock in time (`knock --wait`), 130 when a
 client command is interrupted (Ctrl-C; SIGTERM stops `watch` with 0). A person's
 mistake never prints a traceback; an unexpected error prints one line and a hint to report it,
 and the traceback only with HALLWAY_DEBUG=1.
@@ -29,6 +30,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_INTERRUPTED",
     "EXIT_NOT_RUNNING",
+    "EXIT_NO_REPLY",
     "EXIT_OK",
     "EXIT_USAGE",
     "main",
@@ -38,10 +40,13 @@ EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_NOT_RUNNING: Final = 3
+EXIT_NO_REPLY: Final = 4  # hallway.cli.knocks
 
 DEBUG_ENV: Final = "HALLWAY_DEBUG"
 _ISSUES: Final = "https://github.com/hallway-app/hallway/issues"
-_CLIENT_COMMANDS: Final = frozenset({"status", "post", "peers", "feed", "watch", "event"})
+_CLIENT_COMMANDS: Final = frozenset(
+    {"status", "post", "peers", "feed", "watch", "event", "knock", "knocks"}
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per exit status
@@ -95,6 +100,11 @@ def _dispatch(args: argparse.Namespace, home: Path) -> int:
         return run_init(args, home)
     if command == "node":
         return _node(args, home)
+    if command == "quiet":
+        from hallway.cli.commands import client_for
+        from hallway.cli.knocks import run_quiet
+
+        return run_quiet(args, home, client_for(home))
     raise UsageError(f"unknown command {command!r}")
 
 

@@ -27,6 +27,7 @@ import msgspec
 
 from hallway.cli.meetup_text import answer_words, quoted, view_of, when_text
 from hallway.core.durations import format_remaining
+from hallway.core.knocks import held_note
 from hallway.core.model import Presence, one_line
 from hallway.core.names import LOOK_ALIKE_MARK, labelled
 
@@ -34,6 +35,8 @@ __all__ = [
     "Style",
     "event_line",
     "feed_lines",
+    "knock_state",
+    "knocks_table",
     "message",
     "peers_table",
     "status_line",
@@ -363,8 +366,99 @@ def event_line(event: dict[str, Any], style: Style) -> str:
         case "stopped":
             text = "Hallway stopped."
         case _:
-            text = _meetup_text(event, who) or _raw(event)
+            text = (
+                _meetup_text(event, who)
+                or _knock_text(event, name)
+                or _quiet_text(event)
+                or _raw(event)
+            )
     return f"{stamp} {text}"
+
+
+def _quiet_text(event: dict[str, Any]) -> str | None:
+    """The line for quiet hours set or switched off; None for other events."""
+    if event.get("type") != "quiet_hours":
+        return None
+    quiet = event.get("quiet")
+    if isinstance(quiet, dict):
+        return f"Quiet hours: {one_line(str(quiet.get('text', '')))}"
+    return "Quiet hours are off."
+
+
+def _knock_text(event: dict[str, Any], name: str) -> str | None:  # noqa: PLR0911 -- per type
+    """The line for a knock, its delivery, its reply or its expiry; None for other events."""
+    knock = event.get("knock")
+    if not isinstance(knock, dict):
+        return None
+    text = one_line(str(knock.get("text", "")))
+    match event.get("type"):
+        case "knock":
+            urgent = "URGENT " if knock.get("urgent") else ""
+            knock_id = one_line(str(knock.get("id", "")))
+            return (
+                f"{urgent}{name} knocks: {text} "
+                f"(reply: hallway knock reply {knock_id} yes|later|no)"
+            )
+        case "knock_delivered":
+            if event.get("held"):
+                return held_note(name, str(event.get("reason") or "")) + "."
+            return f"Your knock reached {name}: {text}"
+        case "knock_reply":
+            return f"{name} replied to your knock: {one_line(str(knock.get('reply', '')))}"
+        case "knock_expired":
+            return f"Your knock to {name} could not be delivered in time and was dropped: {text}"
+    return None
+
+
+_STATES: Final = {
+    "pending": "waiting to be delivered",
+    "delivered": "delivered",
+    "held": "held",
+    "replied": "replied",
+    "expired": "expired",
+    "shown": "new",
+}
+
+
+def knock_state(knock: dict[str, Any]) -> str:
+    """ "waiting to be delivered", "held (Do not disturb)"...: a knock's state for people."""
+    state = str(knock.get("state", ""))
+    if state == "held":
+        if knock.get("held") == "dnd":
+            return "held (Do not disturb)"
+        return "held (shows later)" if knock.get("outgoing") else "held (quiet hours)"
+    return _STATES.get(state, one_line(state))
+
+
+def knocks_table(
+    knocks: Sequence[dict[str, Any]], style: Style, now: datetime | None = None
+) -> str:
+    """Knocks sent (→) and received (←), newest first (`hallway knocks`)."""
+    if not knocks:
+        return "No knocks yet. Knock with `hallway knock NAME`."
+    header = ["WHEN", "WHO", "TEXT", "STATE", "REPLY", "ID"]
+    rows = []
+    for knock in knocks:
+        arrow = "→" if knock.get("outgoing") else "←"
+        urgent = "URGENT " if knock.get("urgent") else ""
+        rows.append(
+            [
+                clock(knock.get("created"), now),
+                f"{arrow} {one_line(str(knock.get('name') or str(knock.get('peer', ''))[:8]))}",
+                urgent + one_line(str(knock.get("text", ""))),
+                knock_state(knock),
+                one_line(str(knock.get("reply") or "")),
+                one_line(str(knock.get("id", ""))),
+            ]
+        )
+    widths = [max(display_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [style.paint(_cells(header, widths), DIM)]
+    lines += [_cells(row, widths) for row in rows]
+    return "\n".join(lines)
+
+
+def _cells(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join(_pad(cell, width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
 
 def _raw(event: dict[str, Any]) -> str:

@@ -13,6 +13,10 @@ The command-line contract (issue 2) is relied on by other tools and tests; keep 
     hallway [--home DIR] feed [--json] [--limit N]
     hallway [--home DIR] watch [--json]
     hallway [--home DIR] event ACTION ...  (issue 10; see hallway.cli.event_parser)
+    hallway [--home DIR] knock PEER [TEXT] [--urgent] [--wait [SECONDS]]
+    hallway [--home DIR] knock reply ID yes|later|no|TEXT
+    hallway [--home DIR] knocks [--json]
+    hallway [--home DIR] quiet [set START-END [--weekends] | off]   (issue 12: cli.knock_parser)
     hallway [--home DIR] demo [--colleagues N] [--headless]
     hallway --version
     hallway [--home DIR]            (the tray app)
@@ -29,6 +33,7 @@ from typing import Final
 
 from hallway import __version__
 from hallway.cli.event_parser import ACTIONS, Subparsers, add_event_actions
+from hallway.cli.knock_parser import add_knock_commands
 from hallway.control.protocol import FEED_LIMIT_MAX
 from hallway.core.durations import (
     END_OF_DAY,
@@ -118,9 +123,10 @@ Then, from any terminal:
   hallway post "Cake in the kitchen #treats"
   hallway peers
   hallway event create "Brainstorm" --at "tomorrow 15:00" --where "Room 2"
+  hallway knock ben "Got a minute?"
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 no Hallway running for the home,
-130 interrupted (Ctrl-C).
+4 no reply in time (knock --wait), 130 interrupted (Ctrl-C).
 Environment: HALLWAY_HOME (the default for --home), NO_COLOR, HALLWAY_DEBUG=1 (tracebacks).
 """
 
@@ -393,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Run `hallway event ACTION --help` for each action's options.",
     )
     add_event_actions(event, _action)
+
+    add_knock_commands(command, _formatter)
 
     demo = command(
         "demo",

@@ -167,6 +167,34 @@ class EventStream:
             if line.strip():
                 return decode_event(line)
 
+    @property
+    def closed(self) -> bool:
+        return self._sock.fileno() < 0
+
+    def next_within(self, seconds: float) -> dict[str, Any] | None:
+        """The next event, or None when none came within `seconds` (or the stream ended)."""
+        if self._sock.fileno() < 0:
+            return None
+        self._sock.settimeout(max(seconds, 0.001))
+        try:
+            while True:
+                try:
+                    line = read_line(self._sock, self._buffer, MAX_REPLY)
+                except TimeoutError:
+                    return None
+                except LineTooLongError:
+                    raise ControlError(f"an event was larger than {MAX_REPLY} bytes") from None
+                except OSError as exc:
+                    raise ControlError(f"lost the connection to {self._client.path}") from exc
+                if line is None:
+                    self.close()
+                    return None
+                if line.strip():
+                    return decode_event(line)
+        finally:
+            if self._sock.fileno() >= 0:
+                self._sock.settimeout(None)
+
     def close(self) -> None:
         self._sock.close()
 

@@ -4,7 +4,9 @@ A request is one line, `{"v": 1, "cmd": "...", "args": {...}}`, at most `MAX_REQ
 A reply is one line: `{"ok": true, "result": ...}`, or
 `{"ok": false, "error": "...", "code": "..."}`.
 Event commands (issue 10) take and return the event object of `EventView.to_json()`; `event_ics`
-returns the iCalendar text as one string.
+returns the iCalendar text as one string. Knock commands (issue 12) return `KnockView.to_json()`;
+`knock` takes the peer as people write it (a name, a unique prefix of a name or id, an id).
+`quiet_set` and `quiet_off` change the running node's quiet hours (the CLI saves config.toml).
 After a successful `watch` reply the server streams events, one JSON object per line, in the form
 of `Event.to_json()`, until either side closes the connection.
 
@@ -20,7 +22,8 @@ from typing import Annotated, Any, Final
 import msgspec
 
 from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
-from hallway.core.errors import HallwayError
+from hallway.core.errors import DurationError, HallwayError
+from hallway.core.knocks import KNOCK_TEXT_MAX
 from hallway.core.meetups import (
     CAPACITY_MAX,
     DEFAULT_DURATION,
@@ -33,6 +36,7 @@ from hallway.core.meetups import (
     Answer,
 )
 from hallway.core.model import Presence
+from hallway.core.quiet import QuietHours, parse_quiet
 from hallway.core.wire import Emoji, PostText, StatusText, Timestamp
 
 VERSION: Final = 1
@@ -59,6 +63,10 @@ Capacity = Annotated[int, msgspec.Meta(ge=1, le=CAPACITY_MAX)]
 EventDuration = Annotated[float, msgspec.Meta(gt=0, le=DURATION_MAX)]
 Remind = Annotated[float, msgspec.Meta(ge=0, le=REMIND_MAX)]
 Version = Annotated[int, msgspec.Meta(ge=0, le=2**31)]
+PeerText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+KnockText = Annotated[str, msgspec.Meta(max_length=4 * KNOCK_TEXT_MAX)]  # the node cleans it
+KnockId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{16}$")]
+ClockText = Annotated[str, msgspec.Meta(pattern="^[0-9]{1,2}:[0-9]{2}$")]
 
 
 class ControlError(HallwayError):
@@ -146,6 +154,23 @@ class EventIcsArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: EventId | None = None
 
 
+class KnockArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    peer: PeerText
+    text: KnockText = ""
+    urgent: bool = False
+
+
+class KnockReplyArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: KnockId
+    reply: Annotated[str, msgspec.Meta(min_length=1, max_length=4 * KNOCK_TEXT_MAX)]
+
+
+class QuietArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    start: ClockText
+    end: ClockText
+    weekends: bool = False
+
+
 # Requests: a tagged union on "cmd" ------------------------------------------------------------
 
 
@@ -217,6 +242,26 @@ class EventIcs(_Request, frozen=True, tag="event_ics"):
     args: EventIcsArgs = EventIcsArgs()
 
 
+class KnockRequest(_Request, frozen=True, tag="knock"):
+    args: KnockArgs
+
+
+class Knocks(_Request, frozen=True, tag="knocks"):
+    args: NoArgs = NoArgs()
+
+
+class KnockReplyRequest(_Request, frozen=True, tag="knock_reply"):
+    args: KnockReplyArgs
+
+
+class QuietSet(_Request, frozen=True, tag="quiet_set"):
+    args: QuietArgs
+
+
+class QuietOff(_Request, frozen=True, tag="quiet_off"):
+    args: NoArgs = NoArgs()
+
+
 Request = (
     StatusGet
     | StatusSet
@@ -234,6 +279,11 @@ Request = (
     | EventEdit
     | EventCancel
     | EventIcs
+    | KnockRequest
+    | Knocks
+    | KnockReplyRequest
+    | QuietSet
+    | QuietOff
 )
 
 COMMANDS: Final = (
@@ -253,6 +303,11 @@ COMMANDS: Final = (
     "event_edit",
     "event_cancel",
     "event_ics",
+    "knock",
+    "knocks",
+    "knock_reply",
+    "quiet_set",
+    "quiet_off",
 )
 
 
@@ -294,7 +349,17 @@ def decode_request(line: bytes) -> Request:
         and request.args.capacity is not None
     ):
         raise RequestError("invalid request: give a capacity or clear it, not both", BAD_REQUEST)
+    if isinstance(request, QuietSet):
+        try:
+            quiet_of(request.args)
+        except DurationError as exc:
+            raise RequestError(f"invalid request: {exc}", BAD_REQUEST) from None
     return request
+
+
+def quiet_of(args: QuietArgs) -> QuietHours:
+    """The quiet hours a `quiet_set` request names; DurationError when they are not valid."""
+    return parse_quiet(f"{args.start}-{args.end}", weekends=args.weekends)
 
 
 def _check_version(line: bytes) -> None:

@@ -39,9 +39,14 @@ from hallway.control.protocol import (
     Events,
     EventShow,
     Feed,
+    KnockReplyRequest,
+    KnockRequest,
+    Knocks,
     Peers,
     Ping,
     PostRequest,
+    QuietOff,
+    QuietSet,
     Request,
     RequestError,
     Show,
@@ -53,13 +58,16 @@ from hallway.control.protocol import (
     encode_error,
     encode_event,
     encode_ok,
+    quiet_of,
 )
 from hallway.control.transport import LineTooLongError, check_socket_path, read_line, same_user
 from hallway.control.watcher import Watcher
 from hallway.core.errors import HallwayError
 from hallway.core.ics import events_to_ics
+from hallway.core.knocks import KnockView
 from hallway.core.meetups import Answer, EventSpec, EventView, MeetupError
 from hallway.core.model import Post, Presence
+from hallway.core.quiet import QuietHours
 from hallway.engine.events import Event, FeedItem, PeerView, iso
 
 __all__ = ["ControlServer", "NodeAPI"]
@@ -111,6 +119,16 @@ class NodeAPI(Protocol):
     ) -> EventView: ...
 
     def cancel_event(self, event_id: str) -> EventView: ...
+
+    def knock(self, peer: str, text: str = "", *, urgent: bool = False) -> KnockView: ...
+
+    def knocks(self) -> list[KnockView]: ...
+
+    def reply_knock(self, knock_id: str, reply: str) -> KnockView: ...
+
+    def set_quiet_hours(self, quiet: QuietHours | None) -> None: ...
+
+    def resolve_peer(self, text: str) -> str: ...
 
 
 class _Connection:
@@ -416,6 +434,8 @@ class ControlServer:
                 return {"shown": True}
             case Watch():  # handled by _serve; kept so the match stays exhaustive
                 raise ControlError("watch cannot be dispatched", BAD_REQUEST)
+            case KnockRequest() | Knocks() | KnockReplyRequest() | QuietSet() | QuietOff():
+                return _knock_result(node, request)
             case _:
                 return _event_result(node, request)
 
@@ -508,6 +528,24 @@ def _event_result(node: NodeAPI, request: Request) -> Any:  # noqa: PLR0911 -- o
             else:  # cancelled ones too, so a calendar that has one learns it is off
                 views = [v for v in node.events(include_past=True) if not v.past(now)]
             return events_to_ics(views, now=now)
+    raise ControlError(f"unknown command {type(request).__name__}", BAD_REQUEST)
+
+
+def _knock_result(node: NodeAPI, request: Request) -> Any:
+    match request:
+        case KnockRequest(args=a):
+            peer = node.resolve_peer(a.peer)
+            return node.knock(peer, a.text, urgent=a.urgent).to_json()
+        case Knocks():
+            return [view.to_json() for view in node.knocks()]
+        case KnockReplyRequest(args=a):
+            return node.reply_knock(a.id, a.reply).to_json()
+        case QuietSet(args=a):
+            node.set_quiet_hours(quiet_of(a))
+            return {"quiet": True}
+        case QuietOff():
+            node.set_quiet_hours(None)
+            return {"quiet": False}
     raise ControlError(f"unknown command {type(request).__name__}", BAD_REQUEST)
 
 

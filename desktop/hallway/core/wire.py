@@ -4,7 +4,9 @@ Version 2 carries replicated records: every piece of shared state (a status, a p
 an RSVP) is a record `(author, kind, key) -> value` that only its author writes, numbered by the
 author's own counter (`seq`, which survives restarts; a tombstone, `val = None`, is a version
 too). Live records travel in envelopes on the author's PUB; the snapshot carries the author's
-live records and tombstones: one sync path for every kind (docs/PROTOCOL.md).
+live records and tombstones: one sync path for every kind (docs/PROTOCOL.md). Knocks are not
+records: they go only from one member's DEALER to another's ROUTER (`Knock`, `KnockReply`, each
+acknowledged), so they are in no snapshot.
 
 Every decoder here takes bytes from outside and either returns a valid, size-limited message or
 raises `DecodeError`. Nothing else escapes, whatever the input. What it returns is also tidied
@@ -20,6 +22,7 @@ import msgspec
 
 from hallway.core.emoji import is_emoji
 from hallway.core.errors import DecodeError
+from hallway.core.knocks import KNOCK_TEXT_MAX
 from hallway.core.meetups import EventSpec, RsvpValue
 from hallway.core.model import (
     EMOJI_MAX,
@@ -47,6 +50,9 @@ Proof = Annotated[bytes, msgspec.Meta(max_length=64)]
 OfficeTag = Annotated[str, msgspec.Meta(max_length=32)]
 Kind = Literal["status", "post", "event", "rsvp"]
 Key = Annotated[str, msgspec.Meta(max_length=80)]
+KnockId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{16}$")]
+KnockText = Annotated[str, msgspec.Meta(max_length=KNOCK_TEXT_MAX)]
+ReplyText = Annotated[str, msgspec.Meta(min_length=1, max_length=KNOCK_TEXT_MAX)]
 
 #: Records in one snapshot part, and in one whole snapshot (what a receiver accepts at most).
 SNAPSHOT_PART_MAX: Final = 500
@@ -142,7 +148,24 @@ class SnapshotRequest(_Msg, frozen=True, tag="snap"):
     seq: Counter = 0
 
 
-Request = Hello | SnapshotRequest
+class Knock(_Msg, frozen=True, tag="knock"):
+    """A knock for the receiver, from the key the handshake proved; `text` "" is the default
+    text. Answered with `KnockAck` once it is stored, again for each copy (same `id`)."""
+
+    id: KnockId
+    text: KnockText = ""
+    urgent: bool = False
+
+
+class KnockReply(_Msg, frozen=True, tag="knock_reply"):
+    """The reply to our knock `id`, from the member it was sent to; answered with
+    `KnockReplyAck` once it is stored."""
+
+    id: KnockId
+    reply: ReplyText
+
+
+Request = Hello | SnapshotRequest | Knock | KnockReply
 
 
 class Welcome(_Msg, frozen=True, tag="welcome"):
@@ -172,7 +195,18 @@ class SnapshotPart(_Msg, frozen=True, tag="snapshot"):
     more: bool = False
 
 
-Reply = Welcome | SnapshotPart  # non-members get no reply at all
+class KnockAck(_Msg, frozen=True, tag="knock_ack"):
+    """The knock `id` is stored. `held`: why it is not shown yet ("dnd", "quiet"), or ""."""
+
+    id: KnockId
+    held: Literal["", "dnd", "quiet"] = ""
+
+
+class KnockReplyAck(_Msg, frozen=True, tag="knock_reply_ack"):
+    id: KnockId
+
+
+Reply = Welcome | SnapshotPart | KnockAck | KnockReplyAck  # non-members get no reply at all
 
 # codecs -------------------------------------------------------------------------------------
 
@@ -222,6 +256,12 @@ def decode_request(data: bytes) -> Request:
     request: Request = _decode(_request_decoder, data, "request")
     if isinstance(request, Hello) and request.name != one_line(request.name):
         return msgspec.structs.replace(request, name=one_line(request.name))
+    if isinstance(request, Knock) and request.text != one_line(request.text):
+        return msgspec.structs.replace(request, text=one_line(request.text))
+    if isinstance(request, KnockReply) and request.reply != one_line(request.reply):
+        if not one_line(request.reply):
+            raise DecodeError("malformed request: a knock's reply without text")
+        return msgspec.structs.replace(request, reply=one_line(request.reply))
     return request
 
 
@@ -231,7 +271,7 @@ def decode_reply(data: bytes) -> Reply:
         recs = [_tidy_snap(rec) for rec in reply.recs]
         if any(new is not old for new, old in zip(recs, reply.recs, strict=True)):
             reply = msgspec.structs.replace(reply, recs=recs)
-    if reply.name != one_line(reply.name):
+    if isinstance(reply, Welcome | SnapshotPart) and reply.name != one_line(reply.name):
         reply = msgspec.structs.replace(reply, name=one_line(reply.name))
     return reply
 

@@ -3,6 +3,10 @@
 from hallway.engine.events import (
     Event,
     FeedItem,
+    KnockDelivered,
+    KnockExpired,
+    KnockReceived,
+    KnockReplied,
     NodeWarning,
     PeerOffline,
     PeerOnline,
@@ -20,6 +24,10 @@ from hallway.engine.node import Node, NodeConfig, NodeError
 __all__ = [
     "Event",
     "FeedItem",
+    "KnockDelivered",
+    "KnockExpired",
+    "KnockReceived",
+    "KnockReplied",
     "Node",
     "NodeConfig",
     "NodeError",

@@ -6,8 +6,8 @@ input is dropped and counted, and callbacks from zeroconf only enqueue work for 
 
 The actor builds the state (declared in `state.py`) and runs the loop, the timers and the
 shutdown. What it does with peers is in its parts: `linking.py` (which peers to link, and who may
-talk to the ROUTER), `syncing.py` (what peers send) and `own_data.py` (our own data, and the
-views of everyone).
+talk to the ROUTER), `syncing.py` (what peers send), `own_data.py` (our own data, and the
+views of everyone) and `knocks.py` (knocks between two members).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import logging
 import os
 import queue
 import secrets
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from hallway.core.roster import Roster
 from hallway.core.txt import TxtRecord
 from hallway.engine import events as ev
 from hallway.engine.admission import Admission
+from hallway.engine.knocks import KnockBook, Knocks
 from hallway.engine.linking import Linking
 from hallway.engine.links import SNAPSHOT_RETRY
 from hallway.engine.meetups import MeetupBook
@@ -138,7 +139,7 @@ def other_office_message(count: int) -> str:
     return f"{many} Hallway users nearby are in another office or typed a different passphrase."
 
 
-class Actor(Linking, Syncing, OwnData):
+class Actor(Linking, Syncing, OwnData, Knocks):
     """The engine thread's one object: it owns the state and runs the loop; the parts it is
     made of (see the module's docstring) handle linking, syncing and our own data."""
 
@@ -167,7 +168,7 @@ class Actor(Linking, Syncing, OwnData):
         self.snapshot_cache = None
         self.pending_statuses = {}
         self.pending_records, self.pending_expiry = [], {}
-        self.book, self.seats_before = MeetupBook(), None
+        self.book, self.seats_before, self.backlog = MeetupBook(), None, deque()
         self.quotas = Quotas(store.usage, clock)
         # The loop's fast path (see run): the SUB sockets, whether this turn only noted
         # heartbeats, and the earliest timer deadline as last computed.
@@ -227,6 +228,7 @@ class Actor(Linking, Syncing, OwnData):
         self.next_heartbeat = clock() + config.heartbeat_interval
         self._load_peers(stored_peers)
         self._load_meetups(store.records())
+        self._load_knocks(KnockBook(quiet=config.quiet, expiry=config.knock_expiry))
         self.discovery = Discovery(
             addresses=self.addresses,
             instance=own_id,
@@ -327,6 +329,11 @@ class Actor(Linking, Syncing, OwnData):
         reminder = self._next_reminder()
         if reminder is not None:
             deadlines.append(reminder)
+        if self.backlog:  # records of a first snapshot still to apply: a turn each, no waiting
+            deadlines.append(now)
+        knock_due = self.knock_book.deadline()  # a knock to send again, expire or show
+        if knock_due is not None:
+            deadlines.append(knock_due)
         hint_due = self.hint.deadline()
         if hint_due is not None:
             deadlines.append(hint_due)
@@ -392,6 +399,7 @@ class Actor(Linking, Syncing, OwnData):
             self.next_heartbeat = now + self.cfg.heartbeat_interval
         self.gate.expire()
         self._update_hint()
+        self._work_backlog()
         self._remind(now)
         for state in self.roster.silent():  # already marked offline by the roster
             self._announce_offline(state, "timeout")
@@ -402,6 +410,7 @@ class Actor(Linking, Syncing, OwnData):
             self.own.status = Status(set_at=now)
             self.store.save_own_status(self.own.status)
             self.emit(ev.StatusExpired(at=now, peer=self.own.id, name=self.own.name, own=True))
+        self._knock_timers(now)
         for link in list(self.links.values()):
             if link.suspect_until is not None and now >= link.suspect_until:
                 link.suspect_until = None

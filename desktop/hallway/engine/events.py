@@ -13,10 +13,12 @@ from typing import Any
 
 import msgspec
 
+from hallway.core.knocks import KnockView
 from hallway.core.meetups import Answer, EventView
 from hallway.core.model import Post, Presence, Status
 from hallway.core.names import labelled
 from hallway.core.names import short_fingerprint as first_group
+from hallway.core.quiet import QuietHours, clock_text
 
 
 def iso(ts: float | None) -> str | None:
@@ -362,6 +364,65 @@ class Reminder(Event, frozen=True, kw_only=True):
 
     def _fields(self) -> dict[str, Any]:
         return {"event": self.event.to_json()}
+
+
+class _KnockEvent(Named, frozen=True, kw_only=True):
+    """An event about one knock; `name` is the other side's (`knock.peer`)."""
+
+    knock: KnockView
+
+    @property
+    def peer_id(self) -> str:
+        return self.knock.peer
+
+    def _fields(self) -> dict[str, Any]:
+        return {"peer": self.knock.peer, "name": self.name, "knock": self.knock.to_json()}
+
+
+class KnockReceived(_KnockEvent, frozen=True, kw_only=True):
+    """A colleague's knock to show now (with the quick replies): at once, or when the Do not
+    disturb or quiet hours that held it end."""
+
+    type = "knock"
+
+
+class KnockDelivered(_KnockEvent, frozen=True, kw_only=True):
+    """Our knock reached its recipient. `held`: it shows only when their Do not disturb
+    (`reason` "dnd") or quiet hours ("quiet") end; `core.knocks.held_note` says so."""
+
+    type = "knock_delivered"
+    held: bool = False
+    reason: str = ""
+
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "held": self.held, "reason": self.reason or None}
+
+
+class KnockReplied(_KnockEvent, frozen=True, kw_only=True):
+    """The recipient of our knock replied (`knock.reply`)."""
+
+    type = "knock_reply"
+
+
+class KnockExpired(_KnockEvent, frozen=True, kw_only=True):
+    """Our knock could not be delivered within its time (12 h) and is given up."""
+
+    type = "knock_expired"
+
+
+class QuietChanged(Event, frozen=True, kw_only=True):
+    """This machine's quiet hours were set (`quiet`) or switched off (None), by the app or by
+    `hallway quiet`: whoever shows pop-ups follows them."""
+
+    type = "quiet_hours"
+    quiet: QuietHours | None
+
+    def _fields(self) -> dict[str, Any]:
+        quiet = self.quiet
+        if quiet is None:
+            return {"quiet": None}
+        window = {"start": clock_text(quiet.start), "end": clock_text(quiet.end)}
+        return {"quiet": {**window, "weekends": quiet.weekends, "text": quiet.describe()}}
 
 
 class NodeWarning(Event, frozen=True, kw_only=True):

@@ -217,8 +217,12 @@ class Linking(EngineState):
                 continue
             if isinstance(request, wire.Hello):
                 self._on_hello(routing.bytes, key, peer, request, source, frame=payload)
-            elif not stranger or self.cfg.office.is_open:
+            elif isinstance(request, wire.SnapshotRequest) and (
+                not stranger or self.cfg.office.is_open
+            ):
                 self._on_snapshot_request(routing.bytes, request)
+            elif isinstance(request, wire.Knock | wire.KnockReply) and not stranger:
+                self._on_knock_request(routing.bytes, peer, request)
             else:
                 self.gate.refuse(payload)  # a request only members may make
 

@@ -74,8 +74,12 @@ class MeetupBook:
         ]
 
     def seating(self, event_id: str) -> Seating | None:
+        """The seats and the waitlist, when anyone could be waiting (more answers than seats);
+        None otherwise: nobody moves up from a waitlist that cannot exist."""
         held = self.events.get(event_id)
-        if held is None or held.spec is None:
+        if held is None or held.spec is None or held.spec.capacity is None:
+            return None
+        if len(self.rsvps.get(event_id, ())) <= held.spec.capacity:
             return None
         return seat(self.answers(event_id), held.spec.capacity)
 
@@ -250,11 +254,12 @@ class Meetups(EngineState):
         )
 
     def _seats_moved(self, event_id: str, before: Seating | None) -> None:
-        after = self.book.seating(event_id)
-        if before is None or after is None:
-            return
+        """Say who moved from the waitlist to a seat since `before` (None: nobody waited)."""
         spec = self._spec(event_id)
-        title = spec.title if spec is not None else ""
+        if before is None or not before.waitlist or spec is None:
+            return
+        after = seat(self.book.answers(event_id), spec.capacity)  # a capacity lifted: all go
+        title = spec.title
         for peer in moved_up(before, after):
             self.emit(
                 ev.SeatGained(

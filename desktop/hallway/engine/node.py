@@ -20,6 +20,11 @@ Public, thread-safe API (the CLI, the control socket, the GUI and the tests all 
     node.rsvp(event_id, Answer.GOING) -> EventView
     node.edit_event(event_id, title=..., start=..., ...) -> EventView
     node.cancel_event(event_id) -> EventView
+    node.knock(peer_id, "Got a minute?", urgent=False) -> KnockView   # to one colleague, privately
+    node.knocks() -> list[KnockView]         # sent and received, newest first
+    node.reply_knock(knock_id, "yes") -> KnockView   # yes, later, no, or text of one's own
+    node.set_quiet_hours(QuietHours(...) or None)    # knocks wait while they hold
+    node.resolve_peer("ben") -> str          # a peer id from a name, a unique prefix, an id
     node.info -> NodeInfo                    # id, fingerprint, name, office, ports, addresses
     node.close()                             # BYE, mDNS goodbye, joins the thread; idempotent
 
@@ -42,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hallway.core.errors import HallwayError
+from hallway.core.knocks import KNOCK_EXPIRY, KnockError, KnockView, check_knock_text, check_reply
 from hallway.core.meetups import Answer, EventSpec, EventView, MeetupError
 from hallway.core.model import (
     EMOJI_MAX,
@@ -58,6 +64,7 @@ from hallway.core.model import (
     post_id,
 )
 from hallway.core.office import Office
+from hallway.core.quiet import QuietHours
 from hallway.engine.actor import Actor, Command
 from hallway.engine.events import Event, FeedItem, NodeWarning, PeerView, Stopped
 
@@ -81,6 +88,8 @@ class NodeConfig:
     heartbeat_interval: float = HEARTBEAT_INTERVAL
     post_history_days: float = 7.0
     retention_days: float = 30.0
+    quiet: QuietHours | None = None  # knocks wait while these hold (set_quiet_hours changes it)
+    knock_expiry: float = KNOCK_EXPIRY  # an undelivered knock is given up after this
 
 
 @dataclass(frozen=True)
@@ -401,6 +410,44 @@ class Node:
         try:
             return self._call(fn)
         except MeetupError as exc:
+            raise NodeError(str(exc)) from None
+
+    # knocks ---------------------------------------------------------------------------------
+
+    def knock(self, peer: str, text: str = "", *, urgent: bool = False) -> KnockView:
+        """Knock on `peer`'s door (an id: see `resolve_peer`). It waits in our outbox, on disk,
+        until delivered; `KnockDelivered`, `KnockReplied` or `KnockExpired` follow."""
+        try:
+            cleaned = check_knock_text(text)
+        except KnockError as exc:
+            raise NodeError(str(exc)) from None
+        return self._knocking(lambda actor: actor.knock(peer, cleaned, urgent))
+
+    def knocks(self) -> list[KnockView]:
+        """Knocks sent and received, newest first."""
+        return self._knocking(lambda actor: actor.knock_views())
+
+    def reply_knock(self, knock_id: str, reply: str) -> KnockView:
+        """Answer a knock that came to us: "yes", "later", "no" or free text (140 at most)."""
+        try:
+            answer = check_reply(reply)
+        except KnockError as exc:
+            raise NodeError(str(exc)) from None
+        return self._knocking(lambda actor: actor.reply_knock(knock_id.strip(), answer))
+
+    def set_quiet_hours(self, quiet: QuietHours | None) -> None:
+        """This machine's quiet hours (None: none), during which knocks are held."""
+        self._call(lambda actor: actor.set_quiet_hours(quiet))
+
+    def resolve_peer(self, text: str) -> str:
+        """A colleague's id from a name, a unique start of a name or id, or an id; NodeError
+        listing the candidates when none or several match."""
+        return self._knocking(lambda actor: actor.resolve_peer(text))
+
+    def _knocking(self, fn: Callable[[Actor], _T]) -> _T:
+        try:
+            return self._call(fn)
+        except KnockError as exc:
             raise NodeError(str(exc)) from None
 
     def warnings(self) -> list[NodeWarning]:

@@ -37,6 +37,7 @@ class OwnData(EngineState):
         own.status, own.status_version = status, (own.inc, seq)
         self._publish(wire.Rec(kind="status", val=status_value(status)), at=at)
         self.emit(ev.StatusChanged(at=at, peer=own.id, name=own.name, status=status, own=True))
+        self._release_held()  # out of Do not disturb: the knocks it held show now
         return status
 
     def post(self, text: str, urgent: bool) -> Post:

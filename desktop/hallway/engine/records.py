@@ -36,25 +36,46 @@ class Records(Meetups):
 
     def _apply_records(self, peer: str, recs: list[wire.SnapRec], *, first: bool) -> None:
         """A snapshot's versions, oldest first. The first snapshot from a peer is history (its
-        posts are not news); later ones fill what we missed while away."""
-        posts: list[wire.SnapRec] = []
-        with self._snapshot_batch():
-            self._apply_snapshot(peer, recs, posts, first=first)
-        if posts:
-            self._apply_posts(peer, posts, live=not first)
+        posts are not news); later ones fill what we missed while away.
 
-    def _apply_snapshot(
-        self, peer: str, recs: list[wire.SnapRec], posts: list[wire.SnapRec], *, first: bool
-    ) -> None:
+        A first snapshot's events and answers (a member may hold hundreds) wait in `backlog`,
+        applied a slice per loop turn after whatever else has come in (`_work_backlog`): the
+        member is online with its status at once, and a newcomer meeting the whole office is
+        not kept waiting for everyone's history. Versions make the order they are applied in
+        irrelevant."""
+        posts: list[wire.SnapRec] = []
+        meetups: list[wire.SnapRec] = []
         for rec in recs:
             if rec.kind == "status":
                 status = rec.val if isinstance(rec.val, wire.StatusValue) else _CLEARED
                 self._apply_status(peer, status, rec.at, force=first, version=rec.seq)
-            elif rec.kind == "post":
-                posts.append(rec)
             else:
-                self._apply_meetup(peer, rec.kind, rec.key, ver=rec.seq, inc=rec.inc, at=rec.at,
-                                   value=rec.val, live=not first)  # fmt: skip
+                (posts if rec.kind == "post" else meetups).append(rec)
+        if posts:
+            self._apply_posts(peer, posts, live=not first)
+        if first and meetups:
+            self.backlog.append((peer, meetups, False))
+        elif meetups:
+            with self._snapshot_batch():
+                self._apply_snapshot(peer, meetups, live=True)
+
+    def _apply_snapshot(self, peer: str, recs: list[wire.SnapRec], *, live: bool) -> None:
+        for rec in recs:
+            self._apply_meetup(peer, rec.kind, rec.key, ver=rec.seq, inc=rec.inc, at=rec.at,
+                               value=rec.val, live=live)  # fmt: skip
+
+    def _work_backlog(self) -> None:
+        """Apply the next BACKLOG_STEP records of first snapshots (see `_apply_records`)."""
+        budget = BACKLOG_STEP
+        with self._snapshot_batch():
+            while self.backlog and budget > 0:
+                peer, recs, live = self.backlog[0]
+                self._apply_snapshot(peer, recs[:budget], live=live)
+                if len(recs) > budget:
+                    self.backlog[0] = (peer, recs[budget:], live)
+                else:
+                    self.backlog.popleft()
+                budget -= len(recs)
 
     # statuses -------------------------------------------------------------------------------------
 
@@ -148,6 +169,10 @@ class Records(Meetups):
             else:
                 self.quotas.release(peer, item_size(post.text))  # we had it: no more stored
 
+
+#: Events and answers of first snapshots applied per loop turn: ~3 ms of work, between which
+#: the loop reads its sockets.
+BACKLOG_STEP = 50
 
 # A status record deleted (or holding another kind's value): the member has none.
 _CLEARED = wire.StatusValue(presence=Presence.AVAILABLE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,7 @@ class EngineState:
     pending_expiry: dict[str, float]  # event id -> when its answers expire with it
     book: MeetupBook
     seats_before: dict[str, Seating | None] | None  # while a snapshot is applied (meetups.py)
+    backlog: deque[tuple[str, list[wire.SnapRec], bool]]  # first snapshots' events and answers
     # Our snapshot's records for a state of ours, and their encoded chunks once asked for.
     snapshot_cache: tuple[object, list[wire.SnapRec], list[bytes] | None] | None
     hint: OtherOfficeHint
@@ -202,6 +203,28 @@ class EngineState:
 
     def _close_link(self, peer: str, *, evict: bool = True) -> None:
         """Close a peer's link: Linking's, declared here for Syncing."""
+        raise NotImplementedError
+
+    def _reply(self, routing: bytes, payload: bytes) -> None:
+        """Answer a ROUTER request: Linking's, declared here for Knocks."""
+        raise NotImplementedError
+
+    def _on_knock_request(
+        self, routing: bytes, peer: str, request: wire.Knock | wire.KnockReply
+    ) -> None:
+        """A member's knock or reply on the ROUTER: Knocks', declared here for Linking."""
+        raise NotImplementedError
+
+    def _on_knock_ack(self, peer: str, ack: wire.KnockAck | wire.KnockReplyAck) -> None:
+        """An acknowledgement on a DEALER: Knocks', declared here for Syncing."""
+        raise NotImplementedError
+
+    def _knocks_online(self, peer: str) -> None:
+        """Send what waits for a peer that came online: Knocks', declared here for Syncing."""
+        raise NotImplementedError
+
+    def _release_held(self) -> None:
+        """Show the knocks whose hold ended: Knocks', declared here for OwnData."""
         raise NotImplementedError
 
     # state changes --------------------------------------------------------------------------------

@@ -52,6 +52,8 @@ class Syncing(Records):
                     return  # it could not subscribe: the link is gone
             elif isinstance(reply, wire.SnapshotPart):
                 self._on_snapshot_part(link, reply)
+            else:
+                self._on_knock_ack(link.peer, reply)
 
     def _on_welcome(self, link: Link, welcome: wire.Welcome) -> None:
         state = self.roster.add(link.peer, link.key)
@@ -212,6 +214,7 @@ class Syncing(Records):
 
     def _peer_online(self, link: Link, name: str) -> None:
         self.emit(ev.PeerOnline(at=self.clock(), peer=link.peer, name=name, address=link.address))
+        self._knocks_online(link.peer)
         if not self.hint.member_seen:
             self.hint.member_seen = True
             self._update_hint()

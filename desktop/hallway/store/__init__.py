@@ -14,7 +14,7 @@ from hallway.store.home import (
     resolve_home,
     secrets_path,
 )
-from hallway.store.records import StoredItem, StoredPeer, StoredRecord
+from hallway.store.records import StoredItem, StoredKnock, StoredPeer, StoredRecord
 from hallway.store.schema import SCHEMA_VERSION
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredItem",
+    "StoredKnock",
     "StoredPeer",
     "StoredRecord",
     "config_path",

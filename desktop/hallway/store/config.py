@@ -15,7 +15,10 @@ from typing import Annotated
 
 import msgspec
 
+from hallway.core.durations import parse_time_of_day
+from hallway.core.errors import DurationError
 from hallway.core.model import NAME_MAX
+from hallway.core.quiet import QuietHours, clock_text
 from hallway.store.errors import ConfigError
 from hallway.store.home import config_path
 
@@ -25,6 +28,7 @@ Name = Annotated[str, msgspec.Meta(max_length=NAME_MAX)]
 OfficeName = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
 Interface = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 RetentionDays = Annotated[int, msgspec.Meta(ge=1, le=3650)]
+IdleMinutes = Annotated[int, msgspec.Meta(ge=0, le=1440)]
 
 
 class Notifications(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
@@ -45,6 +49,9 @@ class Config(msgspec.Struct, kw_only=True):
     - `instance`: a random id made once (`new_instance_id`), the keyring account prefix, so that
       several homes on one machine keep their secrets apart.
     - `followed`: ids of the peers whose status changes raise a pop-up.
+    - `quiet`: quiet hours (`[quiet] start = "18:00", end = "08:00", weekends = true`), or None
+      when there are none (the table is absent).
+    - `idle_minutes`: minutes idle before automatic away; 0 turns it off.
 
     Unknown keys are ignored, so a file written by a newer Hallway still loads.
     """
@@ -58,11 +65,15 @@ class Config(msgspec.Struct, kw_only=True):
     notifications: Notifications = msgspec.field(default_factory=Notifications)
     followed: list[PeerId] = msgspec.field(default_factory=list)
     retention_days: RetentionDays = 30
+    quiet: QuietHours | None = None
+    idle_minutes: IdleMinutes = 10
 
     def __post_init__(self) -> None:
         # msgspec turns this ValueError into a ValidationError when decoding.
         if self.open and self.office is not None:
             raise ValueError(f"open is true but office is set to {self.office!r}")
+        if self.quiet is not None and self.quiet.start == self.quiet.end:
+            raise ValueError("quiet hours start and end at the same time")
 
 
 def new_instance_id() -> str:
@@ -80,7 +91,7 @@ def load_config(home: Path) -> Config | None:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}", path) from exc
     try:
-        return msgspec.toml.decode(raw, type=Config)
+        return _decode(raw)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not valid UTF-8 text ({exc.reason})", path) from exc
     except msgspec.ValidationError as exc:
@@ -89,14 +100,41 @@ def load_config(home: Path) -> Config | None:
         raise ConfigError(f"{path} is not valid TOML: {exc}", path) from exc
 
 
+def _decode(raw: bytes) -> Config:
+    """config.toml into a Config. Quiet hours are written "18:00" for people; TOML's own
+    times (18:00:00, unquoted) are taken too."""
+    data = msgspec.toml.decode(raw)
+    if isinstance(data, dict) and isinstance(data.get("quiet"), dict):
+        quiet = dict(data["quiet"])
+        for key in ("start", "end"):
+            if isinstance(quiet.get(key), str):
+                try:
+                    quiet[key] = parse_time_of_day(quiet[key])
+                except DurationError as exc:
+                    raise msgspec.ValidationError(f"{exc} - at `$.quiet.{key}`") from None
+        data["quiet"] = quiet
+    return msgspec.convert(data, type=Config)
+
+
+def _encode(cfg: Config) -> bytes:
+    data = _drop_none(msgspec.to_builtins(cfg))
+    if cfg.quiet is not None and isinstance(data, dict):
+        data["quiet"] = {
+            "start": clock_text(cfg.quiet.start),
+            "end": clock_text(cfg.quiet.end),
+            "weekends": cfg.quiet.weekends,
+        }
+    return msgspec.toml.encode(data)
+
+
 def save_config(home: Path, cfg: Config) -> None:
     """Write config.toml atomically and owner-only: a crash leaves the old file or the new one."""
     path = config_path(home)
-    data = msgspec.toml.encode(_drop_none(msgspec.to_builtins(cfg)))
+    data = _encode(cfg)
     # Fields can be changed after loading without validation; refuse to write a file that
     # would not load again.
     try:
-        msgspec.toml.decode(data, type=Config)
+        _decode(data)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"not saving {path}: invalid setting: {exc}", path) from exc
     # mkstemp creates the file 0600, in the same directory so os.replace stays on one filesystem.

@@ -26,10 +26,10 @@ import msgspec
 from hallway.core.model import Presence, Status
 from hallway.store.errors import StoreError
 from hallway.store.private import check_private_dir, claim_file
-from hallway.store.records import ITEM_KINDS, StoredItem, StoredPeer, StoredRecord
+from hallway.store.records import ITEM_KINDS, StoredItem, StoredKnock, StoredPeer, StoredRecord
 from hallway.store.schema import migrate
 
-__all__ = ["Store", "StoreError", "StoredItem", "StoredPeer", "StoredRecord"]
+__all__ = ["Store", "StoreError", "StoredItem", "StoredKnock", "StoredPeer", "StoredRecord"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,15 @@ _UPSERT_RECORD: Final = (
     "ON CONFLICT (author, kind, key) DO UPDATE SET ver = excluded.ver, inc = excluded.inc, "
     "at = excluded.at, received_at = excluded.received_at, value = excluded.value, "
     "expires = excluded.expires WHERE excluded.ver > records.ver"
+)
+
+_SELECT_KNOCKS: Final = (
+    "SELECT peer, id, outgoing, text, urgent, state, created, expires, held, reply, reply_sent, "
+    "replied_at FROM knocks"
+)
+_INSERT_KNOCK: Final = (
+    "INSERT INTO knocks (peer, id, outgoing, text, urgent, state, created, expires, held, reply, "
+    "reply_sent, replied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 _UPSERT_OWN_STATUS: Final = (
@@ -328,6 +337,11 @@ class Store:
             count = conn.execute("DELETE FROM items WHERE received_at < ?", (before,)).rowcount
             if now is not None:
                 count += conn.execute("DELETE FROM records WHERE expires < ?", (now,)).rowcount
+            # Knocks go with the items of their time, unless one still waits to be shown.
+            count += conn.execute(
+                "DELETE FROM knocks WHERE created < ? AND NOT (outgoing = 0 AND state = 'held')",
+                (before,),
+            ).rowcount
             return count
 
     # Records -------------------------------------------------------------------------------
@@ -373,6 +387,61 @@ class Store:
             (author,),
         )
         return int(rows[0][0]), (int(status[0][0]), int(status[0][1])) if status else None
+
+    # Knocks --------------------------------------------------------------------------------
+
+    def add_knock(self, knock: StoredKnock) -> bool:
+        """Store a new knock; False (nothing written) when one with its (peer, id, outgoing)
+        is already here: a received knock sent again."""
+        with self._write("save a knock") as conn:
+            return (
+                conn.execute(_INSERT_KNOCK + " ON CONFLICT DO NOTHING", _knock_row(knock)).rowcount
+                == 1
+            )
+
+    def save_knock(self, knock: StoredKnock) -> None:
+        """Store a knock's new state (or a new knock)."""
+        with self._write("save a knock") as conn:
+            conn.execute(
+                _INSERT_KNOCK + " ON CONFLICT (peer, id, outgoing) DO UPDATE SET "
+                "state = excluded.state, held = excluded.held, reply = excluded.reply, "
+                "reply_sent = excluded.reply_sent, replied_at = excluded.replied_at, "
+                "expires = excluded.expires",
+                _knock_row(knock),
+            )
+
+    def knock(self, peer: str, knock_id: str, outgoing: bool) -> StoredKnock | None:
+        rows = self._read(
+            _SELECT_KNOCKS + " WHERE peer = ? AND id = ? AND outgoing = ?",
+            (peer, knock_id, int(outgoing)),
+        )
+        return _knock(rows[0]) if rows else None
+
+    def knocks(self, limit: int = 200) -> list[StoredKnock]:
+        """Knocks sent and received, newest first."""
+        rows = self._read(_SELECT_KNOCKS + " ORDER BY created DESC, id LIMIT ?", (limit,))
+        return [_knock(row) for row in rows]
+
+    def knocks_by_id(self, knock_id: str) -> list[StoredKnock]:
+        return [_knock(r) for r in self._read(_SELECT_KNOCKS + " WHERE id = ?", (knock_id,))]
+
+    def open_knocks(self) -> list[StoredKnock]:
+        """What still needs the engine: our knocks not yet delivered, knocks we hold, and our
+        replies not yet acknowledged."""
+        rows = self._read(
+            _SELECT_KNOCKS + " WHERE (outgoing = 1 AND state = 'pending') "
+            "OR (outgoing = 0 AND state = 'held') "
+            "OR (outgoing = 0 AND reply IS NOT NULL AND reply_sent = 0) ORDER BY created"
+        )
+        return [_knock(row) for row in rows]
+
+    def knocks_from(self, peer: str, since: float) -> int:
+        """How many knocks `peer` sent us that arrived at or after `since`."""
+        rows = self._read(
+            "SELECT count(*) FROM knocks WHERE peer = ? AND outgoing = 0 AND created >= ?",
+            (peer, since),
+        )
+        return int(rows[0][0])
 
     # Plumbing ------------------------------------------------------------------------------
 
@@ -478,6 +547,41 @@ def _record_row(record: StoredRecord) -> tuple[object, ...]:
         record.received_at,
         record.value,
         record.expires,
+    )
+
+
+def _knock_row(knock: StoredKnock) -> tuple[object, ...]:
+    return (
+        knock.peer,
+        knock.id,
+        int(knock.outgoing),
+        knock.text,
+        int(knock.urgent),
+        knock.state,
+        knock.created,
+        knock.expires,
+        knock.held,
+        knock.reply,
+        int(knock.reply_sent),
+        knock.replied_at,
+    )
+
+
+def _knock(row: Sequence[Any]) -> StoredKnock:
+    peer, knock_id, outgoing, text, urgent, state, created, expires, held, reply, sent, at = row
+    return StoredKnock(
+        peer=peer,
+        id=knock_id,
+        outgoing=bool(outgoing),
+        text=text,
+        urgent=bool(urgent),
+        state=state,
+        created=created,
+        expires=expires,
+        held=held,
+        reply=reply,
+        reply_sent=bool(sent),
+        replied_at=at,
     )
 
 

@@ -41,6 +41,29 @@ class StoredRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredKnock:
+    """A knock sent (`outgoing`) or received, as this home keeps it (`core.knocks`).
+
+    `peer` is the other side. `held` is why the recipient holds it ("dnd", "quiet" or "").
+    A received knock's `reply` is ours, sent until acknowledged (`reply_sent`) or until
+    `expires` is past once more (counted from `replied_at`); a sent knock's `reply` is theirs.
+    """
+
+    peer: str
+    id: str
+    outgoing: bool
+    text: str
+    urgent: bool
+    state: str
+    created: float
+    expires: float
+    held: str = ""
+    reply: str | None = None
+    reply_sent: bool = False
+    replied_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredItem:
     """A post or a status change, own or received, as kept in the feed.
 

@@ -123,12 +123,35 @@ CREATE INDEX records_by_expiry ON records (expires);
 CREATE INDEX records_rsvp_by_event ON records (key) WHERE kind = 'rsvp';
 """
 
+# v6: knocks (issue 12), sent and received: only their sender's and their recipient's databases
+# ever hold one. `peer` is the other side; a received knock is known by (sender, id), so a copy
+# sent again is acknowledged, never shown twice. Our own pending knocks are the outbox.
+_V6_KNOCKS: Final = """
+CREATE TABLE knocks (
+    peer       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    outgoing   INTEGER NOT NULL,
+    text       TEXT NOT NULL,
+    urgent     INTEGER NOT NULL,
+    state      TEXT NOT NULL,
+    held       TEXT NOT NULL DEFAULT '',  -- why the recipient holds it: 'dnd', 'quiet' or ''
+    reply      TEXT,
+    reply_sent INTEGER NOT NULL DEFAULT 0,  -- a received knock's reply: 0 to send, 1 acknowledged
+    replied_at REAL,
+    created    REAL NOT NULL,  -- our clock: when we made it, or when it arrived
+    expires    REAL NOT NULL,  -- when an undelivered knock (or reply) is given up
+    PRIMARY KEY (peer, id, outgoing)
+) WITHOUT ROWID;
+CREATE INDEX knocks_by_created ON knocks (created);
+"""
+
 MIGRATIONS: Final[tuple[str, ...]] = (
     _V1_BASE,
     _V2_HISTORY,
     _V3_ITEM_NAMES,
     _V4_CLAMP_TIMES,
     _V5_RECORDS,
+    _V6_KNOCKS,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

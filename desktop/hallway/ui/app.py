@@ -26,6 +26,7 @@ from hallway.ui.autostart import set_autostart
 from hallway.ui.controller import AppController
 from hallway.ui.first_run import ask_first_run
 from hallway.ui.icons import app_icon
+from hallway.ui.idle_sources import find_idle_source
 from hallway.ui.settings import SettingsResult
 from hallway.ui.text import tr
 from hallway.ui.theme import ThemeFollower
@@ -216,6 +217,7 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
                 home=home,
                 demo=demo,
                 save_config=functools.partial(save_config, home),
+                find_idle=find_idle_source,
             )
             relay.requested.connect(controller.window.bring_forward)
             restart: list[SettingsResult] = []

@@ -17,18 +17,25 @@ from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
+from hallway.core.knocks import KnockView
 from hallway.core.meetups import Answer, EventSpec, EventView
 from hallway.core.model import Presence, Status
+from hallway.core.quiet import QuietHours
 from hallway.engine.events import (
     Event,
     EventChanged,
     FeedItem,
+    KnockDelivered,
+    KnockExpired,
+    KnockReceived,
+    KnockReplied,
     NodeWarning,
     PeerOffline,
     PeerOnline,
     PeerRenamed,
     PeerView,
     PostReceived,
+    QuietChanged,
     Ready,
     Reminder,
     RsvpChanged,
@@ -61,6 +68,10 @@ class EngineBridge(QObject):
         rsvp_changed(RsvpChanged): someone answered an event (the seats may have moved).
         seat_gained(SeatGained): someone moved from an event's waitlist to a seat.
         reminder(Reminder): an event we go to or organise starts soon.
+        knock_received(KnockReceived): a colleague knocks (shown now, not held).
+        knock_delivered(KnockDelivered): our knock arrived (or is held: `held`).
+        knock_replied(KnockReplied): a knock was answered.
+        knock_expired(KnockExpired): our knock was not delivered in time.
         warning(NodeWarning): something people should know (shown in a banner). One with a
             `code` names a lasting condition, which lasts until `warning_cleared`.
         warning_cleared(WarningCleared): the condition of an earlier warning with this code
@@ -81,6 +92,11 @@ class EngineBridge(QObject):
     rsvp_changed = Signal(object)
     seat_gained = Signal(object)
     reminder = Signal(object)
+    knock_received = Signal(object)
+    knock_delivered = Signal(object)
+    knock_replied = Signal(object)
+    knock_expired = Signal(object)
+    quiet_changed = Signal(object)
     warning = Signal(object)
     warning_cleared = Signal(object)
     stopped = Signal()
@@ -134,6 +150,11 @@ class EngineBridge(QObject):
             RsvpChanged: self.rsvp_changed,
             SeatGained: self.seat_gained,
             Reminder: self.reminder,
+            KnockReceived: self.knock_received,
+            KnockDelivered: self.knock_delivered,
+            KnockReplied: self.knock_replied,
+            KnockExpired: self.knock_expired,
+            QuietChanged: self.quiet_changed,
             NodeWarning: self.warning,
             WarningCleared: self.warning_cleared,
         }
@@ -164,8 +185,8 @@ class EngineBridge(QObject):
     def set_name(self, name: str) -> bool:
         return self._run(lambda: self._node.set_name(name))
 
-    # Events: each command returns the event as it is now, or None when refused (the message is
-    # in `last_error`, and `command_failed` carried it).
+    # Knocks and events: each command returns the knock or event as it is now, or None when
+    # refused (the message is in `last_error`, and `command_failed` carried it).
 
     def create_event(self, spec: EventSpec) -> EventView | None:
         return self._ask(lambda: self._node.create_event(spec))
@@ -178,6 +199,22 @@ class EngineBridge(QObject):
 
     def cancel_event(self, event_id: str) -> EventView | None:
         return self._ask(lambda: self._node.cancel_event(event_id))
+
+    def knock(self, peer: str, text: str = "", *, urgent: bool = False) -> KnockView | None:
+        return self._ask(lambda: self._node.knock(peer, text, urgent=urgent))
+
+    def reply_knock(self, knock_id: str, reply: str) -> KnockView | None:
+        return self._ask(lambda: self._node.reply_knock(knock_id, reply))
+
+    def knocks(self) -> list[KnockView]:
+        """Knocks sent and received, newest first (none when the node cannot say)."""
+        try:
+            return self._node.knocks()
+        except NodeError:
+            return []
+
+    def set_quiet_hours(self, quiet: QuietHours | None) -> bool:
+        return self._run(lambda: self._node.set_quiet_hours(quiet))
 
     def events(self) -> list[EventView] | None:
         """Every event the node holds, past and cancelled ones too (None when it cannot say)."""

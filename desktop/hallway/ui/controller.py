@@ -15,8 +15,10 @@ from PySide6.QtCore import QObject, QRect, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QDialog, QSystemTrayIcon, QWidget
 
 from hallway.core.errors import HallwayError
+from hallway.core.knocks import KnockView
 from hallway.core.meetups import Answer, EventView
-from hallway.engine.events import NodeWarning, PeerView
+from hallway.core.model import Status
+from hallway.engine.events import NodeWarning, PeerView, QuietChanged
 from hallway.store.config import Config
 from hallway.ui.autostart import set_autostart
 from hallway.ui.bridge import EngineBridge
@@ -24,10 +26,13 @@ from hallway.ui.compose import ComposeDialog
 from hallway.ui.event_actions import EventActions
 from hallway.ui.event_dialog import EventDialog
 from hallway.ui.events_model import EventsModel, EventsRefresher
+from hallway.ui.idle import IdleWatcher
+from hallway.ui.idle_sources import IdleSource
+from hallway.ui.knocks import KnockBook, KnockDialog, KnockReplyDialog
 from hallway.ui.main_window import MainWindow
 from hallway.ui.models import FeedModel, PeopleModel
 from hallway.ui.notifications import NotificationCenter, TrayNotifier
-from hallway.ui.notify_policy import Notifier, NotifyPolicy, NotifyPrefs
+from hallway.ui.notify_policy import KNOCK_PREFIX, Notifier, NotifyPolicy, NotifyPrefs
 from hallway.ui.ports import RuntimePort
 from hallway.ui.quick_status import QuickStatusPopup
 from hallway.ui.settings import SettingsDialog, SettingsResult
@@ -44,6 +49,7 @@ LOOK_ALIKES_REFRESH_MS = 1000
 FETCH_DRAIN_MS = 15_000
 
 ConfigSaver = Callable[[Config], None]
+IdleFinder = Callable[[], IdleSource | None]
 
 
 def prefs_from(config: Config) -> NotifyPrefs:
@@ -78,6 +84,8 @@ class AppController(QObject):
         home: Path | None = None,
         demo: bool = False,
         notifier: Notifier | None = None,
+        find_idle: IdleFinder | None = None,
+        clock: Callable[[], float] = time.time,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -92,19 +100,24 @@ class AppController(QObject):
         self.events = EventsModel(self)
         self.event_actions = EventActions(self.bridge, self.events, self)
         self._events_refresher = EventsRefresher(self.bridge, self.events, self)
-        self.policy = NotifyPolicy(prefs_from(config))
+        self.policy = NotifyPolicy(prefs_from(config), clock=clock)
+        self.policy.set_quiet(config.quiet)
+        self.knocks = KnockBook(self, clock=clock)
+        self.idle = IdleWatcher(self.bridge, config.idle_minutes, Status(), self, clock=clock)
+        self._find_idle = find_idle
         self.window = MainWindow(
             self.bridge,
             self.people,
             self.feed,
             events=self.events,
             actions=self.event_actions,
+            knocks=self.knocks,
             open_office=config.open,
             demo=demo,
         )
-        self.tray = TrayController(self.bridge, self.people, self.policy, self)
+        self.tray = TrayController(self.bridge, self.people, self.policy, self, knocks=self.knocks)
         self.notifications = NotificationCenter(
-            self.policy, notifier or TrayNotifier(self.tray.icon), self
+            self.policy, notifier or TrayNotifier(self.tray.icon), self, clock=clock
         )
         self._find_notifier = notifier is None
         self._popup: QuickStatusPopup | None = None
@@ -140,13 +153,20 @@ class AppController(QObject):
         self.events.view_changed.connect(feed.update_event)
         bridge.any_event.connect(self.notifications.on_event)
         self.notifications.answered.connect(self.answer_event)
+        self.notifications.knock_answered.connect(self.reply_knock)
+        for knock_signal in (bridge.knock_received, bridge.knock_delivered, bridge.knock_replied,
+                             bridge.knock_expired):  # fmt: skip
+            knock_signal.connect(self.knocks.on_event)
+        self.window.people_tab.knock_requested.connect(self.show_knock)
+        self.window.people_tab.knock_reply_requested.connect(self.show_knock_reply)
         self.event_actions.edit_requested.connect(self.show_edit_event)
         self.window.new_event_requested.connect(self.show_new_event)
         # Who else a look-alike looks like only the engine knows (its peers' flags change with
         # no event of theirs): fetch them again after a change, once per burst.
         people.look_alikes_changed.connect(self._look_alikes_stale)
         bridge.warning.connect(self._on_warning)
-        self.notifications.activated.connect(self.window.show_item)
+        bridge.quiet_changed.connect(self._on_quiet_changed)
+        self.notifications.activated.connect(self.popup_clicked)
         self.window.following_changed.connect(self.set_following)
         self.window.settings_requested.connect(self.show_settings)
         self.window.closed.connect(self.quit_requested)
@@ -158,6 +178,9 @@ class AppController(QObject):
         tray.open_requested.connect(self.window.bring_forward)
         tray.settings_requested.connect(self.show_settings)
         tray.quit_requested.connect(self.quit_requested)
+        tray.knock_requested.connect(self.show_knock)
+        tray.knock_reply_requested.connect(self.show_knock_reply)
+        tray.pause_changed.connect(self.notifications.refresh)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -177,6 +200,8 @@ class AppController(QObject):
                 self.window.warning_banner.show_text(warning)
         me = self.bridge.me()
         self.policy.set_own_presence(me.presence)
+        self.idle.rules.status_changed(me.status)
+        self.knocks.reset(self.bridge.knocks())
         self.people.reset(self.bridge.peers())
         self.people.set_followed(self.config.followed)
         self.feed.reset(self.bridge.feed())
@@ -200,6 +225,8 @@ class AppController(QObject):
         if self._find_notifier:
             # Desktop notifications where the platform has them; the tray balloon until then.
             self.notifications.find_desktop_notifier()
+        if self._find_idle is not None:
+            self.idle.find_source(self._find_idle)
 
     def _use_tray(self) -> None:
         self.tray.icon.show()
@@ -263,6 +290,7 @@ class AppController(QObject):
         if self._closed:
             return
         self._closed = True
+        self.idle.close()  # brings back a status it replaced, while the node still runs
         self._tray_timer.stop()
         self._names_timer.stop()
         self.bridge.close()
@@ -329,9 +357,59 @@ class AppController(QObject):
         """An answer chosen on a pop-up: as if its button on the card was clicked."""
         self.event_actions.rsvp(event_id, Answer(answer))
 
+    @Slot(object)
+    def popup_clicked(self, item_id: str | None) -> None:
+        """A click on a pop-up: the window on its item; a knock's opens its reply dialog too."""
+        if item_id is not None and item_id.startswith(KNOCK_PREFIX):
+            view = self.knocks.get(item_id.removeprefix(KNOCK_PREFIX))
+            self.window.show_item(view.peer if view is not None else None)
+            if view is not None:
+                self.show_knock_reply(view.id)
+            return
+        self.window.show_item(item_id)
+
+    # -- knocks ----------------------------------------------------------------------------
+
+    @Slot(str)
+    def show_knock(self, peer_id: str) -> None:
+        peer = self.people.peer(peer_id)
+        if peer is None or peer.own:
+            return
+        dialog = KnockDialog(self.bridge, peer.id, peer.label)
+        dialog.sent.connect(self._knock_changed)
+        self._open_dialog(dialog)
+
+    @Slot(str)
+    def show_knock_reply(self, knock_id: str) -> None:
+        view = self.knocks.get(knock_id)
+        if view is None or view.outgoing or view.state != "shown":
+            return  # answered already (from its pop-up, say): the window shows the person
+        dialog = KnockReplyDialog(self.bridge, view)
+        dialog.replied.connect(self._knock_changed)
+        self._open_dialog(dialog)
+
+    @Slot(str, str)
+    def reply_knock(self, knock_id: str, reply: str) -> None:
+        """A quick reply chosen on a knock's pop-up."""
+        view = self.bridge.reply_knock(knock_id, reply)
+        if view is not None:
+            self.knocks.upsert(view)
+
+    @Slot(object)
+    def _knock_changed(self, view: KnockView) -> None:
+        self.knocks.upsert(view)
+
     @Slot()
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.config, members=self.people.others())
+        dialog = SettingsDialog(self.config, members=self.people.others(),
+                                idle_source=self.idle.source_name,
+                                idle_looking=self.idle.looking)  # fmt: skip
+
+        def found() -> None:
+            dialog.show_idle_source(self.idle.source_name, looking=self.idle.looking)
+
+        self.idle.source_changed.connect(found)
+        dialog.destroyed.connect(lambda: self.idle.source_changed.disconnect(found))
         dialog.accepted.connect(lambda: self.apply_settings(dialog.result_values()))
         self._open_dialog(dialog)
 
@@ -372,6 +450,15 @@ class AppController(QObject):
             return
         self._save(new)
 
+    def _on_quiet_changed(self, event: QuietChanged) -> None:
+        """Quiet hours set with `hallway quiet` while the app runs: that command saved them in
+        config.toml; follow them, and keep them in the copy the app saves from."""
+        if event.quiet == self.config.quiet:
+            return  # our own change, come back
+        self.config = msgspec.structs.replace(self.config, quiet=event.quiet)
+        self.policy.set_quiet(event.quiet)
+        self.notifications.refresh()  # they may have just ended: the digest
+
     def _save(self, config: Config) -> None:
         try:
             self._save_config(config)
@@ -379,6 +466,12 @@ class AppController(QObject):
             self.window.warning_banner.show_text(str(error))
             self.people.set_followed(self.config.followed)
             return
-        self.config = config
+        before, self.config = self.config, config
         self.policy.set_prefs(prefs_from(config))
         self.people.set_followed(config.followed)
+        if config.quiet != before.quiet:
+            self.bridge.set_quiet_hours(config.quiet)  # the node holds knocks in them
+            self.policy.set_quiet(config.quiet)
+            self.notifications.refresh()  # they may have just ended: the digest
+        if config.idle_minutes != before.idle_minutes:
+            self.idle.set_minutes(config.idle_minutes)

@@ -26,6 +26,7 @@ from hallway.ui.events_model import EventsModel
 from hallway.ui.events_tab import EventsTab
 from hallway.ui.feed_tab import FeedTab
 from hallway.ui.icons import app_icon
+from hallway.ui.knocks import KnockBook
 from hallway.ui.models import FeedModel, PeopleModel
 from hallway.ui.people_tab import PeopleTab
 from hallway.ui.theme import is_dark
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         *,
         events: EventsModel | None = None,
         actions: EventActions | None = None,
+        knocks: KnockBook | None = None,
         open_office: bool = False,
         demo: bool = False,
         parent: QWidget | None = None,
@@ -163,7 +165,7 @@ class MainWindow(QMainWindow):
         )
         self.open_notice.setVisible(open_office)
 
-        self.people_tab = PeopleTab(people)
+        self.people_tab = PeopleTab(people, knocks=knocks)
         self.feed_tab = FeedTab(bridge, feed, actions=actions)
         self.events_tab = EventsTab(events, actions)
         self.tabs = QTabWidget()

@@ -26,10 +26,13 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from hallway import assets
+from hallway.core.knocks import QUICK_REPLIES
 from hallway.core.meetups import Answer, EventView, describe_when
 from hallway.engine.events import Event
 from hallway.ui.avatar import avatar_image
 from hallway.ui.notify_policy import (
+    KNOCK_PREFIX,
+    Held,
     Kind,
     Notifier,
     NotifyPolicy,
@@ -37,18 +40,22 @@ from hallway.ui.notify_policy import (
     PopupImage,
     Urgency,
 )
-from hallway.ui.text import presence_label
+from hallway.ui.text import presence_label, tr
 
 log = logging.getLogger(__name__)
 
 #: Pixels of a pop-up's avatar: servers scale it down (dunst to 32-64 px), and 96 stays sharp.
 POPUP_AVATAR = 96
 _BODY_ITEMS = 4
+MAX_TIMER_MS = 300_000
 _BODY_CHARS = 200
 ANSWER_KEYS = frozenset(answer.value for answer in Answer)
 EVENT_KINDS = frozenset(
     {Kind.EVENT, Kind.SEAT, Kind.EVENT_MOVED, Kind.EVENT_CANCELLED, Kind.REMINDER}
 )
+KNOCK_KINDS = frozenset({Kind.KNOCK, Kind.KNOCK_REPLY, Kind.KNOCK_HELD, Kind.KNOCK_EXPIRED})
+#: A knock's quick replies, as `Node.reply_knock` takes them.
+KNOCK_KEYS = ("yes", "later", "no")
 
 
 def _shorten(text: str, limit: int = _BODY_CHARS) -> str:
@@ -71,11 +78,14 @@ class NotificationCenter(QObject):
             tests and logs.
         answered(str, str): an action of a new event's pop-up was chosen: the event id and the
             answer ("going", "maybe" or "no"). Emitted on the GUI thread.
+        knock_answered(str, str): an action of a knock's pop-up was chosen: the knock's id and
+            "yes", "later" or "no". Emitted on the GUI thread.
     """
 
     activated = Signal(object)
     shown = Signal(str, str, str, object)
     answered = Signal(str, str)
+    knock_answered = Signal(str, str)
     _found = Signal()  # the probe thread has a desktop notifier ready (queued to the GUI thread)
 
     def __init__(
@@ -170,7 +180,12 @@ class NotificationCenter(QObject):
         self.activated.emit(item_id)
 
     def _emit_action(self, item_id: str | None, key: str) -> None:
-        if item_id is not None and key in ANSWER_KEYS:
+        if item_id is None:
+            return
+        if item_id.startswith(KNOCK_PREFIX):
+            if key in KNOCK_KEYS:
+                self.knock_answered.emit(item_id.removeprefix(KNOCK_PREFIX), key)
+        elif key in ANSWER_KEYS:
             self.answered.emit(item_id, key)
 
     @Slot(object)
@@ -179,16 +194,26 @@ class NotificationCenter(QObject):
         self._arm()
 
     @Slot()
+    def refresh(self) -> None:
+        """Show what is due now: after the pause or quiet hours changed (it may have ended)."""
+        self._release_due()
+
+    @Slot()
     def _release_due(self) -> None:
         self._show(self._policy.due())
         self._arm()
 
     def _arm(self) -> None:
+        # Re-armed for the policy's deadline each time (a change may bring it forward); the
+        # deadline comes from the policy's state, so a flood of events does not postpone it.
+        # Looked at again at least every few minutes: a wall-clock deadline (the end of quiet
+        # hours) drifts from Qt's monotonic timer across a suspend.
         deadline = self._policy.next_deadline()
         if deadline is None:
             self._timer.stop()
-        elif not self._timer.isActive():
-            self._timer.start(max(0, int((deadline - self._clock()) * 1000) + 50))
+        else:
+            delay = max(0, int((deadline - self._clock()) * 1000) + 50)
+            self._timer.start(min(delay, MAX_TIMER_MS))
 
     def _show(self, popups: list[Popup]) -> None:
         for popup in popups:
@@ -198,14 +223,17 @@ class NotificationCenter(QObject):
             self.shown.emit(title, body, popup.urgency, popup.item_id)
 
     def actions(self, popup: Popup) -> Sequence[tuple[str, str]]:
-        """Going / Maybe / Not going on one new event's pop-up, where the notifier has buttons
-        (elsewhere a click opens the event)."""
-        if popup.kind is not Kind.EVENT or len(popup.items) != 1:
+        """Going / Maybe / Not going on one new event's pop-up, Yes / In 5 min / Not now on one
+        knock's, where the notifier has buttons (elsewhere a click opens the event, or the
+        knock's reply dialog)."""
+        if len(popup.items) != 1 or not self._notifier.supports_actions:
+            return ()
+        if popup.kind is Kind.KNOCK:
+            return tuple(zip(KNOCK_KEYS, knock_reply_labels(), strict=True))
+        if popup.kind is not Kind.EVENT:
             return ()
         view = popup.items[0].event
         if view is None or view.cancelled or self._clock() >= view.start:
-            return ()
-        if not self._notifier.supports_actions:
             return ()
         return (
             (Answer.GOING.value, self.tr("Going")),
@@ -215,8 +243,10 @@ class NotificationCenter(QObject):
 
     def words(self, popup: Popup) -> tuple[str, str]:
         """The title and body of a pop-up, in the person's language."""
-        if popup.kind in EVENT_KINDS:
-            return self._event_words(popup)
+        special = {**dict.fromkeys(EVENT_KINDS, self._event_words),
+                   **dict.fromkeys((*KNOCK_KINDS, Kind.DIGEST), self._knock_words)}  # fmt: skip
+        if popup.kind in special:
+            return special[popup.kind](popup)
         if popup.kind is Kind.URGENT:
             first = popup.items[0]
             return self.tr("Urgent from {name}").format(name=first.shown), _shorten(first.text)
@@ -279,6 +309,52 @@ class NotificationCenter(QObject):
                 "{name} cancelled it.").format(name=first.shown)  # fmt: skip
         return self.tr("Soon: {title}").format(title=title), when
 
+    def held_words(self, held: Held) -> str:
+        """ "3 posts, 1 event, 1 knock, 5 status changes": only the parts that are not zero."""
+        parts = [
+            (held.posts, self.tr("1 post"), self.tr("{count} posts")),
+            (held.events, self.tr("1 event"), self.tr("{count} events")),
+            (held.knocks, self.tr("1 knock"), self.tr("{count} knocks")),
+            (held.statuses, self.tr("1 status change"), self.tr("{count} status changes")),
+        ]
+        return ", ".join(
+            (one if count == 1 else many.format(count=count)) for count, one, many in parts if count
+        )
+
+    def _knock_words(self, popup: Popup) -> tuple[str, str]:
+        """A knock's pop-ups, and the digest of what silence held (which may count knocks)."""
+        if popup.kind is Kind.DIGEST:
+            return self.tr("While you were away"), self.held_words(popup.held or Held())
+        items = popup.items
+        first = items[0]
+        name = first.shown
+        if len(items) > 1:
+            titles = {
+                Kind.KNOCK: self.tr("{count} knocks from {names}"),
+                Kind.KNOCK_REPLY: self.tr("{count} answers to your knocks from {names}"),
+                Kind.KNOCK_HELD: self.tr("{count} of your knocks will show later"),
+                Kind.KNOCK_EXPIRED: self.tr("{count} of your knocks expired"),
+            }
+            title = titles[popup.kind].format(count=len(items), names=_names(popup.names))
+            return title, self._digest(popup)
+        if popup.kind is Kind.KNOCK:
+            title = (self.tr("Urgent knock from {name}") if first.urgent
+                     else self.tr("{name} is knocking")).format(name=name)  # fmt: skip
+            return title, _shorten(first.text)
+        if popup.kind is Kind.KNOCK_REPLY:
+            return (self.tr("{name} answered your knock").format(name=name),
+                    _shorten(knock_reply_text(first.text)))  # fmt: skip
+        if popup.kind is Kind.KNOCK_HELD:
+            # Quiet hours are the recipient's own business: only "later" is said of them.
+            body = (self.tr("{name} is in Do not disturb; your knock will show when that ends.")
+                    if first.held == "dnd" else
+                    self.tr("{name} is not taking knocks right now; yours will show when they "
+                            "are back."))  # fmt: skip
+            return (self.tr("Your knock to {name} will show later").format(name=name),
+                    body.format(name=name))  # fmt: skip
+        return (self.tr("Your knock to {name} expired").format(name=name),
+                self.tr("It could not be delivered within 12 hours."))  # fmt: skip
+
     def _when(self, view: EventView | None) -> str:
         if view is None:
             return ""
@@ -290,12 +366,28 @@ class NotificationCenter(QObject):
         lines = []
         for item in popup.items[-_BODY_ITEMS:]:
             words = " ".join(p for p in (item.emoji, item.text) if p)
+            if popup.kind is Kind.KNOCK_REPLY:
+                words = knock_reply_text(item.text)
             if popup.kind is Kind.STATUS and item.presence is not None:
                 words = " ".join(p for p in (presence_label(item.presence), words) if p)
             lines.append(f"{item.shown}: {_shorten(words, 80)}")
         if len(popup.items) > _BODY_ITEMS:
             lines.append(self.tr("and {count} more").format(count=len(popup.items) - _BODY_ITEMS))
         return "\n".join(lines)
+
+
+def knock_reply_labels() -> tuple[str, str, str]:
+    """The quick replies' words, in `KNOCK_KEYS` order."""
+    return (tr("Yes"), tr("In 5 min"), tr("Not now"))
+
+
+def knock_reply_text(reply: str) -> str:
+    """A reply as people read it: a quick reply's words (by key, or as the engine words it), in
+    the person's language, or the text typed."""
+    labels = knock_reply_labels()
+    quick = dict(zip(KNOCK_KEYS, labels, strict=True))
+    quick.update(zip((QUICK_REPLIES[key] for key in KNOCK_KEYS), labels, strict=True))
+    return quick.get(reply, reply)
 
 
 def popup_image(popup: Popup, size: int = POPUP_AVATAR) -> PopupImage | None:

@@ -7,8 +7,13 @@ Rules, from the tray-app spec:
 - a new event pops up (with Going / Maybe / Not going where the desktop offers actions); so do
   your seat when you move up from the waitlist, a move or cancellation of an event you are going
   to, and an event's reminder;
-- your own Do not disturb, or "Pause notifications", holds back everything except urgent posts.
-  Held items are simply not popped up: they are in the feed already;
+- your own Do not disturb, "Pause notifications", or quiet hours (`QuietHours`, a daily window
+  of this machine's own) hold back everything except urgent posts; an urgent knock gets through
+  Do not disturb and the pause, never through quiet hours. Held items are not popped up (they
+  are in the feed already) but counted, and when the silence ends one digest pop-up sums them
+  up: "While you were away: 3 posts, 1 event, 1 knock, 5 status changes";
+- knocks pop up (with Yes / In 5 min / Not now where the desktop offers actions), and so do a
+  reply to ours, a note that ours is held until its recipient is back, and its expiry;
 - bursts coalesce: the first item of a kind shows at once, and whatever of that kind arrives in the
   next `window` seconds is shown as one pop-up when the window ends ("4 new posts from Ann, Ben…").
   Urgent posts are never delayed or merged.
@@ -21,16 +26,23 @@ from __future__ import annotations
 
 import enum
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal, Protocol
 
 from hallway.core.meetups import Answer, EventView
 from hallway.core.model import Presence
 from hallway.core.names import LOOK_ALIKE_MARK
+from hallway.core.quiet import QuietHours
 from hallway.engine.events import (
     Event,
     EventChanged,
+    KnockDelivered,
+    KnockExpired,
+    KnockReceived,
+    KnockReplied,
     Named,
     PeerOnline,
     PostReceived,
@@ -41,8 +53,12 @@ from hallway.engine.events import (
 
 Urgency = Literal["normal", "critical"]
 Clock = Callable[[], float]
+LocalTime = Callable[[float], datetime]
 
 DEFAULT_WINDOW = 10.0
+#: A knock's pop-up names its knock by this prefix and the knock's id, so a click or an action
+#: on it is told apart from a feed item's.
+KNOCK_PREFIX = "knock:"
 #: Events whose start the policy remembers (to tell a move from another edit); the oldest go.
 REMEMBERED_EVENTS = 4096
 
@@ -101,6 +117,37 @@ class Kind(enum.StrEnum):
     EVENT_MOVED = "event_moved"  # an event we go to changed its time
     EVENT_CANCELLED = "event_cancelled"  # an event we go to was cancelled
     REMINDER = "reminder"
+    KNOCK = "knock"  # a colleague knocks on our door
+    KNOCK_REPLY = "knock_reply"  # an answer to our knock
+    KNOCK_HELD = "knock_held"  # our knock waits until its recipient leaves Do not disturb
+    KNOCK_EXPIRED = "knock_expired"  # our knock was not delivered in time
+    DIGEST = "digest"  # what silence held back, counted
+
+
+#: What the digest counts each held kind as ("3 posts, 1 event, 1 knock, 5 status changes").
+DIGEST_PARTS: dict[Kind, str] = {
+    Kind.POST: "posts",
+    Kind.EVENT: "events",
+    Kind.SEAT: "events",
+    Kind.EVENT_MOVED: "events",
+    Kind.EVENT_CANCELLED: "events",
+    Kind.REMINDER: "events",
+    Kind.KNOCK: "knocks",
+    Kind.KNOCK_REPLY: "knocks",
+    Kind.KNOCK_HELD: "knocks",
+    Kind.KNOCK_EXPIRED: "knocks",
+    Kind.STATUS: "statuses",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """How many pop-ups of each part of the digest silence held back."""
+
+    posts: int = 0
+    events: int = 0
+    knocks: int = 0
+    statuses: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +175,8 @@ class Candidate:
     presence: Presence | None = None
     label: str = ""  # "Bob (3f9a) ⚠" when the name reads like another member's
     event: EventView | None = None  # the event, for the event kinds that carry it
+    urgent: bool = False  # an urgent knock (an urgent post has its own kind)
+    held: str = ""  # why our knock is held: "dnd" or "quiet" (`KnockView.held`)
 
     @property
     def shown(self) -> str:
@@ -141,10 +190,12 @@ class Popup:
 
     kind: Kind
     items: tuple[Candidate, ...]
+    held: Held | None = None  # what a digest sums up
 
     @property
     def urgency(self) -> Urgency:
-        return "critical" if self.kind is Kind.URGENT else "normal"
+        urgent = self.kind is Kind.URGENT or any(item.urgent for item in self.items)
+        return "critical" if urgent else "normal"
 
     @property
     def item_id(self) -> str | None:
@@ -188,7 +239,27 @@ def _candidate(event: Event) -> Candidate | None:
             )
         case PeerOnline():
             return Candidate(Kind.ONLINE, event.peer, event.name, item_id=event.peer)
-    return _event_candidate(event)
+    return _event_candidate(event) or _knock_candidate(event)
+
+
+def _knock_candidate(event: Event) -> Candidate | None:
+    """A knock on our door, or news of one of ours (its reply, a hold, its expiry)."""
+    if not isinstance(event, KnockReceived | KnockDelivered | KnockReplied | KnockExpired):
+        return None
+    knock = event.knock
+    match event:
+        case KnockReceived() if not knock.outgoing:
+            return Candidate(Kind.KNOCK, knock.peer, event.name, knock.text,
+                             KNOCK_PREFIX + knock.id, urgent=knock.urgent)  # fmt: skip
+        case KnockDelivered(held=True) if knock.outgoing:
+            return Candidate(Kind.KNOCK_HELD, knock.peer, event.name, knock.text, knock.peer,
+                             held=event.reason or knock.held)  # fmt: skip
+        case KnockReplied() if knock.outgoing:
+            return Candidate(Kind.KNOCK_REPLY, knock.peer, event.name, knock.reply or "",
+                             knock.peer)  # fmt: skip
+        case KnockExpired() if knock.outgoing:
+            return Candidate(Kind.KNOCK_EXPIRED, knock.peer, event.name, knock.text, knock.peer)
+    return None
 
 
 def _event_candidate(event: Event) -> Candidate | None:
@@ -221,9 +292,17 @@ def _change_candidate(event: EventChanged, before: tuple[float, float] | None) -
     return Candidate(kind, view.organiser, event.name, view.title, view.id, event=view)
 
 
+def _local_time(when: float) -> datetime:
+    return datetime.fromtimestamp(when).astimezone()
+
+
 class NotifyPolicy:
     """Decides which pop-ups to show. Feed it events; show what it returns; call `due()` at
-    `next_deadline()` to release merged pop-ups."""
+    `next_deadline()` to release merged pop-ups and the digest.
+
+    `clock` gives POSIX time, `local` turns it into this machine's local time (quiet hours are
+    local); tests inject both.
+    """
 
     def __init__(
         self,
@@ -231,12 +310,16 @@ class NotifyPolicy:
         *,
         clock: Clock = time.time,
         window: float = DEFAULT_WINDOW,
+        local: LocalTime = _local_time,
     ) -> None:
         self._prefs = prefs or NotifyPrefs()
         self._clock = clock
+        self._local = local
         self._window = window
         self._own_presence = Presence.AVAILABLE
         self._paused_until: float | None = None
+        self._quiet: QuietHours | None = None
+        self._held: Counter[str] = Counter()
         self._last_shown: dict[Kind, float] = {}
         self._pending: dict[Kind, list[Candidate]] = {}
         self._times: dict[str, tuple[float, float]] = {}  # event id -> (start, end) last seen
@@ -253,10 +336,19 @@ class NotifyPolicy:
     def set_own_presence(self, presence: Presence) -> None:
         self._own_presence = presence
 
+    def set_quiet(self, quiet: QuietHours | None) -> None:
+        """This machine's quiet hours (None: none). Call `due()` after: a change may end them."""
+        self._quiet = quiet
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        return self._quiet
+
     def pause_until(self, until: float) -> None:
         self._paused_until = until
 
     def resume(self) -> None:
+        """End the pause now. Call `due()` after, for the digest."""
         self._paused_until = None
 
     @property
@@ -266,9 +358,33 @@ class NotifyPolicy:
             self._paused_until = None
         return self._paused_until
 
+    def quiet_until(self) -> float | None:
+        """When the quiet hours holding now end, or None when none hold."""
+        if self._quiet is None:
+            return None
+        end = self._quiet.ends_after(self._local(self._clock()))
+        return end.timestamp() if end is not None else None
+
+    def quiet_now(self) -> bool:
+        return self._quiet is not None and self._quiet.active(self._local(self._clock()))
+
     def silenced(self) -> bool:
-        """Whether ordinary pop-ups are held back (own DND, or paused)."""
-        return self._own_presence is Presence.DND or self.paused_until is not None
+        """Whether ordinary pop-ups are held back (own DND, paused, or quiet hours)."""
+        return (
+            self._own_presence is Presence.DND or self.paused_until is not None or self.quiet_now()
+        )
+
+    def _holds(self, candidate: Candidate) -> bool:
+        if candidate.kind is Kind.URGENT:
+            return False  # urgent posts get through everything
+        if candidate.urgent:  # an urgent knock: through DND and the pause, not quiet hours
+            return self.quiet_now()
+        return self.silenced()
+
+    @property
+    def held(self) -> Held:
+        """What silence has held back so far (for the digest)."""
+        return Held(**self._held)
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -287,16 +403,17 @@ class NotifyPolicy:
         if isinstance(event, StatusChanged) and event.own:
             self._own_presence = event.status.presence
             if self._own_presence is Presence.DND:
-                self._pending.clear()
-            return []
+                self._hold_pending(lambda _kind: True)
+            return self._digest()
+        popups = self._digest()
         if isinstance(event, EventChanged):
             before = self._times.get(event.event.id)
             self._remember(event.event)
             change = _change_candidate(event, before)
             if change is not None:
-                return self.offer(_labelled(change, event))
+                return popups + self.offer(_labelled(change, event))
         candidate = candidate_for(event)
-        return self.offer(candidate) if candidate is not None else []
+        return popups + (self.offer(candidate) if candidate is not None else [])
 
     def wanted(self, candidate: Candidate) -> bool:
         prefs = self._prefs
@@ -311,15 +428,17 @@ class NotifyPolicy:
                 return prefs.online
             case Kind.EVENT:
                 return prefs.events
-            case Kind.SEAT | Kind.EVENT_MOVED | Kind.EVENT_CANCELLED | Kind.REMINDER:
-                return True  # about the person's own plans: only silence holds them back
+        # The rest are about the person's own plans and knocks: only silence holds them back.
+        # A digest is made here, never offered.
+        return candidate.kind is not Kind.DIGEST
 
     def offer(self, candidate: Candidate) -> list[Popup]:
         if not self.wanted(candidate):
             return []
         # Urgent posts get through silence, and merge like the rest: the first shows at once,
         # so a flood of them (a hostile member, say) is one pop-up per window, not a hundred.
-        if candidate.kind is not Kind.URGENT and self.silenced():
+        if self._holds(candidate):
+            self._count([candidate])
             return []
         now = self._clock()
         last = self._last_shown.get(candidate.kind)
@@ -329,19 +448,49 @@ class NotifyPolicy:
         self._pending.setdefault(candidate.kind, []).append(candidate)
         return []
 
+    def _count(self, candidates: Iterable[Candidate]) -> None:
+        for candidate in candidates:
+            part = DIGEST_PARTS.get(candidate.kind)
+            if part is not None:
+                self._held[part] += 1
+
+    def _hold_pending(self, holds: Callable[[Candidate], bool]) -> None:
+        """Move the waiting items silence now holds into the digest's count."""
+        for kind in list(self._pending):
+            kept = [item for item in self._pending[kind] if not holds(item)]
+            self._count(item for item in self._pending[kind] if holds(item))
+            if kept:
+                self._pending[kind] = kept
+            else:
+                del self._pending[kind]
+
+    def _digest(self) -> list[Popup]:
+        """The digest pop-up, once silence has ended with something held."""
+        if not self._held or self.silenced():
+            return []
+        held, self._held = self.held, Counter()
+        return [Popup(Kind.DIGEST, (), held=held)]
+
     def next_deadline(self) -> float | None:
         """When `due()` next has something to release, or None."""
         deadlines = [self._last_shown[kind] + self._window for kind in self._pending]
+        if self._held:  # the digest waits for the silence to end
+            paused = self.paused_until
+            if paused is not None:
+                deadlines.append(paused)
+            quiet_end = self.quiet_until()
+            if quiet_end is not None:
+                deadlines.append(quiet_end)
         return min(deadlines, default=None)
 
     def due(self) -> list[Popup]:
-        """Release merged pop-ups whose window has ended."""
+        """Release merged pop-ups whose window has ended, and the digest when silence ended."""
         now = self._clock()
-        popups = []
+        self._hold_pending(self._holds)
+        popups = self._digest()
         for kind in list(self._pending):
             if now >= self._last_shown[kind] + self._window:
                 items = self._pending.pop(kind)
                 self._last_shown[kind] = now
-                if kind is Kind.URGENT or not self.silenced():
-                    popups.append(Popup(kind, tuple(items)))
+                popups.append(Popup(kind, tuple(items)))
         return popups

@@ -63,6 +63,7 @@ _PAD = 8
 _STAR = 26
 _GAP = 12
 _LINE_GAP = 4
+_KNOCK_HEIGHT = 24
 STAR_COLOUR = QColor("#e8a317")  # gold: reads on light and dark backgrounds
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -100,6 +101,17 @@ def star_rect(row: QRect) -> QRect:
     return QRect(row.left() + 4, row.top(), _STAR, row.height())
 
 
+def knock_rect(row: QRect, font: QFont) -> QRect:
+    """Where the "Knock" button of a row drawn in `row` is (shown on hover and selection)."""
+    width = QFontMetrics(font).horizontalAdvance(knock_label()) + 20
+    top = row.top() + (row.height() - _KNOCK_HEIGHT) // 2
+    return QRect(row.right() - _PAD - width, top, width, _KNOCK_HEIGHT)
+
+
+def knock_label() -> str:
+    return tr("Knock")
+
+
 def fit_name_and_presence(
     name_font: QFont, body_font: QFont, peer: PeerView, room: int
 ) -> tuple[str, str]:
@@ -129,9 +141,11 @@ class PeopleDelegate(QStyledItemDelegate):
 
     Signals:
         star_clicked(str): the star of this peer id was clicked (follow or unfollow).
+        knock_clicked(str): the "Knock" button of this peer id was clicked.
     """
 
     star_clicked = Signal(str)
+    knock_clicked = Signal(str)
 
     def __init__(self, view: QAbstractItemView, *, clock: Clock = time.time) -> None:
         super().__init__(view)
@@ -200,6 +214,11 @@ class PeopleDelegate(QStyledItemDelegate):
 
         left = int(avatar.right()) + _GAP
         right = rect.right() - _PAD - 4
+        hovered = QStyle.StateFlag.State_MouseOver | QStyle.StateFlag.State_Selected
+        if opt.state & hovered and not peer.own:
+            button = knock_rect(rect, fonts.small)
+            self._paint_knock(painter, button, look)
+            right = button.left() - _GAP
         name_height = QFontMetrics(fonts.name).height()
         second_height = max(QFontMetrics(fonts.body).height(), QFontMetrics(fonts.emoji).height())
         words = peer.status.text
@@ -227,6 +246,17 @@ class PeopleDelegate(QStyledItemDelegate):
         painter.setFont(star)
         painter.setPen(STAR_COLOUR if followed else look.muted)
         painter.drawText(where, Qt.AlignmentFlag.AlignCenter, "★" if followed else "☆")
+
+    @staticmethod
+    def _paint_knock(painter: QPainter, where: QRect, look: _Look) -> None:
+        palette = look.palette
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
+        painter.setBrush(palette.color(QPalette.ColorRole.Button))
+        painter.drawRoundedRect(QRectF(where).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        painter.setFont(look.fonts.small)
+        painter.setPen(palette.color(QPalette.ColorRole.ButtonText))
+        painter.drawText(where, Qt.AlignmentFlag.AlignCenter, knock_label())
 
     @staticmethod
     def _paint_first_line(
@@ -304,10 +334,14 @@ class PeopleDelegate(QStyledItemDelegate):
             and event.button() == Qt.MouseButton.LeftButton
         ):
             peer = index.data(PEER_ROLE)
-            inside = star_rect(option.rect).contains(event.position().toPoint())
-            if isinstance(peer, PeerView) and not peer.own and inside:
-                self.star_clicked.emit(peer.id)
-                return True
+            where = event.position().toPoint()
+            if isinstance(peer, PeerView) and not peer.own:
+                if star_rect(option.rect).contains(where):
+                    self.star_clicked.emit(peer.id)
+                    return True
+                if knock_rect(option.rect, _fonts(option.font).small).contains(where):
+                    self.knock_clicked.emit(peer.id)
+                    return True
         return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
 
     def helpEvent(
@@ -321,7 +355,8 @@ class PeopleDelegate(QStyledItemDelegate):
         if isinstance(peer, PeerView) and event.type() == QEvent.Type.ToolTip:
             followed = bool(index.data(FOLLOWED_ROLE))
             alikes = tuple(index.data(LOOK_ALIKES_ROLE) or ())
-            text = self.tooltip(peer, followed, option.rect, event.pos(), look_alikes=alikes)
+            text = self.tooltip(peer, followed, option.rect, event.pos(), look_alikes=alikes,
+                                font=option.font)  # fmt: skip
             QToolTip.showText(event.globalPos(), text, view.viewport() if view else None)
             return True
         return super().helpEvent(event, view, option, index)
@@ -334,11 +369,14 @@ class PeopleDelegate(QStyledItemDelegate):
         pos: QPoint,
         *,
         look_alikes: tuple[str, ...] = (),
+        font: QFont | None = None,
     ) -> str:
         """The star's meaning over the star; the whole entry, untruncated, elsewhere. A look-alike
         also gets who it looks like (`look_alikes`: their labels) and its whole fingerprint."""
         if not peer.own and star_rect(rect).contains(pos):
             return tr("Stop following") if followed else tr("Follow: pop up their status changes")
+        if not peer.own and font is not None and knock_rect(rect, _fonts(font).small).contains(pos):
+            return plain_tooltip(tr("Knock on {name}'s door").format(name=peer.label))
         lines = [shown_name(peer.label, peer.look_alike)]
         words = " ".join(p for p in (peer.status.emoji, peer.status.text) if p)
         present = peer.online or peer.own

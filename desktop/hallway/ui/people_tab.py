@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from hallway.engine.events import PeerView
 from hallway.ui.avatar import avatar_image
 from hallway.ui.icons import OFFLINE
+from hallway.ui.knocks import KnockBook
 from hallway.ui.models import PEER_ID_ROLE, PeopleFilter, PeopleModel
 from hallway.ui.people_delegate import PeopleDelegate
 from hallway.ui.text import (
@@ -115,13 +116,20 @@ class PeerDetails(QGroupBox):
 class PeopleTab(QWidget):
     """Signals:
     following_changed(str, bool): the person starred (True) or unstarred someone.
+    knock_requested(str): "Knock…" on this peer id (the row's button or its menu).
+    knock_reply_requested(str): "Answer the knock…" of this knock id.
     """
 
     following_changed = Signal(str, bool)
+    knock_requested = Signal(str)
+    knock_reply_requested = Signal(str)
 
-    def __init__(self, model: PeopleModel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: PeopleModel, parent: QWidget | None = None, *, knocks: KnockBook | None = None
+    ) -> None:
         super().__init__(parent)
         self.model = model
+        self.knocks = knocks if knocks is not None else KnockBook(self)
         self.proxy = PeopleFilter(model, self)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText(self.tr("Filter by name or status"))
@@ -144,6 +152,7 @@ class PeopleTab(QWidget):
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.delegate.star_clicked.connect(self.toggle_following)
+        self.delegate.knock_clicked.connect(self.knock_requested)
         self.list.selectionModel().selectionChanged.connect(self._selection_changed)
         model.dataChanged.connect(self._row_changed)
         model.layoutChanged.connect(self._refresh_details)
@@ -199,15 +208,31 @@ class PeopleTab(QWidget):
         self.model.set_following(peer.id, follow)
         self.following_changed.emit(peer.id, follow)
 
+    def context_menu(self, peer: PeerView) -> QMenu:
+        """The menu of a person's entry: knock, answer their knock, follow."""
+        menu = QMenu(self)
+        knock = menu.addAction(self.tr("Knock…"))
+        knock.setObjectName("knock")
+        knock.triggered.connect(lambda: self.knock_requested.emit(peer.id))
+        unanswered = self.knocks.unanswered(peer.id)
+        if unanswered:
+            knock_id = unanswered[0].id
+            answer = menu.addAction(self.tr("Answer their knock…"))
+            answer.setObjectName("answer-knock")
+            answer.triggered.connect(lambda: self.knock_reply_requested.emit(knock_id))
+        menu.addSeparator()
+        following = peer.id in self.model.followed()
+        action = menu.addAction(self.tr("Stop following") if following else self.tr("Follow"))
+        action.setObjectName("follow")
+        action.triggered.connect(lambda: self.toggle_following(peer.id))
+        return menu
+
     @Slot(QPoint)
     def _context_menu(self, pos: QPoint) -> None:
         peer = self.model.peer(str(self.list.indexAt(pos).data(PEER_ID_ROLE)))
         if peer is None or peer.own:
             return
-        menu = QMenu(self)
-        following = peer.id in self.model.followed()
-        action = menu.addAction(self.tr("Stop following") if following else self.tr("Follow"))
-        action.triggered.connect(lambda: self.toggle_following(peer.id))
+        menu = self.context_menu(peer)
         menu.exec(self.list.viewport().mapToGlobal(pos))
         menu.deleteLater()
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypedDict
 
+from hallway.core.knocks import KnockView
 from hallway.core.meetups import Answer, EventSpec, EventView
 from hallway.core.model import Presence, Status
+from hallway.core.quiet import QuietHours
 from hallway.engine.events import Event, FeedItem, PeerView
 from hallway.engine.node import NodeInfo
 
@@ -79,6 +81,14 @@ class NodePort(Protocol):
     ) -> EventView: ...
 
     def cancel_event(self, event_id: str) -> EventView: ...
+
+    def knock(self, peer: str, text: str = "", *, urgent: bool = False) -> KnockView: ...
+
+    def knocks(self) -> list[KnockView]: ...
+
+    def reply_knock(self, knock_id: str, reply: str) -> KnockView: ...
+
+    def set_quiet_hours(self, quiet: QuietHours | None) -> object: ...
 
 
 class RuntimePort(Protocol):

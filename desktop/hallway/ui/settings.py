@@ -1,5 +1,6 @@
-"""Settings: name, office (changing it re-initialises the home), notifications by kind, network
-interface and start at login. The dialog edits a copy of the config; the app saves and applies.
+"""Settings: name, office (changing it re-initialises the home), notifications by kind, quiet
+hours, automatic away, network interface and start at login. The dialog edits a copy of the
+config; the app saves and applies.
 
 A name that reads like another member's is allowed (two people may be called Sam), but the dialog
 says so: colleagues will see the start of your fingerprint next to it.
@@ -7,12 +8,13 @@ says so: colleagues will see the start of your fingerprint next to it.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTime, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,14 +22,18 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSpinBox,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from hallway.core.model import NAME_MAX
 from hallway.core.names import NamesUnavailableError, confusable
+from hallway.core.quiet import QuietHours
 from hallway.engine.events import PeerView
 from hallway.net.interfaces import list_interface_names
 from hallway.store.config import Config, Notifications
@@ -62,8 +68,11 @@ class SettingsDialog(QDialog):
         *,
         platform: str = sys.platform,
         members: Sequence[PeerView] = (),
+        idle_source: str | None = None,
+        idle_looking: bool = False,
     ) -> None:
         super().__init__(parent)
+        self._idle_source, self._idle_looking = idle_source, idle_looking
         self.setWindowTitle(self.tr("Hallway settings"))
         self._config = config
         self._members = list(members)
@@ -120,6 +129,77 @@ class SettingsDialog(QDialog):
             self.start_at_login.setToolTip(self.tr("Saved, but only acted on under Linux yet"))
         self._lay_out(notify_box)
 
+    def _quiet_box(self, quiet: QuietHours | None) -> QGroupBox:
+        box = QGroupBox(self.tr("Quiet hours"))
+        box.setObjectName("quietHours")
+        box.setCheckable(True)
+        box.setChecked(quiet is not None)
+        self.quiet = box
+        self.quiet_start = QTimeEdit(_qtime(quiet.start if quiet else dt.time(18)))
+        self.quiet_end = QTimeEdit(_qtime(quiet.end if quiet else dt.time(8)))
+        for edit in (self.quiet_start, self.quiet_end):
+            edit.setDisplayFormat("HH:mm")
+        self.quiet_weekends = QCheckBox(self.tr("All of Saturday and Sunday too"))
+        self.quiet_weekends.setChecked(quiet.weekends if quiet else True)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("From")))
+        row.addWidget(self.quiet_start)
+        row.addWidget(QLabel(self.tr("to")))
+        row.addWidget(self.quiet_end)
+        row.addStretch(1)
+        hint = QLabel(self.tr(
+            "Pop-ups and knocks wait; urgent posts still show. A summary shows when they end."
+        ))  # fmt: skip
+        hint.setToolTip(self.tr("Colleagues only see that their knock will show later."))
+        hint.setWordWrap(True)
+        hint.setEnabled(False)
+        layout = QVBoxLayout(box)
+        layout.addLayout(row)
+        layout.addWidget(self.quiet_weekends)
+        layout.addWidget(hint)
+        self.quiet_start.timeChanged.connect(self._check)
+        self.quiet_end.timeChanged.connect(self._check)
+        box.toggled.connect(self._check)
+        return box
+
+    def _away_box(self, minutes: int) -> QGroupBox:
+        box = QGroupBox(self.tr("Automatic away"))
+        box.setObjectName("automaticAway")
+        self.idle_minutes = QSpinBox()
+        self.idle_minutes.setRange(0, 1440)
+        self.idle_minutes.setValue(minutes)
+        self.idle_minutes.setSpecialValueText(self.tr("Never"))
+        self.idle_minutes.setSuffix(self.tr(" min"))
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("Away after")))
+        row.addWidget(self.idle_minutes)
+        row.addWidget(QLabel(self.tr("without input, or when the screen locks")), 1)
+        self.idle_source = QLabel()
+        self.idle_source.setObjectName("idleSource")
+        self.idle_source.setTextFormat(Qt.TextFormat.PlainText)
+        self.idle_source.setWordWrap(True)
+        self.idle_source.setEnabled(False)
+        self.show_idle_source(self._idle_source, looking=self._idle_looking)
+        layout = QVBoxLayout(box)
+        layout.addLayout(row)
+        layout.addWidget(self.idle_source)
+        return box
+
+    def show_idle_source(self, name: str | None, *, looking: bool = False) -> None:
+        """Say which source gives the idle time, or that none does (the option is then off)."""
+        if name is not None:
+            text = self.tr(
+                "Idle time from {source}. Do not disturb, Busy and any status you "
+                "set yourself are never changed."
+            ).format(source=name)
+        elif looking:
+            text = self.tr("Looking for the idle time on this desktop…")
+        else:
+            text = self.tr("This desktop does not tell Hallway the idle time, so automatic "
+                           "away stays off.")  # fmt: skip
+        self.idle_source.setText(text)
+        self.idle_minutes.setEnabled(name is not None or looking)
+
     def _lay_out(self, notify_box: QGroupBox) -> None:
 
         self.look_alike = QLabel()  # a hint, not a problem: saving stays possible
@@ -145,11 +225,18 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.change_office)
-        layout.addWidget(notify_box)
+        side_by_side = QHBoxLayout()
+        side_by_side.addWidget(notify_box, 1)
+        side_by_side.addWidget(self._quiet_box(self._config.quiet), 1)
+        layout.addLayout(side_by_side)
+        layout.addWidget(self._away_box(self._config.idle_minutes))
         layout.addWidget(self.start_at_login)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(640)
+        # With the sections side by side the dialog's minimum height undercounts the office
+        # chooser's wrapped text, and Qt then squeezed its fields to slivers.
+        self.change_office.setMinimumHeight(self.change_office.sizeHint().height())
 
         self.name.textChanged.connect(self._check)
         self.change_office.toggled.connect(self._check)
@@ -161,6 +248,8 @@ class SettingsDialog(QDialog):
         problem = None if self.name.text().strip() else self.tr("Type your name.")
         if problem is None and self.change_office.isChecked():
             problem = self.office.problem()
+        if problem is None and self.quiet_hours() is None and self.quiet.isChecked():
+            problem = self.tr("Quiet hours need different start and end times.")
         self.problem.setText(problem or "")
         self.save.setEnabled(problem is None)
         alike = look_alikes(self.name.text().strip(), self._members)
@@ -190,6 +279,8 @@ class SettingsDialog(QDialog):
             open=is_open,
             interface=self.interface.currentData(),
             start_at_login=self.start_at_login.isChecked(),
+            quiet=self.quiet_hours(),
+            idle_minutes=self.idle_minutes.value(),
             notifications=Notifications(
                 posts=self.notify_posts.isChecked(),
                 urgent=self.notify_urgent.isChecked(),
@@ -198,6 +289,21 @@ class SettingsDialog(QDialog):
             ),
         )
         return SettingsResult(config=config, office_change=change)
+
+    def quiet_hours(self) -> QuietHours | None:
+        """The quiet hours chosen (None: off, or start and end the same)."""
+        start, end = _time(self.quiet_start.time()), _time(self.quiet_end.time())
+        if not self.quiet.isChecked() or start == end:
+            return None
+        return QuietHours(start=start, end=end, weekends=self.quiet_weekends.isChecked())
+
+
+def _qtime(clock: dt.time) -> QTime:
+    return QTime(clock.hour, clock.minute)
+
+
+def _time(clock: QTime) -> dt.time:
+    return dt.time(clock.hour(), clock.minute())
 
 
 def look_alikes(name: str, members: Sequence[PeerView], shown: int = 3) -> list[str]:

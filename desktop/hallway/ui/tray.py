@@ -19,12 +19,17 @@ from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
 from hallway.ui.avatar import avatar_icon
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.icons import OFFLINE, presence_icon
+from hallway.ui.knocks import KnockBook, unanswered_line, waiting_line
 from hallway.ui.models import PeopleModel
 from hallway.ui.notify_policy import NotifyPolicy
 from hallway.ui.quick_status import local_now
 from hallway.ui.text import format_clock, presence_label, status_line
 
 RECENT_STATUSES = 5
+#: Colleagues offered in the "Knock…" submenu: those online, most recently changed first.
+RECENT_PEOPLE = 6
+#: Knock lines (ours waiting, theirs to answer) shown at most.
+KNOCK_LINES = 3
 
 
 def menu_text(text: str) -> str:
@@ -44,6 +49,9 @@ class TrayController(QObject):
         open_requested(): "Open Hallway".
         settings_requested(): "Settings…".
         quit_requested(): "Quit".
+        knock_requested(str): "Knock…" on this peer id.
+        knock_reply_requested(str): a knock to answer (its id) was chosen.
+        pause_changed(): notifications were paused or resumed.
     """
 
     quick_status_requested = Signal(QRect)
@@ -53,6 +61,9 @@ class TrayController(QObject):
     open_requested = Signal()
     settings_requested = Signal()
     quit_requested = Signal()
+    knock_requested = Signal(str)
+    knock_reply_requested = Signal(str)
+    pause_changed = Signal()
 
     def __init__(
         self,
@@ -62,8 +73,10 @@ class TrayController(QObject):
         parent: QObject | None = None,
         *,
         clock: Callable[[], datetime] = local_now,
+        knocks: KnockBook | None = None,
     ) -> None:
         super().__init__(parent)
+        self._knocks = knocks if knocks is not None else KnockBook(self)
         self._bridge = bridge
         self._people = people
         self._policy = policy
@@ -72,6 +85,8 @@ class TrayController(QObject):
         self.menu = QMenu()
         self.menu.setObjectName("trayMenu")
         self.pause_menu = QMenu(self.tr("Pause notifications"), self.menu)
+        self.knock_menu = QMenu(self.tr("Knock…"), self.menu)
+        self.knock_menu.setObjectName("knock-menu")
         self.icon.setContextMenu(self.menu)
         self.menu.aboutToShow.connect(self.rebuild_menu)
         self.icon.activated.connect(self._activated)
@@ -173,8 +188,11 @@ class TrayController(QObject):
                 action.setObjectName("recent-status")
                 action.triggered.connect(self._reuser(old))
 
+        self._add_knock_lines()
         menu.addSeparator()
         self._add(self.tr("Set status…"), "set-status", self.status_dialog_requested)
+        self._rebuild_knock_menu()
+        menu.addMenu(self.knock_menu)
         self._add(self.tr("Post to office…"), "post", self.post_requested)
         self._add(self.tr("New event…"), "new-event", self.new_event_requested)
         self._add(self.tr("Open Hallway"), "open", self.open_requested)
@@ -185,10 +203,58 @@ class TrayController(QObject):
         menu.addSeparator()
         self._add(self.tr("Quit"), "quit", self.quit_requested)
 
+    def _add_knock_lines(self) -> None:
+        """ "Knock to Ben: waiting" for ours, "Knock from Ann: Got a minute?" to answer."""
+        waiting = self._knocks.waiting()[:KNOCK_LINES]
+        unanswered = self._knocks.unanswered()[:KNOCK_LINES]
+        if not waiting and not unanswered:
+            return
+        self.menu.addSeparator()
+        for view in unanswered:
+            action = self.menu.addAction(avatar_icon(view.peer, view.name, None),
+                                         menu_text(unanswered_line(view)))  # fmt: skip
+            action.setObjectName("knock-unanswered")
+            action.triggered.connect(self._knock_replier(view.id))
+        for view in waiting:
+            action = self.menu.addAction(avatar_icon(view.peer, view.name, None),
+                                         menu_text(waiting_line(view)))  # fmt: skip
+            action.setObjectName("knock-waiting")
+            action.setEnabled(False)
+
+    def _rebuild_knock_menu(self) -> None:
+        knock = self.knock_menu
+        knock.clear()
+        people = [p for p in self._people.others() if p.online]
+        people.sort(key=lambda p: p.status.set_at, reverse=True)
+        for person in people[:RECENT_PEOPLE]:
+            action = knock.addAction(avatar_icon(person.id, person.name, person.presence.value),
+                                     menu_text(person.label))  # fmt: skip
+            action.setObjectName(f"knock-{person.id}")
+            action.triggered.connect(self._knocker(person.id))
+        if not people:
+            nobody = knock.addAction(self.tr("Nobody is online"))
+            nobody.setEnabled(False)
+        knock.menuAction().setObjectName("knock")
+
+    def _knocker(self, peer: str) -> Callable[[], None]:
+        return lambda: self.knock_requested.emit(peer)
+
+    def _knock_replier(self, knock_id: str) -> Callable[[], None]:
+        return lambda: self.knock_reply_requested.emit(knock_id)
+
     def _rebuild_pause_menu(self) -> None:
         pause = self.pause_menu
         pause.clear()
         paused_until = self._policy.paused_until
+        quiet_until = self._policy.quiet_until()
+        if quiet_until is not None:
+            quiet = pause.addAction(
+                self.tr("Quiet hours until {clock}").format(clock=format_clock(quiet_until))
+            )
+            quiet.setObjectName("quiet-note")
+            quiet.setEnabled(False)
+            if paused_until is None:
+                pause.addSeparator()
         if paused_until is not None:
             note = pause.addAction(
                 self.tr("Paused until {clock}").format(clock=format_clock(paused_until))
@@ -218,7 +284,7 @@ class TrayController(QObject):
 
     def action(self, name: str) -> QAction | None:
         """The menu entry with this object name (after the last rebuild)."""
-        for menu in (self.menu, self.pause_menu):
+        for menu in (self.menu, self.pause_menu, self.knock_menu):
             for action in menu.actions():
                 if action.objectName() == name:
                     return action
@@ -237,7 +303,12 @@ class TrayController(QObject):
         self._bridge.reuse_status(status)
 
     def _pauser(self, until: Callable[[datetime], datetime]) -> Callable[[], None]:
-        return lambda: self._policy.pause_until(until(self._clock()).timestamp())
+        return lambda: self._pause(until(self._clock()).timestamp())
+
+    def _pause(self, until: float) -> None:
+        self._policy.pause_until(until)
+        self.pause_changed.emit()
 
     def _resume(self) -> None:
         self._policy.resume()
+        self.pause_changed.emit()

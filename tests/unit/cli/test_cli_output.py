@@ -196,6 +196,14 @@ def test_feed_lines_indent_multi_line_posts() -> None:
         ({"type": "status_expired", "name": "Ben"}, "Ben: status expired"),
         ({"type": "warning", "message": "odd frame"}, "warning: odd frame"),
         ({"type": "stopped"}, "Hallway stopped."),
+        (
+            {
+                "type": "quiet_hours",
+                "quiet": {"start": "18:00", "end": "08:00", "text": "18:00\u201308:00"},
+            },
+            "Quiet hours: 18:00\u201308:00",
+        ),
+        ({"type": "quiet_hours", "quiet": None}, "Quiet hours are off."),
         ({"type": "from_the_future", "x": 1}, '"from_the_future"'),
     ],
 )

@@ -116,6 +116,9 @@ MINIMAL_ARGS: dict[str, dict[str, Any]] = {
     "event_rsvp": {"id": "x", "answer": "maybe"},
     "event_edit": {"id": "x"},
     "event_cancel": {"id": "x"},
+    "knock": {"peer": "ben"},
+    "knock_reply": {"id": "0123456789abcdef", "reply": "yes"},
+    "quiet_set": {"start": "18:00", "end": "08:00"},
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -22,6 +22,7 @@ from hallway.core.roster import Roster
 from hallway.engine import events as ev
 from hallway.engine.actor import Actor, Command, OtherOfficeHint
 from hallway.engine.admission import Admission
+from hallway.engine.knocks import KnockBook
 from hallway.engine.links import Link
 from hallway.engine.meetups import MeetupBook
 from hallway.engine.names_view import NameBook
@@ -163,9 +164,10 @@ class FakeActor(Actor):
         self.quotas = Quotas(self.store.usage, self.clock)
         self.pending_items, self.pending_statuses = [], {}
         self.pending_records, self.pending_expiry, self.book = [], {}, MeetupBook()
-        self.seats_before = None
+        self.seats_before, self.backlog = None, deque()
         self.snapshot_cache = None
         self.hint, self.conditions = OtherOfficeHint(), {}
+        self.knock_book = KnockBook()
         self.ctx = None
         self.max_links = max_links
         self.router = FakeSocket()

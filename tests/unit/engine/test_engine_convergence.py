@@ -125,6 +125,10 @@ class Receiver:
         self.actor._on_dealer(self.link)
         self.actor._flush()
         self.never_older()
+        while self.actor.backlog:  # a first snapshot's events and answers, a turn at a time
+            self.actor._work_backlog()
+            self.actor._flush()
+            self.never_older()
 
     def time_passes(self) -> None:
         """The snapshot retry timer: one lost on the way is asked for again."""

@@ -46,7 +46,7 @@ def test_fresh_database_reaches_the_latest_version(db_path: Path) -> None:
     with Store.open(db_path):
         pass
     with raw(db_path) as conn:
-        assert schema.user_version(conn) == SCHEMA_VERSION == 5
+        assert schema.user_version(conn) == SCHEMA_VERSION == 6
         assert {
             "meta",
             "own_status",
@@ -55,6 +55,7 @@ def test_fresh_database_reaches_the_latest_version(db_path: Path) -> None:
             "items",
             "status_history",
             "records",
+            "knocks",
         } <= tables(conn)
         assert {"items_by_sent_at", "items_by_received_at", "records_by_expiry"} <= indexes(conn)
 

@@ -1,0 +1,255 @@
+"""End to end for issue 12's desktop side.
+
+The idle sources on their own: the X11 idle time of an Xvfb driven with xdotool, and a stand-in
+org.freedesktop.ScreenSaver on a private session bus whose lock signal arrives at once.
+
+Then two desktops in one office, Ann's and Ben's, each with its X server, session bus, trayer,
+dunst and tray app. Ann's automatic away is set to 1 minute in config.toml: Ben's node sees her
+"Away (idle)" once her X server has had no input for a minute, and her old status back as soon
+as xdotool moves her mouse. Ann knocks (`hallway knock`); Ben answers "In 5 min" from the knock's
+pop-up, through dunst's context menu; Ann's node has the reply and Ann gets a pop-up with it.
+Screenshots: artifacts/screenshots/e2e-knock-*.png and e2e-idle-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from jeepney import (
+    DBusAddress,
+    HeaderFields,
+    MessageType,
+    message_bus,
+    new_method_return,
+    new_signal,
+)
+from jeepney.io.blocking import open_dbus_connection
+
+from hallway.store.config import load_config, save_config
+from hallway.ui.idle_dbus import SCREENSAVER
+from hallway.ui.idle_sources import find_idle_source
+from tests.e2e.conftest import TrayApp
+from tests.e2e.desktop import Desktop, LocalHost, require_tools
+from tests.e2e.test_e2e_meetups import _around, _open_window, _peers, _popups, _sees
+from tests.net.conftest import PASSPHRASE
+from tests.support.netlab import Lab, require_netns
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+# -- the sources alone ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def desktop(tmp_path: Path) -> Iterator[Desktop]:
+    require_tools("Xvfb", "dbus-daemon", "xdotool")
+    made = Desktop(LocalHost(), tmp_path, size="640x480x24").start(dunst=False)
+    yield made
+    made.close()
+
+
+def test_the_x11_idle_time_follows_input(desktop: Desktop, monkeypatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)  # no bus: X11 is next
+    source = find_idle_source({"DISPLAY": desktop.display})
+    assert source is not None
+    try:
+        assert source.name == "the X11 screen saver extension (libXss)"
+        wait_until(lambda: source.idle_seconds() >= 1.0, 10, "a second without input")
+        desktop.xdotool("mousemove", "20", "20")
+        assert source.idle_seconds() < 1.0
+        assert not source.locked()
+    finally:
+        source.close()
+
+
+class FakeScreenSaver:
+    """org.freedesktop.ScreenSaver on the desktop's bus: GetActive, ActiveChanged, and
+    GetSessionIdleTime in milliseconds (as KDE answers)."""
+
+    def __init__(self, address: str) -> None:
+        self.conn = open_dbus_connection(address)
+        self.active = False
+        self.idle_ms = 4200
+        reply = self.conn.send_and_get_reply(message_bus.RequestName(SCREENSAVER.bus_name))
+        assert reply.body[0] == 1, "could not own org.freedesktop.ScreenSaver"
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                message = self.conn.receive(timeout=0.2)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if message.header.message_type is not MessageType.method_call:
+                continue
+            member = message.header.fields.get(HeaderFields.member)
+            if member == "GetActive":
+                self.conn.send(new_method_return(message, "b", (self.active,)))
+            elif member == "GetSessionIdleTime":
+                self.conn.send(new_method_return(message, "u", (self.idle_ms,)))
+
+    def lock(self, active: bool) -> None:
+        self.active = active
+        emitter = DBusAddress(SCREENSAVER.object_path, interface=SCREENSAVER.interface)
+        self.conn.send(new_signal(emitter, "ActiveChanged", "b", (active,)))
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.conn.close()
+
+
+def test_the_screen_savers_lock_signal_arrives_at_once(desktop: Desktop, monkeypatch) -> None:
+    saver = FakeScreenSaver(desktop.bus_address)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", desktop.bus_address)  # jeepney reads it
+    source = find_idle_source({})
+    assert source is not None
+    changed = threading.Event()
+    source.on_lock_change = changed.set
+    try:
+        assert source.name == "the screen saver (org.freedesktop.ScreenSaver)"
+        assert source.idle_seconds() == 4.2
+        assert not source.locked()
+        saver.lock(True)
+        assert changed.wait(5), "no ActiveChanged"
+        assert source.locked()
+    finally:
+        source.close()
+        saver.close()
+
+
+# -- two desktops ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Office:
+    lab: Lab
+    ann: TrayApp
+    ben: TrayApp
+    tmp: Path
+
+
+def _person(app: TrayApp, name: str) -> dict[str, Any]:
+    return next((p for p in _peers(app) if p["name"] == name), {})
+
+
+def _knocks(app: TrayApp) -> list[dict[str, Any]]:
+    return list(json.loads(app.cli("knocks", "--json").stdout))
+
+
+def _keep(screenshot: Path, office: Office) -> None:
+    shutil.copy(screenshot, office.tmp / screenshot.name)
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
+    require_netns()
+    require_tools("Xvfb", "dbus-daemon", "dunst", "dunstctl", "trayer", "xdotool", "xwininfo",
+                  "xprop", "import", "convert", "compare")  # fmt: skip
+    tmp = tmp_path_factory.mktemp("e2e-idle-knocks")
+    passfile = tmp / "passphrase"
+    passfile.write_text(PASSPHRASE + "\n")
+    passfile.chmod(0o600)
+    with Lab() as lab:
+        apps: list[TrayApp] = []
+        try:
+            for host, name, minutes in zip(lab.add_hosts(2), ("Ann", "Ben"), (1, 0), strict=True):
+                own = tmp / f"desktop-{name.lower()}"
+                own.mkdir()
+                desktop = Desktop(host, own)
+                app = TrayApp(desktop, host, tmp / f"home-{name.lower()}", own / "app.log")
+                apps.append(app)
+                desktop.start(dunst=True, trayer=True)
+                app.init(passfile, name)
+                config = load_config(app.home)
+                assert config is not None
+                save_config(app.home, msgspec.structs.replace(config, idle_minutes=minutes))
+                app.start()
+            ann, ben = apps
+            wait_until(
+                lambda: _sees(ann, "Ben") and _sees(ben, "Ann"),
+                30,
+                f"Ann and Ben online to each other; Ann's log:\n{ann.log_tail()}\n"
+                f"Ben's log:\n{ben.log_tail()}",
+            )
+            yield Office(lab, ann, ben, tmp)
+        finally:
+            for app in apps:
+                app.stop()
+                app.desktop.close()
+
+
+def test_automatic_away_after_a_minute_idle_and_back_on_input(office: Office) -> None:
+    ann, ben = office.ann, office.ben
+    ann.desktop.xdotool("mousemove", "200", "200")  # a minute from now, not from Xvfb's start
+    wait_until(
+        lambda: (
+            (_person(ben, "Ann").get("presence"), _person(ben, "Ann").get("text"))
+            == ("available", "")
+        ),
+        15,
+        f"Ann available, as Ben sees her; Ann's log:\n{ann.log_tail()}",
+    )
+    wait_until(
+        lambda: (
+            (_person(ben, "Ann").get("presence"), _person(ben, "Ann").get("text"))
+            == ("away", "Away (idle)")
+        ),
+        100,
+        f"Ann away when idle, as Ben sees her; Ann's log:\n{ann.log_tail()}",
+    )
+    window = _open_window(ben)
+    ben.desktop.settled(window.crop).unlink()
+    _keep(ben.desktop.screenshot("e2e-idle-away-seen-by-ben", crop=window.crop), office)
+    ann.desktop.xdotool("mousemove", "300", "300")
+    wait_until(
+        lambda: (
+            (_person(ben, "Ann").get("presence"), _person(ben, "Ann").get("text"))
+            == ("available", "")
+        ),
+        10,
+        f"Ann's old status back on input; Ann's log:\n{ann.log_tail()}",
+    )
+
+
+def test_a_knock_is_answered_from_its_pop_up(office: Office) -> None:
+    ann, ben = office.ann, office.ben
+    ann.cli("knock", "Ben", "Got a minute for the release notes?")
+    summary = "Ann is knocking"
+    popup = wait_until(
+        lambda: next(
+            (i for i, (_, s) in ben.desktop.dunst_urgencies().items() if s == summary), None
+        ),
+        20,
+        f"the knock's pop-up on Ben's desktop; Ben's log:\n{ben.log_tail()}",
+    )
+    shown = wait_until(lambda: _popups(ben.desktop), 5, "dunst's pop-up window")
+    _keep(ben.desktop.screenshot("e2e-knock-notification", crop=_around(shown)), office)
+    menu = ben.desktop.dunst_choose("In 5 min", popup)
+    assert any("In 5 min" in line and ",later]" in line for line in menu), menu
+    wait_until(
+        lambda: any(k["outgoing"] and k["reply"] == "In 5 min" for k in _knocks(ann)),
+        20,
+        f"the reply on Ann's node; Ben's log:\n{ben.log_tail()}",
+    )
+    answered = "Ben answered your knock"
+    wait_until(
+        lambda: any(s == answered for _, s in ann.desktop.dunst_urgencies().values()),
+        20,
+        f"the reply's pop-up on Ann's desktop; Ann's log:\n{ann.log_tail()}",
+    )
+    shown = wait_until(lambda: _popups(ann.desktop), 5, "dunst's pop-up window on Ann's")
+    _keep(ann.desktop.screenshot("e2e-knock-reply-notification", crop=_around(shown)), office)
