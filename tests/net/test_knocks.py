@@ -8,6 +8,7 @@ is tested with `HALLWAY_TEST_KNOCK_EXPIRY` (seconds, read by `hallway.runtime`; 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import secrets
 import signal
@@ -62,7 +63,18 @@ def watching(node: RunningNode) -> tuple[subprocess.Popen[str], EventStream]:
         env=node_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
-    return proc, EventStream(proc.stdout, label=f"{node.name}-watch")
+    stream = EventStream(proc.stdout, label=f"{node.name}-watch")
+    # The watcher subscribes some time after it starts (a Python process, then the control
+    # socket): own status changes, until one shows in its stream, prove that it listens.
+    for attempt in itertools.count():
+        node.cli("status", "set", "busy", f"Reading {attempt}")
+        try:
+            stream.wait_for(lambda e: e.get("type") == "status" and e.get("own") is True, 1.0)
+        except TimeoutError:
+            assert attempt < 30, "the watcher never subscribed"
+            continue
+        return proc, stream
+    raise AssertionError("unreachable")
 
 
 def test_a_knock_and_its_reply_reach_only_the_two(office: Office) -> None:
@@ -71,9 +83,6 @@ def test_a_knock_and_its_reply_reach_only_the_two(office: Office) -> None:
     all_meet(nodes)
     watch, cat_watch = watching(cat)
     try:
-        # Cat's own status change shows that its watch stream is subscribed.
-        cat.cli("status", "set", "busy", "Reading")
-        cat_watch.wait_for(lambda e: e.get("type") == "status" and e.get("own") is True, 15)
         secret = f"Secret-{secrets.token_hex(4)}"
         answer = f"Answer-{secrets.token_hex(4)}"
         knock_id = knock(ann, "Ben", secret)
