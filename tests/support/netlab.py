@@ -310,6 +310,21 @@ class Host:
         _ip("-n", self.lab.switch_ns, "link", "set", self.switch_port, "up")
         self._routes()
 
+    def remove_address(self) -> None:
+        """Take ``eth0``'s address away (a lease lost, Wi-Fi gone): the host is unreachable and
+        has no IPv4 address but loopback. The kernel drops every route through ``eth0`` with
+        its last address, multicast's included; `assign_address` puts them back."""
+        _ip("-n", self.ns, "addr", "del", f"{self.address}/{self.prefixlen}", "dev", self.iface)
+
+    def assign_address(self, address: str) -> None:
+        """Give ``eth0`` a new address (a new lease, another network): from now on the host
+        is `address`. Take the old one away first with `remove_address`."""
+        if ipaddress.IPv4Address(address) not in self.lab.network:
+            raise LabError(f"{address} is not in the lab's network {self.lab.network}")
+        _ip("-n", self.ns, "addr", "add", f"{address}/{self.prefixlen}", "dev", self.iface)
+        self.address = address
+        self._routes()
+
     def _routes(self) -> None:
         # Without a default route, multicast needs its own route or sendto() fails with
         # ENETUNREACH.
@@ -461,6 +476,16 @@ class Lab:
             with contextlib.suppress(OSError):
                 path.write_text(value)
         self._neigh_saved = []
+
+    def spare_address(self) -> str:
+        """An address of the lab's network that no host has, counted down from the top (hosts
+        are numbered up from the bottom): where `Host.assign_address` can move a host."""
+        taken = {host.address for host in self.hosts}
+        for index in range(self.network.num_addresses - 2, len(self.hosts), -1):
+            candidate = str(self.network[index])
+            if candidate not in taken:
+                return candidate
+        raise LabError(f"{self.network} has no spare address")
 
     def add_hosts(self, count: int) -> list[Host]:
         return [self.add_host() for _ in range(count)]

@@ -17,6 +17,7 @@ import logging
 import os
 import queue
 import secrets
+import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ from hallway.engine.state import MAX_LINKS, PEER_BURST, PEER_RATE, Emit, Own
 from hallway.engine.syncing import Syncing
 from hallway.net.discovery import MAX_FOREIGN, Discovery
 from hallway.net.gate import UNPROVEN_MAX, Gate, subscriber_gate
-from hallway.net.sockets import bind_all, curve_server, open_context
+from hallway.net.interfaces import list_ipv4
+from hallway.net.netwatch import AddressWatch, SleepWatch
+from hallway.net.sockets import bind_all, bind_more, curve_server, open_context, unbind_from
 from hallway.net.zap import ZapHandler
 from hallway.store.db import Store
 from hallway.store.records import StoredPeer
@@ -55,6 +58,7 @@ __all__ = [
     "HELLO_RETRY",
     "HELLO_TRIES",
     "MAX_LINKS",
+    "NET_SETTLE",
     "OTHER_OFFICE_DELAY",
     "OTHER_OFFICE_REPEAT",
     "PEER_BURST",
@@ -78,6 +82,9 @@ PRUNE_EVERY = 3600.0
 # starts to wonder why the window is empty.
 OTHER_OFFICE_DELAY = 5.0
 OTHER_OFFICE_REPEAT = 60.0  # a changed count is said again at most this often
+# The kernel reports a move (an address removed, another added, routes, the carrier) as a burst
+# of messages within a few milliseconds; the network is looked at once, this long after the first.
+NET_SETTLE = 0.15
 
 
 @dataclass
@@ -164,11 +171,11 @@ class Actor(Linking, Syncing, OwnData, Knocks):
         self.buckets = OrderedDict()
         self.verified = set()
         self.running = True
-        self.pending_items = []
         self.snapshot_cache = None
-        self.pending_statuses = {}
+        self.pending_items, self.pending_statuses = [], {}
         self.pending_records, self.pending_expiry = [], {}
-        self.book, self.seats_before, self.backlog = MeetupBook(), None, deque()
+        self.book, self.seats_before = MeetupBook(), None
+        self.backlog, self.backlog_since = deque(), None
         self.quotas = Quotas(store.usage, clock)
         # The loop's fast path (see run): the SUB sockets, whether this turn only noted
         # heartbeats, and the earliest timer deadline as last computed.
@@ -209,8 +216,7 @@ class Actor(Linking, Syncing, OwnData, Knocks):
         self.addresses = config.interfaces
         self.router_port = bind_all(self.router, self.addresses, config.port)
         self.pub_port = bind_all(self.pub, self.addresses, config.port + 1 if config.port else 0)
-        self.poller = zmq.Poller()
-        self.handlers = {}
+        self.poller, self.handlers = zmq.Poller(), {}
         # Gates cap the connections that have not proven membership, and drop slow ones.
         self.admission, self.gate, self.pub_gate = (
             Admission(),
@@ -225,6 +231,10 @@ class Actor(Linking, Syncing, OwnData, Knocks):
             (wake_fd, self._on_wake),
         ):
             self._watch(sock, handler)
+        # With no --interface, the addresses follow the machine's (see _net_check).
+        self.follow, self.sleep_lock, self.sleep_pending, self.stopping = (
+            config.follow_interfaces, threading.Lock(), None, False
+        )  # fmt: skip
         self.next_heartbeat = clock() + config.heartbeat_interval
         self._load_peers(stored_peers)
         self._load_meetups(store.records())
@@ -266,9 +276,18 @@ class Actor(Linking, Syncing, OwnData, Knocks):
             os.write(self.wake_fd_w, b"\0")
 
     wake_fd_w = -1  # set by the Node
+    # The network watches (class defaults: the engine's unit tests build actors by hand).
+    follow = False
+    netwatch: AddressWatch | None = None
+    sleepwatch: SleepWatch | None = None
+    sleep_lock: threading.Lock
+    sleep_pending: SleepWatch | None  # connected, not yet taken by the engine thread
+    stopping: bool  # close() has begun: the sleep watch's thread must not wake us any more
+    net_check_at: float | None = None  # when to look at the network again (after a change)
 
     def start(self) -> None:
         self.discovery.start()
+        self._open_netwatch()
         now = self.clock()
         self.emit(
             ev.Ready(
@@ -329,8 +348,11 @@ class Actor(Linking, Syncing, OwnData, Knocks):
         reminder = self._next_reminder()
         if reminder is not None:
             deadlines.append(reminder)
-        if self.backlog:  # records of a first snapshot still to apply: a turn each, no waiting
-            deadlines.append(now)
+        backlog_due = self._backlog_due(now)  # first snapshots' events and answers to apply
+        if backlog_due is not None:
+            deadlines.append(backlog_due)
+        if self.net_check_at is not None:
+            deadlines.append(self.net_check_at)
         knock_due = self.knock_book.deadline()  # a knock to send again, expire or show
         if knock_due is not None:
             deadlines.append(knock_due)
@@ -384,8 +406,100 @@ class Actor(Linking, Syncing, OwnData, Knocks):
         elif kind == "foreign":
             self.hint.foreign = payload
             self._update_hint()
+        elif kind == "sleepwatch":
+            self._on_sleepwatch()
         elif kind == "stop":
             self.running = False
+
+    # sleep and network changes --------------------------------------------------------------------
+
+    def _open_netwatch(self) -> None:
+        """Watch the kernel's address changes now, and logind's signal once a thread has
+        connected to the system bus (it may take a second or more to answer, or not be there)."""
+        threading.Thread(target=self._connect_sleepwatch, name="hallway-sleep", daemon=True).start()
+        self.netwatch = AddressWatch.open()
+        if self.netwatch is not None:
+            # By descriptor: zmq's poller reports plain sockets by theirs, not by the object.
+            self._watch(self.netwatch.fileno(), self._on_netlink)
+
+    def _connect_sleepwatch(self) -> None:
+        """On a thread of its own; hands the watch over under the lock close() takes, so that
+        nothing writes to the wake-up pipe once it may be closed."""
+        watch = SleepWatch.connect()
+        if watch is None:
+            return
+        with self.sleep_lock:
+            if self.stopping:
+                watch.close()
+                return
+            self.sleep_pending = watch
+            self._post_from_thread(("sleepwatch", None))
+
+    def _on_sleepwatch(self) -> None:
+        with self.sleep_lock:
+            watch, self.sleep_pending = self.sleep_pending, None
+        if watch is not None:
+            self.sleepwatch = watch
+            self._watch(watch.fileno(), self._on_sleep_signal)
+
+    def _on_sleep_signal(self) -> None:
+        watch = self.sleepwatch
+        assert watch is not None
+        for going in watch.read():
+            if going:
+                _log.debug("the machine is going to sleep")
+            else:
+                _log.debug("the machine woke up: looking at the network again")
+                self._net_changed(settle=0.0)
+        if watch.closed:  # the bus went away (restarted): waking is noticed by timeouts now
+            self._unwatch(watch.fileno())
+            watch.close()
+            self.sleepwatch = None
+
+    def _on_netlink(self) -> None:
+        assert self.netwatch is not None
+        if self.netwatch.read():
+            self._net_changed(settle=NET_SETTLE)
+
+    def _net_changed(self, *, settle: float) -> None:
+        """Look at the network soon: a burst of changes is looked at once."""
+        at = self.clock() + settle
+        if self.net_check_at is None or at < self.net_check_at:
+            self.net_check_at = at
+
+    def _net_check(self) -> None:
+        """After waking up or a network change: listen on the addresses we have now (when they
+        follow the machine's), announce them, and open every link again, so that both sides
+        reconnect at once instead of when libzmq's heartbeats and back-off notice."""
+        self.net_check_at = None
+        present = list_ipv4()
+        if self.follow:
+            if not present:
+                return  # no network yet: its arrival is the next change
+            if set(present) != set(self.addresses):
+                self._rebind(tuple(present))
+        elif not set(self.addresses) & set(list_ipv4(include_loopback=True)):
+            return  # our chosen addresses are not back yet
+        _log.info("network changed: announcing %s and linking again", ", ".join(self.addresses))
+        self.discovery.reannounce(self.addresses)
+        self._relink_all()
+
+    def _rebind(self, present: tuple[str, ...]) -> None:
+        """Listen on the addresses that came (with the same ports, so peers that know them
+        need nothing else) and stop listening on those that went."""
+        added = [a for a in present if a not in self.addresses]
+        gone = [a for a in self.addresses if a not in present]
+        failed: dict[str, str] = {}
+        for sock, port in ((self.router, self.router_port), (self.pub, self.pub_port)):
+            failed.update(bind_more(sock, added, port))
+        for address, why in failed.items():  # both sockets on an address, or neither
+            self._drop("engine", f"cannot listen on {address}: {why}")
+        kept = tuple(a for a in present if a not in failed)
+        if not kept:
+            return  # keep what we had rather than nothing
+        for sock, port in ((self.router, self.router_port), (self.pub, self.pub_port)):
+            unbind_from(sock, [*gone, *failed], port)
+        self.addresses = kept
 
     # timers ---------------------------------------------------------------------------------------
 
@@ -411,6 +525,8 @@ class Actor(Linking, Syncing, OwnData, Knocks):
             self.store.save_own_status(self.own.status)
             self.emit(ev.StatusExpired(at=now, peer=self.own.id, name=self.own.name, own=True))
         self._knock_timers(now)
+        if self.net_check_at is not None and now >= self.net_check_at:
+            self._net_check()
         for link in list(self.links.values()):
             if link.suspect_until is not None and now >= link.suspect_until:
                 link.suspect_until = None
@@ -428,12 +544,20 @@ class Actor(Linking, Syncing, OwnData, Knocks):
 
     def close(self) -> None:
         """Say goodbye (BYE on the PUB, then the mDNS goodbye) and release everything."""
+        with self.sleep_lock:
+            self.stopping = True
+            if self.sleep_pending is not None:
+                self.sleep_pending.close()
+                self.sleep_pending = None
         self._flush()
         try:
             self.pub.setsockopt(zmq.LINGER, 500)
             self._publish(wire.Bye(), data=False)
         finally:
             self.discovery.close()
+            for watch in (self.netwatch, self.sleepwatch):
+                if watch is not None:
+                    watch.close()
             for peer in list(self.links):
                 self._close_link(peer)
             self.zap.close()

@@ -25,6 +25,10 @@ from hallway.engine.links import Link
 from hallway.engine.state import STRANGERS, EngineState, status_value
 from hallway.net.discovery import Found
 
+# A peer online when we open its link again has this long to complete the new handshake
+# (HELLO, WELCOME, the SUB's CURVE handshake: milliseconds on a LAN) before it is offline.
+RELINK_GRACE = 3.0
+
 
 class Linking(EngineState):
     """The actor's part that opens, keeps and closes links, and answers the ROUTER."""
@@ -74,19 +78,26 @@ class Linking(EngineState):
         self.emit(warning)
 
     def _connect(
-        self, peer: str, key: bytes, address: str, router_port: int, pub_port: int
+        self,
+        peer: str,
+        key: bytes,
+        address: str,
+        router_port: int,
+        pub_port: int,
+        *,
+        proven: bool = False,
+        reopen: bool = False,
     ) -> bool:
         """Open a link (or keep the one there is); False when a limit refuses it. A peer enters
-        the roster only when it answers with WELCOME, so keys that never do leave nothing."""
+        the roster only when it answers with WELCOME, so keys that never do leave nothing.
+
+        `proven`: the place comes from the peer's own HELLO, whose key the CURVE handshake
+        proved, not from an mDNS record. `reopen`: open the link again even at the same place
+        (our network changed: its connections may be dead)."""
         old = self.links.get(peer)
-        if old is not None:
-            if old.key == key and old.same_place(address, router_port, pub_port):
-                return True
-            state = self.roster.get(peer)
-            if old.welcomed and state is not None and state.online:
-                # A working link wins: mDNS is unauthenticated, so a copied record with another
-                # address must not cut us off. A peer that really moved goes offline first.
-                return True
+        place = (address, router_port, pub_port)
+        if old is not None and not reopen and self._keeps(old, key, *place, proven=proven):
+            return True
         # The limits first: a refused move keeps the old link, never a key without one.
         now = time.monotonic()
         others = (link for link in self.links.values() if link is not old)
@@ -116,6 +127,43 @@ class Linking(EngineState):
         self._watch(link.dealer, lambda: self._on_dealer(link))
         self._send_hello(link)
         return True
+
+    def _keeps(
+        self, old: Link, key: bytes, address: str, router_port: int, pub_port: int, *, proven: bool
+    ) -> bool:
+        """Whether the link there is stays, rather than one to this place."""
+        state = self.roster.get(old.peer)
+        working = old.welcomed and state is not None and state.online
+        if old.key == key and old.same_place(address, router_port, pub_port):
+            # The peer's own HELLO over a link that had worked and is down now: the peer is back
+            # (woken up, or its network changed). Open it again at once rather than wait for
+            # libzmq's reconnect back-off (up to 2 s).
+            return working or not (proven and old.welcomed)
+        # A working link wins over an mDNS record, which anyone can copy with another address:
+        # it must not cut us off. Not over the peer's HELLO from another place: only the
+        # holder of the key can send that, so the peer has moved (a new address after sleep,
+        # Wi-Fi to cable) and its old place is dead even if we have not noticed yet.
+        return working and not proven
+
+    def _relink_all(self) -> None:
+        """Open every link that had worked again, after our network changed or we woke up.
+
+        Their connections may be dead without libzmq knowing yet (it would notice within the
+        heartbeat's 3 s, then back off), or come from an address we no longer have. The new
+        DEALER says HELLO from where we are now, which makes the peer link back to us there
+        (`_keeps`). A peer still online has RELINK_GRACE to complete the new handshake before
+        it counts as offline, as after a dropped connection."""
+        now = self.clock()
+        for peer, link in list(self.links.items()):
+            if not link.welcomed:
+                continue  # never answered: its HELLOs are retried, its sockets reconnect
+            state = self.roster.get(peer)
+            online = state is not None and state.online
+            place = (link.address, link.router_port, link.pub_port)
+            if not self._connect(peer, link.key, *place, reopen=True):
+                continue  # could not open another (out of sockets): the old one stays
+            if online:
+                self.links[peer].suspect_until = now + RELINK_GRACE
 
     def _make_room(self) -> bool:
         """Close one link to make room for another; False if every link is a member online.
@@ -261,7 +309,7 @@ class Linking(EngineState):
         # Admitted means both: our link to them, and WELCOME with our PUB open to their key.
         # Proven only then: a proven connection stays until its key is forgotten, which happens
         # when its link closes, so a key refused a link must not leave one behind.
-        if not self._connect(peer, key, address, hello.router_port, hello.pub_port):
+        if not self._connect(peer, key, address, hello.router_port, hello.pub_port, proven=True):
             self.gate.refuse(frame)
             return
         self.gate.prove(frame, key)

@@ -84,6 +84,9 @@ class NodeConfig:
     secret_key: bytes  # Z85
     office: Office
     interfaces: tuple[str, ...] | None = None  # None: every non-loopback IPv4 interface
+    # Set by `Node.start` when `interfaces` was None: the engine then follows the machine's
+    # addresses as they change (sleep, Wi-Fi to cable, a new lease).
+    follow_interfaces: bool = False
     port: int = 0  # the ROUTER's port, the PUB's is the next one; 0 picks free ports
     heartbeat_interval: float = HEARTBEAT_INTERVAL
     post_history_days: float = 7.0
@@ -463,7 +466,7 @@ _log = logging.getLogger("hallway.engine")
 def _with_interfaces(cfg: NodeConfig, addresses: tuple[str, ...]) -> NodeConfig:
     from dataclasses import replace
 
-    return replace(cfg, interfaces=addresses)
+    return replace(cfg, interfaces=addresses, follow_interfaces=cfg.interfaces is None)
 
 
 def _feed(actor: Actor, limit: int) -> list[FeedItem]:

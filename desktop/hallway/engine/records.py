@@ -64,8 +64,27 @@ class Records(Meetups):
             self._apply_meetup(peer, rec.kind, rec.key, ver=rec.seq, inc=rec.inc, at=rec.at,
                                value=rec.val, live=live)  # fmt: skip
 
+    def _backlog_due(self, now: float) -> float | None:
+        """When to apply more of the backlog: at once, unless members are still being met (a
+        link waits for its first snapshot), for at most MEETING_FIRST after the backlog began:
+        meeting the office comes before its history."""
+        if not self.backlog:
+            self.backlog_since = None
+            return None
+        if self.backlog_since is None:
+            self.backlog_since = now
+        if now >= self.backlog_since + MEETING_FIRST:
+            return now
+        meeting = any(not link.synced_once for link in self.links.values())
+        return self.backlog_since + MEETING_FIRST if meeting else now
+
     def _work_backlog(self) -> None:
-        """Apply the next BACKLOG_STEP records of first snapshots (see `_apply_records`)."""
+        """Apply the next BACKLOG_STEP records of first snapshots (see `_apply_records`), when
+        `_backlog_due` says so."""
+        now = self.clock()
+        due = self._backlog_due(now)
+        if due is None or due > now:
+            return
         budget = BACKLOG_STEP
         with self._snapshot_batch():
             while self.backlog and budget > 0:
@@ -173,6 +192,8 @@ class Records(Meetups):
 #: Events and answers of first snapshots applied per loop turn: ~3 ms of work, between which
 #: the loop reads its sockets.
 BACKLOG_STEP = 50
+#: How long the backlog may wait while members are still being met (a first snapshot due).
+MEETING_FIRST = 1.0
 
 # A status record deleted (or holding another kind's value): the member has none.
 _CLEARED = wire.StatusValue(presence=Presence.AVAILABLE)

@@ -80,6 +80,7 @@ class EngineState:
     book: MeetupBook
     seats_before: dict[str, Seating | None] | None  # while a snapshot is applied (meetups.py)
     backlog: deque[tuple[str, list[wire.SnapRec], bool]]  # first snapshots' events and answers
+    backlog_since: float | None  # when the backlog began to wait (records.py, _backlog_due)
     # Our snapshot's records for a state of ours, and their encoded chunks once asked for.
     snapshot_cache: tuple[object, list[wire.SnapRec], list[bytes] | None] | None
     hint: OtherOfficeHint

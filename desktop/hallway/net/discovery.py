@@ -261,6 +261,50 @@ class Discovery:
             raise NetError(f"cannot update the mDNS announcement: {exc!r}") from exc
         self._info = info
 
+    def reannounce(self, addresses: tuple[str, ...] | None = None) -> None:
+        """Announce ourselves again, after sleep or a network change, on `addresses` when they
+        changed: zeroconf's sockets move to them and peers see an updated record. Returns at
+        once; the broadcasts go out from zeroconf's loop (a failure is logged, never raised:
+        the next change tries again)."""
+        with self._cond:
+            zc = self._zc
+            if zc is None or zc.loop is None or self._closing or not self._registered:
+                return
+        moved = addresses is not None and addresses != self._addresses
+        if moved:
+            assert addresses is not None
+            self._addresses = addresses
+            old = self._info
+            assert old.port is not None
+            self._info = ServiceInfo(
+                SERVICE_TYPE,
+                old.name,
+                port=old.port,
+                properties=old.properties,
+                server=old.server,
+                parsed_addresses=list(addresses),
+            )
+        interfaces = list(self._addresses) if moved else None
+        try:
+            future = asyncio.run_coroutine_threadsafe(
+                self._reannounce(zc, self._info, interfaces), zc.loop
+            )
+        except RuntimeError as exc:  # zeroconf's loop has stopped
+            log.debug("cannot announce again: %r", exc)
+            return
+        future.add_done_callback(_log_failure)
+        self._announce = future
+
+    @staticmethod
+    async def _reannounce(zc: Zeroconf, info: ServiceInfo, interfaces: list[str] | None) -> None:
+        # The record first (on the senders there are: those whose address is gone fail, the
+        # others announce the new addresses), then the senders, which re-announce it on the
+        # new ones. zeroconf < 0.150 cannot move its sockets: then only the record changes.
+        await zc.async_update_service(info)
+        update_interfaces = getattr(zc, "async_update_interfaces", None)
+        if interfaces is not None and update_interfaces is not None:
+            await update_interfaces(interfaces)
+
     def close(self) -> None:
         """Send our goodbye, stop browsing and join every thread. Idempotent; ~0.3 s."""
         with self._cond:
@@ -673,6 +717,14 @@ class Discovery:
             callback(*args)
         except Exception:
             log.exception("a discovery callback raised")
+
+
+def _log_failure(future: concurrent.futures.Future[None]) -> None:
+    if future.cancelled():
+        return
+    exc = future.exception()
+    if exc is not None:
+        log.debug("announcing again failed: %r", exc)
 
 
 def _evict_from_cache(zc: Zeroconf, browser: ServiceBrowser, names: set[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import resource
 from typing import Final
 
@@ -126,6 +127,24 @@ def bind_all(sock: zmq.Socket[bytes], addresses: tuple[str, ...], port: int = 0)
     for address in rest:
         sock.bind(f"tcp://{address}:{port}")
     return port
+
+
+def bind_more(sock: zmq.Socket[bytes], addresses: list[str], port: int) -> dict[str, str]:
+    """Bind on more addresses with the port the socket already has; what failed, and why."""
+    failed: dict[str, str] = {}
+    for address in addresses:
+        try:
+            sock.bind(endpoint(address, port))
+        except zmq.ZMQError as exc:  # the port is taken on that address, or it just went
+            failed[address] = str(exc)
+    return failed
+
+
+def unbind_from(sock: zmq.Socket[bytes], addresses: list[str], port: int) -> None:
+    """Stop listening on addresses that are gone (or could not be bound on every socket)."""
+    for address in addresses:
+        with contextlib.suppress(zmq.ZMQError):  # never bound there, or already unbound
+            sock.unbind(endpoint(address, port))
 
 
 def endpoint(address: str, port: int) -> str:

@@ -164,7 +164,7 @@ class FakeActor(Actor):
         self.quotas = Quotas(self.store.usage, self.clock)
         self.pending_items, self.pending_statuses = [], {}
         self.pending_records, self.pending_expiry, self.book = [], {}, MeetupBook()
-        self.seats_before, self.backlog = None, deque()
+        self.seats_before, self.backlog, self.backlog_since = None, deque(), None
         self.snapshot_cache = None
         self.hint, self.conditions = OtherOfficeHint(), {}
         self.knock_book = KnockBook()

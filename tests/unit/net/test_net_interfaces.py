@@ -60,8 +60,11 @@ def test_loopback_when_asked_for(adapters: list[ifaddr.Adapter]) -> None:
 
 
 def test_a_foreign_address_is_refused(adapters: list[ifaddr.Adapter]) -> None:
-    with pytest.raises(NetError, match=r"203\.0\.113\.9 is not an address of this machine.*"
-                                       r"192\.0\.2\.2"):
+    with pytest.raises(
+        NetError,
+        match=r"203\.0\.113\.9 is not an address of this machine.*"
+        r"192\.0\.2\.2",
+    ):
         resolve_interfaces("203.0.113.9")
 
 
