@@ -135,10 +135,12 @@ class Linking(EngineState):
         state = self.roster.get(old.peer)
         working = old.welcomed and state is not None and state.online
         if old.key == key and old.same_place(address, router_port, pub_port):
-            # The peer's own HELLO over a link that had worked and is down now: the peer is back
-            # (woken up, or its network changed). Open it again at once rather than wait for
-            # libzmq's reconnect back-off (up to 2 s).
-            return working or not (proven and old.welcomed)
+            # The peer's own HELLO over a link that had worked (synced) and is down now: the
+            # peer is back (woken up, or its network changed). Open it again at once rather than
+            # wait for libzmq's reconnect back-off (up to 2 s). A link still being made (its
+            # first snapshot not in yet) stays: both sides' first HELLOs cross while meeting,
+            # and reopening then would start every first contact over.
+            return working or not (proven and old.synced_once)
         # A working link wins over an mDNS record, which anyone can copy with another address:
         # it must not cut us off. Not over the peer's HELLO from another place: only the
         # holder of the key can send that, so the peer has moved (a new address after sleep,

@@ -49,6 +49,7 @@ from hallway.ui.event_card import (
     when_text,
 )
 from hallway.ui.events_model import EVENT_ROLE
+from hallway.ui.paint import scaled_font
 from hallway.ui.text import plain_tooltip
 
 Index = QModelIndex | QPersistentModelIndex
@@ -70,14 +71,7 @@ class _Fonts:
 
 
 def _fonts(base: QFont) -> _Fonts:
-    title = QFont(base)
-    title.setBold(True)
-    if base.pointSizeF() > 0:
-        title.setPointSizeF(base.pointSizeF() * 1.15)
-    small = QFont(base)
-    if base.pointSizeF() > 0:
-        small.setPointSizeF(max(7.0, base.pointSizeF() * 0.92))
-    return _Fonts(title, QFont(base), small)
+    return _Fonts(scaled_font(base, 1.15, bold=True), QFont(base), scaled_font(base, 0.92))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,16 @@ LOOK_ALIKE_COLOUR = QColor("#e8710a")  # orange, like a warning sign, on light a
 _CHIP_RADIUS = 6
 
 
+def scaled_font(base: QFont, factor: float, *, bold: bool = False) -> QFont:
+    """`base` at `factor` times its size (never under 7 pt), bold if asked: the fonts of the
+    painted rows, each a step from the list's own. A font sized in pixels stays as it is."""
+    font = QFont(base)
+    font.setBold(bold)
+    if base.pointSizeF() > 0:
+        font.setPointSizeF(max(7.0, base.pointSizeF() * factor))
+    return font
+
+
 def paint_item_background(
     delegate: QStyledItemDelegate,
     painter: QPainter,

@@ -41,7 +41,12 @@ from hallway.engine.events import PeerView
 from hallway.ui.avatar import paint_avatar
 from hallway.ui.icons import OFFLINE
 from hallway.ui.models import FOLLOWED_ROLE, LOOK_ALIKES_ROLE, PEER_ROLE
-from hallway.ui.paint import LOOK_ALIKE_COLOUR, paint_emoji_chip, paint_item_background
+from hallway.ui.paint import (
+    LOOK_ALIKE_COLOUR,
+    paint_emoji_chip,
+    paint_item_background,
+    scaled_font,
+)
 from hallway.ui.text import (
     emoji_font,
     format_clock,
@@ -78,14 +83,8 @@ class _Fonts:
 
 
 def _fonts(base: QFont) -> _Fonts:
-    name = QFont(base)
-    name.setBold(True)
-    if base.pointSizeF() > 0:
-        name.setPointSizeF(base.pointSizeF() * 1.08)
-    small = QFont(base)
-    if base.pointSizeF() > 0:
-        small.setPointSizeF(max(7.0, base.pointSizeF() * 0.9))
-    return _Fonts(name, QFont(base), small, emoji_font(base, EMOJI_PX))
+    name = scaled_font(base, 1.08, bold=True)
+    return _Fonts(name, QFont(base), scaled_font(base, 0.9), emoji_font(base, EMOJI_PX))
 
 
 @dataclass(frozen=True, slots=True)
