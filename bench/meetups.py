@@ -117,7 +117,7 @@ def _load(system: HallwaySystem, c: Cluster, nodes: list[Node], s: Settings, p: 
 
 
 def _restart(system: HallwaySystem, c: Cluster, hosts: list[Host], office: Office,
-             s: Settings) -> list[Node]:
+             s: Settings, held: tuple[int, int]) -> list[Node]:
     nodes = [system.restart(h, name, home)
              for h, name, home in zip(hosts, office.names, office.homes, strict=True)]
     c.nodes.extend(nodes)
@@ -128,7 +128,24 @@ def _restart(system: HallwaySystem, c: Cluster, hosts: list[Host], office: Offic
     for a in nodes:
         for b in c.peers_of(a):
             a.events.wait_for(is_type("peer_online", peer=b.id), s.mesh_timeout)
+    for node in nodes:  # and settled: every member has taken in the others' records again
+        _settle(system, node, held, s.mesh_timeout)
     return nodes
+
+
+def _settle(system: HallwaySystem, node: Node, held: tuple[int, int], timeout: float) -> None:
+    """Wait until `node` holds (events, answers) = `held`: a restarted member applies the
+    others' first snapshots a slice at a time, and a newcomer should meet an office at rest,
+    as it would at work, not one still busy catching up with its own restart."""
+    deadline = time.monotonic() + timeout
+    while True:
+        views = system.control(node, "events", include_past=True)
+        answers = sum(len(v[k]) for v in views for k in ("going", "waitlist", "maybe", "declined"))
+        if (len(views), answers) >= held:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{node.name} holds {len(views)} events and {answers} answers")
+        time.sleep(0.05)  # another process's state: polled (no event says "caught up")
 
 
 def _join(system: HallwaySystem, c: Cluster, members: list[Node], host: Host, s: Settings,
@@ -174,12 +191,14 @@ def meetups(system: System, hosts: list[Host], s: Settings, r: Results, p: Progr
     _build(system, member_hosts, s, p, loaded, r)
     info: dict[str, Any] = r.extra.get("meetups", {})
     records = info.get("events", 0) + info.get("rsvps", 0)
+    held = (info.get("events", 0), info.get("rsvps", 0))
     for block in range(s.meetup_blocks):
         order = (empty, loaded) if block % 2 == 0 else (loaded, empty)
         for office in order:
             with cluster(system, member_hosts, p, s) as c:
                 p(f"hallway meetups: block {block + 1}/{s.meetup_blocks}, {office.label} office")
-                members = _restart(system, c, member_hosts, office, s)
+                members = _restart(system, c, member_hosts, office, s,
+                                   held if office is loaded else (0, 0))
                 for rnd in range(s.meetup_rounds):
                     p(f"hallway meetups: block {block + 1}/{s.meetup_blocks}, {office.label}, "
                       f"newcomer {rnd + 1}/{s.meetup_rounds}")

@@ -175,7 +175,7 @@ class Actor(Linking, Syncing, OwnData, Knocks):
         self.pending_items, self.pending_statuses = [], {}
         self.pending_records, self.pending_expiry = [], {}
         self.book, self.seats_before = MeetupBook(), None
-        self.backlog, self.backlog_since = deque(), None
+        self.backlog, self.backlog_since, self.met_at = deque(), None, 0.0
         self.quotas = Quotas(store.usage, clock)
         # The loop's fast path (see run): the SUB sockets, whether this turn only noted
         # heartbeats, and the earliest timer deadline as last computed.

@@ -64,6 +64,10 @@ class MeetupBook:
     events: dict[str, HeldEvent] = field(default_factory=dict)
     rsvps: dict[str, dict[str, HeldRsvp]] = field(default_factory=dict)
     reminded: set[str] = field(default_factory=set)
+    # The reminders still to give, (when, event id) sorted, as of the book's last change:
+    # the loop asks for the next one every turn, and a book of hundreds of events changes
+    # far less often than that.
+    due: list[tuple[float, str]] | None = None
 
     def answers(self, event_id: str) -> list[Rsvp]:
         held = self.rsvps.get(event_id, {})
@@ -104,6 +108,7 @@ class Meetups(EngineState):
     def _hold(self, record: StoredRecord, value: wire.Value | None) -> bool:
         """Keep a version in memory if it is newer than the one held; whether it was."""
         book = self.book
+        book.due = None  # the reminders to give may change with any version
         author, kind, key, ver, at = record.author, record.kind, record.key, record.ver, record.at
         if kind == "event" and (value is None or isinstance(value, EventSpec)):
             event_id = record_id(author, key)
@@ -382,7 +387,13 @@ class Meetups(EngineState):
         return view
 
     def _reminder_candidates(self) -> list[tuple[float, str]]:
-        """(when, event id) of the reminders still to give: events we go to or organise."""
+        """(when, event id) of the reminders still to give: events we go to or organise,
+        soonest first (computed again only after the book changed)."""
+        if self.book.due is None:
+            self.book.due = sorted(self._find_reminders())
+        return self.book.due
+
+    def _find_reminders(self) -> list[tuple[float, str]]:
         out = []
         for event_id, held in self.book.events.items():
             spec = held.spec
@@ -397,14 +408,18 @@ class Meetups(EngineState):
         return out
 
     def _next_reminder(self) -> float | None:
-        return min((when for when, _ in self._reminder_candidates()), default=None)
+        due = self._reminder_candidates()
+        return due[0][0] if due else None
 
     def _remind(self, now: float) -> None:
-        for when, event_id in self._reminder_candidates():
+        for when, event_id in list(self._reminder_candidates()):
             spec = self._spec(event_id)
-            if spec is None or now < when:
+            if now < when:
+                break  # soonest first: none of the rest is due either
+            if spec is None:
                 continue
             self.book.reminded.add(event_id)
+            self.book.due = None
             view = self._event_view(event_id)
             if view is not None and now < spec.start:  # not for one that began while we slept
                 self.emit(ev.Reminder(at=now, event=view))

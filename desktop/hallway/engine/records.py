@@ -53,6 +53,8 @@ class Records(Meetups):
                 (posts if rec.kind == "post" else meetups).append(rec)
         if posts:
             self._apply_posts(peer, posts, live=not first)
+        if first:
+            self.met_at = self.clock()
         if first and meetups:
             self.backlog.append((peer, meetups, False))
         elif meetups:
@@ -66,17 +68,20 @@ class Records(Meetups):
 
     def _backlog_due(self, now: float) -> float | None:
         """When to apply more of the backlog: at once, unless members are still being met (a
-        link waits for its first snapshot), for at most MEETING_FIRST after the backlog began:
+        link waits for its first snapshot, or one came in the last MET_QUIET, as others found
+        on mDNS at the same time follow), for at most MEETING_FIRST after the backlog began:
         meeting the office comes before its history."""
         if not self.backlog:
             self.backlog_since = None
             return None
         if self.backlog_since is None:
             self.backlog_since = now
-        if now >= self.backlog_since + MEETING_FIRST:
+        latest = self.backlog_since + MEETING_FIRST
+        if now >= latest:
             return now
-        meeting = any(not link.synced_once for link in self.links.values())
-        return self.backlog_since + MEETING_FIRST if meeting else now
+        if any(not link.synced_once for link in self.links.values()):
+            return latest
+        return min(max(now, self.met_at + MET_QUIET), latest)
 
     def _work_backlog(self) -> None:
         """Apply the next BACKLOG_STEP records of first snapshots (see `_apply_records`), when
@@ -194,6 +199,8 @@ class Records(Meetups):
 BACKLOG_STEP = 50
 #: How long the backlog may wait while members are still being met (a first snapshot due).
 MEETING_FIRST = 1.0
+#: How long after the last member met the backlog waits for the next one.
+MET_QUIET = 0.25
 
 # A status record deleted (or holding another kind's value): the member has none.
 _CLEARED = wire.StatusValue(presence=Presence.AVAILABLE)

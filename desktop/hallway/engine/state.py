@@ -81,6 +81,7 @@ class EngineState:
     seats_before: dict[str, Seating | None] | None  # while a snapshot is applied (meetups.py)
     backlog: deque[tuple[str, list[wire.SnapRec], bool]]  # first snapshots' events and answers
     backlog_since: float | None  # when the backlog began to wait (records.py, _backlog_due)
+    met_at: float  # when a member's first snapshot was last applied (records.py)
     # Our snapshot's records for a state of ours, and their encoded chunks once asked for.
     snapshot_cache: tuple[object, list[wire.SnapRec], list[bytes] | None] | None
     hint: OtherOfficeHint

@@ -164,7 +164,12 @@ class FakeActor(Actor):
         self.quotas = Quotas(self.store.usage, self.clock)
         self.pending_items, self.pending_statuses = [], {}
         self.pending_records, self.pending_expiry, self.book = [], {}, MeetupBook()
-        self.seats_before, self.backlog, self.backlog_since = None, deque(), None
+        self.seats_before, self.backlog, self.backlog_since, self.met_at = (
+            None,
+            deque(),
+            None,
+            0.0,
+        )
         self.snapshot_cache = None
         self.hint, self.conditions = OtherOfficeHint(), {}
         self.knock_book = KnockBook()

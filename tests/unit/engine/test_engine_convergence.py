@@ -126,6 +126,9 @@ class Receiver:
         self.actor._flush()
         self.never_older()
         while self.actor.backlog:  # a first snapshot's events and answers, a turn at a time
+            due = self.actor._backlog_due(self.actor.clock())
+            assert due is not None
+            self.actor.clock.now = max(self.actor.clock.now, due)  # the loop waits till then
             self.actor._work_backlog()
             self.actor._flush()
             self.never_older()
