@@ -7,7 +7,8 @@ input is dropped and counted, and callbacks from zeroconf only enqueue work for 
 The actor builds the state (declared in `state.py`) and runs the loop, the timers and the
 shutdown. What it does with peers is in its parts: `linking.py` (which peers to link, and who may
 talk to the ROUTER), `syncing.py` (what peers send), `own_data.py` (our own data, and the
-views of everyone) and `knocks.py` (knocks between two members).
+views of everyone), `knocks.py` (knocks between two members) and `reconnect.py` (waking from
+sleep, network changes).
 """
 
 from __future__ import annotations
@@ -39,13 +40,12 @@ from hallway.engine.meetups import MeetupBook
 from hallway.engine.names_view import start_names
 from hallway.engine.own_data import OwnData
 from hallway.engine.quota import Quotas
+from hallway.engine.reconnect import NET_SETTLE, Reconnect
 from hallway.engine.state import MAX_LINKS, PEER_BURST, PEER_RATE, Emit, Own
 from hallway.engine.syncing import Syncing
 from hallway.net.discovery import MAX_FOREIGN, Discovery
 from hallway.net.gate import UNPROVEN_MAX, Gate, subscriber_gate
-from hallway.net.interfaces import list_ipv4
-from hallway.net.netwatch import AddressWatch, SleepWatch
-from hallway.net.sockets import bind_all, bind_more, curve_server, open_context, unbind_from
+from hallway.net.sockets import bind_all, curve_server, open_context
 from hallway.net.zap import ZapHandler
 from hallway.store.db import Store
 from hallway.store.records import StoredPeer
@@ -82,9 +82,6 @@ PRUNE_EVERY = 3600.0
 # starts to wonder why the window is empty.
 OTHER_OFFICE_DELAY = 5.0
 OTHER_OFFICE_REPEAT = 60.0  # a changed count is said again at most this often
-# The kernel reports a move (an address removed, another added, routes, the carrier) as a burst
-# of messages within a few milliseconds; the network is looked at once, this long after the first.
-NET_SETTLE = 0.15
 
 
 @dataclass
@@ -146,7 +143,7 @@ def other_office_message(count: int) -> str:
     return f"{many} Hallway users nearby are in another office or typed a different passphrase."
 
 
-class Actor(Linking, Syncing, OwnData, Knocks):
+class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
     """The engine thread's one object: it owns the state and runs the loop; the parts it is
     made of (see the module's docstring) handle linking, syncing and our own data."""
 
@@ -277,13 +274,6 @@ class Actor(Linking, Syncing, OwnData, Knocks):
 
     wake_fd_w = -1  # set by the Node
     # The network watches (class defaults: the engine's unit tests build actors by hand).
-    follow = False
-    netwatch: AddressWatch | None = None
-    sleepwatch: SleepWatch | None = None
-    sleep_lock: threading.Lock
-    sleep_pending: SleepWatch | None  # connected, not yet taken by the engine thread
-    stopping: bool  # close() has begun: the sleep watch's thread must not wake us any more
-    net_check_at: float | None = None  # when to look at the network again (after a change)
 
     def start(self) -> None:
         self.discovery.start()
@@ -410,96 +400,6 @@ class Actor(Linking, Syncing, OwnData, Knocks):
             self._on_sleepwatch()
         elif kind == "stop":
             self.running = False
-
-    # sleep and network changes --------------------------------------------------------------------
-
-    def _open_netwatch(self) -> None:
-        """Watch the kernel's address changes now, and logind's signal once a thread has
-        connected to the system bus (it may take a second or more to answer, or not be there)."""
-        threading.Thread(target=self._connect_sleepwatch, name="hallway-sleep", daemon=True).start()
-        self.netwatch = AddressWatch.open()
-        if self.netwatch is not None:
-            # By descriptor: zmq's poller reports plain sockets by theirs, not by the object.
-            self._watch(self.netwatch.fileno(), self._on_netlink)
-
-    def _connect_sleepwatch(self) -> None:
-        """On a thread of its own; hands the watch over under the lock close() takes, so that
-        nothing writes to the wake-up pipe once it may be closed."""
-        watch = SleepWatch.connect()
-        if watch is None:
-            return
-        with self.sleep_lock:
-            if self.stopping:
-                watch.close()
-                return
-            self.sleep_pending = watch
-            self._post_from_thread(("sleepwatch", None))
-
-    def _on_sleepwatch(self) -> None:
-        with self.sleep_lock:
-            watch, self.sleep_pending = self.sleep_pending, None
-        if watch is not None:
-            self.sleepwatch = watch
-            self._watch(watch.fileno(), self._on_sleep_signal)
-
-    def _on_sleep_signal(self) -> None:
-        watch = self.sleepwatch
-        assert watch is not None
-        for going in watch.read():
-            if going:
-                _log.debug("the machine is going to sleep")
-            else:
-                _log.debug("the machine woke up: looking at the network again")
-                self._net_changed(settle=0.0)
-        if watch.closed:  # the bus went away (restarted): waking is noticed by timeouts now
-            self._unwatch(watch.fileno())
-            watch.close()
-            self.sleepwatch = None
-
-    def _on_netlink(self) -> None:
-        assert self.netwatch is not None
-        if self.netwatch.read():
-            self._net_changed(settle=NET_SETTLE)
-
-    def _net_changed(self, *, settle: float) -> None:
-        """Look at the network soon: a burst of changes is looked at once."""
-        at = self.clock() + settle
-        if self.net_check_at is None or at < self.net_check_at:
-            self.net_check_at = at
-
-    def _net_check(self) -> None:
-        """After waking up or a network change: listen on the addresses we have now (when they
-        follow the machine's), announce them, and open every link again, so that both sides
-        reconnect at once instead of when libzmq's heartbeats and back-off notice."""
-        self.net_check_at = None
-        present = list_ipv4()
-        if self.follow:
-            if not present:
-                return  # no network yet: its arrival is the next change
-            if set(present) != set(self.addresses):
-                self._rebind(tuple(present))
-        elif not set(self.addresses) & set(list_ipv4(include_loopback=True)):
-            return  # our chosen addresses are not back yet
-        _log.info("network changed: announcing %s and linking again", ", ".join(self.addresses))
-        self.discovery.reannounce(self.addresses)
-        self._relink_all()
-
-    def _rebind(self, present: tuple[str, ...]) -> None:
-        """Listen on the addresses that came (with the same ports, so peers that know them
-        need nothing else) and stop listening on those that went."""
-        added = [a for a in present if a not in self.addresses]
-        gone = [a for a in self.addresses if a not in present]
-        failed: dict[str, str] = {}
-        for sock, port in ((self.router, self.router_port), (self.pub, self.pub_port)):
-            failed.update(bind_more(sock, added, port))
-        for address, why in failed.items():  # both sockets on an address, or neither
-            self._drop("engine", f"cannot listen on {address}: {why}")
-        kept = tuple(a for a in present if a not in failed)
-        if not kept:
-            return  # keep what we had rather than nothing
-        for sock, port in ((self.router, self.router_port), (self.pub, self.pub_port)):
-            unbind_from(sock, [*gone, *failed], port)
-        self.addresses = kept
 
     # timers ---------------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from hallway.engine.names_view import NameBook
     from hallway.engine.node import NodeConfig
     from hallway.engine.quota import Quotas
+    from hallway.net.discovery import Discovery
     from hallway.net.gate import Gate
     from hallway.net.zap import ZapHandler
     from hallway.store.db import Store
@@ -58,7 +59,9 @@ class Own:
 
 class EngineState:
     """The fields the actor's parts share (set in `Actor.__init__`), and the steps they all take.
-    The loop's own fields (its queue and wake-up pipe, its schedule, discovery) are the Actor's."""
+    The loop's own fields (its queue and wake-up pipe, its schedule) are the Actor's."""
+
+    discovery: Discovery  # announced again after a network change (reconnect.py)
 
     cfg: NodeConfig
     store: Store
@@ -197,6 +200,15 @@ class EngineState:
     def _on_dealer(self, link: Link) -> None:
         """Read the replies on a link's DEALER: Syncing's, declared here for Linking, which
         opens the links."""
+        raise NotImplementedError
+
+    def _post_from_thread(self, item: tuple[str, Any]) -> None:
+        """Hand work to the engine thread from another one: the Actor's, declared here for
+        Reconnect."""
+        raise NotImplementedError
+
+    def _relink_all(self) -> None:
+        """Open every link that had worked again: Linking's, declared here for Reconnect."""
         raise NotImplementedError
 
     def _flush(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 import zmq
 
 from hallway.core.model import fingerprint
-from hallway.engine import actor as actor_module
+from hallway.engine import reconnect as reconnect_module
 from hallway.engine.linking import RELINK_GRACE
 from hallway.engine.links import Link
 from hallway.net.netwatch import SleepWatch
@@ -56,7 +56,7 @@ def actor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeActor]:
 
 def machine_has(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> None:
     monkeypatch.setattr(
-        actor_module,
+        reconnect_module,
         "list_ipv4",
         lambda include_loopback=False: [*addresses, "127.0.0.1"][
             : len(addresses) + include_loopback
@@ -153,8 +153,8 @@ def test_an_address_change_moves_the_sockets_when_they_follow_the_machine(
     actor.follow = True
     peer = online(actor, "10.0.4.1")
     machine_has(monkeypatch)  # the address went: nothing to listen on, nothing to do yet
-    actor._net_changed(settle=actor_module.NET_SETTLE)
-    actor.clock.now += actor_module.NET_SETTLE
+    actor._net_changed(settle=reconnect_module.NET_SETTLE)
+    actor.clock.now += reconnect_module.NET_SETTLE
     actor._timers()
     assert actor.addresses == ("10.0.0.1",)
     assert actor.discovery.announced == []  # type: ignore[attr-defined]
