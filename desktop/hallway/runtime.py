@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     # Loaded when an instance starts, not on import: `hallway status` and friends import this
     # module for its errors and should not pay for the engine, zmq and the keyring.
     from hallway.control.server import ControlServer
+    from hallway.core.seeds import Seed
     from hallway.engine.events import Event
     from hallway.engine.node import Node, NodeConfig
     from hallway.identity import Identity, SecretStore
@@ -84,6 +85,7 @@ class _Setup:
     open_office: bool = False
     interface: str | None = None
     set_interface: bool = False
+    peers: tuple[str, ...] = ()  # seeds `init --peer` adds to the config
 
     @property
     def given(self) -> bool:
@@ -98,11 +100,16 @@ def init_home(
     passphrase: str | None,
     open_office: bool,
     interface: str | None,
+    peers: Sequence[str] = (),
 ) -> Config:
-    """Set up `home`: config, identity and office key. Raises `SetupError`, `HomeBusy`..."""
+    """Set up `home`: config, identity and office key. Raises `SetupError`, `HomeBusy`...
+    `peers` (seeds, HOST[:PORT]) are added to the config's."""
     if open_office == (office is not None):
         raise UsageError("choose either --open or --office NAME")
-    setup = _Setup(name, office, passphrase, open_office, interface, set_interface=True)
+    _seeds(list(peers))  # a bad seed is a usage error before anything is written
+    setup = _Setup(
+        name, office, passphrase, open_office, interface, set_interface=True, peers=tuple(peers)
+    )
     with HomeLock(home):
         return _apply(home, load_config(home), setup)
 
@@ -147,6 +154,7 @@ def _apply(home: Path, current: Config | None, setup: _Setup) -> Config:
             open=office is None,
             interface=setup.interface,
             instance=instance,
+            peers=_merged([], setup.peers),
         )
     else:
         config = Config(
@@ -161,6 +169,7 @@ def _apply(home: Path, current: Config | None, setup: _Setup) -> Config:
             retention_days=current.retention_days,
             quiet=current.quiet,
             idle_minutes=current.idle_minutes,
+            peers=_merged(current.peers, setup.peers),
         )
     save_config(home, config)
     return config
@@ -236,6 +245,19 @@ def _configured(home: Path, setup: _Setup) -> Config:
     return current
 
 
+def _merged(current: list[str], added: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*current, *(text.strip() for text in added)]))
+
+
+def _seeds(texts: list[str]) -> tuple[Seed, ...]:
+    from hallway.core.seeds import SeedError, parse_seeds
+
+    try:
+        return parse_seeds(texts)
+    except SeedError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def _knock_expiry() -> float:
     from hallway.core.knocks import KNOCK_EXPIRY
 
@@ -245,6 +267,20 @@ def _knock_expiry() -> float:
     except ValueError:
         value = KNOCK_EXPIRY
     return value if 0 < value <= KNOCK_EXPIRY else KNOCK_EXPIRY
+
+
+def _keep_port(home: Path, config: Config, port: int) -> Config:
+    """Save the port now listened on in the config; a config that cannot be saved (a full
+    disk) costs only that: the next run chooses again."""
+    import msgspec
+
+    kept = msgspec.structs.replace(config, port=port)
+    try:
+        save_config(home, kept)
+    except HallwayError as exc:
+        log.warning("could not keep port %d in the config: %s", port, exc)
+        return config
+    return kept
 
 
 def _serve(
@@ -315,6 +351,8 @@ class Runtime:
         open_office: bool = False,
         interface: str | None = None,
         port: int = 0,
+        keep_port: bool = False,
+        peers: Sequence[str] = (),
         on_event: Callable[[Event], None] | None = None,
         on_show: Callable[[], None] | None = None,
         node_factory: Callable[[NodeConfig], Node] | None = None,
@@ -324,7 +362,11 @@ class Runtime:
         `name`, `office` (with `passphrase`) and `open_office` are `init`'s options: with them a
         new home is set up in the same step, and an existing one is updated. `interface`
         overrides the configured one for this run only (it is saved when the home is new);
-        `port` (ROUTER on it, PUB on the next; 0 for free ports) is for this run only.
+        `port` (ROUTER on it, PUB on the next, the office rendezvous on the one after; 0 for
+        free ports) is for this run only, and so are `peers` (seeds, HOST[:PORT], asked as
+        well as the config's `peers`). `keep_port` (the tray app): without `port`, listen on
+        the config's `port` when it is free, and keep in the config the one listened on, so that
+        colleagues on other networks can keep using the address Settings showed them.
         `on_event` is subscribed before the node starts, so it sees `ready`. `node_factory`
         (default `Node`) is for tests.
         """
@@ -351,10 +393,14 @@ class Runtime:
                 interfaces=resolve_interfaces(chosen) if chosen is not None else None,
                 retention_days=float(config.retention_days),
                 port=port,
+                preferred_port=(config.port or 0) if keep_port else 0,
                 quiet=config.quiet,
                 knock_expiry=_knock_expiry(),
+                seeds=_seeds([*config.peers, *peers]),
             )
             node, server = _serve(node_config, node_factory or Node, on_event, on_show)
+            if keep_port and not port and config.port != node.info.router_port:
+                config = _keep_port(home, config, node.info.router_port)
         except BaseException:
             lock.release()
             raise

@@ -9,13 +9,16 @@ a pop-up, quitting).
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +28,7 @@ from tests.support.netlab import Host, Lab, require_netns
 from tests.support.waiting import wait_until
 
 WM_CLOSE = Path(__file__).with_name("wm_close.py")
+APP_PROBE = Path(__file__).with_name("app_probe.py")
 POPUP_MENU = "_NET_WM_WINDOW_TYPE_POPUP_MENU"
 
 
@@ -65,6 +69,8 @@ class TrayApp:
         self.home = home
         self.log = log
         self.proc: subprocess.Popen[str] | None = None
+        #: Set before `start`: the app runs under tests/e2e/app_probe.py, which answers `probe`.
+        self.probe_socket: Path | None = None
 
     @staticmethod
     def env(desktop: Desktop) -> dict[str, str]:
@@ -80,9 +86,12 @@ class TrayApp:
         )  # fmt: skip
 
     def start(self) -> TrayApp:
+        command = [sys.executable, "-m", "hallway"]
+        if self.probe_socket is not None:
+            command = [sys.executable, str(APP_PROBE), str(self.probe_socket)]
         with self.log.open("a") as log:
             self.proc = self.host.popen(
-                [sys.executable, "-m", "hallway", "--home", str(self.home)],
+                [*command, "--home", str(self.home)],
                 env=self.env(self.desktop),
                 stdout=log,
                 stderr=log,
@@ -119,6 +128,27 @@ class TrayApp:
             return None
         stop_process(self.proc, timeout=10)
         return self.proc.returncode
+
+    def probe(self) -> dict[str, Any]:
+        """What the app's main window shows now (tests/e2e/app_probe.py), {} while the app is
+        not answering yet."""
+        assert self.probe_socket is not None, "start the app with a probe_socket"
+        with socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(15)
+            try:
+                client.connect(str(self.probe_socket))
+            except (FileNotFoundError, ConnectionRefusedError):
+                return {}
+            client.sendall(b"state\n")
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = client.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        state: dict[str, Any] = json.loads(reply)
+        assert "error" not in state, f"the app's probe failed: {state['error']}"
+        return state
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

@@ -200,8 +200,9 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 # Readable pop-ups of a fixed size at the top right, under the tray. Distinct timeouts per
 # urgency show in dunst's history (it does not list the urgency itself), and the script records
 # the urgency dunst saw for each of our pop-ups. The context menu (`Desktop.dunst_choose`) runs
-# tests/e2e/dunst_menu.py as its dmenu. A new event's pop-up stays until it is answered or closed,
-# so a loaded machine cannot let it expire before the test chooses one of its actions.
+# tests/e2e/dunst_menu.py as its dmenu. A new event's pop-up, and a post's asking to be
+# acknowledged, stay until answered or closed, so a loaded machine cannot let them expire before
+# the test chooses one of their actions.
 _DUNSTRC = """[global]
     monitor = 0
     follow = none
@@ -249,6 +250,11 @@ _DUNSTRC = """[global]
 [hallway_new_event]
     appname = Hallway
     summary = "New event: *"
+    timeout = 0
+
+[hallway_acknowledge]
+    appname = Hallway
+    summary = "* asks you to acknowledge"
     timeout = 0
 
 [record_hallway]

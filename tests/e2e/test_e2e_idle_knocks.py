@@ -38,9 +38,8 @@ from hallway.ui.idle_dbus import SCREENSAVER
 from hallway.ui.idle_sources import find_idle_source
 from tests.e2e.conftest import TrayApp
 from tests.e2e.desktop import Desktop, LocalHost, require_tools
-from tests.e2e.test_e2e_meetups import _around, _open_window, _peers, _popups, _sees
-from tests.net.conftest import PASSPHRASE
-from tests.support.netlab import Lab, require_netns
+from tests.e2e.two_desktops import around, open_window, peers, popups, two_desktops
+from tests.support.netlab import Lab
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -143,7 +142,7 @@ class Office:
 
 
 def _person(app: TrayApp, name: str) -> dict[str, Any]:
-    return next((p for p in _peers(app) if p["name"] == name), {})
+    return next((p for p in peers(app) if p["name"] == name), {})
 
 
 def _knocks(app: TrayApp) -> list[dict[str, Any]]:
@@ -156,40 +155,15 @@ def _keep(screenshot: Path, office: Office) -> None:
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
-    require_netns()
-    require_tools("Xvfb", "dbus-daemon", "dunst", "dunstctl", "trayer", "xdotool", "xwininfo",
-                  "xprop", "import", "convert", "compare")  # fmt: skip
-    tmp = tmp_path_factory.mktemp("e2e-idle-knocks")
-    passfile = tmp / "passphrase"
-    passfile.write_text(PASSPHRASE + "\n")
-    passfile.chmod(0o600)
-    with Lab() as lab:
-        apps: list[TrayApp] = []
-        try:
-            for host, name, minutes in zip(lab.add_hosts(2), ("Ann", "Ben"), (1, 0), strict=True):
-                own = tmp / f"desktop-{name.lower()}"
-                own.mkdir()
-                desktop = Desktop(host, own)
-                app = TrayApp(desktop, host, tmp / f"home-{name.lower()}", own / "app.log")
-                apps.append(app)
-                desktop.start(dunst=True, trayer=True)
-                app.init(passfile, name)
-                config = load_config(app.home)
-                assert config is not None
-                save_config(app.home, msgspec.structs.replace(config, idle_minutes=minutes))
-                app.start()
-            ann, ben = apps
-            wait_until(
-                lambda: _sees(ann, "Ben") and _sees(ben, "Ann"),
-                30,
-                f"Ann and Ben online to each other; Ann's log:\n{ann.log_tail()}\n"
-                f"Ben's log:\n{ben.log_tail()}",
-            )
-            yield Office(lab, ann, ben, tmp)
-        finally:
-            for app in apps:
-                app.stop()
-                app.desktop.close()
+    minutes = {"Ann": 1, "Ben": 0}
+
+    def prepare(app: TrayApp, name: str) -> None:
+        config = load_config(app.home)
+        assert config is not None
+        save_config(app.home, msgspec.structs.replace(config, idle_minutes=minutes[name]))
+
+    with two_desktops(tmp_path_factory.mktemp("e2e-idle-knocks"), prepare=prepare) as pair:
+        yield Office(pair.lab, pair.ann, pair.ben, pair.tmp)
 
 
 def test_automatic_away_after_a_minute_idle_and_back_on_input(office: Office) -> None:
@@ -211,7 +185,7 @@ def test_automatic_away_after_a_minute_idle_and_back_on_input(office: Office) ->
         100,
         f"Ann away when idle, as Ben sees her; Ann's log:\n{ann.log_tail()}",
     )
-    window = _open_window(ben)
+    window = open_window(ben)
     ben.desktop.settled(window.crop).unlink()
     _keep(ben.desktop.screenshot("e2e-idle-away-seen-by-ben", crop=window.crop), office)
     ann.desktop.xdotool("mousemove", "300", "300")
@@ -236,8 +210,8 @@ def test_a_knock_is_answered_from_its_pop_up(office: Office) -> None:
         20,
         f"the knock's pop-up on Ben's desktop; Ben's log:\n{ben.log_tail()}",
     )
-    shown = wait_until(lambda: _popups(ben.desktop), 5, "dunst's pop-up window")
-    _keep(ben.desktop.screenshot("e2e-knock-notification", crop=_around(shown)), office)
+    shown = wait_until(lambda: popups(ben.desktop), 5, "dunst's pop-up window")
+    _keep(ben.desktop.screenshot("e2e-knock-notification", crop=around(shown)), office)
     menu = ben.desktop.dunst_choose("In 5 min", popup)
     assert any("In 5 min" in line and ",later]" in line for line in menu), menu
     wait_until(
@@ -251,5 +225,5 @@ def test_a_knock_is_answered_from_its_pop_up(office: Office) -> None:
         20,
         f"the reply's pop-up on Ann's desktop; Ann's log:\n{ann.log_tail()}",
     )
-    shown = wait_until(lambda: _popups(ann.desktop), 5, "dunst's pop-up window on Ann's")
-    _keep(ann.desktop.screenshot("e2e-knock-reply-notification", crop=_around(shown)), office)
+    shown = wait_until(lambda: popups(ann.desktop), 5, "dunst's pop-up window on Ann's")
+    _keep(ann.desktop.screenshot("e2e-knock-reply-notification", crop=around(shown)), office)

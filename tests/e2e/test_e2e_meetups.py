@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -22,15 +20,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import TrayApp, Window
-from tests.e2e.desktop import Desktop, Notification, require_tools
-from tests.net.conftest import PASSPHRASE, node_env
-from tests.support.netlab import Lab, require_netns
+from tests.e2e.conftest import TrayApp
+from tests.e2e.desktop import Notification
+from tests.e2e.two_desktops import around, open_window, own_id, popups, two_desktops
+from tests.support.netlab import Lab
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-MAIN = "Hallway"
 NEW_EVENT = "New event — Hallway"
 TITLE = "Design review"
 #: The month names the date field takes, in the C locale the apps run in here.
@@ -49,50 +46,8 @@ class Office:
     event_id: str = ""
 
 
-def _peers(app: TrayApp) -> list[dict[str, Any]]:
-    """`peers --json` of a running app; empty while its control socket is not up yet."""
-    result = subprocess.run(
-        [sys.executable, "-m", "hallway", "--home", str(app.home), "peers", "--json"],
-        env=node_env(), capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
-    return list(json.loads(result.stdout)) if result.returncode == 0 else []
-
-
-def _sees(app: TrayApp, name: str) -> bool:
-    return any(p["name"] == name and p["online"] and not p["own"] for p in _peers(app))
-
-
-def _own_id(app: TrayApp) -> str:
-    return str(next(p["id"] for p in _peers(app) if p["own"]))
-
-
 def _event(app: TrayApp, event_id: str) -> dict[str, Any]:
     return dict(json.loads(app.cli("event", "show", event_id, "--json").stdout))
-
-
-def _open_window(app: TrayApp) -> Window:
-    """ "Open Hallway" in the tray menu: the window, in front and focused."""
-    app.open_menu()
-    # From the bottom: Quit, Settings…, Pause notifications, Open Hallway.
-    app.keys("Up", "Up", "Up", "Up", "Return")
-    app.no_menu()
-    window = app.window(MAIN)
-    app.focused(window)
-    return window
-
-
-def _popups(desktop: Desktop) -> list[Window]:
-    """dunst's mapped pop-up windows."""
-    listing = desktop.run(["xwininfo", "-root", "-children"]).stdout
-    found = []
-    for line in listing.splitlines():
-        if '"Dunst"' in line:
-            wid = line.split()[0]
-            x, y, width, height = desktop.geometry(wid)
-            info = desktop.run(["xwininfo", "-id", wid], check=False).stdout
-            if height > 1 and "Map State: IsViewable" in info:
-                found.append(Window(wid, "Dunst", x, y, width, height))
-    return found
 
 
 def _tomorrow() -> date:
@@ -102,42 +57,15 @@ def _tomorrow() -> date:
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
-    require_netns()
-    require_tools("Xvfb", "dbus-daemon", "dunst", "dunstctl", "trayer", "xdotool", "xwininfo",
-                  "xprop", "import", "convert", "compare")  # fmt: skip
-    tmp = tmp_path_factory.mktemp("e2e-meetups")
-    passfile = tmp / "passphrase"
-    passfile.write_text(PASSPHRASE + "\n")
-    passfile.chmod(0o600)
-    with Lab() as lab:
-        apps: list[TrayApp] = []
-        try:
-            for host, name in zip(lab.add_hosts(2), ("Ann", "Ben"), strict=True):
-                own = tmp / f"desktop-{name.lower()}"
-                own.mkdir()
-                desktop = Desktop(host, own)
-                app = TrayApp(desktop, host, tmp / f"home-{name.lower()}", own / "app.log")
-                apps.append(app)
-                desktop.start(dunst=True, trayer=True)
-                # Fixed month names for the date field (typed), whatever this machine's locale.
-                desktop.env["LC_ALL"] = "C.UTF-8"
-                app.init(passfile, name)
-                app.start()
-            ann, ben = apps
-            wait_until(
-                lambda: _sees(ann, "Ben") and _sees(ben, "Ann"),
-                30,
-                f"Ann and Ben online to each other; Ann's log:\n{ann.log_tail()}\n"
-                f"Ben's log:\n{ben.log_tail()}",
-            )
-            # Open long before the Events tab is looked at (it is found by its pixels changing).
-            for app in apps:
-                _open_window(app)
-            yield Office(lab, ann, ben, tmp)
-        finally:
-            for app in apps:
-                app.stop()
-                app.desktop.close()
+    def prepare(app: TrayApp, name: str) -> None:
+        # Fixed month names for the date field (typed), whatever this machine's locale.
+        app.desktop.env["LC_ALL"] = "C.UTF-8"
+
+    with two_desktops(tmp_path_factory.mktemp("e2e-meetups"), prepare=prepare) as pair:
+        # Open long before the Events tab is looked at (it is found by its pixels changing).
+        for app in (pair.ann, pair.ben):
+            open_window(app)
+        yield Office(pair.lab, pair.ann, pair.ben, pair.tmp)
 
 
 def test_an_event_is_created_from_the_tray_menu(office: Office) -> None:
@@ -187,15 +115,15 @@ def test_going_is_chosen_on_the_pop_up_on_another_desktop(office: Office) -> Non
         20,
         f"the new event's pop-up on Ben's desktop; Ben's log:\n{ben.log_tail()}",
     )
-    shown = wait_until(lambda: _popups(desktop), 5, "dunst's pop-up window")
-    _keep(desktop.screenshot("e2e-event-notification", crop=_around(shown)), office)
+    shown = wait_until(lambda: popups(desktop), 5, "dunst's pop-up window")
+    _keep(desktop.screenshot("e2e-event-notification", crop=around(shown)), office)
 
     menu = desktop.dunst_choose("Going", popup)
     lines = [m for m in map(_MENU_LINE.match, menu) if m and int(m["id"]) == popup]
     offered = {(m["label"], m["key"]) for m in lines}
     assert {("Going", "going"), ("Maybe", "maybe"), ("Not going", "no")} <= offered, menu
 
-    ben_id = _own_id(ben)
+    ben_id = own_id(ben)
     going = [{"peer": ben_id, "name": "Ben"}]
     wait_until(
         lambda: _event(ann, office.event_id)["going"] == going,
@@ -219,7 +147,7 @@ def test_going_is_chosen_on_the_pop_up_on_another_desktop(office: Office) -> Non
 def test_the_events_tab_shows_the_event_on_both_desktops(office: Office) -> None:
     assert office.event_id, "needs the event of the first test"
     for app, who in ((office.ann, "ann"), (office.ben, "ben")):
-        window = _open_window(app)
+        window = open_window(app)
         # Ctrl+Tab reaches the tabs only from a widget inside them (the focus may be on the
         # banner's ✕): click the empty bottom of the People list first.
         app.click(window.x + window.width // 3, window.y + window.height - 30)
@@ -230,15 +158,6 @@ def test_the_events_tab_shows_the_event_on_both_desktops(office: Office) -> None
         app.desktop.settled(window.crop).unlink()
         people.unlink()
         _keep(app.desktop.screenshot(f"e2e-events-{who}", crop=window.crop), office)
-
-
-def _around(windows: list[Window], margin: int = 8) -> str:
-    """A crop (WxH+X+Y) holding all `windows`."""
-    left = max(0, min(w.x for w in windows) - margin)
-    top = max(0, min(w.y for w in windows) - margin)
-    right = max(w.x + w.width for w in windows) + margin
-    bottom = max(w.y + w.height for w in windows) + margin
-    return f"{right - left}x{bottom - top}+{left}+{top}"
 
 
 def _keep(screenshot: Path, office: Office) -> None:

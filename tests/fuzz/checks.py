@@ -21,6 +21,7 @@ from hallway.core import wire, z85
 from hallway.core.emoji import is_emoji
 from hallway.core.errors import DecodeError
 from hallway.core.knocks import KNOCK_TEXT_MAX, is_knock_id
+from hallway.core.knowledge import SEARCH_WORDS_MAX
 from hallway.core.meetups import (
     CAPACITY_MAX,
     DURATION_MAX,
@@ -41,7 +42,7 @@ from hallway.core.model import (
     Presence,
     one_line,
 )
-from hallway.core.records import KINDS, check_key
+from hallway.core.records import KINDS, check_key, split_id
 from hallway.core.txt import TxtRecord, build_txt, parse_txt
 
 TARGETS: Final = ("wire", "txt", "control")
@@ -227,12 +228,24 @@ def _record(kind: object, key: object, val: object) -> None:
             assert kind == "post"
             _text(val.text, POST_TEXT_MAX, 1)
             assert type(val.urgent) is bool
+            assert val.reply_to == "" or split_id(val.reply_to) is not None, val.reply_to
+            assert val.answer == "" or split_id(val.answer) is not None, val.answer
+            # A reply is plain, and only a question has an answer (wire._tidy_record).
+            assert not (val.reply_to and (val.urgent or val.question or val.ack or val.answer))
+            assert val.question or not val.answer
+            assert 0 <= val.edits <= 10_000
+            assert 0 <= val.nudges <= 10_000
+            if val.posted is not None:
+                _time(val.posted)
         case EventSpec():
             assert kind == "event"
             _event(val)
         case RsvpValue():
             assert kind == "rsvp"
             assert isinstance(val.answer, Answer)
+            _time(val.at)
+        case wire.AckValue():
+            assert kind == "ack"
             _time(val.at)
         case _:
             raise AssertionError(f"unexpected record value {type(val)!r}")
@@ -399,6 +412,16 @@ _CONTROL_TYPES: Final = (
     protocol.KnockReplyRequest,
     protocol.QuietSet,
     protocol.QuietOff,
+    protocol.ReplyRequest,
+    protocol.AnswerRequest,
+    protocol.AckRequest,
+    protocol.Acks,
+    protocol.RemindAcks,
+    protocol.Thread,
+    protocol.EditRequest,
+    protocol.DeleteRequest,
+    protocol.Search,
+    protocol.AttentionRequest,
 )
 
 
@@ -417,8 +440,19 @@ def check_control(data: bytes) -> None:
         case protocol.PostArgs():
             _text(args.text, POST_TEXT_MAX, 1)
             assert type(args.urgent) is bool
+            assert type(args.question) is bool
+            assert type(args.ack) is bool
         case protocol.FeedArgs():
             assert type(args.limit) is int
+            assert 1 <= args.limit <= protocol.FEED_LIMIT_MAX
+            assert type(args.questions) is bool
+        case protocol.ItemArgs():
+            _text(args.id, protocol.EVENT_ID_MAX, 1)
+        case protocol.ItemTextArgs():
+            _text(args.id, protocol.EVENT_ID_MAX, 1)
+            _text(args.text, POST_TEXT_MAX, 1)
+        case protocol.SearchArgs():
+            _text(args.words, 64 * SEARCH_WORDS_MAX, 1)
             assert 1 <= args.limit <= protocol.FEED_LIMIT_MAX
         case protocol.NoArgs():
             pass

@@ -79,6 +79,18 @@ def wire_seeds() -> dict[str, bytes]:
         "seed-env-event": _envelope(5, _rec("event", "1234:5", event)),
         "seed-env-rsvp": _envelope(6, _rec("rsvp", event_id, rsvp)),
         "seed-env-deleted": _envelope(7, _rec("post", "1234:3", None)),
+        "seed-env-reply": _envelope(
+            9, _rec("post", "1234:9", wire.PostValue("Ask Dan", reply_to=event_id))
+        ),
+        "seed-env-question-answered": _envelope(
+            10,
+            _rec(
+                "post",
+                "1234:3",
+                wire.PostValue("Who?", question=True, answer=event_id, edits=1, posted=1.7e9),
+            ),
+        ),
+        "seed-env-ack": _envelope(11, _rec("ack", event_id, wire.AckValue(at=1.7e9))),
         "seed-env-profile": _envelope(8, wire.ProfileBody(name="Ada Lovelace")),
         "seed-env-hb": _envelope(8, wire.Heartbeat()),
         "seed-env-bye": _envelope(8, wire.Bye()),
@@ -158,6 +170,16 @@ def control_seeds() -> dict[str, bytes]:
         "knock-reply": ("knock_reply", {"id": "0123456789abcdef", "reply": "later"}),
         "quiet-set": ("quiet_set", {"start": "18:00", "end": "08:00", "weekends": True}),
         "quiet-off": ("quiet_off", {}),
+        "reply": ("reply", {"id": f"{'a' * 32}:7:1", "text": "Hold the power button"}),
+        "answer": ("answer", {"id": f"{'b' * 32}:7:2"}),
+        "ack": ("ack", {"id": f"{'a' * 32}:7:3"}),
+        "acks": ("acks", {"id": f"{'a' * 32}:7:3"}),
+        "remind-acks": ("remind_acks", {"id": f"{'a' * 32}:7:3"}),
+        "thread": ("thread", {"id": f"{'a' * 32}:7:1"}),
+        "edit": ("edit", {"id": f"{'a' * 32}:7:1", "text": "Who resets the printer?"}),
+        "delete": ("delete", {"id": f"{'a' * 32}:7:1"}),
+        "search": ("search", {"words": "badg printer"}),
+        "attention": ("attention", {}),
     }
     seeds = {
         f"seed-{name}": protocol.encode_request(cmd, args) for name, (cmd, args) in requests.items()

@@ -43,3 +43,22 @@ def test_over_length_is_blocked_with_a_message(qtbot, bridge, node):
     dialog.box.editor.setPlainText("x" * POST_TEXT_MAX)
     assert dialog.box.send_button.isEnabled()
     assert not dialog.box.message.isVisible()
+
+
+def test_question_and_ack_are_passed_on_and_cleared(qtbot, bridge, node):
+    dialog = ComposeDialog(bridge)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.box.editor.setPlainText("Who knows how to reset the badge printer?")
+    dialog.box.question.setChecked(True)
+    dialog.box.ack.setChecked(True)
+    assert dialog.box.question.toolTip()
+    assert dialog.box.ack.toolTip()
+    with qtbot.waitSignal(dialog.accepted):
+        assert dialog.box.send()
+    assert node.calls == [
+        ("post", ("Who knows how to reset the badge printer?",),
+         {"urgent": False, "question": True, "ack": True}),
+    ]  # fmt: skip
+    assert not dialog.box.question.isChecked()
+    assert not dialog.box.ack.isChecked()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
-from hallway_ui_fakes import ANN, FakeNode, post_event
+from hallway_ui_fakes import ANN, OWN, FakeNode, RecordingNotifier, post_event
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from hallway.ui import controller as controller_module
 from hallway.ui.controller import AppController
+from hallway.ui.knowledge_popups import ACK_KEY, thread_item
 from hallway.ui.models import FOLLOWED_ROLE
 from hallway.ui.people_delegate import star_rect
 
@@ -58,9 +60,8 @@ def make_app(qapp, runtime, config, saved) -> Iterator:
     made: list[AppController] = []
 
     def make(**kwargs) -> AppController:
-        app = AppController(
-            runtime, config, save_config=saved.append, notifier=Notifier(), **kwargs
-        )
+        kwargs.setdefault("notifier", Notifier())
+        app = AppController(runtime, config, save_config=saved.append, **kwargs)
         made.append(app)
         return app
 
@@ -235,3 +236,67 @@ def test_the_demo_shows_no_keyring_warning(monkeypatch, qapp, node, config, save
     finally:
         app.close()
         app.deleteLater()
+
+
+# -- threads, questions and acknowledgements ---------------------------------------------------
+
+
+def test_acknowledge_from_a_popups_action(qtbot, monkeypatch, make_app, node):
+    """The pop-up's Acknowledge reaches the engine, and the tray menu's line for it goes."""
+    tray_available(monkeypatch, True)
+    notifier = RecordingNotifier(actions=True)
+    app = make_app(notifier=notifier)
+    app.start(minimized=True)
+    drill = node.receive_post(ANN, "Ann", "Fire drill at 15:00", ack=True)
+    node.emit(drill)
+    qtbot.waitUntil(lambda: notifier.titles() == ["Ann asks you to acknowledge"])
+    assert notifier.actions == [((ACK_KEY, "Acknowledge"),)]
+    qtbot.waitUntil(lambda: app.tray.attention.unacked != ())
+    app.tray.menu.aboutToShow.emit()
+    assert app.tray.action(f"ack-{drill.post.id}") is not None
+    # The D-Bus notifier calls back from its own thread.
+    chosen = threading.Thread(target=notifier.on_action, args=(drill.post.id, ACK_KEY))
+    chosen.start()
+    chosen.join()
+    qtbot.waitUntil(lambda: "ack" in node.names_called())
+    assert node.calls[-1][:2] == ("ack", (drill.post.id,))
+    qtbot.waitUntil(lambda: app.tray.attention.unacked == ())
+    app.tray.menu.aboutToShow.emit()
+    assert app.tray.action(f"ack-{drill.post.id}") is None
+
+
+def test_clicking_a_replys_popup_opens_its_thread(qtbot, monkeypatch, make_app, node):
+    tray_available(monkeypatch, True)
+    app = make_app()
+    app.start(minimized=True)
+    ours = node.receive_post(OWN, "Me", "Who knows the badge printer?", question=True)
+    node.emit(ours, node.receive_reply(ours.post.id, ANN, "Ann", "Turn it off and on"))
+    notifier = app.notifications._notifier
+    qtbot.waitUntil(lambda: [t for t, *_ in notifier.shown] == ["Ann replied to a question"])
+    item_id = notifier.shown[0][3]
+    reply_id = node.thread(ours.post.id).replies[0].id
+    assert item_id == thread_item(ours.post.id, reply_id)
+    notifier.on_activated(item_id)
+    qtbot.waitUntil(app.window.isVisible)
+    assert app.window.tabs.currentWidget() is app.window.feed_tab
+    assert app.window.feed_tab.list.currentIndex().data() == "Who knows the badge printer?"
+    panel = app.window.feed_tab.thread_panel
+    assert panel.isVisible()
+    assert (panel.post_id, panel.highlighted) == (ours.post.id, reply_id)
+
+
+def test_open_questions_in_the_tray_open_the_feed(qtbot, monkeypatch, make_app, node):
+    tray_available(monkeypatch, True)
+    app = make_app()
+    app.start(minimized=True)
+    node.emit(node.receive_post(ANN, "Ann", "Spare key?", question=True))
+    qtbot.waitUntil(lambda: app.tray.attention.open_questions == 1)
+    app.tray.menu.aboutToShow.emit()
+    app.tray.action("open-questions").trigger()
+    assert app.window.isVisible()
+    feed = app.window.feed_tab
+    assert app.window.tabs.currentWidget() is feed
+    assert feed.shown is feed.questions
+    assert [feed.questions.item(row).text for row in range(feed.questions.rowCount())] == [
+        "Spare key?"
+    ]

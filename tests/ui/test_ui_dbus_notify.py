@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hallway_ui_fakes import ANN
+from hallway_ui_fakes import ANN, FakeNode
 from PySide6.QtGui import QColor, QImage
 
 from hallway import assets
@@ -312,3 +312,50 @@ def test_a_new_events_answers_go_out_as_actions_and_come_back(
     assert answers == [("ann:1:1", "maybe")]
     assert clicks.wait(1) == ["ann:1:1"]
     desktop.run(["dunstctl", "close-all"])
+
+
+def test_a_post_to_acknowledge_offers_acknowledge_and_the_choice_comes_back(
+    qtbot, desktop: Desktop, notifier: DBusNotifier
+) -> None:
+    """A post asking for acknowledgement reaches dunst with an Acknowledge action; choosing it
+    asks the center (on the GUI thread) to acknowledge that post."""
+    sent: list[list[str]] = []
+    send = notifier._conn.send
+
+    def spy(message, serial=None):
+        if message.header.fields.get(3) == "Notify":  # HeaderFields.member
+            sent.append(list(message.body[5]))
+        return send(message, serial=serial)
+
+    notifier._conn.send = spy
+    center = NotificationCenter(NotifyPolicy(), notifier)
+    drill = FakeNode().receive_post(ANN, "Ann", "Fire drill at 15:00", ack=True)
+    center.on_event(drill)
+    _urgencies(desktop, "Ann asks you to acknowledge")
+    assert sent == [["default", "Open", "acknowledge", "Acknowledge"]]
+    (notification,) = wait_until(lambda: list(notifier._shown), 5, "the notification's id")
+    with qtbot.waitSignal(center.acknowledge_requested) as chosen:
+        notifier._dispatch(_action_invoked(notification, "acknowledge"))
+    assert chosen.args == [drill.post.id]
+    center.close()  # closes the notifier too; the fixture's close is idempotent
+    center.deleteLater()
+    desktop.run(["dunstctl", "close-all"])
+
+
+def test_a_popup_whose_action_was_chosen_is_closed(
+    desktop: Desktop, notifier: DBusNotifier
+) -> None:
+    """dunst leaves a pop-up up after its action is chosen from its menu; we close it, as the
+    spec expects of a pop-up that is not resident: the answer was given."""
+    notifier.on_action = lambda item, key: None
+    notifier.notify("New event: Retro", "Friday 10:00", "normal", "ann:1:2",
+                    actions=[("going", "Going")])  # fmt: skip
+    _urgencies(desktop, "New event: Retro")
+    (notification,) = wait_until(lambda: list(notifier._shown), 5, "the notification's id")
+
+    def shown() -> int:
+        return int(desktop.run(["dunstctl", "count", "displayed"]).stdout.strip())
+
+    assert shown() == 1
+    notifier._dispatch(_action_invoked(notification, "going"))
+    wait_until(lambda: shown() == 0, 5, "dunst to close the answered pop-up")

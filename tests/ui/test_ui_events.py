@@ -224,8 +224,8 @@ def test_others_answers_update_the_seats(qtbot, app, node):
     view = node.add_event(ANN, "Ann", spec(capacity=1), seq=1)
     node.emit(event_changed(view))
     qtbot.waitUntil(lambda: app.events.rowCount() == 1)
-    node.answer(view.id, BEN, Answer.GOING)
-    node.answer(view.id, CY, Answer.GOING)
+    node.answer_event(view.id, BEN, Answer.GOING)
+    node.answer_event(view.id, CY, Answer.GOING)
     node.emit(
         RsvpChanged(at=time.time(), name="ben", peer=BEN, event=view.id, title=view.title,
                     answer=Answer.GOING),
@@ -335,7 +335,7 @@ def test_dnd_holds_back_event_popups(qtbot, app, node, notifier):
 def test_seat_move_cancel_and_reminder_pop_up(qtbot, app, node, notifier):
     app.policy._window = 0.0  # one pop-up each, not merged
     view = node.add_event(ANN, "Ann", spec("Offsite", capacity=1), seq=1)
-    node.answer(view.id, OWN, Answer.GOING)
+    node.answer_event(view.id, OWN, Answer.GOING)
     going = node.event(view.id)
     node.emit(event_changed(going, live=False))
     node.emit(SeatGained(at=time.time(), name="Me", peer=OWN, event=view.id, title="Offsite",

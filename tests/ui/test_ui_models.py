@@ -139,3 +139,43 @@ def test_feed_snapshot_then_live(qtbot, bridge, node):
     qtbot.waitUntil(lambda: feed.index(0, 0).data() == "post 4")
     assert feed.rowCount() == 3
     assert feed.index(2, 0).data(Qt.ItemDataRole.DisplayRole) == "post 2"
+
+
+def test_feed_rows_follow_threads_answers_acks_edits_and_deletes(qtbot):
+    from hallway_ui_fakes import ANN, CY, FakeNode
+
+    node = FakeNode()
+    feed = FeedModel()
+    event = node.receive_post(ANN, "Ann", "Which room?", question=True, ack=True)
+    feed.on_post_received(event)
+    post_id = event.post.id
+    first = feed.item(0)
+    assert (first.question, first.ack, first.replies, first.answer) == (True, True, 0, None)
+    reply = node.receive_reply(post_id, CY, "Cy", "Room 2")
+    feed.on_reply_received(reply)
+    feed.on_reply_received(reply)  # a repeat is not counted twice
+    assert (feed.item(0).replies, feed.item(0).last_reply_name) == (1, "Cy")
+    feed.on_answer_chosen(node.receive_answer(reply.reply.id))
+    assert feed.item(0).answer == reply.reply.id
+    feed.on_ack_received(node.receive_ack(post_id, "a" * 32, "Me"))
+    assert feed.item(0).acked
+    feed.on_item_edited(node.receive_edit(post_id, "Which room, again?"))
+    assert (feed.item(0).text, feed.item(0).edited) == ("Which room, again?", True)
+    feed.on_item_deleted(node.receive_delete(reply.reply.id))
+    assert feed.item(0).replies == 0
+    feed.on_item_deleted(node.receive_delete(post_id))
+    assert feed.rowCount() == 0
+
+
+def test_open_questions_model_keeps_only_open_ones(qtbot):
+    from hallway_ui_fakes import ANN, CY, FakeNode
+
+    node = FakeNode()
+    questions = FeedModel(open_questions=True)
+    asked = node.receive_post(ANN, "Ann", "Anyone?", question=True)
+    questions.on_post_received(node.receive_post(ANN, "Ann", "Not a question"))
+    questions.on_post_received(asked)
+    assert questions.rowCount() == 1
+    reply = node.receive_reply(asked.post.id, CY, "Cy", "Me")
+    questions.on_answer_chosen(node.receive_answer(reply.reply.id))
+    assert questions.rowCount() == 0

@@ -263,14 +263,14 @@ def _office_events(node: FakeNode) -> list:
         title="Design review: the new lobby signs", start=tomorrow, duration=45 * 60,
         where="Room 2 (second floor)", capacity=8), seq=1, at=now - 7200)  # fmt: skip
     for peer_id in (ANN, CY, EVA, DEE, OWN):
-        node.answer(review.id, peer_id, Answer.GOING)
-    node.answer(review.id, BEN, Answer.MAYBE)
+        node.answer_event(review.id, peer_id, Answer.GOING)
+    node.answer_event(review.id, BEN, Answer.MAYBE)
     lunch = node.add_event(OWN, "Sam Carter", EventSpec(
         title="Mentoring lunch", start=now + 3 * 3600, duration=3600, where="Kitchen",
         capacity=3, note="Bring a question you have been saving up. Sandwiches on me."),
         seq=2, at=now - 3600)  # fmt: skip
     for peer_id in (ANN, CY, DEE, EVA, BEN):
-        node.answer(lunch.id, peer_id, Answer.GOING)
+        node.answer_event(lunch.id, peer_id, Answer.GOING)
     drill = node.add_event(BEN, "ben", EventSpec(
         title="Fire drill briefing", start=tomorrow + 7200, where="Car park", cancelled=True),
         seq=3, at=now - 600)  # fmt: skip
@@ -281,7 +281,7 @@ def _office_events(node: FakeNode) -> list:
         duration=2 * 3600, where="The big meeting room by the lifts on the ground floor"),
         seq=4, at=now - 300)  # fmt: skip
     for peer_id in (ANN, CY, DEE, EVA, BEN, OWN, BOB, FAKE_BOB, "1" * 32, "2" * 32):
-        node.answer(long.id, peer_id, Answer.GOING)
+        node.answer_event(long.id, peer_id, Answer.GOING)
     node.add_event(DEE, "Dee", EventSpec(title="Coffee with the CEO", start=now - 5 * 3600,
                                          duration=1800), seq=5)  # fmt: skip
     return [node.event(event_id) for event_id in node._events]
@@ -404,3 +404,60 @@ def _knock_popup(event):
     from hallway.ui.notify_policy import Kind, Popup, candidate_for
 
     return Popup(Kind.KNOCK, (candidate_for(event),))
+
+
+def _knowledge(node: FakeNode) -> tuple[str, str, str]:
+    """A question answered (the chosen reply is not the first), a post with a thread, and our
+    own post asking for acknowledgement, partly acknowledged."""
+    now = time.time()
+    question = node.receive_post(ANN, "Ann Example", "Who knows how to reset the badge printer? "
+                                 "It prints blank cards since this morning.", question=True,
+                                 at=now - 3000)  # fmt: skip
+    first = node.receive_reply(question.post.id, BEN, "ben", "Maybe ask facilities?",
+                               at=now - 2700)  # fmt: skip
+    chosen = node.receive_reply(question.post.id, CY, "Cy Okafor", "Hold the power button for "
+                                "ten seconds, then load the ribbon again: it resets the badge "
+                                "calibration.", at=now - 2400)  # fmt: skip
+    thanks = node.receive_reply(question.post.id, ANN, "Ann Example", "That worked, thank you!",
+                                at=now - 1800)  # fmt: skip
+    answered = node.receive_answer(chosen.reply.id)
+    lunch = node.receive_post(DEE, "Dee", "Team lunch on Friday? Thinking the noodle place "
+                              "#food", at=now - 1200)  # fmt: skip
+    yes = node.receive_reply(lunch.post.id, EVA, "Eva Lindqvist-Montgomery", "Count me in",
+                             at=now - 900)  # fmt: skip
+    edited = node.receive_reply(lunch.post.id, OWN, "Sam Carter", "Yes! <b>Noodles</b> 🍜",
+                                at=now - 600)  # fmt: skip
+    drill = node.receive_post(OWN, "Sam Carter", "Fire drill at 15:00. Please confirm you read "
+                              "this, and leave by the main stairs.", ack=True, urgent=True,
+                              at=now - 300)  # fmt: skip
+    node.emit(question, first, chosen, thanks, answered, lunch, yes, edited,
+              node.receive_edit(edited.reply.id, "Yes! <b>Noodles</b> 🍜 (vegetarian please)"),
+              drill)  # fmt: skip
+    node.emit(node.receive_ack(drill.post.id, ANN, "Ann Example", at=now - 240),
+              node.receive_ack(drill.post.id, CY, "Cy Okafor", at=now - 120))  # fmt: skip
+    return question.post.id, lunch.post.id, drill.post.id
+
+
+def test_screenshot_threads_and_acks(qtbot, app, office_node, theme):
+    question, lunch, drill = _knowledge(office_node)
+    window = app.window
+    tab = window.feed_tab
+    qtbot.waitUntil(lambda: tab.model.rowCount() >= 3)
+    qtbot.waitUntil(lambda: tab.model.item(tab.model.row_of(drill)).acks == (2, 5))
+    window.resize(1100, 680)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(tab)
+    assert tab.open_thread(lunch)
+    save_screenshot(window, f"thread-{theme}")
+    assert tab.open_thread(question)
+    save_screenshot(window, f"thread-answered-{theme}")
+    tab.show_acks(drill)
+    dialog = tab.acks_dialog
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    save_screenshot(dialog, f"acks-{theme}")
+    dialog.close()
+    window.search.field.setText("badg")
+    assert window.search.search()
+    save_screenshot(window, f"search-{theme}")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from hallway_ui_fakes import OWN, status_event
+from hallway_ui_fakes import ANN, BEN, CY, OWN, status_event
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QSystemTrayIcon
 
@@ -124,3 +125,92 @@ def test_activation_asks_for_the_popup(qtbot, tray):
     with qtbot.waitSignal(tray.quick_status_requested) as blocker:
         tray.icon.activated.emit(QSystemTrayIcon.ActivationReason.Trigger)
     assert isinstance(blocker.args[0], QRect)
+
+
+# -- open questions and posts to acknowledge ---------------------------------------------------
+
+
+def attention_texts(tray: TrayController) -> list[str]:
+    open_menu(tray)
+    return [a.text() for a in tray.menu.actions()
+            if a.objectName() in ("open-questions", "more-acks")
+            or a.objectName().startswith("ack-")]  # fmt: skip
+
+
+def test_nothing_to_attend_adds_no_lines(tray):
+    assert attention_texts(tray) == []
+
+
+def test_open_questions_are_counted_and_open_the_feed(qtbot, tray, node):
+    badge = node.receive_post(ANN, "Ann", "Who knows the badge printer?", question=True)
+    node.emit(badge)
+    qtbot.waitUntil(lambda: attention_texts(tray) == ["1 open question"])
+    old = node.receive_post(BEN, "Ben", "Fax?", question=True, at=time.time() - 8 * 86400)
+    spare = node.receive_post(CY, "Cy", "Spare key?", question=True)
+    node.emit(old, spare)  # a question older than 7 days is not counted
+    qtbot.waitUntil(lambda: attention_texts(tray) == ["2 open questions"])
+    with qtbot.waitSignal(tray.questions_requested, timeout=1000):
+        tray.action("open-questions").trigger()
+    # An answer closes a question; a deleted question is gone.
+    reply = node.receive_reply(spare.post.id, ANN, "Ann", "Top drawer")
+    node.emit(reply, node.receive_answer(reply.reply.id))
+    qtbot.waitUntil(lambda: attention_texts(tray) == ["1 open question"])
+    node.emit(node.receive_delete(badge.post.id))
+    qtbot.waitUntil(lambda: attention_texts(tray) == [])
+
+
+def test_a_post_to_acknowledge_stays_until_acknowledged(qtbot, tray, node):
+    drill = node.receive_post(ANN, "Ann", "Fire drill at 15:00 & please confirm you read this",
+                              ack=True)  # fmt: skip
+    node.emit(drill)
+    line = "Acknowledge: Fire drill at 15:00 && please confirm…"  # '&' shown literally
+    qtbot.waitUntil(lambda: attention_texts(tray) == [line])
+    action = tray.action(f"ack-{drill.post.id}")
+    assert not action.icon().isNull()  # the author's avatar
+    open_menu(tray)  # opening again keeps it: only acknowledging removes it
+    assert tray.action(f"ack-{drill.post.id}") is not None
+    tray.action(f"ack-{drill.post.id}").trigger()
+    assert node.calls[-1][:2] == ("ack", (drill.post.id,))
+    assert attention_texts(tray) == []  # at once, before the engine's event comes back
+    qtbot.waitUntil(lambda: not tray._attention_timer.isActive())
+    assert tray.attention.unacked == ()
+
+
+def test_acknowledged_elsewhere_the_line_goes(qtbot, tray, node):
+    drill = node.receive_post(ANN, "Ann", "Fire drill", ack=True)
+    node.emit(drill)
+    qtbot.waitUntil(lambda: len(attention_texts(tray)) == 1)
+    node.emit(node.receive_ack(drill.post.id, OWN, "Me"))  # `hallway ack` on the command line
+    qtbot.waitUntil(lambda: attention_texts(tray) == [])
+
+
+def test_a_refused_acknowledgement_keeps_the_line(qtbot, tray, node, bridge):
+    drill = node.receive_post(ANN, "Ann", "Fire drill", ack=True)
+    node.emit(drill)
+    qtbot.waitUntil(lambda: len(attention_texts(tray)) == 1)
+    node.fail_with = "the node is stopping"
+    with qtbot.waitSignal(bridge.command_failed):
+        tray.action(f"ack-{drill.post.id}").trigger()
+    assert len(attention_texts(tray)) == 1
+
+
+def test_many_posts_to_acknowledge_end_with_a_line_to_the_feed(qtbot, tray, node):
+    node.emit(*(node.receive_post(ANN, "Ann", f"Notice {n}", ack=True) for n in range(7)))
+    qtbot.waitUntil(lambda: len(attention_texts(tray)) == 6)
+    assert attention_texts(tray)[-1] == "2 more to acknowledge…"
+    with qtbot.waitSignal(tray.feed_requested, timeout=1000):
+        tray.action("more-acks").trigger()
+
+
+def test_a_burst_of_events_asks_the_node_once_not_once_each(qtbot, tray, node):
+    asked: list[int] = []
+    attention = node.attention
+
+    def counted():
+        asked.append(1)
+        return attention()
+
+    node.attention = counted
+    node.emit(*(node.receive_post(ANN, "Ann", f"Question {n}?", question=True) for n in range(5)))
+    qtbot.waitUntil(lambda: tray.attention.open_questions == 5)
+    assert len(asked) < 5

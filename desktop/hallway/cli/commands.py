@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hallway.cli.knowledge import run_feed, run_knowledge, run_post
+from hallway.cli.knowledge_parser import KNOWLEDGE_COMMANDS
 from hallway.cli.output import (
     Style,
     event_line,
-    feed_lines,
     message,
     peers_table,
     status_line,
@@ -21,7 +22,7 @@ from hallway.cli.output import (
 )
 from hallway.cli.signals import EXIT_INTERRUPTED, Terminate, terminate_on_signals
 from hallway.control.client import ControlClient
-from hallway.core.model import POST_TEXT_MAX, STATUS_TEXT_MAX
+from hallway.core.model import STATUS_TEXT_MAX
 from hallway.runtime import UsageError, init_home
 from hallway.store.config import load_config
 from hallway.store.home import control_socket_path
@@ -67,6 +68,7 @@ def run_init(args: argparse.Namespace, home: Path) -> int:
         passphrase=passphrase,
         open_office=args.open_office,
         interface=args.interface,
+        peers=args.peers,
     )
     office = f"the office {config.office!r}" if config.office else "an open office"
     message(f"Hallway is set up in {home} for {config.name}, in {office}.")
@@ -75,21 +77,22 @@ def run_init(args: argparse.Namespace, home: Path) -> int:
 
 
 def run_client_command(args: argparse.Namespace, home: Path) -> int:  # noqa: PLR0911 -- per command
-    """`status`, `post`, `peers`, `feed`, `watch`, `event`, `knock`, `knocks`. Raises
-    `NotRunning`, `ControlError`."""
+    """`status`, `post`, `peers`, `feed`, `watch`, `event`, `knock`, `knocks`, and `reply`,
+    `answer`, `ack`, `acks`, `thread`, `edit`, `delete`. Raises `NotRunning`, `ControlError`."""
     client = client_for(home)
     style = Style(sys.stdout)
     match args.command:
         case "status":
             return _status(args, client, style)
         case "post":
-            return _post(args, client)
+            return run_post(args, client)
         case "peers":
             peers = client.request("peers")
             _print(args, peers, lambda: peers_table(peers, style))
         case "feed":
-            items = client.request("feed", limit=args.limit)
-            _print(args, items, lambda: feed_lines(items, style))
+            return run_feed(args, client, style)
+        case command if command in KNOWLEDGE_COMMANDS:
+            return run_knowledge(args, client, style)
         case "watch":
             return _watch(args, client, style)
         case "event":
@@ -114,10 +117,22 @@ def _print(args: argparse.Namespace, value: Any, human: Callable[[], str]) -> No
         write_line(human())
 
 
+def office_line(mine: dict[str, Any], peers: list[dict[str, Any]]) -> str:
+    """Issue 14: "7 online across 2 networks" (ourselves included; see net/networks.py)."""
+    from hallway.net.networks import count_networks, own_networks
+
+    own = [a.strip() for a in str(mine.get("address", "")).split(",") if a.strip()]
+    online = [str(p.get("address", "")) for p in peers if p.get("online") and not p.get("own")]
+    networks = count_networks(own, online, own_networks(own))
+    return f"{len(online) + 1} online across {networks} network{'s' if networks != 1 else ''}"
+
+
 def _status(args: argparse.Namespace, client: ControlClient, style: Style) -> int:
     if args.status_command is None:
         mine = client.request("status_get")
         _print(args, mine, lambda: status_line(mine, style))
+        if not args.json:
+            write_line(office_line(mine, client.request("peers")))
         return 0
     if args.status_command == "clear":
         mine = client.request("status_clear")
@@ -137,18 +152,6 @@ def _status(args: argparse.Namespace, client: ControlClient, style: Style) -> in
         "status_set", presence=args.presence.value, text=text, emoji=args.emoji, until=until
     )
     message(f"Status set. {status_line(mine, Style(sys.stderr))}")
-    return 0
-
-
-def _post(args: argparse.Namespace, client: ControlClient) -> int:
-    text = " ".join(args.text).strip()
-    if not text:
-        raise UsageError("a post needs some text")
-    if len(text) > POST_TEXT_MAX:
-        raise UsageError(f"the post is {len(text)} characters long; the limit is {POST_TEXT_MAX}")
-    posted = client.request("post", text=text, urgent=args.urgent)
-    kind = "an urgent post" if posted.get("urgent") else "a post"
-    message(f"Sent {kind} to the office.")
     return 0
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from hallway.cli.knowledge_parser import KNOWLEDGE_COMMANDS
 from hallway.cli.output import message
 from hallway.cli.parser import build_parser, parse_command_line
 from hallway.cli.signals import EXIT_INTERRUPTED
@@ -45,7 +46,7 @@ EXIT_NO_REPLY: Final = 4  # hallway.cli.knocks
 DEBUG_ENV: Final = "HALLWAY_DEBUG"
 _ISSUES: Final = "https://github.com/hallway-app/hallway/issues"
 _CLIENT_COMMANDS: Final = frozenset(
-    {"status", "post", "peers", "feed", "watch", "event", "knock", "knocks"}
+    {"status", "post", "peers", "feed", "watch", "event", "knock", "knocks"} | KNOWLEDGE_COMMANDS
 )
 
 
@@ -121,6 +122,7 @@ def _node(args: argparse.Namespace, home: Path) -> int:
         open_office=args.open_office,
         interface=args.interface,
         port=args.port,
+        peers=args.peers,
     )
 
 

@@ -14,7 +14,7 @@ import queue
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,7 @@ def run_headless(
     open_office: bool = False,
     interface: str | None = None,
     port: int = 0,
+    peers: Sequence[str] = (),
 ) -> int:
     """Run until a signal (exit 0), or until the node stops on its own (exit 1)."""
     events = Outbox()
@@ -59,6 +60,7 @@ def run_headless(
             open_office=open_office,
             interface=interface,
             port=port,
+            peers=peers,
             on_event=on_event,
         )
 

@@ -25,6 +25,7 @@ from typing import Any, Final, TextIO
 
 import msgspec
 
+from hallway.cli.knowledge_text import item_notes, knowledge_event_text, post_notes
 from hallway.cli.meetup_text import answer_words, quoted, view_of, when_text
 from hallway.core.durations import format_remaining
 from hallway.core.knocks import held_note
@@ -287,8 +288,17 @@ def _row(
     return style.paint(line, DIM) if head else line
 
 
-def feed_lines(items: Sequence[dict[str, Any]], style: Style, now: datetime | None = None) -> str:
-    """Posts and status changes, newest first, continuation lines indented (`hallway feed`)."""
+def feed_lines(
+    items: Sequence[dict[str, Any]],
+    style: Style,
+    now: datetime | None = None,
+    *,
+    answer: str | None = None,
+) -> str:
+    """Posts and status changes, newest first, continuation lines indented (`hallway feed`).
+
+    A post's first line ends with what it is besides its text ("question", "3 replies"...)
+    and its id, to act on it; `answer` is the id of the item to mark as the chosen answer."""
     if not items:
         return "Nothing in the feed yet."
     when = [clock(item.get("at"), now) for item in items]
@@ -299,18 +309,27 @@ def feed_lines(items: Sequence[dict[str, Any]], style: Style, now: datetime | No
     indent = " " * (time_width + name_width + 4)
     lines = []
     for item, at, name in zip(items, when, names, strict=True):
+        tail = ""
         if item.get("type") == "status":
             text = f"is {describe_status(item)}"
         else:
-            text = str(item.get("text", ""))
+            text = str(item.get("text", "")) or "(deleted)"
             if item.get("urgent"):
                 text = f"{style.paint('URGENT', BOLD + ';' + RED)} {text}"
+            tail = _post_tail(item, style, chosen=answer is not None and item.get("id") == answer)
         head = f"{_pad(at, time_width)}  {style.paint(_pad(name, name_width), BOLD)}  "
         # Every line break of a post starts an indented line, which cannot pass for an item.
         first, *rest = [one_line(line) for line in text.splitlines()] or [""]
-        lines.append(head + first)
+        lines.append(head + first + tail)
         lines += [indent + line for line in rest]
     return "\n".join(lines)
+
+
+def _post_tail(item: dict[str, Any], style: Style, *, chosen: bool) -> str:
+    notes = item_notes(item, chosen=chosen)
+    tail = f"  [{' · '.join(notes)}]" if notes else ""
+    item_id = one_line(str(item.get("id") or ""))
+    return tail + (f"  {style.paint(item_id, DIM)}" if item_id else "")
 
 
 # events -------------------------------------------------------------------------------------
@@ -358,6 +377,7 @@ def event_line(event: dict[str, Any], style: Style) -> str:
             earlier = " (earlier)" if event.get("live") is False else ""
             # One line per event, so that no post can pass for another event.
             text = f"{label}{who}{earlier}: {one_line(str(event.get('text', '')))}"
+            text += post_notes(event)
         case "warning":
             text = style.paint(f"warning: {one_line(str(event.get('message')))}", "33")
         case "warning_cleared":
@@ -368,11 +388,21 @@ def event_line(event: dict[str, Any], style: Style) -> str:
         case _:
             text = (
                 _meetup_text(event, who)
+                or knowledge_event_text(event, who, name)
                 or _knock_text(event, name)
                 or _quiet_text(event)
+                or _seed_text(event, style)
                 or _raw(event)
             )
     return f"{stamp} {text}"
+
+
+def _seed_text(event: dict[str, Any], style: Style) -> str | None:
+    """Issue 14: what became of a seed (said once per change); None for other events."""
+    if event.get("type") != "seed":
+        return None
+    text = one_line(str(event.get("message")))
+    return text if event.get("outcome") == "met" else style.paint(text, "33")
 
 
 def _quiet_text(event: dict[str, Any]) -> str | None:

@@ -3,14 +3,17 @@
 The command-line contract (issue 2) is relied on by other tools and tests; keep it stable:
 
     hallway [--home DIR] init --name NAME (--open | --office NAME --passphrase-file FILE)
+                              [--peer HOST[:PORT]]...
     hallway [--home DIR] node [--name NAME] [--open | --office NAME --passphrase-file FILE]
-                              [--interface ADDR] [--port PORT] [--json]
+                              [--interface ADDR] [--port PORT] [--peer HOST[:PORT]]... [--json]
     hallway [--home DIR] status [--json]
     hallway [--home DIR] status set PRESENCE [TEXT] [--emoji E] [--for DURATION | --until TIME]
     hallway [--home DIR] status clear
-    hallway [--home DIR] post TEXT [--urgent]
+    hallway [--home DIR] post TEXT [--urgent] [--question] [--ack] [--json]
+    hallway [--home DIR] reply|answer|ack|acks|thread|edit|delete ...
+                              (issue 11; see hallway.cli.knowledge_parser)
     hallway [--home DIR] peers [--json]
-    hallway [--home DIR] feed [--json] [--limit N]
+    hallway [--home DIR] feed [--json] [--limit N] [--questions | --search WORDS]
     hallway [--home DIR] watch [--json]
     hallway [--home DIR] event ACTION ...  (issue 10; see hallway.cli.event_parser)
     hallway [--home DIR] knock PEER [TEXT] [--urgent] [--wait [SECONDS]]
@@ -34,6 +37,11 @@ from typing import Final
 from hallway import __version__
 from hallway.cli.event_parser import ACTIONS, Subparsers, add_event_actions
 from hallway.cli.knock_parser import add_knock_commands
+from hallway.cli.knowledge_parser import (
+    add_feed_options,
+    add_knowledge_commands,
+    add_post_options,
+)
 from hallway.control.protocol import FEED_LIMIT_MAX
 from hallway.core.durations import (
     END_OF_DAY,
@@ -45,6 +53,7 @@ from hallway.core.durations import (
 from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
 from hallway.core.errors import DurationError
 from hallway.core.model import Presence
+from hallway.core.seeds import SeedError, parse_seed
 
 __all__ = [
     "build_parser",
@@ -121,6 +130,8 @@ Get started:
 Then, from any terminal:
   hallway status set busy "In a call" --for 45m
   hallway post "Cake in the kitchen #treats"
+  hallway post --question "Who knows how to reset the badge printer?"
+  hallway feed --search badge
   hallway peers
   hallway event create "Brainstorm" --at "tomorrow 15:00" --where "Room 2"
   hallway knock ben "Got a minute?"
@@ -201,6 +212,26 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _seed(text: str) -> str:
+    try:
+        parse_seed(text)
+    except SeedError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def _peer_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--peer",
+        dest="peers",
+        metavar="HOST[:PORT]",
+        type=_seed,
+        action="append",
+        default=[],
+        help=help_text,
+    )
+
+
 def _json_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
 
@@ -269,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--name", required=True, help="your name, as colleagues will see it")
     _office_options(init, required=True)
+    _peer_option(
+        init,
+        "a colleague on another network (an address or name, and its --port; default: this "
+        "office's port) who introduces you to the office; saved, repeatable",
+    )
 
     node = command(
         "node",
@@ -285,8 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=_port,
         default=0,
-        help="listen on PORT (requests) and PORT+1 (updates), e.g. for a firewall rule "
-        "(default: any free ports)",
+        help="listen on PORT (requests), PORT+1 (updates) and PORT+2 (colleagues asking to "
+        "meet the office), e.g. for a firewall rule (default: any free ports)",
+    )
+    _peer_option(
+        node,
+        "a colleague on another network (an address or name, and its --port; default: this "
+        "node's --port) who introduces you to the office; for this run, repeatable",
     )
     _json_option(node, "one JSON object per event (NDJSON)")
 
@@ -356,13 +397,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     post = command(
         "post",
-        "post an announcement to the office",
+        "post an announcement or a question to the office; prints its id",
         "examples:\n"
         '  hallway post "Cake in the kitchen #treats"\n'
-        '  hallway post --urgent "Fire drill at 11:00, please leave by the stairs"',
+        '  hallway post --urgent "Fire drill at 11:00, please leave by the stairs"\n'
+        '  hallway post --question "Who knows how to reset the badge printer?"\n'
+        '  id=$(hallway post --ack "Fire drill at 15:00. Please confirm you read this")',
     )
-    post.add_argument("text", metavar="TEXT", nargs="+", help="the announcement (#tags are kept)")
-    post.add_argument("--urgent", action="store_true", help="pop up even for people in DND")
+    add_post_options(post)
 
     peers = command(
         "peers",
@@ -373,13 +415,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     feed = command(
         "feed",
-        "show recent posts and status changes, newest first",
-        "examples:\n  hallway feed --limit 10\n  hallway feed --json",
+        "show recent posts and status changes, newest first; or search them",
+        "Each post shows its id (to reply, answer, acknowledge or open its thread), and\n"
+        "whether it is a question, answered, edited, its replies and acknowledgements.\n\n"
+        "examples:\n"
+        "  hallway feed --limit 10\n"
+        "  hallway feed --questions\n"
+        "  hallway feed --search badge printer\n"
+        "  hallway feed --json",
     )
     _json_option(feed, "a JSON array")
     feed.add_argument(
         "--limit", metavar="N", type=limit_arg, default=20, help="how many items (default 20)"
     )
+    add_feed_options(feed)
+    add_knowledge_commands(command)
 
     watch = command(
         "watch",

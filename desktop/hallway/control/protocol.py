@@ -7,6 +7,10 @@ Event commands (issue 10) take and return the event object of `EventView.to_json
 returns the iCalendar text as one string. Knock commands (issue 12) return `KnockView.to_json()`;
 `knock` takes the peer as people write it (a name, a unique prefix of a name or id, an id).
 `quiet_set` and `quiet_off` change the running node's quiet hours (the CLI saves config.toml).
+Knowledge commands (issue 11): `post`, `reply`, `answer`, `ack` and `edit` return the item in the
+form of `FeedItem.to_json()` (`post` and `reply` add `sent_at`); `acks` and `remind_acks` return
+`AckView.to_json()`, `thread` `ThreadView.to_json()`, `search` a list of `SearchHit.to_json()`,
+`attention` `Attention.to_json()`, and `delete` `{"deleted": ID}`.
 After a successful `watch` reply the server streams events, one JSON object per line, in the form
 of `Event.to_json()`, until either side closes the connection.
 
@@ -24,6 +28,7 @@ import msgspec
 from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
 from hallway.core.errors import DurationError, HallwayError
 from hallway.core.knocks import KNOCK_TEXT_MAX
+from hallway.core.knowledge import SEARCH_WORDS_MAX
 from hallway.core.meetups import (
     CAPACITY_MAX,
     DEFAULT_DURATION,
@@ -67,6 +72,10 @@ PeerText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 KnockText = Annotated[str, msgspec.Meta(max_length=4 * KNOCK_TEXT_MAX)]  # the node cleans it
 KnockId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{16}$")]
 ClockText = Annotated[str, msgspec.Meta(pattern="^[0-9]{1,2}:[0-9]{2}$")]
+# A post's or a reply's id has the form of an event's; the engine says whether it knows it.
+ItemId = Annotated[str, msgspec.Meta(min_length=1, max_length=EVENT_ID_MAX)]
+# Room for every word at its longest; the node refuses a search with no word or too many.
+SearchWords = Annotated[str, msgspec.Meta(min_length=1, max_length=64 * SEARCH_WORDS_MAX)]
 
 
 class ControlError(HallwayError):
@@ -105,9 +114,28 @@ class StatusSetArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class PostArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: PostText
     urgent: bool = False
+    question: bool = False
+    ack: bool = False
 
 
 class FeedArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    limit: FeedLimit = 50
+    questions: bool = False  # only the open questions
+
+
+class ItemArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: ItemId
+
+
+class ItemTextArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """`reply` (id: the post replied to) and `edit` (id: the item changed)."""
+
+    id: ItemId
+    text: PostText
+
+
+class SearchArgs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    words: SearchWords
     limit: FeedLimit = 50
 
 
@@ -262,6 +290,46 @@ class QuietOff(_Request, frozen=True, tag="quiet_off"):
     args: NoArgs = NoArgs()
 
 
+class ReplyRequest(_Request, frozen=True, tag="reply"):
+    args: ItemTextArgs
+
+
+class AnswerRequest(_Request, frozen=True, tag="answer"):
+    args: ItemArgs
+
+
+class AckRequest(_Request, frozen=True, tag="ack"):
+    args: ItemArgs
+
+
+class Acks(_Request, frozen=True, tag="acks"):
+    args: ItemArgs
+
+
+class RemindAcks(_Request, frozen=True, tag="remind_acks"):
+    args: ItemArgs
+
+
+class Thread(_Request, frozen=True, tag="thread"):
+    args: ItemArgs
+
+
+class EditRequest(_Request, frozen=True, tag="edit"):
+    args: ItemTextArgs
+
+
+class DeleteRequest(_Request, frozen=True, tag="delete"):
+    args: ItemArgs
+
+
+class Search(_Request, frozen=True, tag="search"):
+    args: SearchArgs
+
+
+class AttentionRequest(_Request, frozen=True, tag="attention"):
+    args: NoArgs = NoArgs()
+
+
 Request = (
     StatusGet
     | StatusSet
@@ -284,6 +352,16 @@ Request = (
     | KnockReplyRequest
     | QuietSet
     | QuietOff
+    | ReplyRequest
+    | AnswerRequest
+    | AckRequest
+    | Acks
+    | RemindAcks
+    | Thread
+    | EditRequest
+    | DeleteRequest
+    | Search
+    | AttentionRequest
 )
 
 COMMANDS: Final = (
@@ -308,6 +386,16 @@ COMMANDS: Final = (
     "knock_reply",
     "quiet_set",
     "quiet_off",
+    "reply",
+    "answer",
+    "ack",
+    "acks",
+    "remind_acks",
+    "thread",
+    "edit",
+    "delete",
+    "search",
+    "attention",
 )
 
 

@@ -30,7 +30,13 @@ from hallway.control.protocol import (
     MAX_REQUEST,
     NODE_ERROR,
     UNSUPPORTED,
+    AckRequest,
+    Acks,
+    AnswerRequest,
+    AttentionRequest,
     ControlError,
+    DeleteRequest,
+    EditRequest,
     EventCancel,
     EventCreate,
     EventEdit,
@@ -47,12 +53,16 @@ from hallway.control.protocol import (
     PostRequest,
     QuietOff,
     QuietSet,
+    RemindAcks,
+    ReplyRequest,
     Request,
     RequestError,
+    Search,
     Show,
     StatusClear,
     StatusGet,
     StatusSet,
+    Thread,
     Watch,
     decode_request,
     encode_error,
@@ -69,12 +79,28 @@ from hallway.core.meetups import Answer, EventSpec, EventView, MeetupError
 from hallway.core.model import Post, Presence
 from hallway.core.quiet import QuietHours
 from hallway.engine.events import Event, FeedItem, PeerView, iso
+from hallway.engine.views import AckView, Attention, SearchHit, ThreadView
 
 __all__ = ["ControlServer", "NodeAPI"]
 
 log = logging.getLogger(__name__)
 
 _DROPPED = "this watcher fell too far behind and was disconnected"
+# Posts, the feed, threads, answers, acknowledgements and search (issue 11).
+_KNOWLEDGE = (
+    PostRequest,
+    Feed,
+    ReplyRequest,
+    AnswerRequest,
+    AckRequest,
+    Acks,
+    RemindAcks,
+    Thread,
+    EditRequest,
+    DeleteRequest,
+    Search,
+    AttentionRequest,
+)
 
 
 class NodeAPI(Protocol):
@@ -88,13 +114,35 @@ class NodeAPI(Protocol):
 
     def clear_status(self) -> object: ...
 
-    def post(self, text: str, *, urgent: bool = False) -> Post: ...
+    def post(
+        self, text: str, *, urgent: bool = False, question: bool = False, ack: bool = False
+    ) -> Post: ...
 
     def peers(self) -> list[PeerView]: ...
 
     def me(self) -> PeerView: ...
 
-    def feed(self, limit: int = 50) -> list[FeedItem]: ...
+    def feed(self, limit: int = 50, *, questions: bool = False) -> list[FeedItem]: ...
+
+    def reply(self, post_id: str, text: str) -> Post: ...
+
+    def answer(self, reply_id: str) -> FeedItem: ...
+
+    def ack(self, post_id: str) -> FeedItem: ...
+
+    def acks(self, post_id: str) -> AckView: ...
+
+    def remind_acks(self, post_id: str) -> AckView: ...
+
+    def thread(self, item_id: str) -> ThreadView: ...
+
+    def edit(self, item_id: str, text: str) -> FeedItem: ...
+
+    def delete(self, item_id: str) -> None: ...
+
+    def search(self, words: str, limit: int = 50) -> list[SearchHit]: ...
+
+    def attention(self) -> Attention: ...
 
     def create_event(self, spec: EventSpec) -> EventView: ...
 
@@ -416,12 +464,8 @@ class ControlServer:
             case StatusClear():
                 node.clear_status()
                 return node.me().to_json()
-            case PostRequest(args=args):
-                return _post_json(node.post(args.text, urgent=args.urgent))
             case Peers():
                 return [peer.to_json() for peer in node.peers()]
-            case Feed(args=args):
-                return [item.to_json() for item in node.feed(limit=args.limit)]
             case Ping():
                 return {"version": __version__, "pid": os.getpid(), "app": self._app_kind()}
             case Show():
@@ -436,6 +480,8 @@ class ControlServer:
                 raise ControlError("watch cannot be dispatched", BAD_REQUEST)
             case KnockRequest() | Knocks() | KnockReplyRequest() | QuietSet() | QuietOff():
                 return _knock_result(node, request)
+            case _ if isinstance(request, _KNOWLEDGE):
+                return _knowledge_result(node, request)
             case _:
                 return _event_result(node, request)
 
@@ -549,6 +595,69 @@ def _knock_result(node: NodeAPI, request: Request) -> Any:
     raise ControlError(f"unknown command {type(request).__name__}", BAD_REQUEST)
 
 
+def _knowledge_result(node: NodeAPI, request: Request) -> Any:  # noqa: PLR0911 -- one per command
+    match request:
+        case PostRequest(args=a):
+            post = node.post(a.text, urgent=a.urgent, question=a.question, ack=a.ack)
+            return _item_json(node, post)
+        case Feed(args=a):
+            return [item.to_json() for item in node.feed(limit=a.limit, questions=a.questions)]
+        case ReplyRequest(args=a):
+            return _item_json(node, node.reply(a.id, a.text))
+        case AnswerRequest(args=a):
+            return node.answer(a.id).to_json()
+        case AckRequest(args=a):
+            return node.ack(a.id).to_json()
+        case Acks(args=a):
+            return node.acks(a.id).to_json()
+        case RemindAcks(args=a):
+            return node.remind_acks(a.id).to_json()
+        case Thread(args=a):
+            return node.thread(a.id).to_json()
+        case EditRequest(args=a):
+            return node.edit(a.id, a.text).to_json()
+        case DeleteRequest(args=a):
+            node.delete(a.id)
+            return {"deleted": a.id}
+        case Search(args=a):
+            return [hit.to_json() for hit in node.search(a.words, limit=a.limit)]
+        case AttentionRequest():
+            return node.attention().to_json()
+    raise ControlError(f"unknown command {type(request).__name__}", BAD_REQUEST)
+
+
+def _item_json(node: NodeAPI, post: Post) -> dict[str, Any]:
+    """A post or reply just made, as the feed shows it (`FeedItem.to_json()`, plus `sent_at`).
+
+    It is sent already: should the node fail to show it, the item is made from the post
+    rather than the command reported failed (and sent again).
+    """
+    item: FeedItem | None = None
+    try:
+        thread = node.thread(post.id)
+    except HallwayError as exc:
+        log.warning("control socket: cannot show the new item %s: %s", post.id, exc)
+    else:
+        item = next((i for i in (thread.post, *thread.replies) if i.id == post.id), None)
+    if item is None:
+        item = FeedItem(
+            id=post.id,
+            type="reply" if post.reply_to else "post",
+            peer=post.peer,
+            name=node.me().name,
+            at=post.sent_at,
+            text=post.text,
+            urgent=post.urgent,
+            tags=post.tags,
+            own=True,
+            reply_to=post.reply_to,
+            question=post.question,
+            ack=post.ack,
+            edited=post.edits > 0,
+        )
+    return {**item.to_json(), "sent_at": iso(post.sent_at)}
+
+
 def _discard_rest(sock: socket.socket, budget: int = 4 * MAX_REQUEST) -> None:
     # Closing with unread input resets the connection, and the client could lose our error
     # reply. So stop sending, then read and drop a bounded amount of what it is still sending.
@@ -559,14 +668,3 @@ def _discard_rest(sock: socket.socket, budget: int = 4 * MAX_REQUEST) -> None:
         if not chunk:
             return
         budget -= len(chunk)
-
-
-def _post_json(post: Post) -> dict[str, Any]:
-    return {
-        "id": post.id,
-        "peer": post.peer,
-        "sent_at": iso(post.sent_at),
-        "text": post.text,
-        "urgent": post.urgent,
-        "tags": list(post.tags),
-    }

@@ -131,7 +131,9 @@ DEFAULT_STATUS = Status()
 
 @dataclass(frozen=True, slots=True)
 class Post:
-    """An office announcement. `id` is `<peer>:<inc>:<seq>`, unique across the office."""
+    """An office announcement, or a reply to one (`reply_to`: the post's id). `id` is
+    `<peer>:<inc>:<seq>`, unique across the office and the same through edits (`edits` counts
+    them). A `question` can have an answer chosen; an `ack` post asks to be acknowledged."""
 
     id: str
     peer: str
@@ -139,6 +141,10 @@ class Post:
     urgent: bool
     sent_at: float
     tags: tuple[str, ...] = field(default=())
+    reply_to: str = ""
+    question: bool = False
+    ack: bool = False
+    edits: int = 0
 
 
 def post_id(peer: str, inc: int, seq: int) -> str:

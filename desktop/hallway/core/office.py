@@ -54,6 +54,14 @@ class Office:
             return b""
         return hmac.new(self.key, b"hallway-member:" + public_key, hashlib.sha256).digest()
 
+    def rendezvous_secret(self) -> bytes:
+        """32 bytes every member derives alike: the CURVE secret key of the office's rendezvous
+        socket, where a seed is asked to introduce itself. Only members can complete a CURVE
+        handshake with it (the client must know its public key), and members hold the key
+        anyway, so it gives a member nothing it could not already announce on mDNS."""
+        key = self.key if self.key is not None else b"hallway-open-office"
+        return hmac.new(key, b"hallway-rendezvous-v1", hashlib.sha256).digest()
+
     def admits(self, tag: str, public_key: bytes, proof: bytes) -> bool:
         """Whether a peer announcing `tag` and `proof` for `public_key` belongs to this office."""
         if tag != self.tag:

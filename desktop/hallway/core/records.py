@@ -6,7 +6,10 @@ A record is `(author, kind, key) -> value`, written by its author alone (docs/PR
 - `post` and `event`: key `<inc hex>:<seq>`, the author's incarnation and seq when it made the
   record, so that its id `<author>:<inc hex>:<seq>` is unique across the office and stays the
   same through edits;
-- `rsvp`: key = the id of the event it answers (one answer per member and event).
+- `rsvp`: key = the id of the event it answers (one answer per member and event);
+- `ack`: key = the id of the post it acknowledges (one per member and post).
+
+A reply is a `post` whose value names the post it answers (`wire.PostValue.reply_to`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-KINDS: Final = ("status", "post", "event", "rsvp")
+KINDS: Final = ("status", "post", "event", "rsvp", "ack")
 
+#: An office-wide id of a post or an event: `<author>:<inc hex>:<seq>`.
+ID_PATTERN: Final = "[0-9a-f]{32}:[0-9a-f]{1,16}:[0-9]{1,19}"
 _LOCAL = re.compile(r"[0-9a-f]{1,16}:[0-9]{1,19}")
 _ID = re.compile(r"([0-9a-f]{32}):([0-9a-f]{1,16}:[0-9]{1,19})")
 
@@ -50,6 +55,6 @@ def check_key(kind: str, key: str) -> bool:
         return key == ""
     if kind in ("post", "event"):
         return _LOCAL.fullmatch(key) is not None
-    if kind == "rsvp":
+    if kind in ("rsvp", "ack"):
         return _ID.fullmatch(key) is not None
     return False

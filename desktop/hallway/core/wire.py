@@ -34,7 +34,7 @@ from hallway.core.model import (
     one_line,
     strip_controls,
 )
-from hallway.core.records import check_key
+from hallway.core.records import ID_PATTERN, check_key
 
 VERSION: Final = 2
 
@@ -48,11 +48,13 @@ Emoji = Annotated[str, msgspec.Meta(max_length=EMOJI_MAX)]
 PostText = Annotated[str, msgspec.Meta(min_length=1, max_length=POST_TEXT_MAX)]
 Proof = Annotated[bytes, msgspec.Meta(max_length=64)]
 OfficeTag = Annotated[str, msgspec.Meta(max_length=32)]
-Kind = Literal["status", "post", "event", "rsvp"]
+Kind = Literal["status", "post", "event", "rsvp", "ack"]
 Key = Annotated[str, msgspec.Meta(max_length=80)]
 KnockId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{16}$")]
 KnockText = Annotated[str, msgspec.Meta(max_length=KNOCK_TEXT_MAX)]
 ReplyText = Annotated[str, msgspec.Meta(min_length=1, max_length=KNOCK_TEXT_MAX)]
+ItemId = Annotated[str, msgspec.Meta(pattern=f"^(?:{ID_PATTERN})?$")]
+Edits = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
 
 #: Records in one snapshot part, and in one whole snapshot (what a receiver accepts at most).
 SNAPSHOT_PART_MAX: Final = 500
@@ -76,11 +78,31 @@ class StatusValue(msgspec.Struct, frozen=True, tag_field="t", tag="status", omit
 
 
 class PostValue(msgspec.Struct, frozen=True, tag_field="t", tag="post", omit_defaults=True):
+    """A post, or with `reply_to` (a post's id) a reply in that post's thread.
+
+    Later versions of the same record are its author's edits: `edits` counts the changes of
+    text (shown as "edited"), `posted` keeps the first version's time. A question's author
+    chooses its `answer` (a reply's id) in its own record, and `nudges` counts the reminders
+    sent to those who have not acknowledged an `ack` post: no one else can write either."""
+
     text: PostText
     urgent: bool = False
+    reply_to: ItemId = ""
+    question: bool = False
+    ack: bool = False
+    answer: ItemId = ""
+    edits: Edits = 0
+    nudges: Edits = 0
+    posted: Timestamp | None = None
 
 
-Value = StatusValue | PostValue | EventSpec | RsvpValue
+class AckValue(msgspec.Struct, frozen=True, tag_field="t", tag="ack"):
+    """Its author acknowledges the post whose id is the record's key, at `at`."""
+
+    at: Timestamp
+
+
+Value = StatusValue | PostValue | EventSpec | RsvpValue | AckValue
 
 # PUB bodies ----------------------------------------------------------------------------------
 
@@ -165,7 +187,46 @@ class KnockReply(_Msg, frozen=True, tag="knock_reply"):
     reply: ReplyText
 
 
-Request = Hello | SnapshotRequest | Knock | KnockReply
+# Issue 14: peer exchange and the office rendezvous ------------------------------------------
+
+#: Places in one `PeerList` (~100 bytes each: far under the frame limit), addresses per place.
+PEER_LIST_MAX: Final = 256
+PEER_ADDRESSES_MAX: Final = 4
+IPv4Text = Annotated[str, msgspec.Meta(max_length=15, pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")]
+PublicKey = Annotated[bytes, msgspec.Meta(min_length=40, max_length=40)]
+
+
+class PeerEntry(msgspec.Struct, frozen=True, array_like=True):
+    """A member the sender knows: its key and proof (checked with `Office.admits` before any
+    connection), where it answered, and when the sender last heard from it."""
+
+    key: PublicKey
+    proof: Proof
+    addresses: Annotated[list[IPv4Text], msgspec.Meta(min_length=1, max_length=PEER_ADDRESSES_MAX)]
+    router_port: Port
+    pub_port: Port
+    seen: Timestamp
+
+
+class PeerList(_Msg, frozen=True, tag="peer_list"):
+    """Peer exchange: the members the sender knows, told to a member over its DEALER once both
+    have met (after the HELLO proof: only members ever receive one). Not answered."""
+
+    entries: Annotated[list[PeerEntry], msgspec.Meta(max_length=PEER_LIST_MAX)] = []
+
+
+class Intro(_Msg, frozen=True, tag="intro"):
+    """The office rendezvous's answer to a member's HELLO: who holds this seed, and its ports.
+    Decoded by `decode_intro` only: it never arrives on a link's DEALER."""
+
+    key: PublicKey
+    proof: Proof
+    name: Name
+    router_port: Port
+    pub_port: Port
+
+
+Request = Hello | SnapshotRequest | Knock | KnockReply | PeerList
 
 
 class Welcome(_Msg, frozen=True, tag="welcome"):
@@ -216,7 +277,7 @@ _request_decoder = msgspec.msgpack.Decoder(Request)
 _reply_decoder = msgspec.msgpack.Decoder(Reply)
 
 
-def encode(msg: Envelope | Request | Reply) -> bytes:
+def encode(msg: Envelope | Request | Reply | Intro) -> bytes:
     return _encoder.encode(msg)
 
 
@@ -265,6 +326,14 @@ def decode_request(data: bytes) -> Request:
     return request
 
 
+_intro_decoder = msgspec.msgpack.Decoder(Intro)
+
+
+def decode_intro(data: bytes) -> Intro:
+    intro = _decode(_intro_decoder, data, "rendezvous reply")
+    return msgspec.structs.replace(intro, name=one_line(intro.name))
+
+
 def decode_reply(data: bytes) -> Reply:
     reply: Reply = _decode(_reply_decoder, data, "reply")
     if isinstance(reply, SnapshotPart):
@@ -291,6 +360,17 @@ def _tidy_record(kind: str, key: str, val: Value | None) -> Value | None:
     # Dropping only the emoji keeps a peer's presence right even if it runs a newer emoji list.
     if isinstance(val, StatusValue) and val.emoji and not is_emoji(val.emoji):
         return msgspec.structs.replace(val, emoji="")
+    # A reply is plain: the flags of a post mean nothing on it, so no receiver shows them.
+    if (
+        isinstance(val, PostValue)
+        and val.reply_to
+        and (val.urgent or val.question or val.ack or val.answer or val.nudges)
+    ):
+        return msgspec.structs.replace(
+            val, urgent=False, question=False, ack=False, answer="", nudges=0
+        )
+    if isinstance(val, PostValue) and val.answer and not val.question:
+        return msgspec.structs.replace(val, answer="")
     return val
 
 

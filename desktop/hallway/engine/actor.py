@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import zmq
 
 from hallway.core import wire
@@ -33,6 +34,7 @@ from hallway.core.roster import Roster
 from hallway.core.txt import TxtRecord
 from hallway.engine import events as ev
 from hallway.engine.admission import Admission
+from hallway.engine.exchange import EXCHANGE_EVERY, Exchange
 from hallway.engine.knocks import KnockBook, Knocks
 from hallway.engine.linking import Linking
 from hallway.engine.links import SNAPSHOT_RETRY
@@ -40,14 +42,17 @@ from hallway.engine.meetups import MeetupBook
 from hallway.engine.names_view import start_names
 from hallway.engine.own_data import OwnData
 from hallway.engine.quota import Quotas
-from hallway.engine.reconnect import NET_SETTLE, Reconnect
+from hallway.engine.reconnect import NET_SETTLE
+from hallway.engine.seeding import PLACES_DELAY, Seeding, SeedTry
 from hallway.engine.state import MAX_LINKS, PEER_BURST, PEER_RATE, Emit, Own
-from hallway.engine.syncing import Syncing
 from hallway.net.discovery import MAX_FOREIGN, Discovery
 from hallway.net.gate import UNPROVEN_MAX, Gate, subscriber_gate
-from hallway.net.sockets import bind_all, curve_server, open_context
+from hallway.net.networks import own_networks
+from hallway.net.seeds import rendezvous_keys
+from hallway.net.sockets import bind_consecutive, curve_server, open_context
 from hallway.net.zap import ZapHandler
 from hallway.store.db import Store
+from hallway.store.places import PLACE_MAX_AGE
 from hallway.store.records import StoredPeer
 
 if TYPE_CHECKING:
@@ -143,7 +148,7 @@ def other_office_message(count: int) -> str:
     return f"{many} Hallway users nearby are in another office or typed a different passphrase."
 
 
-class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
+class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
     """The engine thread's one object: it owns the state and runs the loop; the parts it is
     made of (see the module's docstring) handle linking, syncing and our own data."""
 
@@ -209,22 +214,22 @@ class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
         keys = (config.public_key, config.secret_key)
         self.router = curve_server(self.ctx, zmq.ROUTER, *keys, domain=b"router")
         self.pub = curve_server(self.ctx, zmq.PUB, *keys, domain=b"pub")
-        assert config.interfaces, "the Node resolves the interfaces before the actor starts"
-        self.addresses = config.interfaces
-        self.router_port = bind_all(self.router, self.addresses, config.port)
-        self.pub_port = bind_all(self.pub, self.addresses, config.port + 1 if config.port else 0)
+        self._bind(config)
         self.poller, self.handlers = zmq.Poller(), {}
         # Gates cap the connections that have not proven membership, and drop slow ones.
-        self.admission, self.gate, self.pub_gate = (
+        self.admission, self.gate, self.pub_gate, self.rendezvous_gate = (
             Admission(),
             Gate(self.ctx, self.router, clock),
             subscriber_gate(self.ctx, self.pub, clock, self.max_links),
+            Gate(self.ctx, self.rendezvous, clock),
         )
         for sock, handler in (
             (self.zap.socket, self.zap.handle),
             (self.router, self._on_router),
             (self.gate.socket, self.gate.handle),
             (self.pub_gate.socket, self.pub_gate.handle),
+            (self.rendezvous, self._on_rendezvous),
+            (self.rendezvous_gate.socket, self.rendezvous_gate.handle),
             (wake_fd, self._on_wake),
         ):
             self._watch(sock, handler)
@@ -234,6 +239,7 @@ class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
         )  # fmt: skip
         self.next_heartbeat = clock() + config.heartbeat_interval
         self._load_peers(stored_peers)
+        self._load_places(config)
         self._load_meetups(store.records())
         self._load_knocks(KnockBook(quiet=config.quiet, expiry=config.knock_expiry))
         self.discovery = Discovery(
@@ -253,6 +259,40 @@ class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
             on_foreign=lambda count: self._post_from_thread(("foreign", count)),
         )
 
+    def _bind(self, config: NodeConfig) -> None:
+        """ROUTER at the port, PUB at +1, the office rendezvous at +2 (where members given our
+        address as a seed ask who we are): a seed is one HOST:PORT."""
+        self.rendezvous = curve_server(
+            self.ctx, zmq.ROUTER, *rendezvous_keys(config.office), domain=b"rendezvous"
+        )
+        assert config.interfaces, "the Node resolves the interfaces before the actor starts"
+        self.addresses = config.interfaces
+        self.own_nets = own_networks(self.addresses)
+        socks = [self.router, self.pub, self.rendezvous]
+        try:
+            self.router_port = bind_consecutive(
+                socks, self.addresses, config.port or config.preferred_port
+            )
+        except zmq.ZMQError:
+            if config.port or not config.preferred_port:
+                raise
+            _log.info("port %d is taken; listening on free ports", config.preferred_port)
+            self.router_port = bind_consecutive(socks, self.addresses, 0)
+        self.pub_port, self.rendezvous_port = self.router_port + 1, self.router_port + 2
+
+    def _load_places(self, config: NodeConfig) -> None:
+        """Issue 14: seeds to ask, how each member was found, the places to dial at start."""
+        self.alternates, self.told, self.list_buckets = {}, {}, OrderedDict()
+        self.seed_tries = [
+            SeedTry(seed=seed, text=seed.text(config.port or self.router_port))
+            for seed in config.seeds
+        ]
+        self.via = {}
+        for place in reversed(self.store.places(since=self.clock() - PLACE_MAX_AGE)):
+            self.via[place.peer] = place.via  # the newest place's way wins
+        now = self.clock()
+        self.places_due, self.next_exchange = now + PLACES_DELAY, now + EXCHANGE_EVERY
+
     def _load_peers(self, stored_peers: list[StoredPeer]) -> None:
         """The roster as stored: known peers show, offline, with their last status."""
         for stored in stored_peers:
@@ -264,6 +304,13 @@ class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
             saved = self.store.peer_status(stored.id)
             if saved is not None:
                 state.status = saved
+
+    def peer_views(self) -> list[ev.PeerView]:
+        """Everyone, each with how we first found them (issue 14)."""
+        return [
+            view if view.own else msgspec.structs.replace(view, via=self.via.get(view.id, ""))
+            for view in super().peer_views()
+        ]
 
     # plumbing -------------------------------------------------------------------------------------
 
@@ -349,9 +396,10 @@ class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
         hint_due = self.hint.deadline()
         if hint_due is not None:
             deadlines.append(hint_due)
-        gate_due = self.gate.deadline()  # an unproven connection to drop
-        if gate_due is not None:
-            deadlines.append(gate_due)
+        # An unproven connection to drop; a seed to ask, or whose answer is overdue.
+        later = (self.gate.deadline(), self.rendezvous_gate.deadline(), self._seed_deadline())
+        deadlines += [due for due in later if due is not None]
+        deadlines += [self.places_due, self.next_exchange]
         for link in self.links.values():
             if link.suspect_until is not None:
                 deadlines.append(link.suspect_until)
@@ -396,6 +444,8 @@ class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
         elif kind == "foreign":
             self.hint.foreign = payload
             self._update_hint()
+        elif kind == "seed_resolved":
+            self._on_seed_resolved(*payload)
         elif kind == "sleepwatch":
             self._on_sleepwatch()
         elif kind == "stop":
@@ -408,10 +458,15 @@ class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
         if now >= self.next_prune:  # retention, also for nodes that run for months
             self.next_prune = now + PRUNE_EVERY
             self.store.prune(now - self.cfg.retention_days * 86400, now)
+            self.store.prune_places(now - PLACE_MAX_AGE)
         if now >= self.next_heartbeat:
             self._publish(wire.Heartbeat(), data=False)
             self.next_heartbeat = now + self.cfg.heartbeat_interval
         self.gate.expire()
+        self.rendezvous_gate.expire()
+        self._seed_timers(now)
+        self._places_timer(now)
+        self._exchange_timer(now)
         self._update_hint()
         self._work_backlog()
         self._remind(now)
@@ -436,7 +491,7 @@ class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
                 link.request_snapshot(now, link.snapshot_since)
             if not link.welcomed and now >= link.hello_at + HELLO_RETRY:
                 if link.hello_tries >= HELLO_TRIES:
-                    self._close_link(link.peer)
+                    self._give_up_place(link.peer)  # its next address, if it has one
                 else:
                     self._send_hello(link)
 
@@ -460,9 +515,12 @@ class Actor(Linking, Syncing, OwnData, Knocks, Reconnect):
                     watch.close()
             for peer in list(self.links):
                 self._close_link(peer)
+            self._close_seeds()
             self.zap.close()
             self.gate.close()
             self.pub_gate.close()
+            self.rendezvous_gate.close()
             self.router.close(linger=0)
+            self.rendezvous.close(linger=0)
             self.pub.close()
             self.ctx.term()

@@ -49,6 +49,7 @@ class PeerView(msgspec.Struct, frozen=True):
     look_alike: bool = False
     look_alikes: tuple[str, ...] = ()
     short_fingerprint: str = ""
+    via: str = ""  # issue 14: "seed", else "mdns", else "exchange" ("" if never met here)
 
     @property
     def presence(self) -> Presence:
@@ -77,18 +78,25 @@ class PeerView(msgspec.Struct, frozen=True):
             "look_alike": self.look_alike,
             "look_alikes": list(self.look_alikes),
             "short_fingerprint": self.short_fingerprint or first_group(self.id),
+            "via": self.via,
         }
 
 
 class FeedItem(msgspec.Struct, frozen=True):
-    """One entry of the feed: a post or a status change, newest first when listed.
+    """One entry of the feed: a post or a status change, newest first when listed; or a reply
+    (`type` "reply", `reply_to` its post's id), in a thread or a search's results.
 
     `name` is the name the item was posted under, not the author's current one. `look_alike`
     and `short_fingerprint` as in `PeerView`, for that name.
+
+    Threads and acknowledgements: `replies` counts a post's replies and `last_reply_name` names
+    the latest one's author; a `question`'s `answer` is the chosen reply's id. An `ack` post
+    asks to be acknowledged: `acked` says whether we have, and `acks` is (acknowledged, of)
+    on our own such posts. `edited` once its author changed its text.
     """
 
     id: str
-    type: str  # "post" or "status"
+    type: str  # "post", "status" or "reply"
     peer: str
     name: str
     at: float  # the author's timestamp
@@ -100,6 +108,15 @@ class FeedItem(msgspec.Struct, frozen=True):
     own: bool = False
     look_alike: bool = False
     short_fingerprint: str = ""
+    reply_to: str = ""
+    replies: int = 0
+    last_reply_name: str = ""
+    question: bool = False
+    answer: str | None = None
+    ack: bool = False
+    acked: bool = False
+    acks: tuple[int, int] | None = None
+    edited: bool = False
 
     @property
     def label(self) -> str:
@@ -122,6 +139,15 @@ class FeedItem(msgspec.Struct, frozen=True):
             "own": self.own,
             "look_alike": self.look_alike,
             "short_fingerprint": self.short_fingerprint or first_group(self.peer),
+            "reply_to": self.reply_to or None,
+            "replies": self.replies,
+            "last_reply_name": self.last_reply_name or None,
+            "question": self.question,
+            "answer": self.answer,
+            "ack": self.ack,
+            "acked": self.acked,
+            **({"acks": {"n": self.acks[0], "of": self.acks[1]}} if self.acks else {}),
+            "edited": self.edited,
         }
 
 
@@ -279,6 +305,8 @@ class PostReceived(Named, frozen=True, kw_only=True):
             "text": self.post.text,
             "urgent": self.post.urgent,
             "tags": list(self.post.tags),
+            "question": self.post.question,
+            "ack": self.post.ack,
             "own": self.own,
             "live": self.live,
         }
@@ -364,6 +392,164 @@ class Reminder(Event, frozen=True, kw_only=True):
 
     def _fields(self) -> dict[str, Any]:
         return {"event": self.event.to_json()}
+
+
+# threads, answers and acknowledgements (issue 11) ------------------------------------------------
+
+
+class ReplyReceived(Named, frozen=True, kw_only=True):
+    """A reply in the thread of `thread` (a post's id, written by `thread_author`). `involved`:
+    the thread is ours or we replied in it before, so its author wants to hear of it."""
+
+    type = "reply"
+    reply: Post
+    thread_author: str
+    question: bool = False  # the thread's post is a question
+    involved: bool = False
+    own: bool = False
+    live: bool = True
+
+    @property
+    def peer_id(self) -> str:
+        return self.reply.peer
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.reply.peer,
+            "name": self.name,
+            "id": self.reply.id,
+            "reply_to": self.reply.reply_to,
+            "sent_at": iso(self.reply.sent_at),
+            "text": self.reply.text,
+            "thread_author": self.thread_author,
+            "question": self.question,
+            "involved": self.involved,
+            "own": self.own,
+            "live": self.live,
+        }
+
+
+class AnswerChosen(Named, frozen=True, kw_only=True):
+    """The author of the question `question` (`peer`, named `name`) chose the reply `reply` as
+    its answer ("" when the choice was withdrawn); `reply_peer` wrote it. `mine`: that is us."""
+
+    type = "answer"
+    peer: str
+    question: str
+    text: str  # the question's text
+    reply: str
+    reply_peer: str = ""
+    own: bool = False
+    mine: bool = False
+    live: bool = True  # False when it came in a snapshot (history, or while we were away)
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "name": self.name,
+            "question": self.question,
+            "text": self.text,
+            "reply": self.reply or None,
+            "reply_peer": self.reply_peer or None,
+            "own": self.own,
+            "mine": self.mine,
+            "live": self.live,
+        }
+
+
+class AckReceived(Named, frozen=True, kw_only=True):
+    """`peer` (named `name`) acknowledged the post `post`. On our own post, `acks` is the
+    count now: (acknowledged, of)."""
+
+    type = "ack"
+    peer: str
+    post: str
+    own: bool = False  # we acknowledged
+    acks: tuple[int, int] | None = None
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "name": self.name,
+            "post": self.post,
+            "own": self.own,
+            **({"acks": {"n": self.acks[0], "of": self.acks[1]}} if self.acks else {}),
+        }
+
+
+class AckNudged(Named, frozen=True, kw_only=True):
+    """The author of `post` (which we have not acknowledged) asked us once more to."""
+
+    type = "ack_reminder"
+    post: Post
+
+    @property
+    def peer_id(self) -> str:
+        return self.post.peer
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.post.peer,
+            "name": self.name,
+            "id": self.post.id,
+            "text": self.post.text,
+        }
+
+
+class ItemEdited(Named, frozen=True, kw_only=True):
+    """Its author changed the text of a post or a reply (`reply_to`: the reply's post)."""
+
+    type = "edited"
+    peer: str
+    id: str
+    text: str
+    reply_to: str = ""
+    own: bool = False
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "name": self.name,
+            "id": self.id,
+            "text": self.text,
+            "reply_to": self.reply_to or None,
+            "own": self.own,
+        }
+
+
+class ItemDeleted(Named, frozen=True, kw_only=True):
+    """Its author deleted a post or a reply: no text of it is left here."""
+
+    type = "deleted"
+    peer: str
+    id: str
+    reply_to: str = ""
+    own: bool = False
+
+    @property
+    def peer_id(self) -> str:
+        return self.peer
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer,
+            "name": self.name,
+            "id": self.id,
+            "reply_to": self.reply_to or None,
+            "own": self.own,
+        }
 
 
 class _KnockEvent(Named, frozen=True, kw_only=True):

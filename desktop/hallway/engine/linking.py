@@ -22,8 +22,10 @@ from hallway.core.records import local_key
 from hallway.core.txt import OLD_PROTOCOL
 from hallway.engine import events as ev
 from hallway.engine.links import Link
-from hallway.engine.state import STRANGERS, EngineState, status_value
+from hallway.engine.state import STRANGERS, EngineState, post_value, status_value
 from hallway.net.discovery import Found
+from hallway.net.networks import is_on_link, on_link_first
+from hallway.store.places import better_via
 
 # A peer online when we open its link again has this long to complete the new handshake
 # (HELLO, WELCOME, the SUB's CURVE handshake: milliseconds on a LAN) before it is offline.
@@ -41,11 +43,29 @@ class Linking(EngineState):
         if peer == self.own.id:
             return
         # Discovery checked that the name is the key's fingerprint, that there is an address, and
-        # (`admits=`, see Actor) that the record proves membership of our office.
-        if self._connect(
-            peer, record.public_key, found.addresses[0], found.router_port, record.pub_port
-        ):
+        # (`admits=`, see Actor) that the record proves membership of our office. Its addresses
+        # are tried in turn, on-link ones first (a docker0 or VPN address may come first); one
+        # reflected from another subnet is not on-link and is tried all the same.
+        places = [
+            (address, found.router_port, record.pub_port)
+            for address in on_link_first(found.addresses, self.own_nets)
+        ]
+        if self._connect(peer, record.public_key, *places[0]):
             self.verified.add(record.public_key)
+            self.via[peer] = better_via(self.via.get(peer), "mdns")
+            self.alternates[peer] = places[1:]
+
+    def _give_up_place(self, peer: str) -> None:
+        """A link never answered its HELLOs: try the peer's next place, or close it."""
+        link = self.links.get(peer)
+        rest = self.alternates.pop(peer, [])
+        if link is None or not rest:
+            self._close_link(peer)
+            return
+        if self._connect(peer, link.key, *rest[0], reopen=True):
+            self.alternates[peer] = rest[1:]
+        else:
+            self._close_link(peer)
 
     def _on_lost(self, instance: str) -> None:
         state = self.roster.get(instance)
@@ -234,8 +254,10 @@ class Linking(EngineState):
     def _authorize(self, domain: bytes, key: bytes) -> bool:
         if self.cfg.office.is_open:
             return True
-        if domain == b"router":
-            return True  # anyone may knock; only a HELLO with a valid proof is answered
+        if domain in (b"router", b"rendezvous"):
+            # Anyone may knock; only a HELLO with a valid proof is answered. The rendezvous's
+            # CURVE handshake already needs the office key (its server key is derived from it).
+            return True
         return key in self.verified
 
     # ROUTER: requests from peers ------------------------------------------------------------------
@@ -273,6 +295,8 @@ class Linking(EngineState):
                 self._on_snapshot_request(routing.bytes, request)
             elif isinstance(request, wire.Knock | wire.KnockReply) and not stranger:
                 self._on_knock_request(routing.bytes, peer, request)
+            elif isinstance(request, wire.PeerList) and not stranger:
+                self._on_peer_list(peer, request)
             else:
                 self.gate.refuse(payload)  # a request only members may make
 
@@ -316,6 +340,8 @@ class Linking(EngineState):
             return
         self.gate.prove(frame, key)
         self.verified.add(key)
+        # They found us: on our link as we would have (mDNS), else they were told of us.
+        self.via.setdefault(peer, "mdns" if is_on_link(address, self.own_nets) else "exchange")
         if state is not None:
             self._name_peer(state, hello.name)  # one line: wire.decode_request
         self._reply(
@@ -346,10 +372,11 @@ class Linking(EngineState):
         inc, seq = self.own.status_version
         status = status_value(self.own.status)
         recs = [wire.SnapRec(inc, seq, self.own.status.set_at, "status", "", status)]
-        for i in self.store.posts_since(self.own.id, since, wire.SNAPSHOT_POSTS_MAX):
-            post = wire.PostValue(i.text, i.urgent)
+        for i in self.store.own_posts(self.own.id, since, wire.SNAPSHOT_POSTS_MAX):
+            post = None if i.deleted else post_value(i)
+            ver_inc, ver = i.version
             recs.append(
-                wire.SnapRec(i.inc, i.seq, i.sent_at, "post", local_key(i.inc, i.seq), post)
+                wire.SnapRec(ver_inc, ver, i.sent_at, "post", local_key(i.inc, i.seq), post)
             )
         for r in self.store.records(self.own.id):
             kind: Any = r.kind  # one of wire.Kind: only the engine writes our records

@@ -7,11 +7,21 @@ Public, thread-safe API (the CLI, the control socket, the GUI and the tests all 
     node.start()                             # binds, announces, emits Ready; raises NodeError
     node.set_status(Presence.BUSY, "In a meeting", emoji="📅", until=time.time() + 3600)
     node.clear_status()
-    node.post("Cake in the kitchen #food", urgent=False) -> Post
+    node.post("Cake in the kitchen #food", urgent=False, question=False, ack=False) -> Post
+    node.reply(post_id, "I can help") -> Post          # a reply: Post.reply_to = post_id
+    node.answer(reply_id) -> FeedItem        # our question's chosen answer (can change)
+    node.ack(post_id) -> FeedItem            # acknowledge a post that asks for it
+    node.acks(post_id) -> AckView            # who acknowledged, who is missing
+    node.remind_acks(post_id) -> AckView     # one more pop-up for those missing (own post)
+    node.thread(item_id) -> ThreadView       # a post and its replies, oldest first
+    node.edit(item_id, text) -> FeedItem     # own posts and replies
+    node.delete(item_id)
+    node.search("badg printer") -> list[SearchHit]   # FTS5, prefix matching, best first
+    node.attention() -> Attention            # open questions, posts to acknowledge (tray)
     node.set_name("Ann")
     node.peers() -> list[PeerView]           # own entry first
     node.me() -> PeerView
-    node.feed(limit=50) -> list[FeedItem]    # newest first
+    node.feed(limit=50, questions=False) -> list[FeedItem]    # newest first
     node.recent_statuses(limit=5) -> list[Status]   # own recent custom statuses, newest first
     node.warnings() -> list[NodeWarning]     # lasting conditions in force (a `code` each)
     node.create_event(EventSpec(title=..., start=...)) -> EventView
@@ -48,6 +58,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hallway.core.errors import HallwayError
 from hallway.core.knocks import KNOCK_EXPIRY, KnockError, KnockView, check_knock_text, check_reply
+from hallway.core.knowledge import SEARCH_LIMIT_MAX, KnowledgeError, fts_query
 from hallway.core.meetups import Answer, EventSpec, EventView, MeetupError
 from hallway.core.model import (
     EMOJI_MAX,
@@ -61,12 +72,13 @@ from hallway.core.model import (
     clean_text,
     display_fingerprint,
     fingerprint,
-    post_id,
 )
 from hallway.core.office import Office
 from hallway.core.quiet import QuietHours
+from hallway.core.seeds import Seed
 from hallway.engine.actor import Actor, Command
 from hallway.engine.events import Event, FeedItem, NodeWarning, PeerView, Stopped
+from hallway.engine.views import AckView, Attention, SearchHit, ThreadView
 
 if TYPE_CHECKING:
     from hallway.store.db import Store
@@ -88,11 +100,15 @@ class NodeConfig:
     # addresses as they change (sleep, Wi-Fi to cable, a new lease).
     follow_interfaces: bool = False
     port: int = 0  # the ROUTER's port, the PUB's is the next one; 0 picks free ports
+    # With `port` 0: the ports to try first (the tray app's, kept in config.toml), free ones
+    # when they are taken.
+    preferred_port: int = 0
     heartbeat_interval: float = HEARTBEAT_INTERVAL
     post_history_days: float = 7.0
     retention_days: float = 30.0
     quiet: QuietHours | None = None  # knocks wait while these hold (set_quiet_hours changes it)
     knock_expiry: float = KNOCK_EXPIRY  # an undelivered knock is given up after this
+    seeds: tuple[Seed, ...] = ()  # colleagues on other networks to ask (issue 14)
 
 
 @dataclass(frozen=True)
@@ -327,14 +343,67 @@ class Node:
     def clear_status(self) -> Status:
         return self._call(lambda actor: actor.set_status(Status()))
 
-    def post(self, text: str, *, urgent: bool = False) -> Post:
+    def post(
+        self, text: str, *, urgent: bool = False, question: bool = False, ack: bool = False
+    ) -> Post:
+        """Post to the office; a `question` can have an answer chosen, an `ack` post asks
+        everyone to acknowledge it."""
+        cleaned = _post_text(text, "post")
+        return self._call(lambda actor: actor.post(cleaned, urgent, question=question, ack=ack))
+
+    # threads, questions, acknowledgements, search ----------------------------------------------
+
+    def reply(self, item_id: str, text: str) -> Post:
+        """Reply in the thread of the post `item_id` (a reply's id: in its post's thread)."""
+        cleaned = _post_text(text, "reply")
+        return self._knowing(lambda actor: actor.reply(item_id.strip(), cleaned))
+
+    def answer(self, reply_id: str) -> FeedItem:
+        """Mark a reply to our own question as its answer (replacing an earlier choice);
+        returns the question."""
+        return self._knowing(lambda actor: actor.choose_answer(reply_id.strip()))
+
+    def ack(self, item_id: str) -> FeedItem:
+        """Acknowledge a post that asks for it (again: nothing changes)."""
+        return self._knowing(lambda actor: actor.acknowledge(item_id.strip()))
+
+    def acks(self, item_id: str) -> AckView:
+        """Who acknowledged a post that asks for it, and who has not."""
+        return self._knowing(lambda actor: actor.ack_view(item_id.strip()))
+
+    def remind_acks(self, item_id: str) -> AckView:
+        """Pop up our own post once more for those who have not acknowledged it."""
+        return self._knowing(lambda actor: actor.remind_acks(item_id.strip()))
+
+    def thread(self, item_id: str) -> ThreadView:
+        """A post and its replies, oldest first (a reply's id: its post's thread)."""
+        return self._knowing(lambda actor: actor.thread_view(item_id.strip()))
+
+    def edit(self, item_id: str, text: str) -> FeedItem:
+        """Change the text of our own post or reply; everyone sees it "edited"."""
+        cleaned = _post_text(text, "post")
+        return self._knowing(lambda actor: actor.edit_item(item_id.strip(), cleaned))
+
+    def delete(self, item_id: str) -> None:
+        """Delete our own post or reply, everywhere: no text of it is kept."""
+        self._knowing(lambda actor: actor.delete_item(item_id.strip()))
+
+    def search(self, words: str, limit: int = 50) -> list[SearchHit]:
+        """Posts, replies, questions, events and statuses this node holds that have every word
+        (each also as a word's start), best first."""
+        query = _search_query(words)
+        count = max(1, min(limit, SEARCH_LIMIT_MAX))
+        return self._knowing(lambda actor: actor.search(query, count))
+
+    def attention(self) -> Attention:
+        """What the tray menu shows: open questions of the last week, posts to acknowledge."""
+        return self._call(lambda actor: actor.attention())
+
+    def _knowing(self, fn: Callable[[Actor], _T]) -> _T:
         try:
-            cleaned = clean_text(text, POST_TEXT_MAX)
-        except ValueError as exc:
-            raise NodeError(f"post too long: {exc}") from None
-        if not cleaned:
-            raise NodeError("a post needs some text")
-        return self._call(lambda actor: actor.post(cleaned, urgent))
+            return self._call(fn)
+        except KnowledgeError as exc:
+            raise NodeError(str(exc)) from None
 
     def set_name(self, name: str) -> None:
         try:
@@ -352,9 +421,11 @@ class Node:
     def me(self) -> PeerView:
         return self._call(lambda actor: actor.me())
 
-    def feed(self, limit: int = 50) -> list[FeedItem]:
-        """Posts and status changes, newest first."""
-        return self._call(lambda actor: _feed(actor, max(1, min(limit, 1000))))
+    def feed(self, limit: int = 50, *, questions: bool = False) -> list[FeedItem]:
+        """Posts and status changes, newest first (replies are in their threads);
+        `questions`: only the open questions."""
+        count = max(1, min(limit, 1000))
+        return self._call(lambda actor: actor.feed_items(count, questions=questions))
 
     def stats(self) -> dict[str, int]:
         """Counters of dropped input by reason, and of connections refused by ZAP."""
@@ -469,27 +540,18 @@ def _with_interfaces(cfg: NodeConfig, addresses: tuple[str, ...]) -> NodeConfig:
     return replace(cfg, interfaces=addresses, follow_interfaces=cfg.interfaces is None)
 
 
-def _feed(actor: Actor, limit: int) -> list[FeedItem]:
-    items = actor.store.items(limit)
-    own = actor.own.id
-    # The name each item was posted under ("" only for an unknown author's from before v3).
-    names = [item.name or actor.name_of(item.peer) for item in items]
-    tags = [actor.names.tag(item.peer, name) for item, name in zip(items, names, strict=True)]
-    return [
-        FeedItem(
-            id=post_id(item.peer, item.inc, item.seq),
-            type=item.kind,
-            peer=item.peer,
-            name=name,
-            look_alike=look_alike,
-            short_fingerprint=short,
-            at=item.sent_at,
-            text=item.text,
-            urgent=item.urgent,
-            tags=item.tags,
-            presence=Presence(item.presence) if item.presence else None,
-            emoji=item.emoji,
-            own=item.peer == own,
-        )
-        for item, name, (look_alike, short) in zip(items, names, tags, strict=True)
-    ]
+def _post_text(text: str, what: str) -> str:
+    try:
+        cleaned = clean_text(text, POST_TEXT_MAX)
+    except ValueError as exc:
+        raise NodeError(f"{what} too long: {exc}") from None
+    if not cleaned:
+        raise NodeError(f"a {what} needs some text")
+    return cleaned
+
+
+def _search_query(words: str) -> str:
+    try:
+        return fts_query(words)
+    except KnowledgeError as exc:
+        raise NodeError(str(exc)) from None

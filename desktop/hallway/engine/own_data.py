@@ -36,11 +36,12 @@ class OwnData(EngineState):
         self.store.record_own_status(status, item)
         own.status, own.status_version = status, (own.inc, seq)
         self._publish(wire.Rec(kind="status", val=status_value(status)), at=at)
+        self._index_own(item.id)
         self.emit(ev.StatusChanged(at=at, peer=own.id, name=own.name, status=status, own=True))
         self._release_held()  # out of Do not disturb: the knocks it held show now
         return status
 
-    def post(self, text: str, urgent: bool) -> Post:
+    def post(self, text: str, urgent: bool, *, question: bool = False, ack: bool = False) -> Post:
         own = self.own
         seq = own.seq + 1
         at = self.clock()
@@ -51,10 +52,14 @@ class OwnData(EngineState):
             urgent=urgent,
             sent_at=at,
             tags=extract_tags(text),
+            question=question,
+            ack=ack,
         )
-        self.store.add_item(post_item(post, own.inc, seq, at, name=own.name))
+        self.store.add_item(post_item(post, own.inc, seq, at, name=own.name), index=False)
         key = local_key(own.inc, seq)
-        self._publish(wire.Rec(kind="post", key=key, val=wire.PostValue(text, urgent)), at=at)
+        value = wire.PostValue(text, urgent, question=question, ack=ack)
+        self._publish(wire.Rec(kind="post", key=key, val=value), at=at)
+        self._index_own(post.id)
         self.emit(ev.PostReceived(at=at, post=post, name=own.name, own=True))
         return post
 

@@ -1,5 +1,5 @@
-"""What a version of a record means, by kind: statuses and posts here, events and answers in
-`meetups.py`.
+"""What a version of a record means, by kind: statuses and posts' first versions here, events
+and answers in `meetups.py`, posts' later versions and acknowledgements in `knowledge.py`.
 
 `Syncing` (syncing.py) hands every version here, live ones one by one and a snapshot's as a
 batch, always attributed to the author whose key the CURVE handshake proved: nothing a peer
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from hallway.core import wire
 from hallway.core.model import Post, Presence, Status, extract_tags, post_id, strip_controls
-from hallway.core.records import parse_local_key
+from hallway.core.records import local_key, parse_local_key
 from hallway.core.roster import received_time
 from hallway.engine import events as ev
-from hallway.engine.meetups import Meetups
+from hallway.engine.knowledge import Knowledge
 from hallway.engine.quota import item_size
 from hallway.engine.state import post_item, status_item
 
 
-class Records(Meetups):
+class Records(Knowledge):
     """The actor's part that applies versions of records, whatever path brought them."""
 
     def _apply_record(self, peer: str, inc: int, seq: int, at: float, rec: wire.Rec) -> None:
@@ -28,8 +28,13 @@ class Records(Meetups):
             status = val if isinstance(val, wire.StatusValue) else _CLEARED
             self._apply_status(peer, status, at, version=seq, item=(inc, seq))
         elif rec.kind == "post":
-            if isinstance(val, wire.PostValue):
+            if isinstance(val, wire.PostValue) and rec.key == local_key(inc, seq):
                 self._apply_post(peer, inc, seq, at, val)
+            elif val is None or isinstance(val, wire.PostValue):
+                version = wire.SnapRec(inc, seq, at, "post", rec.key, val)
+                self._apply_post_version(peer, version, live=True)
+        elif rec.kind == "ack":
+            self._apply_acks(peer, [(inc, seq, at, rec.key, val)], live=True)
         else:
             self._apply_meetup(peer, rec.kind, rec.key, ver=seq, inc=inc, at=at, value=val,
                                live=True)  # fmt: skip
@@ -45,14 +50,21 @@ class Records(Meetups):
         irrelevant."""
         posts: list[wire.SnapRec] = []
         meetups: list[wire.SnapRec] = []
+        acks: list[tuple[int, int, float, str, wire.Value | None]] = []
         for rec in recs:
             if rec.kind == "status":
                 status = rec.val if isinstance(rec.val, wire.StatusValue) else _CLEARED
                 self._apply_status(peer, status, rec.at, force=first, version=rec.seq)
+            elif rec.kind == "post":
+                posts.append(rec)
+            elif rec.kind == "ack":
+                acks.append((rec.inc, rec.seq, rec.at, rec.key, rec.val))
             else:
-                (posts if rec.kind == "post" else meetups).append(rec)
+                meetups.append(rec)
         if posts:
             self._apply_posts(peer, posts, live=not first)
+        if acks:
+            self._apply_acks(peer, acks, live=not first)
         if first:
             self.met_at = self.clock()
         if first and meetups:
@@ -140,41 +152,32 @@ class Records(Meetups):
     # posts ----------------------------------------------------------------------------------------
 
     def _apply_post(self, peer: str, inc: int, seq: int, at: float, body: wire.PostValue) -> None:
-        post = Post(
-            id=post_id(peer, inc, seq),
-            peer=peer,
-            text=strip_controls(body.text),
-            urgent=body.urgent,
-            sent_at=received_time(at, self.clock()),
-            tags=extract_tags(body.text),
-        )
+        """A post's (or a reply's) first version, live."""
+        post = _post(peer, inc, seq, received_time(at, self.clock()), body)
         if not self._admit(peer, post.text):
             return  # over its storage quota: neither kept nor announced
         # The sequence check already dropped repeats, so announce first and write in the batch
         # flushed at the end of this loop turn: the disk stays off the receive path.
         now = self.clock()
-        self.emit(ev.PostReceived(at=now, post=post, name=self.name_of(peer), live=True))
-        self.pending_items.append(post_item(post, inc, seq, now, name=self.name_of(peer)))
+        name = self.name_of(peer)
+        self._announce_new(post, name=name, live=True)
+        self.pending_items.append(post_item(post, inc, seq, now, name=name))
 
     def _apply_posts(self, peer: str, recs: list[wire.SnapRec], *, live: bool) -> None:
-        """Store a snapshot's posts in one transaction; announce the ones that are new."""
+        """Store a snapshot's first versions of posts in one transaction, and announce the ones
+        that are new; then its later versions (edits, answers, deletions) one by one."""
         self._flush()  # so that live posts still in the batch count as seen
         now = self.clock()
         batch: list[tuple[Post, int, int]] = []
+        later: list[wire.SnapRec] = []
         for rec in recs:
             made = parse_local_key(rec.key)  # wire.decode_reply checked it: never None here
-            if not isinstance(rec.val, wire.PostValue) or made is None:
-                continue  # a deleted post: it was never kept here (deletes come later)
-            inc, seq = made
-            post = Post(
-                id=post_id(peer, inc, seq),
-                peer=peer,
-                text=strip_controls(rec.val.text),
-                urgent=rec.val.urgent,
-                sent_at=received_time(rec.at, now),
-                tags=extract_tags(rec.val.text),
-            )
-            batch.append((post, inc, seq))
+            if made is None:
+                continue
+            if made != (rec.inc, rec.seq) or not isinstance(rec.val, wire.PostValue):
+                later.append(rec)
+                continue
+            batch.append((_post(peer, *made, received_time(rec.at, now), rec.val), *made))
         admitted = [self._admit(peer, post.text, report=False) for post, _, _ in batch]
         if not all(admitted):
             self._over_quota(peer, admitted.count(False))
@@ -189,9 +192,27 @@ class Records(Meetups):
             return
         for (post, _, _), new in zip(batch, fresh, strict=True):
             if new:
-                self.emit(ev.PostReceived(at=now, post=post, name=name, live=live))
+                self._announce_new(post, name=name, live=live)
             else:
                 self.quotas.release(peer, item_size(post.text))  # we had it: no more stored
+        for rec in later:
+            self._apply_post_version(peer, rec, live=live)
+
+
+def _post(peer: str, inc: int, seq: int, sent_at: float, body: wire.PostValue) -> Post:
+    text = strip_controls(body.text)
+    return Post(
+        id=post_id(peer, inc, seq),
+        peer=peer,
+        text=text,
+        urgent=body.urgent,
+        sent_at=sent_at,
+        tags=extract_tags(text),
+        reply_to=body.reply_to,
+        question=body.question,
+        ack=body.ack,
+        edits=body.edits,
+    )
 
 
 #: Events and answers of first snapshots applied per loop turn: ~3 ms of work, between which

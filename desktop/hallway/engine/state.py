@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
 
 import zmq
@@ -24,6 +25,7 @@ from hallway.core.roster import PeerState, Roster
 from hallway.engine import events as ev
 from hallway.engine.quota import OVER_QUOTA, item_size
 from hallway.store.db import StoredItem, StoredRecord
+from hallway.store.places import Via
 
 if TYPE_CHECKING:
     from hallway.core.meetups import Seating
@@ -102,6 +104,12 @@ class EngineState:
     handlers: dict[Any, Callable[[], None]]
     subs: set[Any]  # the SUB sockets (the loop's fast path: see Actor.run)
     routine: bool  # whether this loop turn only noted heartbeats
+    # Issue 14 (seeding.py, exchange.py): how each peer was first found ('mdns', 'seed',
+    # 'exchange'), the networks of our addresses, and the places still to try for a peer
+    # whose link is not answered (the next address of its record, older stored places).
+    via: dict[str, Via]
+    own_nets: tuple[IPv4Network, ...]
+    alternates: dict[str, list[tuple[str, int, int]]]
 
     def _watch(self, sock: Any, handler: Callable[[], None]) -> None:
         self.poller.register(sock, zmq.POLLIN)
@@ -156,6 +164,14 @@ class EngineState:
         env = wire.Envelope(v=wire.VERSION, inc=self.own.inc, seq=self.own.seq, at=at, body=body)
         with contextlib.suppress(zmq.Again):  # a slow subscriber will see the gap and resync
             self.pub.send_multipart([wire.TOPIC, wire.encode(env)], zmq.NOBLOCK)
+
+    def _index_own(self, item_id: str) -> None:
+        """Make one of our items searchable, once it is published: off the path between a
+        command and the wire (a failure costs only that; the next start indexes it)."""
+        try:
+            self.store.index_item(item_id)
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not fail a sent command
+            self._drop("store", f"could not index an item for search: {exc}")
 
     def _admit(self, peer: str, text: str, *, size: int = 0, report: bool = True) -> bool:
         """Count an item (its text, or `size` bytes of value) against the peer's storage
@@ -227,6 +243,24 @@ class EngineState:
         self, routing: bytes, peer: str, request: wire.Knock | wire.KnockReply
     ) -> None:
         """A member's knock or reply on the ROUTER: Knocks', declared here for Linking."""
+        raise NotImplementedError
+
+    def _connect(
+        self,
+        peer: str,
+        key: bytes,
+        address: str,
+        router_port: int,
+        pub_port: int,
+        *,
+        proven: bool = False,
+        reopen: bool = False,
+    ) -> bool:
+        """Open a link to a peer: Linking's, declared here for Seeding and Exchange."""
+        raise NotImplementedError
+
+    def _on_peer_list(self, peer: str, request: wire.PeerList) -> None:
+        """A member's peer exchange on the ROUTER: Exchange's, declared here for Linking."""
         raise NotImplementedError
 
     def _on_knock_ack(self, peer: str, ack: wire.KnockAck | wire.KnockReplyAck) -> None:
@@ -312,4 +346,23 @@ def post_item(post: Post, inc: int, seq: int, received: float, *, name: str) -> 
         emoji="",
         until=None,
         name=name,
+        reply_to=post.reply_to,
+        question=post.question,
+        ack=post.ack,
+        edits=post.edits,
+    )
+
+
+def post_value(item: StoredItem) -> wire.PostValue:
+    """A post's version as it travels: a later version keeps its first one's time."""
+    return wire.PostValue(
+        text=item.text,
+        urgent=item.urgent,
+        reply_to=item.reply_to,
+        question=item.question,
+        ack=item.ack,
+        answer=item.answer,
+        edits=item.edits,
+        nudges=item.nudges,
+        posted=item.sent_at if item.version != (item.inc, item.seq) else None,
     )

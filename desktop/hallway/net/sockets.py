@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import resource
+import secrets
 from typing import Final
 
 import zmq
@@ -115,6 +116,70 @@ def curve_client(
         sock.setsockopt(zmq.SNDTIMEO, 0)
         sock.setsockopt(zmq.RECONNECT_IVL, DEALER_RECONNECT_IVL_MS)
     return sock
+
+
+def one_shot_client(
+    ctx: zmq.Context[zmq.Socket[bytes]],
+    public: bytes,
+    secret: bytes,
+    server_key: bytes,
+    connect_timeout_ms: int,
+) -> zmq.Socket[bytes]:
+    """A CURVE DEALER that connects once and never again: whoever uses it retries on its own
+    schedule (a seed that does not answer must not be hammered every second by libzmq)."""
+    sock = ctx.socket(zmq.DEALER)
+    _common(sock)
+    sock.setsockopt(zmq.RECONNECT_IVL, -1)
+    sock.setsockopt(zmq.CONNECT_TIMEOUT, connect_timeout_ms)
+    sock.setsockopt(zmq.SNDTIMEO, 0)
+    sock.setsockopt(zmq.CURVE_SERVERKEY, server_key)
+    sock.setsockopt(zmq.CURVE_PUBLICKEY, public)
+    sock.setsockopt(zmq.CURVE_SECRETKEY, secret)
+    return sock
+
+
+BIND_TRIES: Final = 32
+# Random bases below Linux's ephemeral range (32768-60999), where outgoing connections take
+# theirs: three consecutive free ports are then found at once.
+_PORT_LOW: Final = 20000
+_PORT_HIGH: Final = 32768
+
+
+def bind_consecutive(
+    socks: list[zmq.Socket[bytes]], addresses: tuple[str, ...], port: int = 0
+) -> int:
+    """Bind `socks` on every address at `port`, `port` + 1, ... (the ROUTER, the PUB and the
+    rendezvous: a peer needs to be told only the first). With `port` 0, a free base is looked
+    for among random ones. Returns the base; zmq.ZMQError when it cannot bind."""
+    if port:
+        _bind_run(socks, addresses, port)
+        return port
+    error: zmq.ZMQError | None = None
+    for _ in range(BIND_TRIES):
+        base = _PORT_LOW + secrets.randbelow(_PORT_HIGH - _PORT_LOW - len(socks))
+        try:
+            _bind_run(socks, addresses, base)
+        except zmq.ZMQError as exc:
+            error = exc
+            continue
+        return base
+    assert error is not None
+    raise error
+
+
+def _bind_run(socks: list[zmq.Socket[bytes]], addresses: tuple[str, ...], base: int) -> None:
+    """Bind all or nothing."""
+    done: list[tuple[zmq.Socket[bytes], str]] = []
+    try:
+        for offset, sock in enumerate(socks):
+            for address in addresses:
+                sock.bind(endpoint(address, base + offset))
+                done.append((sock, endpoint(address, base + offset)))
+    except zmq.ZMQError:
+        for sock, where in done:
+            with contextlib.suppress(zmq.ZMQError):
+                sock.unbind(where)
+        raise
 
 
 def bind_all(sock: zmq.Socket[bytes], addresses: tuple[str, ...], port: int = 0) -> int:

@@ -19,6 +19,7 @@ from hallway.core.durations import parse_time_of_day
 from hallway.core.errors import DurationError
 from hallway.core.model import NAME_MAX
 from hallway.core.quiet import QuietHours, clock_text
+from hallway.core.seeds import SEEDS_MAX, parse_seeds
 from hallway.store.errors import ConfigError
 from hallway.store.home import config_path
 
@@ -29,6 +30,8 @@ OfficeName = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
 Interface = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 RetentionDays = Annotated[int, msgspec.Meta(ge=1, le=3650)]
 IdleMinutes = Annotated[int, msgspec.Meta(ge=0, le=1440)]
+SeedText = Annotated[str, msgspec.Meta(min_length=1, max_length=260)]
+Port = Annotated[int, msgspec.Meta(ge=1, le=65533)]
 
 
 class Notifications(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
@@ -52,6 +55,11 @@ class Config(msgspec.Struct, kw_only=True):
     - `quiet`: quiet hours (`[quiet] start = "18:00", end = "08:00", weekends = true`), or None
       when there are none (the table is absent).
     - `idle_minutes`: minutes idle before automatic away; 0 turns it off.
+    - `peers`: seeds, "HOST" or "HOST:PORT": colleagues on other networks (issue 14) whom the
+      node asks to introduce it to the office; `--peer` adds to them for one run.
+    - `port`: the tray app's ROUTER port (PUB and rendezvous on the next two), chosen free on
+      its first run and kept, so the "HOST:PORT" colleagues elsewhere were given stays right;
+      another one is chosen (and kept) when it is taken.
 
     Unknown keys are ignored, so a file written by a newer Hallway still loads.
     """
@@ -67,6 +75,10 @@ class Config(msgspec.Struct, kw_only=True):
     retention_days: RetentionDays = 30
     quiet: QuietHours | None = None
     idle_minutes: IdleMinutes = 10
+    peers: Annotated[list[SeedText], msgspec.Meta(max_length=SEEDS_MAX)] = msgspec.field(
+        default_factory=list
+    )
+    port: Port | None = None
 
     def __post_init__(self) -> None:
         # msgspec turns this ValueError into a ValidationError when decoding.
@@ -74,6 +86,7 @@ class Config(msgspec.Struct, kw_only=True):
             raise ValueError(f"open is true but office is set to {self.office!r}")
         if self.quiet is not None and self.quiet.start == self.quiet.end:
             raise ValueError("quiet hours start and end at the same time")
+        parse_seeds(self.peers)  # a SeedError is a ValueError: the message names the seed
 
 
 def new_instance_id() -> str:

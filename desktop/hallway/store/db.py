@@ -21,10 +21,19 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-import msgspec
-
 from hallway.core.model import Presence, Status
 from hallway.store.errors import StoreError
+from hallway.store.item_rows import SELECT_ITEMS, insert_items, item_of
+from hallway.store.knowledge import (
+    PRUNE_EVENT_WORDS,
+    PRUNE_ITEMS,
+    QUESTION_KEEP,
+    KnowledgeStore,
+    index_events,
+    index_items,
+    put_records,
+)
+from hallway.store.places import PlacesStore
 from hallway.store.private import check_private_dir, claim_file
 from hallway.store.records import ITEM_KINDS, StoredItem, StoredKnock, StoredPeer, StoredRecord
 from hallway.store.schema import migrate
@@ -37,28 +46,9 @@ STATUS_HISTORY_KEEP: Final = 10
 BUSY_TIMEOUT_S: Final = 5.0
 
 # Column lists are spelled out in each statement (no string building) so every query reads whole.
-_SELECT_ITEMS: Final = (
-    "SELECT peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, "
-    "until, name FROM items"
-)
-_INSERT_ITEM: Final = (
-    "INSERT INTO items (peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, "
-    "presence, emoji, until, name) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (peer, inc, seq) DO NOTHING"
-)
-
 _SELECT_RECORDS: Final = (
     "SELECT author, kind, key, ver, inc, at, received_at, value, expires FROM records"
 )
-# A version replaces the one held only when it is newer: the author's order decides.
-_UPSERT_RECORD: Final = (
-    "INSERT INTO records (author, kind, key, ver, inc, at, received_at, value, expires) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (author, kind, key) DO UPDATE SET ver = excluded.ver, inc = excluded.inc, "
-    "at = excluded.at, received_at = excluded.received_at, value = excluded.value, "
-    "expires = excluded.expires WHERE excluded.ver > records.ver"
-)
-
 _SELECT_KNOCKS: Final = (
     "SELECT peer, id, outgoing, text, urgent, state, created, expires, held, reply, reply_sent, "
     "replied_at FROM knocks"
@@ -83,11 +73,8 @@ _UPSERT_PEER_STATUS: Final = (
     "set_at = excluded.set_at"
 )
 
-_tags_encoder = msgspec.json.Encoder()
-_tags_decoder = msgspec.json.Decoder(tuple[str, ...])
 
-
-class Store:
+class Store(KnowledgeStore, PlacesStore):
     """One home's database. Open it with `Store.open(path)`; close it, or use it with `with`."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
@@ -117,6 +104,8 @@ class Store:
         try:
             _configure(conn, path)
             migrate(conn, path)
+            index_events(conn)
+            index_items(conn)
             _check_opened(path, claimed)
         except sqlite3.Error as exc:
             conn.close()
@@ -184,7 +173,7 @@ class Store:
         (as `save_own_status`, `add_item` and `add_status_history` would, one by one)."""
         with self._write("save your status") as conn:
             conn.execute(_UPSERT_OWN_STATUS, _status_row(status))
-            conn.execute(_INSERT_ITEM, _item_row(item))
+            insert_items(conn, [item], index=False)  # `index_item` once it is published
             if status.is_custom:
                 _add_history(conn, status)
 
@@ -244,15 +233,19 @@ class Store:
 
     # Items ---------------------------------------------------------------------------------
 
-    def add_item(self, item: StoredItem) -> bool:
-        """Store an item; False if one with the same (peer, inc, seq) is already there."""
-        return self.add_items((item,))[0]
+    def add_item(self, item: StoredItem, *, index: bool = True) -> bool:
+        """Store an item; False if one with the same (peer, inc, seq) is already there.
+        `index` False: not searchable yet (our own, written before it is published:
+        `index_item` follows)."""
+        with self._write("save an item") as conn:
+            return insert_items(conn, [item], index=index)[0]
 
     def add_items(self, items: Iterable[StoredItem]) -> list[bool]:
-        """Store several items in one transaction (one commit for a burst of receives).
-        Returns, per item, whether it was new; a repeat within the batch counts as a duplicate."""
+        """Store several items in one transaction (one commit for a burst of receives), with
+        their words in the search index. Returns, per item, whether it was new; a repeat within
+        the batch counts as a duplicate."""
         with self._write("save items") as conn:
-            return [conn.execute(_INSERT_ITEM, _item_row(item)).rowcount == 1 for item in items]
+            return insert_items(conn, items)
 
     def add_received(
         self,
@@ -266,12 +259,12 @@ class Store:
         been stored first), `records` as `put_records` does, and the answers to each event in
         `event_expiry` given its expiry. Returns, per item, whether it was new."""
         with self._write("save received items") as conn:
-            fresh = [conn.execute(_INSERT_ITEM, _item_row(item)).rowcount == 1 for item in items]
+            fresh = insert_items(conn, items)
             conn.executemany(
                 _UPSERT_PEER_STATUS,
                 [(peer, *_status_row(status)) for peer, status in peer_statuses.items()],
             )
-            conn.executemany(_UPSERT_RECORD, [_record_row(r) for r in records])
+            put_records(conn, records)
             if event_expiry:
                 conn.executemany(
                     "UPDATE records SET expires = ? WHERE kind = 'rsvp' AND key = ?",
@@ -281,6 +274,7 @@ class Store:
 
     def items(self, limit: int = 50, kind: str | None = None) -> list[StoredItem]:
         """The feed, newest first by the sender's time; `kind` is "post", "status" or None.
+        Replies are in their threads (`thread`), and deleted posts nowhere.
 
         That time is one the receiver bounds: the engine stores a received time clamped to at
         most FUTURE_SKEW after it received the item, and schema version 4 clamped rows stored
@@ -288,17 +282,19 @@ class Store:
         """
         if kind is None:
             rows = self._read(
-                _SELECT_ITEMS + " ORDER BY sent_at DESC, rowid DESC LIMIT ?",
+                SELECT_ITEMS + " WHERE reply_to = '' AND deleted = 0 "
+                "ORDER BY sent_at DESC, rowid DESC LIMIT ?",
                 (limit,),
             )
         elif kind in ITEM_KINDS:
             rows = self._read(
-                _SELECT_ITEMS + " WHERE kind = ? ORDER BY sent_at DESC, rowid DESC LIMIT ?",
+                SELECT_ITEMS + " WHERE kind = ? AND reply_to = '' AND deleted = 0 "
+                "ORDER BY sent_at DESC, rowid DESC LIMIT ?",
                 (kind, limit),
             )
         else:
             raise ValueError(f"kind must be one of {ITEM_KINDS} or None, not {kind!r}")
-        return [_item(row) for row in rows]
+        return [item_of(row) for row in rows]
 
     def usage(self, peer: str) -> tuple[int, int]:
         """How many items and records `peer` has stored, and the bytes of their text and values
@@ -319,24 +315,17 @@ class Store:
                 "UPDATE items SET name = ? WHERE peer = ? AND name = ''", (name, peer)
             ).rowcount
 
-    def posts_since(self, peer: str, since: float, limit: int = 500) -> list[StoredItem]:
-        """A peer's posts sent at or after `since`, oldest first: the newest `limit` of them."""
-        rows = self._read(
-            _SELECT_ITEMS + " WHERE peer = ? AND kind = 'post' AND sent_at >= ? "
-            "ORDER BY sent_at DESC, rowid DESC LIMIT ?",
-            (peer, since, limit),
-        )
-        rows.reverse()
-        return [_item(row) for row in rows]
-
     def prune(self, before: float, now: float | None = None) -> int:
         """Delete items received before `before` (our clock, so a peer's skewed clock can
-        neither pin its items nor expire them early), and records whose time is up at `now`.
+        neither pin its items nor expire them early; questions and their threads stay
+        QUESTION_KEEP longer), and records whose time is up at `now`.
         Returns how many were deleted."""
         with self._write("prune old items") as conn:
-            count = conn.execute("DELETE FROM items WHERE received_at < ?", (before,)).rowcount
+            questions_before = min(before, (before if now is None else now) - QUESTION_KEEP)
+            count = conn.execute(PRUNE_ITEMS, (before, questions_before)).rowcount
             if now is not None:
                 count += conn.execute("DELETE FROM records WHERE expires < ?", (now,)).rowcount
+                conn.execute(PRUNE_EVENT_WORDS)
             # Knocks go with the items of their time, unless one still waits to be shown.
             count += conn.execute(
                 "DELETE FROM knocks WHERE created < ? AND NOT (outgoing = 0 AND state = 'held')",
@@ -350,7 +339,7 @@ class Store:
         """Store versions of records in one transaction, each only if it is newer than the one
         held. Returns, per record, whether it was stored."""
         with self._write("save records") as conn:
-            return [conn.execute(_UPSERT_RECORD, _record_row(r)).rowcount == 1 for r in records]
+            return put_records(conn, records)
 
     def records(self, author: str | None = None) -> list[StoredRecord]:
         """Every record held (tombstones too), or those of one author, in the order written."""
@@ -377,7 +366,7 @@ class Store:
         """The highest seq `author` stored anything under (items and records), and (inc, seq)
         of its latest status item, if any: where its own counter and status resume."""
         rows = self._read(
-            "SELECT max(coalesce((SELECT max(seq) FROM items WHERE peer = ?1), 0), "
+            "SELECT max(coalesce((SELECT max(max(seq), max(ver)) FROM items WHERE peer = ?1), 0), "
             "coalesce((SELECT max(ver) FROM records WHERE author = ?1), 0))",
             (author,),
         )
@@ -492,6 +481,8 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
         # Some filesystems (network mounts) cannot do WAL. Still correct, only slower.
         log.warning("SQLite could not use WAL for %s (journal mode %s)", path, mode)
     conn.execute("PRAGMA synchronous = NORMAL")
+    # A deleted post keeps no text behind: freed space is overwritten, not left readable.
+    conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000):d}")
     version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -516,38 +507,6 @@ def _add_history(conn: sqlite3.Connection, status: Status) -> None:
 
 def _status_row(status: Status) -> tuple[str, str, str, float | None, float]:
     return (status.presence.value, status.text, status.emoji, status.until, status.set_at)
-
-
-def _item_row(item: StoredItem) -> tuple[object, ...]:
-    return (
-        item.peer,
-        item.inc,
-        item.seq,
-        item.kind,
-        item.sent_at,
-        item.received_at,
-        item.text,
-        int(item.urgent),
-        _tags_encoder.encode(item.tags).decode(),
-        item.presence,
-        item.emoji,
-        item.until,
-        item.name,
-    )
-
-
-def _record_row(record: StoredRecord) -> tuple[object, ...]:
-    return (
-        record.author,
-        record.kind,
-        record.key,
-        record.ver,
-        record.inc,
-        record.at,
-        record.received_at,
-        record.value,
-        record.expires,
-    )
 
 
 def _knock_row(knock: StoredKnock) -> tuple[object, ...]:
@@ -582,27 +541,6 @@ def _knock(row: Sequence[Any]) -> StoredKnock:
         reply=reply,
         reply_sent=bool(sent),
         replied_at=at,
-    )
-
-
-def _item(row: Sequence[Any]) -> StoredItem:
-    peer, inc, seq, kind, sent_at, received_at, text, urgent, tags, presence, emoji, until, name = (
-        row
-    )
-    return StoredItem(
-        peer=peer,
-        inc=inc,
-        seq=seq,
-        kind=kind,
-        sent_at=sent_at,
-        received_at=received_at,
-        text=text,
-        urgent=bool(urgent),
-        tags=_tags_decoder.decode(tags),
-        presence=presence,
-        emoji=emoji,
-        until=until,
-        name=name,
     )
 
 

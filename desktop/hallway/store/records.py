@@ -9,6 +9,8 @@ from hallway.core.model import Post, Presence, Status, post_id
 
 ItemKind = Literal["post", "status"]
 ITEM_KINDS: Final[tuple[ItemKind, ...]] = ("post", "status")
+#: The word "deleted" items keep as text: none of what they said (schema v7).
+DELETED_TEXT: Final = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,11 @@ class StoredItem:
     `name` is the author's display name when the item was posted (received, for a snapshot's),
     so a later rename does not rewrite who the feed says wrote it; "" for items stored before
     schema version 3 whose author was unknown then.
+
+    Posts are versioned records (schema v7): `(ver_inc, ver)` published the version held (0:
+    the first, `(inc, seq)`). A reply names its post in `reply_to`; a question's author keeps
+    its chosen `answer` in it; `edits` counts changes of text and `nudges` the reminders to
+    acknowledge an `ack` post. A `deleted` item keeps no text, only what makes it a tombstone.
     """
 
     peer: str
@@ -88,6 +95,20 @@ class StoredItem:
     emoji: str = ""
     until: float | None = None
     name: str = ""
+    reply_to: str = ""
+    question: bool = False
+    ack: bool = False
+    answer: str = ""
+    edits: int = 0
+    nudges: int = 0
+    deleted: bool = False
+    ver: int = 0
+    ver_inc: int = 0
+
+    @property
+    def version(self) -> tuple[int, int]:
+        """(inc, seq) that published the version held."""
+        return (self.ver_inc, self.ver) if self.ver else (self.inc, self.seq)
 
     def __post_init__(self) -> None:
         if self.kind not in ITEM_KINDS:
@@ -105,6 +126,10 @@ class StoredItem:
             urgent=self.urgent,
             sent_at=self.sent_at,
             tags=self.tags,
+            reply_to=self.reply_to,
+            question=self.question,
+            ack=self.ack,
+            edits=self.edits,
         )
 
     def as_status(self) -> Status:

@@ -145,6 +145,53 @@ CREATE TABLE knocks (
 CREATE INDEX knocks_by_created ON knocks (created);
 """
 
+# v7: knowledge sharing (issue 11). Posts become versioned records: a reply is a post naming
+# its post (`reply_to`), a question keeps its chosen `answer`, `edits` and `nudges` count its
+# author's changes, and a deleted post keeps no text (`deleted`). `(ver_inc, ver)` published
+# the version held. Full-text search (FTS5) over items' words and over events'.
+_V7_KNOWLEDGE: Final = """
+ALTER TABLE items ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN question INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN ack INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN answer TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN edits INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN nudges INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN ver INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN ver_inc INTEGER NOT NULL DEFAULT 0;
+UPDATE items SET ver = seq, ver_inc = inc;
+CREATE INDEX items_by_reply_to ON items (reply_to) WHERE reply_to != '';
+CREATE INDEX items_questions ON items (sent_at) WHERE question = 1;
+
+-- The words of items, under the item's rowid. Written by the store (`store/knowledge.py`): with
+-- the receive batch, and for our own items just after they are published, so the index is never
+-- on the path between a command and the wire; removed with the item by this trigger.
+CREATE VIRTUAL TABLE items_fts USING fts5 (text);
+INSERT INTO items_fts (rowid, text) SELECT rowid, text FROM items WHERE text != '';
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+    DELETE FROM items_fts WHERE rowid = old.rowid;
+END;
+
+CREATE VIRTUAL TABLE events_fts USING fts5 (id UNINDEXED, text);
+CREATE INDEX records_ack_by_post ON records (key) WHERE kind = 'ack';
+"""
+
+# v8: places (issue 14): where each member answered (a WELCOME over a link to it), so that a
+# restart finds the office again with no seed and across routers; `via` is how we first found
+# it ('mdns', 'seed' or 'exchange'). Aged out by `last_ok` (store/places.py).
+_V8_PLACES: Final = """
+CREATE TABLE places (
+    peer        TEXT NOT NULL REFERENCES peers (id) ON DELETE CASCADE,
+    address     TEXT NOT NULL,
+    router_port INTEGER NOT NULL,
+    pub_port    INTEGER NOT NULL,
+    via         TEXT NOT NULL CHECK (via IN ('mdns', 'seed', 'exchange')),
+    last_ok     REAL NOT NULL,
+    PRIMARY KEY (peer, address, router_port)
+) WITHOUT ROWID;
+CREATE INDEX places_by_last_ok ON places (last_ok);
+"""
+
 MIGRATIONS: Final[tuple[str, ...]] = (
     _V1_BASE,
     _V2_HISTORY,
@@ -152,6 +199,8 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     _V4_CLAMP_TIMES,
     _V5_RECORDS,
     _V6_KNOCKS,
+    _V7_KNOWLEDGE,
+    _V8_PLACES,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -205,7 +205,7 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
     with quit_on_signals(app):
         while True:
             try:
-                runtime = Runtime.start(home, on_show=relay)
+                runtime = Runtime.start(home, keep_port=True, on_show=relay)
             except HomeBusy:
                 return 0 if _show_running(home) else 1
             except HallwayError as error:

@@ -22,9 +22,14 @@ from hallway.core.meetups import Answer, EventSpec, EventView
 from hallway.core.model import Presence, Status
 from hallway.core.quiet import QuietHours
 from hallway.engine.events import (
+    AckNudged,
+    AckReceived,
+    AnswerChosen,
     Event,
     EventChanged,
     FeedItem,
+    ItemDeleted,
+    ItemEdited,
     KnockDelivered,
     KnockExpired,
     KnockReceived,
@@ -38,6 +43,7 @@ from hallway.engine.events import (
     QuietChanged,
     Ready,
     Reminder,
+    ReplyReceived,
     RsvpChanged,
     SeatGained,
     StatusChanged,
@@ -46,6 +52,7 @@ from hallway.engine.events import (
     WarningCleared,
 )
 from hallway.engine.node import NodeError, NodeInfo
+from hallway.engine.views import AckView, Attention, SearchHit, ThreadView
 from hallway.ui.ports import EventEdit, NodePort
 
 log = logging.getLogger(__name__)
@@ -72,6 +79,12 @@ class EngineBridge(QObject):
         knock_delivered(KnockDelivered): our knock arrived (or is held: `held`).
         knock_replied(KnockReplied): a knock was answered.
         knock_expired(KnockExpired): our knock was not delivered in time.
+        reply_received(ReplyReceived): a reply in a thread (ours too: `own`).
+        answer_chosen(AnswerChosen): a question's author chose (or changed) its answer.
+        ack_received(AckReceived): someone (or we: `own`) acknowledged a post.
+        ack_nudged(AckNudged): an author reminded us to acknowledge their post.
+        item_edited(ItemEdited): a post or reply was edited by its author.
+        item_deleted(ItemDeleted): a post or reply was deleted by its author.
         warning(NodeWarning): something people should know (shown in a banner). One with a
             `code` names a lasting condition, which lasts until `warning_cleared`.
         warning_cleared(WarningCleared): the condition of an earlier warning with this code
@@ -97,6 +110,12 @@ class EngineBridge(QObject):
     knock_replied = Signal(object)
     knock_expired = Signal(object)
     quiet_changed = Signal(object)
+    reply_received = Signal(object)
+    answer_chosen = Signal(object)
+    ack_received = Signal(object)
+    ack_nudged = Signal(object)
+    item_edited = Signal(object)
+    item_deleted = Signal(object)
     warning = Signal(object)
     warning_cleared = Signal(object)
     stopped = Signal()
@@ -155,6 +174,12 @@ class EngineBridge(QObject):
             KnockReplied: self.knock_replied,
             KnockExpired: self.knock_expired,
             QuietChanged: self.quiet_changed,
+            ReplyReceived: self.reply_received,
+            AnswerChosen: self.answer_chosen,
+            AckReceived: self.ack_received,
+            AckNudged: self.ack_nudged,
+            ItemEdited: self.item_edited,
+            ItemDeleted: self.item_deleted,
             NodeWarning: self.warning,
             WarningCleared: self.warning_cleared,
         }
@@ -179,8 +204,56 @@ class EngineBridge(QObject):
     def clear_status(self) -> bool:
         return self._run(self._node.clear_status)
 
-    def post(self, text: str, *, urgent: bool = False) -> bool:
-        return self._run(lambda: self._node.post(text, urgent=urgent))
+    def post(
+        self, text: str, *, urgent: bool = False, question: bool = False, ack: bool = False
+    ) -> bool:
+        return self._run(lambda: self._node.post(text, urgent=urgent, question=question, ack=ack))
+
+    # Threads, questions and acknowledgements: what changes comes back as events
+    # (`reply_received`, `answer_chosen`, `ack_received`, `item_edited`, `item_deleted`).
+
+    def reply(self, post_id: str, text: str) -> bool:
+        return self._run(lambda: self._node.reply(post_id, text))
+
+    def answer(self, reply_id: str) -> bool:
+        return self._run(lambda: self._node.answer(reply_id))
+
+    def ack(self, post_id: str) -> bool:
+        return self._run(lambda: self._node.ack(post_id))
+
+    def acks(self, post_id: str) -> AckView | None:
+        return self._ask(lambda: self._node.acks(post_id))
+
+    def remind_acks(self, post_id: str) -> bool:
+        return self._run(lambda: self._node.remind_acks(post_id))
+
+    def thread_view(self, item_id: str) -> ThreadView | None:
+        """`node.thread` (named apart from `QObject.thread`, which it must not hide)."""
+        return self._ask(lambda: self._node.thread(item_id))
+
+    def edit_item(self, item_id: str, text: str) -> bool:
+        return self._run(lambda: self._node.edit(item_id, text))
+
+    def delete_item(self, item_id: str) -> bool:
+        return self._run(lambda: self._node.delete(item_id))
+
+    def search(self, words: str, limit: int = 50) -> list[SearchHit]:
+        """Hits, best first; none when refused (the reason, such as a search with no words,
+        is in `last_error`: the search box shows it, no banner)."""
+        try:
+            hits = self._node.search(words, limit)
+        except NodeError as error:
+            self.last_error = str(error)
+            return []
+        self.last_error = ""
+        return hits
+
+    def attention(self) -> Attention | None:
+        """Open questions and posts to acknowledge (None when the node cannot say)."""
+        try:
+            return self._node.attention()
+        except NodeError:
+            return None
 
     def set_name(self, name: str) -> bool:
         return self._run(lambda: self._node.set_name(name))
@@ -229,8 +302,9 @@ class EngineBridge(QObject):
     def me(self) -> PeerView:
         return self._node.me()
 
-    def feed(self, limit: int = 200) -> list[FeedItem]:
-        return self._node.feed(limit=limit)
+    def feed(self, limit: int = 200, *, questions: bool = False) -> list[FeedItem]:
+        """Newest first; `questions`: only the open questions."""
+        return self._node.feed(limit=limit, questions=questions)
 
     def recent_statuses(self, limit: int = 5) -> list[Status]:
         try:

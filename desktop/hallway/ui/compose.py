@@ -24,7 +24,8 @@ _WARN_AT = 100
 
 
 class ComposeBox(QWidget):
-    """A text box, an urgent checkbox, a count of characters left and a Send button.
+    """A text box, the urgent, question and acknowledgement checkboxes, a count of characters
+    left and a Send button.
 
     Signals:
         sent(): a post was handed to the node; the box is empty again.
@@ -47,6 +48,17 @@ class ComposeBox(QWidget):
             self.editor.setMaximumHeight(height + self.editor.fontMetrics().lineSpacing() * 2)
         self.urgent = QCheckBox(self.tr("Urgent"))
         self.urgent.setToolTip(self.tr("Pops up for everyone, even when they do not disturb"))
+        self.question = QCheckBox(self.tr("Question"))
+        self.question.setToolTip(
+            self.tr(
+                "Ask the office: you can mark one reply as the answer, and the Feed lists "
+                "open questions"
+            )
+        )
+        self.ack = QCheckBox(self.tr("Ask to acknowledge"))
+        self.ack.setToolTip(
+            self.tr("Everyone is asked to confirm they read it; you see who has not")
+        )
         self.counter = QLabel()
         self.message = QLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -57,6 +69,8 @@ class ComposeBox(QWidget):
 
         self.button_row = row = QHBoxLayout()
         row.addWidget(self.urgent)
+        row.addWidget(self.question)
+        row.addWidget(self.ack)
         row.addStretch(1)
         row.addWidget(self.counter)
         row.addWidget(self.send_button)
@@ -120,11 +134,14 @@ class ComposeBox(QWidget):
             return False
         if not text:
             return False
-        if not self._bridge.post(text, urgent=self.urgent.isChecked()):
+        marks = (self.urgent, self.question, self.ack)
+        urgent, question, ack = (box.isChecked() for box in marks)
+        if not self._bridge.post(text, urgent=urgent, question=question, ack=ack):
             self._say(self._bridge.last_error)
             return False
         self.editor.clear()
-        self.urgent.setChecked(False)
+        for box in marks:
+            box.setChecked(False)
         self.sent.emit()
         return True
 

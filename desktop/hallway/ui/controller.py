@@ -29,6 +29,7 @@ from hallway.ui.events_model import EventsModel, EventsRefresher
 from hallway.ui.idle import IdleWatcher
 from hallway.ui.idle_sources import IdleSource
 from hallway.ui.knocks import KnockBook, KnockDialog, KnockReplyDialog
+from hallway.ui.knowledge_popups import thread_of
 from hallway.ui.main_window import MainWindow
 from hallway.ui.models import FeedModel, PeopleModel
 from hallway.ui.notifications import NotificationCenter, TrayNotifier
@@ -154,6 +155,7 @@ class AppController(QObject):
         bridge.any_event.connect(self.notifications.on_event)
         self.notifications.answered.connect(self.answer_event)
         self.notifications.knock_answered.connect(self.reply_knock)
+        self.notifications.acknowledge_requested.connect(self.acknowledge)
         for knock_signal in (bridge.knock_received, bridge.knock_delivered, bridge.knock_replied,
                              bridge.knock_expired):  # fmt: skip
             knock_signal.connect(self.knocks.on_event)
@@ -180,6 +182,8 @@ class AppController(QObject):
         tray.quit_requested.connect(self.quit_requested)
         tray.knock_requested.connect(self.show_knock)
         tray.knock_reply_requested.connect(self.show_knock_reply)
+        tray.questions_requested.connect(self.show_questions)
+        tray.feed_requested.connect(self.show_feed)
         tray.pause_changed.connect(self.notifications.refresh)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -210,6 +214,7 @@ class AppController(QObject):
         self.feed.add_events(events, time.time())
         self.policy.remember_events(events)
         self.tray.refresh()
+        self.tray.refresh_attention()
         if QSystemTrayIcon.isSystemTrayAvailable():
             self._use_tray()
             if open_window and not minimized:
@@ -359,7 +364,12 @@ class AppController(QObject):
 
     @Slot(object)
     def popup_clicked(self, item_id: str | None) -> None:
-        """A click on a pop-up: the window on its item; a knock's opens its reply dialog too."""
+        """A click on a pop-up: the window on its item; a knock's opens its reply dialog too,
+        and a reply's (or an answer's) its thread."""
+        thread = thread_of(item_id)
+        if thread is not None:
+            self.show_thread(*thread)
+            return
         if item_id is not None and item_id.startswith(KNOCK_PREFIX):
             view = self.knocks.get(item_id.removeprefix(KNOCK_PREFIX))
             self.window.show_item(view.peer if view is not None else None)
@@ -367,6 +377,30 @@ class AppController(QObject):
                 self.show_knock_reply(view.id)
             return
         self.window.show_item(item_id)
+
+    # -- threads, questions and acknowledgements ----------------------------------------------
+
+    def show_thread(self, post_id: str, reply_id: str = "") -> None:
+        """The window on the Feed, with a post's thread open at the reply `reply_id`."""
+        self.window.show_item(post_id)
+        self.window.feed_tab.open_thread(post_id, reply_id or None)
+
+    @Slot()
+    def show_questions(self) -> None:
+        """The window on the Feed, filtered to its open questions."""
+        self.window.show_item(None)
+        self.window.feed_tab.show_open_questions(True)
+
+    @Slot()
+    def show_feed(self) -> None:
+        """The window on the whole Feed (where the posts to acknowledge are)."""
+        self.window.show_item(None)
+        self.window.feed_tab.show_open_questions(False)
+
+    @Slot(str)
+    def acknowledge(self, post_id: str) -> None:
+        """Acknowledge chosen on a pop-up: as from the tray menu (which then drops the post)."""
+        self.tray.acknowledge(post_id)
 
     # -- knocks ----------------------------------------------------------------------------
 
@@ -401,9 +435,12 @@ class AppController(QObject):
 
     @Slot()
     def show_settings(self) -> None:
+        info = self.bridge.info()
         dialog = SettingsDialog(self.config, members=self.people.others(),
                                 idle_source=self.idle.source_name,
-                                idle_looking=self.idle.looking)  # fmt: skip
+                                idle_looking=self.idle.looking,
+                                own_addresses=info.addresses,
+                                own_port=info.router_port)  # fmt: skip
 
         def found() -> None:
             dialog.show_idle_source(self.idle.source_name, looking=self.idle.looking)

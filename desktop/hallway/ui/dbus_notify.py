@@ -201,6 +201,9 @@ class DBusNotifier:
         self.on_action: Callable[[str | None, str], None] | None = None
         self._app_icon = app_icon
         self._lock = threading.Lock()
+        # One message on the wire at a time: the GUI thread sends pop-ups, the receiving thread
+        # closes those whose action was chosen.
+        self._send_lock = threading.Lock()
         self._sent: dict[int, str | None] = {}  # serial of a Notify call -> item id
         self._shown: dict[int, str | None] = {}  # notification id -> item id
         self._closed = False
@@ -260,17 +263,28 @@ class DBusNotifier:
             NOTIFY_SIGNATURE,
             (APP_NAME, 0, self._app_icon, title, body, pairs, hints, EXPIRE_DEFAULT),
         )
-        with self._lock:
-            if self._closed:
-                return
-            serial = next(self._conn.outgoing_serial)
-            self._sent[serial] = item_id  # before sending: the reply may come at once
-        try:
-            self._conn.send(message, serial=serial)
-        except OSError as error:
+        with self._send_lock:
             with self._lock:
-                self._sent.pop(serial, None)
-            self._fail(f"could not send a notification: {error}")
+                if self._closed:
+                    return
+                serial = next(self._conn.outgoing_serial)
+                self._sent[serial] = item_id  # before sending: the reply may come at once
+            try:
+                self._conn.send(message, serial=serial)
+            except OSError as error:
+                with self._lock:
+                    self._sent.pop(serial, None)
+                self._fail(f"could not send a notification: {error}")
+
+    def _withdraw(self, notification: int) -> None:
+        """Close a pop-up whose action was chosen: it has done its job (the spec leaves that to
+        the server unless a pop-up is resident, and dunst's menu leaves it up)."""
+        message = new_method_call(_NOTIFICATIONS, "CloseNotification", "u", (notification,))
+        with self._send_lock:
+            try:
+                self._conn.send(message)
+            except OSError as error:
+                self._fail(f"could not close a notification: {error}")
 
     def close(self) -> None:
         """Stop listening and disconnect. Idempotent; pop-ups already shown stay on screen."""
@@ -329,6 +343,7 @@ class DBusNotifier:
                 chosen = self.on_action
                 if chosen is not None:
                     chosen(item_id, str(action))
+                self._withdraw(int(notification))
         elif member == "NotificationClosed":
             with self._lock:
                 self._shown.pop(message.body[0], None)

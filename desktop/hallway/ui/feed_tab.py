@@ -1,248 +1,39 @@
-"""The Feed tab: a compose box on top, then posts and status changes, newest first.
+"""The Feed tab: a compose box on top, a filter (everything or the open questions), then posts
+and status changes, newest first, with the open thread beside them.
 
-Items are painted by `FeedDelegate` with `QPainter.drawText`, which never interprets markup, so
-peers' words always appear literally. Each item shows the name it was posted under, with the start
-of the author's fingerprint and a warning mark when that name reads like another member's.
+Items are painted by `feed_delegate.FeedDelegate`. A post's "3 replies · latest Ben" (or
+"Reply") opens its thread in `thread_view.ThreadPanel`; Enter on a post does too, and its context
+menu (the Menu key) holds everything its buttons do, and editing and deleting one's own.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPalette
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
     QLabel,
     QListView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
+    QMenu,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from hallway.core.meetups import EventView
-from hallway.core.names import LOOK_ALIKE_MARK, fingerprint_suffix
-from hallway.engine.events import FeedItem
+from hallway.engine.events import FeedItem, PostReceived
+from hallway.ui.acks_view import AcksDialog
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.compose import ComposeBox
 from hallway.ui.event_actions import EventActions
-from hallway.ui.event_card import button_at, feed_buttons, feed_row_height, paint_feed_event
-from hallway.ui.icons import presence_colour
-from hallway.ui.models import FEED_EVENT_ROLE, ITEM_ROLE, FeedModel
-from hallway.ui.paint import LOOK_ALIKE_COLOUR, paint_emoji_chip, paint_item_background
-from hallway.ui.text import emoji_font, format_clock, presence_label, tr
+from hallway.ui.feed_delegate import FeedDelegate
+from hallway.ui.models import ITEM_ROLE, FeedModel, post_item
+from hallway.ui.post_card import ACK, ACKS, THREAD
+from hallway.ui.thread_view import ThreadPanel
 
-Index = QModelIndex | QPersistentModelIndex
-
-_PAD = 8
-_STRIPE = 4
-_GAP = 3
-_WRAP = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-URGENT_COLOUR = QColor("#d93025")
-FEED_EMOJI_PX = 20
-
-
-def body_text(item: FeedItem) -> str:
-    """What an item says, as plain text."""
-    if item.type == "post":
-        return item.text
-    words = " ".join(p for p in (item.emoji, item.text) if p)
-    presence = presence_label(item.presence) if item.presence else ""
-    if words:
-        return tr("is now {presence}: {words}").format(presence=presence, words=words)
-    return tr("is now {presence}").format(presence=presence)
-
-
-class FeedDelegate(QStyledItemDelegate):
-    """Draws one feed item: name and time on top, the text wrapped below, urgent marked. A new
-    event is a compact card with its answer buttons.
-
-    Signals:
-        clicked(str, str): an event's button was clicked: the event id and "going", "maybe" or
-            "no".
-    """
-
-    clicked = Signal(str, str)
-
-    def __init__(self, view: QListView) -> None:
-        super().__init__(view)
-        self._view = view
-
-    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, QFont]:
-        body = QFont(option.font)
-        head = QFont(body)
-        head.setBold(True)
-        small = QFont(body)
-        small.setPointSizeF(max(6.0, body.pointSizeF() * 0.9))
-        return body, head, small
-
-    def _text_width(self) -> int:
-        return max(100, self._view.viewport().width() - 2 * _PAD - _STRIPE - 2)
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        item = index.data(ITEM_ROLE)
-        if not isinstance(item, FeedItem):
-            return super().sizeHint(option, index)
-        body, head, _small = self._fonts(option)
-        width = self._text_width()
-        if item.type == "event":
-            return QSize(width, feed_row_height(body))
-        head_height = QFontMetrics(head).height()
-        if item.type == "post":
-            bounds = QRect(0, 0, width, 100000)
-            rect = QFontMetrics(body).boundingRect(bounds, _WRAP, body_text(item))
-            return QSize(width, _PAD + head_height + _GAP + rect.height() + _PAD)
-        emoji_height = QFontMetrics(emoji_font(body, FEED_EMOJI_PX)).height() if item.emoji else 0
-        return QSize(width, _PAD + max(head_height, emoji_height) + _PAD)
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        item = index.data(ITEM_ROLE)
-        if not isinstance(item, FeedItem):
-            super().paint(painter, option, index)
-            return
-        opt = paint_item_background(self, painter, option, index)
-        painter.save()
-        try:
-            view = index.data(FEED_EVENT_ROLE)
-            if isinstance(view, EventView):
-                now = time.time()
-                selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-                paint_feed_event(painter, opt.rect, self._fonts(opt)[0], opt.palette, view=view,
-                                 when=format_clock(item.at, now), now=now,
-                                 selected=selected)  # fmt: skip
-            else:
-                self._paint_item(painter, opt, item)
-        finally:
-            painter.restore()
-
-    def editorEvent(
-        self,
-        event: QEvent,
-        model: object,
-        option: QStyleOptionViewItem,
-        index: Index,
-    ) -> bool:
-        view = index.data(FEED_EVENT_ROLE)
-        if (
-            isinstance(view, EventView)
-            and event.type() == QEvent.Type.MouseButtonRelease
-            and isinstance(event, QMouseEvent)
-            and event.button() == Qt.MouseButton.LeftButton
-        ):
-            buttons = feed_buttons(view, option.rect, self._fonts(option)[0], time.time())
-            button = button_at(buttons, event.position().toPoint())
-            if button is not None:
-                if button.enabled:
-                    self.clicked.emit(view.id, button.key)
-                return True
-        return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
-
-    def _paint_item(self, painter: QPainter, opt: QStyleOptionViewItem, item: FeedItem) -> None:
-        rect: QRect = opt.rect
-        palette: QPalette = opt.palette
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        body, head, small = self._fonts(opt)
-        if item.urgent or item.presence is not None:
-            stripe = URGENT_COLOUR if item.urgent else presence_colour(str(item.presence))
-            painter.fillRect(QRect(rect.left(), rect.top() + 2, _STRIPE, rect.height() - 4), stripe)
-        left = rect.left() + _STRIPE + _PAD
-        top = rect.top() + _PAD
-        # A status change is one line, centred on its row (an emoji makes the row taller).
-        line = QFontMetrics(head).height() if item.type == "post" else rect.height() - 2 * _PAD
-
-        x = left
-        if item.urgent:
-            x += self._paint_badge(painter, small, QRect(x, top, 0, line)) + 6
-
-        when = format_clock(item.at, time.time())
-        painter.setFont(small)
-        when_width = QFontMetrics(small).horizontalAdvance(when)
-        faded = QPalette.ColorGroup.Normal if selected else QPalette.ColorGroup.Disabled
-        painter.setPen(palette.color(faded, role))
-        painter.drawText(
-            QRect(rect.right() - _PAD - when_width, top, when_width, line),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            when,
-        )
-
-        painter.setFont(head)
-        painter.setPen(palette.color(role))
-        room = rect.right() - _PAD - when_width - 8 - x
-        if item.type == "post":
-            self._paint_name(painter, head, QRect(x, top, room, line), item)
-            painter.setFont(body)
-            width = rect.right() - left - _PAD
-            text_rect = QRect(left, top + line + _GAP, width, rect.bottom() - top - line)
-            painter.drawText(text_rect, _WRAP, body_text(item))
-            return
-        name_width = self._paint_name(painter, head, QRect(x, top, room // 2, line), item)
-        x += name_width + 6
-        room -= name_width + 6
-        if not item.emoji:
-            self._elided(painter, body, QRect(x, top, room, line), body_text(item))
-            return
-        # The emoji large enough to see, between "is now Away:" and the status text.
-        presence = presence_label(item.presence) if item.presence else ""
-        x += self._elided(painter, body, QRect(x, top, room, line),
-                          tr("is now {presence}:").format(presence=presence)) + 6  # fmt: skip
-        emoji = emoji_font(body, FEED_EMOJI_PX)
-        chip = QRect(x, top, QFontMetrics(emoji).horizontalAdvance(item.emoji) + 6, line)
-        paint_emoji_chip(painter, chip, item.emoji, font=emoji, palette=opt.palette,
-                         colour=painter.pen().color())  # fmt: skip
-        x += chip.width() + 6
-        end = rect.right() - _PAD - when_width - 8
-        self._elided(painter, body, QRect(x, top, max(0, end - x), line), item.text)
-
-    @staticmethod
-    def _paint_name(painter: QPainter, font: QFont, where: QRect, item: FeedItem) -> int:
-        """The name, elided before "(3f9a) ⚠" when it reads like another member's (the digits
-        are what tell two Bobs apart); returns the width drawn."""
-        metrics = QFontMetrics(font)
-        short = fingerprint_suffix(item.short_fingerprint, item.look_alike)
-        mark = f" {LOOK_ALIKE_MARK}" if item.look_alike else ""
-        room = max(0, where.width() - metrics.horizontalAdvance(short + mark))
-        name = metrics.elidedText(item.name, Qt.TextElideMode.ElideRight, room) + short
-        width = metrics.horizontalAdvance(name)
-        centred = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.setFont(font)
-        painter.drawText(QRect(where.left(), where.top(), width, where.height()), centred, name)
-        if not mark:
-            return width
-        mark_width = metrics.horizontalAdvance(mark)
-        painter.save()
-        painter.setPen(LOOK_ALIKE_COLOUR)
-        painter.drawText(
-            QRect(where.left() + width, where.top(), mark_width, where.height()), centred, mark
-        )
-        painter.restore()
-        return width + mark_width
-
-    @staticmethod
-    def _elided(painter: QPainter, font: QFont, where: QRect, text: str) -> int:
-        """Draw `text` elided to `where`; returns the width drawn."""
-        metrics = QFontMetrics(font)
-        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(0, where.width()))
-        painter.setFont(font)
-        centred = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(where, centred, shown)
-        return metrics.horizontalAdvance(shown)
-
-    @staticmethod
-    def _paint_badge(painter: QPainter, font: QFont, where: QRect) -> int:
-        """The URGENT badge at `where`'s top-left; returns its width."""
-        badge = tr("URGENT")
-        painter.setFont(font)
-        width = QFontMetrics(font).horizontalAdvance(badge) + 10
-        badge_rect = QRect(where.left(), where.top(), width, where.height())
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(URGENT_COLOUR)
-        painter.drawRoundedRect(badge_rect, 3, 3)
-        painter.setPen(QColor("#ffffff"))
-        painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, badge)
-        return width
+EVERYTHING, OPEN_QUESTIONS = 0, 1
 
 
 class FeedTab(QWidget):
@@ -255,39 +46,223 @@ class FeedTab(QWidget):
         actions: EventActions | None = None,
     ) -> None:
         super().__init__(parent)
+        self._bridge = bridge
         self.model = model
+        #: The open questions, when the filter asks for them (fetched again each time).
+        self.questions = FeedModel(self, open_questions=True)
+        self.acks_dialog: AcksDialog | None = None
         self.compose = ComposeBox(bridge, compact=True)
-        self.list = QListView()
-        self.list.setModel(model)
-        self.delegate = FeedDelegate(self.list)
-        self.list.setItemDelegate(self.delegate)
-        if actions is not None:
-            self.delegate.clicked.connect(actions.run)
-        self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.list.setAlternatingRowColors(True)
-        self.list.setSpacing(0)
+        top = self._make_filter()
+        self._make_list(actions)
+        self.thread_panel = ThreadPanel(bridge)
+        self.thread_panel.fetched.connect(self._fetched)
+        self.thread_panel.acks_requested.connect(self.show_acks)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.list)
+        self.splitter.addWidget(self.thread_panel)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
         self.empty = QLabel(self.tr("Nothing yet. Posts and status changes show up here."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setEnabled(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.compose)
-        layout.addWidget(self.list, 1)
+        layout.addLayout(top)
+        layout.addWidget(self.splitter, 1)
         layout.addWidget(self.empty)
-        model.rowsInserted.connect(self._update_empty)
-        model.modelReset.connect(self._update_empty)
+        for feed in (model, self.questions):
+            for change in (feed.rowsInserted, feed.rowsRemoved, feed.modelReset):
+                change.connect(self._update_empty)
+        self._follow(bridge)
         self._update_empty()
 
+    def _make_filter(self) -> QHBoxLayout:
+        self.filter = QComboBox()
+        self.filter.setObjectName("feedFilter")
+        self.filter.addItems([self.tr("Everything"), self.tr("Open questions")])
+        self.filter.setToolTip(self.tr("Show every post and status change, or only the "
+                                       "questions still waiting for an answer"))  # fmt: skip
+        self.filter.currentIndexChanged.connect(self._filter_changed)
+        show = QLabel(self.tr("&Show:"))
+        show.setBuddy(self.filter)
+        top = QHBoxLayout()
+        top.addStretch(1)
+        top.addWidget(show)
+        top.addWidget(self.filter)
+        return top
+
+    def _make_list(self, actions: EventActions | None) -> None:
+        self.list = QListView()
+        self.list.setObjectName("feed")
+        self.list.setModel(self.model)
+        self.delegate = FeedDelegate(self.list)
+        self.list.setItemDelegate(self.delegate)
+        if actions is not None:
+            self.delegate.clicked.connect(actions.run)
+        self.delegate.post_clicked.connect(self._post_clicked)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list.setAlternatingRowColors(True)
+        self.list.setSpacing(0)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.list.activated.connect(self._activated)
+
+    def _follow(self, bridge: EngineBridge) -> None:
+        """Keep both lists current (the app feeds `model` posts and statuses itself)."""
+        bridge.post_received.connect(self._post_arrived)
+        for feed in (self.model, self.questions):
+            bridge.reply_received.connect(feed.on_reply_received)
+            bridge.answer_chosen.connect(feed.on_answer_chosen)
+            bridge.ack_received.connect(feed.on_ack_received)
+            bridge.item_edited.connect(feed.on_item_edited)
+            bridge.item_deleted.connect(feed.on_item_deleted)
+
+    @Slot(object)
+    def _post_arrived(self, event: PostReceived) -> None:
+        item = post_item(event)
+        self.questions.add(item)
+        if event.own and item.ack:
+            # Our own post asking for acknowledgement shows its count from the start.
+            view = self._bridge.acks(item.id)
+            if view is not None:
+                self.model.add(item)
+                self.model.change(item.id, acks=view.count)
+                self.questions.change(item.id, acks=view.count)
+
+    @property
+    def shown(self) -> FeedModel:
+        """The list shown: everything, or the open questions."""
+        return self.questions if self.filter.currentIndex() == OPEN_QUESTIONS else self.model
+
+    @Slot(int)
+    def _filter_changed(self, which: int) -> None:
+        if which == OPEN_QUESTIONS:
+            self.questions.reset(self._bridge.feed(questions=True))
+        self.list.setModel(self.shown)
+        self._update_empty()
+
+    def show_open_questions(self, only: bool) -> None:
+        self.filter.setCurrentIndex(OPEN_QUESTIONS if only else EVERYTHING)
+
+    @Slot()
     def _update_empty(self) -> None:
-        self.empty.setVisible(self.model.rowCount() == 0)
+        empty = self.shown.rowCount() == 0
+        self.empty.setText(
+            self.tr("No open questions.")
+            if self.shown is self.questions
+            else self.tr("Nothing yet. Posts and status changes show up here.")
+        )
+        self.empty.setVisible(empty)
+
+    def item(self, item_id: str) -> FeedItem | None:
+        for feed in (self.shown, self.model, self.questions):
+            row = feed.row_of(item_id)
+            if row >= 0:
+                return feed.item(row)
+        return None
 
     def select_item(self, item_id: str) -> bool:
-        row = self.model.row_of(item_id)
+        row = self.shown.row_of(item_id)
         if row < 0:
             return False
-        index = self.model.index(row, 0)
+        index = self.shown.index(row, 0)
         self.list.setCurrentIndex(index)
         self.list.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         return True
+
+    # -- threads and acknowledgements ------------------------------------------------------
+
+    def open_thread(self, item_id: str, highlight: str | None = None) -> bool:
+        """Open the thread of a post, or of a reply (then `highlight` it)."""
+        if not self.thread_panel.open(item_id, highlight):
+            return False
+        if self.thread_panel.post_id is not None:
+            self.select_item(self.thread_panel.post_id)
+        return True
+
+    @Slot(object)
+    def _fetched(self, post: FeedItem) -> None:
+        self.model.set_item(post)
+        self.questions.set_item(post)
+
+    @Slot(str, str)
+    def _post_clicked(self, item_id: str, key: str) -> None:
+        item = self.item(item_id)
+        if key == THREAD:
+            self.open_thread(item_id)
+        elif key == ACK and item is not None and not item.acked:
+            self._bridge.ack(item_id)
+        elif key == ACKS:
+            self.show_acks(item_id)
+
+    @Slot(QModelIndex)
+    def _activated(self, index: QModelIndex) -> None:
+        item = index.data(ITEM_ROLE)
+        if isinstance(item, FeedItem) and item.type == "post":
+            self.open_thread(item.id)
+
+    @Slot(str)
+    def show_acks(self, post_id: str) -> None:
+        item = self.item(post_id)
+        if (
+            item is None
+            and self.thread_panel.view is not None
+            and self.thread_panel.post_id == post_id
+        ):
+            item = self.thread_panel.view.post
+        if item is None:
+            return
+        if self.acks_dialog is not None:
+            self.acks_dialog.close()
+        self.acks_dialog = dialog = AcksDialog(self._bridge, item, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(self._acks_gone)
+        dialog.show()
+
+    @Slot()
+    def _acks_gone(self) -> None:
+        self.acks_dialog = None
+
+    def menu_for(self, item: FeedItem) -> QMenu:
+        """A post's actions as a menu (the caller shows and deletes it)."""
+        menu = QMenu(self)
+
+        def add(name: str, text: str, run: Callable[[], object]) -> None:
+            action = menu.addAction(text)
+            action.setObjectName(name)
+            action.triggered.connect(run)
+
+        add("open-thread", self.tr("Open thread"), lambda: self.open_thread(item.id))
+        if item.ack and item.own:
+            add("acks", self.tr("Acknowledgements…"), lambda: self.show_acks(item.id))
+        elif item.ack and not item.acked:
+            add("ack", self.tr("Acknowledge"), lambda: self._bridge.ack(item.id))
+        if item.own:
+            menu.addSeparator()
+            add("edit", self.tr("Edit…"), lambda: self._in_thread(item.id, edit=True))
+            add("delete", self.tr("Delete…"), lambda: self._in_thread(item.id, edit=False))
+        return menu
+
+    def _in_thread(self, item_id: str, *, edit: bool) -> None:
+        """Edit or delete a post in its thread, where the card edits in place."""
+        if self.open_thread(item_id):
+            card = self.thread_panel.cards[item_id]
+            if edit:
+                card.start_edit()
+            else:
+                card.ask_delete()
+
+    @Slot(QPoint)
+    def _context_menu(self, pos: QPoint) -> None:
+        item = self.list.indexAt(pos).data(ITEM_ROLE)
+        if not isinstance(item, FeedItem) or item.type != "post":
+            return
+        menu = self.menu_for(item)
+        menu.exec(self.list.viewport().mapToGlobal(pos))
+        menu.deleteLater()

@@ -1,10 +1,10 @@
-"""The main window ("Open Hallway"): People, Feed and Events tabs, warning banner, open-office
-notice."""
+"""The main window ("Open Hallway"): People, Feed and Events tabs, the search box (Ctrl+F) and
+its results, warning banner, open-office notice."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
+from hallway.engine.views import SearchHit
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.event_actions import EventActions
 from hallway.ui.events_model import EventsModel
@@ -29,6 +30,7 @@ from hallway.ui.icons import app_icon
 from hallway.ui.knocks import KnockBook
 from hallway.ui.models import FeedModel, PeopleModel
 from hallway.ui.people_tab import PeopleTab
+from hallway.ui.search_box import SearchResults
 from hallway.ui.theme import is_dark
 
 #: The "last seen" and "until" texts refresh at most this often, and only while shown.
@@ -177,6 +179,7 @@ class MainWindow(QMainWindow):
         self.people_tab.following_changed.connect(self.following_changed)
         self.events_tab.new_event_requested.connect(self.new_event_requested)
         actions.problem.connect(self.warning_banner.show_text)
+        self._make_search(bridge)
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -184,9 +187,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.open_notice)
         layout.addWidget(self.office_banner)
         layout.addWidget(self.warning_banner)
+        layout.addWidget(self.search)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.resize(980, 560)
+        # Room for the feed and an open thread beside it, three or four cards deep.
+        self.resize(1060, 680)
 
         self._refresh = QTimer(self)
         self._refresh.setInterval(TIME_REFRESH_MS)
@@ -232,6 +237,41 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.people_tab)
         else:
             self.tabs.setCurrentWidget(self.feed_tab)
+
+    def _make_search(self, bridge: EngineBridge) -> None:
+        self.search = SearchResults(bridge)
+        self.search.activated.connect(self.open_hit)
+        corner = QWidget()
+        corner_layout = QHBoxLayout(corner)
+        corner_layout.setContentsMargins(0, 0, 2, 4)  # clear of the window's edge and the tabs
+        corner_layout.addWidget(self.search.field)
+        self.tabs.setCornerWidget(corner, Qt.Corner.TopRightCorner)
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
+        find.activated.connect(self.focus_search)
+
+    @Slot()
+    def focus_search(self) -> None:
+        self.search.field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.field.selectAll()
+
+    @Slot(object)
+    def open_hit(self, hit: SearchHit) -> None:
+        """Open a search result in its context: a post or question in its thread, a reply
+        highlighted inside its thread, an event on the Events tab, a status in the Feed (or on
+        its author in People)."""
+        feed = self.feed_tab
+        if hit.kind in ("post", "question", "reply"):
+            feed.show_open_questions(False)
+            self.tabs.setCurrentWidget(feed)
+            highlight = hit.id if hit.kind == "reply" else None
+            if not feed.open_thread(hit.thread, highlight):
+                self.warning_banner.show_text(self.tr("That item is not here any more."))
+        elif hit.kind == "event" and self.events_tab.select_event(hit.thread):
+            self.tabs.setCurrentWidget(self.events_tab)
+        elif hit.kind == "status" and feed.select_item(hit.id):
+            self.tabs.setCurrentWidget(feed)
+        elif self.people_tab.select_peer(hit.peer):
+            self.tabs.setCurrentWidget(self.people_tab)
 
     def showEvent(self, event: QShowEvent) -> None:
         self._refresh.start()

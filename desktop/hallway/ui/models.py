@@ -29,14 +29,19 @@ from PySide6.QtCore import (
 from hallway.core.meetups import EventView
 from hallway.core.model import DEFAULT_STATUS, Status, display_fingerprint
 from hallway.engine.events import (
+    AckReceived,
+    AnswerChosen,
     EventChanged,
     FeedItem,
+    ItemDeleted,
+    ItemEdited,
     Named,
     PeerOffline,
     PeerOnline,
     PeerRenamed,
     PeerView,
     PostReceived,
+    ReplyReceived,
     StatusChanged,
     StatusExpired,
 )
@@ -332,6 +337,9 @@ def post_item(event: PostReceived) -> FeedItem:
         text=post.text,
         urgent=post.urgent,
         tags=post.tags,
+        question=post.question,
+        ack=post.ack,
+        edited=post.edits > 0,
         own=event.own,
         look_alike=event.look_alike,
         short_fingerprint=event.short_fingerprint,
@@ -353,14 +361,22 @@ def event_item(view: EventView) -> FeedItem:
 
 class FeedModel(QAbstractListModel):
     """Posts, status changes and new events, newest first, at most `limit` of them. An event's
-    row shows the event as it is now (`FEED_EVENT_ROLE`), kept current by `update_event`."""
+    row shows the event as it is now (`FEED_EVENT_ROLE`), kept current by `update_event`.
 
-    def __init__(self, parent: QObject | None = None, *, limit: int = 500) -> None:
+    A post's row carries its thread's count and latest author, its answer, its
+    acknowledgements and its edits, kept current by the `on_*` slots of those events. With
+    `open_questions` the model holds only questions still waiting for an answer."""
+
+    def __init__(
+        self, parent: QObject | None = None, *, limit: int = 500, open_questions: bool = False
+    ) -> None:
         super().__init__(parent)
         self._limit = limit
+        self.open_questions = open_questions
         self._items: list[FeedItem] = []
         self._keys: set[tuple[str, ...]] = set()
         self._events: dict[str, EventView] = {}
+        self._replies: set[str] = set()  # replies counted from events (a repeat is not)
 
     @staticmethod
     def _key(item: FeedItem) -> tuple[str, ...]:
@@ -374,10 +390,13 @@ class FeedModel(QAbstractListModel):
     def row_of(self, item_id: str) -> int:
         return next((row for row, item in enumerate(self._items) if item.id == item_id), -1)
 
+    def _wanted(self, item: FeedItem) -> bool:
+        return not self.open_questions or (item.question and item.answer is None)
+
     def reset(self, items: Iterable[FeedItem]) -> None:
         self.beginResetModel()
         self._items, self._keys = [], set()
-        for item in sorted(items, key=lambda i: i.at, reverse=True):
+        for item in sorted(filter(self._wanted, items), key=lambda i: i.at, reverse=True):
             if self._key(item) not in self._keys and len(self._items) < self._limit:
                 self._keys.add(self._key(item))
                 self._items.append(item)
@@ -386,7 +405,7 @@ class FeedModel(QAbstractListModel):
     def add(self, item: FeedItem) -> bool:
         """Insert in time order; False if it was already there."""
         key = self._key(item)
-        if key in self._keys:
+        if key in self._keys or not self._wanted(item):
             return False
         ats = [-i.at for i in self._items]
         row = bisect.bisect_right(ats, -item.at)
@@ -410,6 +429,66 @@ class FeedModel(QAbstractListModel):
     @Slot(object)
     def on_status_changed(self, event: StatusChanged) -> None:
         self.add(status_item(event))
+
+    def set_item(self, item: FeedItem) -> None:
+        """Show `item` (the engine's fresh view of a post) in place of the row with its id."""
+        row = self.row_of(item.id)
+        if row < 0:
+            return
+        if not self._wanted(item):
+            self._remove(row)
+            return
+        self._items[row] = item
+        index = self.index(row, 0)
+        self.dataChanged.emit(index, index)
+
+    def change(self, item_id: str, **changes: Any) -> None:
+        """Change fields of the row with this id, if there is one."""
+        row = self.row_of(item_id)
+        if row >= 0:
+            self.set_item(msgspec.structs.replace(self._items[row], **changes))
+
+    def _remove(self, row: int) -> None:
+        self.beginRemoveRows(_NO_INDEX, row, row)
+        self._keys.discard(self._key(self._items.pop(row)))
+        self.endRemoveRows()
+
+    @Slot(object)
+    def on_reply_received(self, event: ReplyReceived) -> None:
+        reply = event.reply
+        row = self.row_of(reply.reply_to)
+        if row < 0 or reply.id in self._replies:
+            return
+        self._replies.add(reply.id)
+        count = self._items[row].replies + 1
+        self.change(reply.reply_to, replies=count, last_reply_name=event.name)
+
+    @Slot(object)
+    def on_answer_chosen(self, event: AnswerChosen) -> None:
+        self.change(event.question, answer=event.reply or None)
+
+    @Slot(object)
+    def on_ack_received(self, event: AckReceived) -> None:
+        changes: dict[str, Any] = {"acked": True} if event.own else {}
+        if event.acks is not None:
+            changes["acks"] = event.acks
+        self.change(event.post, **changes)
+
+    @Slot(object)
+    def on_item_edited(self, event: ItemEdited) -> None:
+        if not event.reply_to:
+            self.change(event.id, text=event.text, edited=True)
+
+    @Slot(object)
+    def on_item_deleted(self, event: ItemDeleted) -> None:
+        row = self.row_of(event.reply_to or event.id)
+        if row < 0:
+            return
+        if not event.reply_to:
+            self._remove(row)
+            return
+        # The thread's latest author may have changed: the thread view brings the engine's.
+        self.change(event.reply_to, replies=max(0, self._items[row].replies - 1))
 
     def add_events(self, views: Iterable[EventView], now: float) -> None:
         """Know these events, and show those still to come (at start: the node's own feed

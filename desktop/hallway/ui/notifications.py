@@ -30,6 +30,8 @@ from hallway.core.knocks import QUICK_REPLIES
 from hallway.core.meetups import Answer, EventView, describe_when
 from hallway.engine.events import Event
 from hallway.ui.avatar import avatar_image
+from hallway.ui.knowledge_popups import ACK_KEY
+from hallway.ui.knowledge_words import KNOWLEDGE_KINDS, acknowledge_label, knowledge_words
 from hallway.ui.notify_policy import (
     KNOCK_PREFIX,
     Held,
@@ -80,12 +82,15 @@ class NotificationCenter(QObject):
             answer ("going", "maybe" or "no"). Emitted on the GUI thread.
         knock_answered(str, str): an action of a knock's pop-up was chosen: the knock's id and
             "yes", "later" or "no". Emitted on the GUI thread.
+        acknowledge_requested(str): Acknowledge was chosen on the pop-up of a post asking for
+            it: the post's id. Emitted on the GUI thread.
     """
 
     activated = Signal(object)
     shown = Signal(str, str, str, object)
     answered = Signal(str, str)
     knock_answered = Signal(str, str)
+    acknowledge_requested = Signal(str)
     _found = Signal()  # the probe thread has a desktop notifier ready (queued to the GUI thread)
 
     def __init__(
@@ -185,6 +190,8 @@ class NotificationCenter(QObject):
         if item_id.startswith(KNOCK_PREFIX):
             if key in KNOCK_KEYS:
                 self.knock_answered.emit(item_id.removeprefix(KNOCK_PREFIX), key)
+        elif key == ACK_KEY:
+            self.acknowledge_requested.emit(item_id)
         elif key in ANSWER_KEYS:
             self.answered.emit(item_id, key)
 
@@ -224,10 +231,13 @@ class NotificationCenter(QObject):
 
     def actions(self, popup: Popup) -> Sequence[tuple[str, str]]:
         """Going / Maybe / Not going on one new event's pop-up, Yes / In 5 min / Not now on one
-        knock's, where the notifier has buttons (elsewhere a click opens the event, or the
-        knock's reply dialog)."""
+        knock's, Acknowledge on one post asking for it, where the notifier has buttons
+        (elsewhere a click opens the event, the knock's reply dialog, or the post; the tray menu
+        keeps a post to acknowledge)."""
         if len(popup.items) != 1 or not self._notifier.supports_actions:
             return ()
+        if popup.items[0].ack:
+            return ((ACK_KEY, acknowledge_label()),)
         if popup.kind is Kind.KNOCK:
             return tuple(zip(KNOCK_KEYS, knock_reply_labels(), strict=True))
         if popup.kind is not Kind.EVENT:
@@ -244,7 +254,8 @@ class NotificationCenter(QObject):
     def words(self, popup: Popup) -> tuple[str, str]:
         """The title and body of a pop-up, in the person's language."""
         special = {**dict.fromkeys(EVENT_KINDS, self._event_words),
-                   **dict.fromkeys((*KNOCK_KINDS, Kind.DIGEST), self._knock_words)}  # fmt: skip
+                   **dict.fromkeys((*KNOCK_KINDS, Kind.DIGEST), self._knock_words),
+                   **dict.fromkeys(KNOWLEDGE_KINDS, self._knowledge_words)}  # fmt: skip
         if popup.kind in special:
             return special[popup.kind](popup)
         if popup.kind is Kind.URGENT:
@@ -259,9 +270,14 @@ class NotificationCenter(QObject):
         title = self.tr("{count} colleagues came online").format(count=len(popup.items))
         return title, ", ".join(popup.names)
 
+    def _knowledge_words(self, popup: Popup) -> tuple[str, str]:
+        return knowledge_words(popup, self._digest)
+
     def _post_words(self, popup: Popup) -> tuple[str, str]:
         if len(popup.items) == 1:
-            return popup.items[0].shown, _shorten(popup.items[0].text)
+            first = popup.items[0]
+            title = self.tr("Question from {name}").format(name=first.shown)
+            return title if first.question else first.shown, _shorten(first.text)
         title = self.tr("{count} new posts from {names}").format(
             count=len(popup.items), names=_names(popup.names)
         )
@@ -310,9 +326,16 @@ class NotificationCenter(QObject):
         return self.tr("Soon: {title}").format(title=title), when
 
     def held_words(self, held: Held) -> str:
-        """ "3 posts, 1 event, 1 knock, 5 status changes": only the parts that are not zero."""
+        """ "3 posts, 2 replies, 1 event, 5 status changes": only the parts that are not zero."""
         parts = [
             (held.posts, self.tr("1 post"), self.tr("{count} posts")),
+            (held.replies, self.tr("1 reply"), self.tr("{count} replies")),
+            (held.acks, self.tr("1 post to acknowledge"), self.tr("{count} posts to acknowledge")),
+            (
+                held.answers,
+                self.tr("1 of your replies marked as the answer"),
+                self.tr("{count} of your replies marked as answers"),
+            ),
             (held.events, self.tr("1 event"), self.tr("{count} events")),
             (held.knocks, self.tr("1 knock"), self.tr("{count} knocks")),
             (held.statuses, self.tr("1 status change"), self.tr("{count} status changes")),

@@ -14,6 +14,9 @@ Rules, from the tray-app spec:
   up: "While you were away: 3 posts, 1 event, 1 knock, 5 status changes";
 - knocks pop up (with Yes / In 5 min / Not now where the desktop offers actions), and so do a
   reply to ours, a note that ours is held until its recipient is back, and its expiry;
+- knowledge sharing (`hallway.ui.knowledge_popups`): replies in threads we are involved in, our
+  reply chosen as an answer, and posts asking us to acknowledge them (again on their author's
+  "Remind"), with an Acknowledge action;
 - bursts coalesce: the first item of a kind shows at once, and whatever of that kind arrives in the
   next `window` seconds is shown as one pop-up when the window ends ("4 new posts from Ann, Ben…").
   Urgent posts are never delayed or merged.
@@ -121,6 +124,10 @@ class Kind(enum.StrEnum):
     KNOCK_REPLY = "knock_reply"  # an answer to our knock
     KNOCK_HELD = "knock_held"  # our knock waits until its recipient leaves Do not disturb
     KNOCK_EXPIRED = "knock_expired"  # our knock was not delivered in time
+    REPLY = "reply"  # a reply in a thread that is ours or that we replied in
+    ANSWER = "answer"  # our reply was chosen as a question's answer
+    ACK = "ack"  # a post asks us to acknowledge it
+    ACK_NUDGE = "ack_nudge"  # its author reminds us to acknowledge a post
     DIGEST = "digest"  # what silence held back, counted
 
 
@@ -137,6 +144,10 @@ DIGEST_PARTS: dict[Kind, str] = {
     Kind.KNOCK_HELD: "knocks",
     Kind.KNOCK_EXPIRED: "knocks",
     Kind.STATUS: "statuses",
+    Kind.REPLY: "replies",
+    Kind.ANSWER: "answers",
+    Kind.ACK: "acks",  # a post and its reminders count once (see `NotifyPolicy._count`)
+    Kind.ACK_NUDGE: "acks",
 }
 
 
@@ -148,6 +159,9 @@ class Held:
     events: int = 0
     knocks: int = 0
     statuses: int = 0
+    replies: int = 0
+    acks: int = 0  # posts to acknowledge
+    answers: int = 0  # our replies chosen as answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +191,8 @@ class Candidate:
     event: EventView | None = None  # the event, for the event kinds that carry it
     urgent: bool = False  # an urgent knock (an urgent post has its own kind)
     held: str = ""  # why our knock is held: "dnd" or "quiet" (`KnockView.held`)
+    ack: bool = False  # the post asks us to acknowledge it (its pop-up offers that)
+    question: bool = False  # the post is a question
 
     @property
     def shown(self) -> str:
@@ -224,8 +240,10 @@ def _labelled(candidate: Candidate, event: Event) -> Candidate:
 def _candidate(event: Event) -> Candidate | None:
     match event:
         case PostReceived(own=False, live=True):
-            kind = Kind.URGENT if event.post.urgent else Kind.POST
-            return Candidate(kind, event.post.peer, event.name, event.post.text, event.post.id)
+            post = event.post
+            kind = Kind.URGENT if post.urgent else Kind.ACK if post.ack else Kind.POST
+            return Candidate(kind, post.peer, event.name, post.text, post.id, ack=post.ack,
+                             question=post.question)  # fmt: skip
         case StatusChanged(own=False):
             status = event.status
             return Candidate(
@@ -239,7 +257,9 @@ def _candidate(event: Event) -> Candidate | None:
             )
         case PeerOnline():
             return Candidate(Kind.ONLINE, event.peer, event.name, item_id=event.peer)
-    return _event_candidate(event) or _knock_candidate(event)
+    from hallway.ui.knowledge_popups import knowledge_candidate  # it builds on this module
+
+    return _event_candidate(event) or _knock_candidate(event) or knowledge_candidate(event)
 
 
 def _knock_candidate(event: Event) -> Candidate | None:
@@ -320,6 +340,7 @@ class NotifyPolicy:
         self._paused_until: float | None = None
         self._quiet: QuietHours | None = None
         self._held: Counter[str] = Counter()
+        self._held_acks: set[str | None] = set()  # posts to acknowledge the digest counts
         self._last_shown: dict[Kind, float] = {}
         self._pending: dict[Kind, list[Candidate]] = {}
         self._times: dict[str, tuple[float, float]] = {}  # event id -> (start, end) last seen
@@ -420,7 +441,7 @@ class NotifyPolicy:
         match candidate.kind:
             case Kind.URGENT:
                 return prefs.urgent
-            case Kind.POST:
+            case Kind.POST | Kind.ACK:  # an ACK post stays in the tray menu until acknowledged
                 return prefs.posts
             case Kind.STATUS:
                 return prefs.followed_status and candidate.peer in prefs.followed
@@ -428,7 +449,8 @@ class NotifyPolicy:
                 return prefs.online
             case Kind.EVENT:
                 return prefs.events
-        # The rest are about the person's own plans and knocks: only silence holds them back.
+        # The rest are about the person's own plans, knocks and threads: only silence holds
+        # them back.
         # A digest is made here, never offered.
         return candidate.kind is not Kind.DIGEST
 
@@ -451,6 +473,10 @@ class NotifyPolicy:
     def _count(self, candidates: Iterable[Candidate]) -> None:
         for candidate in candidates:
             part = DIGEST_PARTS.get(candidate.kind)
+            if part == "acks":  # a post and its author's reminders are one post to acknowledge
+                if candidate.item_id in self._held_acks:
+                    continue
+                self._held_acks.add(candidate.item_id)
             if part is not None:
                 self._held[part] += 1
 
@@ -469,6 +495,7 @@ class NotifyPolicy:
         if not self._held or self.silenced():
             return []
         held, self._held = self.held, Counter()
+        self._held_acks.clear()
         return [Popup(Kind.DIGEST, (), held=held)]
 
     def next_deadline(self) -> float | None:

@@ -1,6 +1,7 @@
 """Settings: name, office (changing it re-initialises the home), notifications by kind, quiet
-hours, automatic away, network interface and start at login. The dialog edits a copy of the
-config; the app saves and applies.
+hours, automatic away, network interface, colleagues on other networks (seeds, issue 14) with
+our own address to hand out, and start at login. The dialog edits a copy of the config; the app
+saves and applies.
 
 A name that reads like another member's is allowed (two people may be called Sam), but the dialog
 says so: colleagues will see the start of your fingerprint next to it.
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QPushButton,
     QSpinBox,
     QTimeEdit,
     QVBoxLayout,
@@ -34,8 +37,9 @@ from PySide6.QtWidgets import (
 from hallway.core.model import NAME_MAX
 from hallway.core.names import NamesUnavailableError, confusable
 from hallway.core.quiet import QuietHours
+from hallway.core.seeds import SEEDS_MAX, SeedError, parse_seed
 from hallway.engine.events import PeerView
-from hallway.net.interfaces import list_interface_names
+from hallway.net.interfaces import list_interface_names, list_ipv4
 from hallway.store.config import Config, Notifications
 from hallway.ui.autostart import autostart_supported
 from hallway.ui.office_choice import OfficeChoice, OfficeChooser
@@ -48,7 +52,11 @@ class SettingsResult:
     office_change: OfficeChoice | None
 
     def needs_restart(self, before: Config) -> bool:
-        return self.office_change is not None or self.config.interface != before.interface
+        return (
+            self.office_change is not None
+            or self.config.interface != before.interface
+            or self.config.peers != before.peers  # the node asks its seeds when it starts
+        )
 
 
 def interface_names() -> list[str]:
@@ -70,9 +78,15 @@ class SettingsDialog(QDialog):
         members: Sequence[PeerView] = (),
         idle_source: str | None = None,
         idle_looking: bool = False,
+        own_addresses: Sequence[str] | None = None,
+        own_port: int = 0,
     ) -> None:
         super().__init__(parent)
         self._idle_source, self._idle_looking = idle_source, idle_looking
+        # Where colleagues on other networks reach us: the running node's addresses and ROUTER
+        # port when the app knows them, else this machine's addresses.
+        self._own_addresses = list(own_addresses) if own_addresses is not None else list_ipv4()
+        self._own_port = own_port
         self.setWindowTitle(self.tr("Hallway settings"))
         self._config = config
         self._members = list(members)
@@ -185,6 +199,89 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.idle_source)
         return box
 
+    def _seeds_box(self, seeds: list[str]) -> QGroupBox:
+        """Seeds: colleagues on other networks who introduce us to the office, and our own
+        address for them to use as theirs."""
+        box = QGroupBox(self.tr("Colleagues on other networks"))
+        box.setObjectName("seeds")
+        self.seeds = QListWidget()
+        self.seeds.addItems(seeds)
+        self.seeds.setMaximumHeight(self.fontMetrics().height() * 4 + 8)
+        self.seed_entry = QLineEdit()
+        self.seed_entry.setPlaceholderText(self.tr("Address or name, and :port if not yours"))
+        self.add_seed = QPushButton(self.tr("Add"))
+        self.remove_seed = QPushButton(self.tr("Remove"))
+        self.seed_problem = QLabel()
+        self.seed_problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.seed_problem.setWordWrap(True)
+        self.seed_problem.setEnabled(False)
+        self.seed_problem.setVisible(False)
+        mine = ", ".join(
+            f"{address}:{self._own_port}" if self._own_port else address
+            for address in self._own_addresses
+        )
+        self.own_place = QLabel(
+            self.tr("Yours, for colleagues elsewhere: {place}").format(place=mine or "—")
+        )
+        self.own_place.setObjectName("ownPlace")
+        self.own_place.setTextFormat(Qt.TextFormat.PlainText)
+        self.own_place.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.own_place.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_seed)
+        buttons.addWidget(self.remove_seed)
+        buttons.addStretch(1)
+        controls = QVBoxLayout()
+        controls.addWidget(self.seed_entry)
+        controls.addLayout(buttons)
+        controls.addWidget(self.seed_problem)
+        controls.addStretch(1)
+        controls.addWidget(self.own_place)
+        layout = QHBoxLayout(box)
+        layout.addWidget(self.seeds, 1)
+        layout.addLayout(controls, 1)
+        self.add_seed.clicked.connect(self._add_seed)
+        self.seed_entry.returnPressed.connect(self._add_seed)
+        self.remove_seed.clicked.connect(self._remove_seed)
+        self.seeds.currentRowChanged.connect(self._seed_buttons)
+        self.seed_entry.textChanged.connect(self._seed_buttons)
+        self._seed_buttons()
+        return box
+
+    @Slot()
+    def _seed_buttons(self) -> None:
+        self.add_seed.setEnabled(bool(self.seed_entry.text().strip()))
+        self.remove_seed.setEnabled(self.seeds.currentRow() >= 0)
+
+    @Slot()
+    def _add_seed(self) -> None:
+        text = self.seed_entry.text().strip()
+        if not text:
+            return
+        problem = None
+        try:
+            parse_seed(text)
+        except SeedError as exc:
+            problem = str(exc)
+        if problem is None and text in self.seed_list():
+            problem = self.tr("{seed} is in the list already.").format(seed=text)
+        if problem is None and len(self.seed_list()) >= SEEDS_MAX:
+            problem = self.tr("At most {n}: one colleague is enough.").format(n=SEEDS_MAX)
+        self.seed_problem.setText(problem or "")
+        self.seed_problem.setVisible(problem is not None)
+        if problem is None:
+            self.seeds.addItem(text)
+            self.seed_entry.clear()
+
+    @Slot()
+    def _remove_seed(self) -> None:
+        row = self.seeds.currentRow()
+        if row >= 0:
+            self.seeds.takeItem(row)
+
+    def seed_list(self) -> list[str]:
+        return [self.seeds.item(i).text() for i in range(self.seeds.count())]
+
     def show_idle_source(self, name: str | None, *, looking: bool = False) -> None:
         """Say which source gives the idle time, or that none does (the option is then off)."""
         if name is not None:
@@ -230,6 +327,7 @@ class SettingsDialog(QDialog):
         side_by_side.addWidget(self._quiet_box(self._config.quiet), 1)
         layout.addLayout(side_by_side)
         layout.addWidget(self._away_box(self._config.idle_minutes))
+        layout.addWidget(self._seeds_box(self._config.peers))
         layout.addWidget(self.start_at_login)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
@@ -281,6 +379,7 @@ class SettingsDialog(QDialog):
             start_at_login=self.start_at_login.isChecked(),
             quiet=self.quiet_hours(),
             idle_minutes=self.idle_minutes.value(),
+            peers=self.seed_list(),
             notifications=Notifications(
                 posts=self.notify_posts.isChecked(),
                 urgent=self.notify_urgent.isChecked(),

@@ -1,7 +1,9 @@
 """The tray icon: own presence at a glance, a menu rebuilt each time it opens, and the popup.
 
 The menu is rebuilt on `aboutToShow` (as Vorta does) so it always reflects the current presence,
-recent statuses and pause state without being kept in sync.
+recent statuses and pause state without being kept in sync. What needs our attention (open
+questions, posts to acknowledge) is asked of the node when something that changes it happens,
+once per burst, and kept for the menu: opening the menu does not wait on the node.
 """
 
 from __future__ import annotations
@@ -9,17 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import QObject, QRect, Signal, SignalInstance, Slot
+from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+from PySide6.QtWidgets import QMenu, QStyle, QSystemTrayIcon
 
 from hallway.core.durations import until_time
 from hallway.core.model import Presence, Status
-from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
+from hallway.engine.events import (
+    OTHER_OFFICE,
+    NodeWarning,
+    PostReceived,
+    ReplyReceived,
+    WarningCleared,
+)
+from hallway.engine.views import Attention
 from hallway.ui.avatar import avatar_icon
 from hallway.ui.bridge import EngineBridge
 from hallway.ui.icons import OFFLINE, presence_icon
 from hallway.ui.knocks import KnockBook, unanswered_line, waiting_line
+from hallway.ui.knowledge_words import ack_line, more_acks_line, questions_line
 from hallway.ui.models import PeopleModel
 from hallway.ui.notify_policy import NotifyPolicy
 from hallway.ui.quick_status import local_now
@@ -30,6 +40,8 @@ RECENT_STATUSES = 5
 RECENT_PEOPLE = 6
 #: Knock lines (ours waiting, theirs to answer) shown at most.
 KNOCK_LINES = 3
+#: Posts to acknowledge listed at most (one more line opens the Feed for the rest).
+ACK_LINES = 5
 
 
 def menu_text(text: str) -> str:
@@ -51,6 +63,8 @@ class TrayController(QObject):
         quit_requested(): "Quit".
         knock_requested(str): "Knock…" on this peer id.
         knock_reply_requested(str): a knock to answer (its id) was chosen.
+        questions_requested(): "2 open questions" (the Feed, on its open questions).
+        feed_requested(): the line for more posts to acknowledge than are listed (the Feed).
         pause_changed(): notifications were paused or resumed.
     """
 
@@ -63,6 +77,8 @@ class TrayController(QObject):
     quit_requested = Signal()
     knock_requested = Signal(str)
     knock_reply_requested = Signal(str)
+    questions_requested = Signal()
+    feed_requested = Signal()
     pause_changed = Signal()
 
     def __init__(
@@ -92,6 +108,18 @@ class TrayController(QObject):
         self.icon.activated.connect(self._activated)
         #: A lasting condition to mention in the tooltip (the wrong-office hint), if any.
         self.notice: str | None = None
+        #: Open questions and posts to acknowledge, as the node last said.
+        self.attention = Attention()
+        self._attention_timer = QTimer(self)
+        self._attention_timer.setSingleShot(True)
+        self._attention_timer.setInterval(0)  # after the events queued now: once per burst
+        self._attention_timer.setTimerType(Qt.TimerType.CoarseTimer)
+        self._attention_timer.timeout.connect(self.refresh_attention)
+        bridge.post_received.connect(self._on_post)
+        bridge.reply_received.connect(self._on_reply)
+        for changed in (bridge.ack_received, bridge.answer_chosen, bridge.item_edited,
+                        bridge.item_deleted):  # fmt: skip
+            changed.connect(self._attention_stale)
         bridge.warning.connect(self._on_warning)
         bridge.warning_cleared.connect(self._on_warning_cleared)
         for change in (
@@ -102,9 +130,11 @@ class TrayController(QObject):
         ):
             change.connect(self.refresh)
         self.refresh()
+        self.refresh_attention()
         self.rebuild_menu()
 
     def close(self) -> None:
+        self._attention_timer.stop()
         self.icon.hide()
         self.icon.setContextMenu(None)  # type: ignore[arg-type]
         self.menu.deleteLater()
@@ -150,6 +180,42 @@ class TrayController(QObject):
             self.notice = None
             self.refresh()
 
+    # -- attention -------------------------------------------------------------------------
+
+    @Slot()
+    def refresh_attention(self) -> None:
+        """Ask the node now what needs our attention (kept as it was when it cannot say)."""
+        self._attention_timer.stop()
+        attention = self._bridge.attention()
+        if attention is not None:
+            self.attention = attention
+
+    @Slot(object)
+    def _on_post(self, event: PostReceived) -> None:
+        if event.post.question or event.post.ack:
+            self._attention_stale()
+
+    @Slot(object)
+    def _on_reply(self, event: ReplyReceived) -> None:
+        if event.question:
+            self._attention_stale()
+
+    @Slot()
+    @Slot(object)
+    def _attention_stale(self, _event: object = None) -> None:
+        if not self._attention_timer.isActive():
+            self._attention_timer.start()
+
+    def acknowledge(self, post_id: str) -> bool:
+        """Acknowledge a post (from this menu, or its pop-up's action); False when refused
+        (the bridge said why). Its line goes at once; the node's answer follows."""
+        if not self._bridge.ack(post_id):
+            return False
+        unacked = tuple(item for item in self.attention.unacked if item.id != post_id)
+        self.attention = Attention(self.attention.open_questions, unacked)
+        self._attention_stale()
+        return True
+
     @Slot(QSystemTrayIcon.ActivationReason)
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
@@ -189,6 +255,7 @@ class TrayController(QObject):
                 action.triggered.connect(self._reuser(old))
 
         self._add_knock_lines()
+        self._add_attention_lines()
         menu.addSeparator()
         self._add(self.tr("Set status…"), "set-status", self.status_dialog_requested)
         self._rebuild_knock_menu()
@@ -220,6 +287,31 @@ class TrayController(QObject):
                                          menu_text(waiting_line(view)))  # fmt: skip
             action.setObjectName("knock-waiting")
             action.setEnabled(False)
+
+    def _add_attention_lines(self) -> None:
+        """ "2 open questions", and "Acknowledge: Fire drill at 15:00…" for each post that asks
+        us and that we have not acknowledged yet."""
+        questions = self.attention.open_questions
+        unacked = self.attention.unacked
+        if not questions and not unacked:
+            return
+        self.menu.addSeparator()
+        if questions:
+            line = self._add(menu_text(questions_line(questions)), "open-questions",
+                             self.questions_requested)  # fmt: skip
+            question = QStyle.StandardPixmap.SP_MessageBoxQuestion
+            line.setIcon(self.menu.style().standardIcon(question))
+        for item in unacked[:ACK_LINES]:
+            action = self.menu.addAction(avatar_icon(item.peer, item.name, None),
+                                         menu_text(ack_line(item)))  # fmt: skip
+            action.setObjectName(f"ack-{item.id}")
+            action.setToolTip(item.name)
+            action.triggered.connect(self._acknowledger(item.id))
+        if len(unacked) > ACK_LINES:
+            self._add(more_acks_line(len(unacked) - ACK_LINES), "more-acks", self.feed_requested)
+
+    def _acknowledger(self, post_id: str) -> Callable[[], object]:
+        return lambda: self.acknowledge(post_id)
 
     def _rebuild_knock_menu(self) -> None:
         knock = self.knock_menu

@@ -74,7 +74,7 @@ class FakeMeetupNode(FakeNode):
             raise NodeError(f"“{held.spec.title}” was cancelled; there is nothing to answer")
         if time.time() >= held.spec.start:
             raise NodeError(f"“{held.spec.title}” has started; answers are closed")
-        self.answer(event_id, ME, answer)
+        self.answer_event(event_id, ME, answer)
         return self._view(event_id)
 
     def edit_event(
@@ -131,7 +131,9 @@ class FakeMeetupNode(FakeNode):
         self.held[event_id] = _Held(organiser, spec)
         return self._view(event_id)
 
-    def answer(self, event_id: str, peer: str, answer: Answer, at: float | None = None) -> None:
+    def answer_event(
+        self, event_id: str, peer: str, answer: Answer, at: float | None = None
+    ) -> None:
         held = self.held[event_id]
         before = held.rsvps.get(peer)
         if before is not None and before.answer is answer:

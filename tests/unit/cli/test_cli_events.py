@@ -188,9 +188,9 @@ def test_with_nothing_running_exit_3(run: Run, home: Path) -> None:
 def test_list_one_line_per_event(run: Run, home: Path, running: FakeMeetupNode) -> None:
     assert hallway(run, home, "list").out.startswith("No upcoming events.")
     sooner = bens(running, capacity=8, where="Room\n2")
-    running.answer(sooner, CAT, Answer.GOING)
+    running.answer_event(sooner, CAT, Answer.GOING)
     later = running.add(ME, EventSpec(title="Retro\n12:00 Fake line", start=START + 86400)).id
-    running.answer(later, ME, Answer.MAYBE)
+    running.answer_event(later, ME, Answer.MAYBE)
     lines = hallway(run, home, "list").out.splitlines()
     assert lines[0].split() == ["WHEN", "TITLE", "WHERE", "SEATS", "YOU", "ID"]
     assert len(lines) == 3
@@ -216,9 +216,9 @@ def test_list_json_and_all(run: Run, home: Path, running: FakeMeetupNode) -> Non
 
 def test_show_has_everyone(run: Run, home: Path, running: FakeMeetupNode) -> None:
     event_id = bens(running, capacity=1, note="Line one\nLine two\n\n12:00 Free pizza")
-    running.answer(event_id, CAT, Answer.GOING, at=1.0)
-    running.answer(event_id, ME, Answer.GOING, at=2.0)
-    running.answer(event_id, "d" * 32, Answer.NO, at=3.0)
+    running.answer_event(event_id, CAT, Answer.GOING, at=1.0)
+    running.answer_event(event_id, ME, Answer.GOING, at=2.0)
+    running.answer_event(event_id, "d" * 32, Answer.NO, at=3.0)
     shown = hallway(run, home, "show", event_id).out.splitlines()
     assert shown[0] == "“Ben's demo”"
     fields = dict(line.strip().split(":", 1) for line in shown[1 : shown.index("  Note:")])
@@ -248,7 +248,7 @@ def test_rsvp(run: Run, home: Path, running: FakeMeetupNode) -> None:
     assert "(1/1 going)" in result.err
     result = hallway(run, home, "rsvp", event_id, "no")
     assert result.err.strip() == "You are not going to “Ben's demo”."
-    running.answer(event_id, CAT, Answer.GOING)
+    running.answer_event(event_id, CAT, Answer.GOING)
     result = hallway(run, home, "rsvp", event_id, "going")
     assert "you are on the waitlist (#1)" in result.err
 

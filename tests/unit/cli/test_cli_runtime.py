@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -276,3 +277,29 @@ def test_a_client_command_sends_nothing_to_a_listener_of_another_user(short_tmp:
         listener.kill()
         listener.wait()
         listener.stdout.close()
+
+
+def test_the_tray_app_keeps_its_port_and_moves_when_it_is_taken(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's ports stay the same from run to run (colleagues on other networks were given
+    HOST:PORT), unless another program took them: then free ones, kept from then on."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    init_home(home, name="Ann", office=None, passphrase=None, open_office=True,
+              interface="127.0.0.1")  # fmt: skip
+    with Runtime.start(home, keep_port=True) as runtime:
+        first = runtime.node.info.router_port
+        assert runtime.config.port == first
+    assert load_config(home).port == first  # type: ignore[union-attr]
+    with Runtime.start(home, keep_port=True) as runtime:
+        assert runtime.node.info.router_port == first
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", first + 1))  # the PUB's port: all three move together
+        squatter.listen()
+        with Runtime.start(home, keep_port=True) as runtime:
+            moved = runtime.node.info.router_port
+            assert moved != first
+    assert load_config(home).port == moved  # type: ignore[union-attr]
+    with Runtime.start(home):  # `hallway node`: its own ports, the config untouched
+        pass
+    assert load_config(home).port == moved  # type: ignore[union-attr]

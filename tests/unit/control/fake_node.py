@@ -1,4 +1,7 @@
-"""A stand-in for `hallway.engine.Node` with the same public API, for control and CLI tests."""
+"""A stand-in for `hallway.engine.Node` with the same public API, for control and CLI tests.
+
+The knowledge-sharing part (posts, replies, answers, acknowledgements, search) is
+`FakeKnowledge`'s."""
 
 from __future__ import annotations
 
@@ -6,25 +9,24 @@ import threading
 import time
 from collections.abc import Callable
 
-from hallway.core.model import Post, Presence, Status, extract_tags
+from hallway.core.model import Presence, Status
 from hallway.engine.events import Event, FeedItem, PeerView, StatusChanged
 from hallway.engine.node import NodeError
+from tests.unit.control.fake_knowledge import BEN, CAT, ME, FakeKnowledge
 
-ME = "a" * 32
-BEN = "b" * 32
+__all__ = ["BEN", "CAT", "ME", "FakeNode"]
 
 
-class FakeNode:
+class FakeNode(FakeKnowledge):
     """Keeps state in memory; `emit` plays the engine thread delivering an event."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[Event], None]] = []
         self.subscribed = threading.Event()
         self.unsubscribed = threading.Event()
         self.status = Status(set_at=1_700_000_000.0)
-        self.posts: list[Post] = []
-        self.calls: list[str] = []
 
     # the Node's public API -----------------------------------------------------------------
 
@@ -54,19 +56,6 @@ class FakeNode:
         self.calls.append("clear_status")
         self.status = Status(set_at=time.time())
 
-    def post(self, text: str, *, urgent: bool = False) -> Post:
-        self.calls.append("post")
-        post = Post(
-            id=f"{ME}:1:{len(self.posts) + 1}",
-            peer=ME,
-            text=text,
-            urgent=urgent,
-            sent_at=time.time(),
-            tags=extract_tags(text),
-        )
-        self.posts.append(post)
-        return post
-
     def me(self) -> PeerView:
         return PeerView(
             id=ME,
@@ -95,33 +84,21 @@ class FakeNode:
         )
         return [self.me(), ben]
 
-    def feed(self, limit: int = 50) -> list[FeedItem]:
-        items = [
-            FeedItem(
-                id=post.id,
-                type="post",
-                peer=post.peer,
-                name="Ann",
-                at=post.sent_at,
-                text=post.text,
-                urgent=post.urgent,
-                tags=post.tags,
-                own=True,
+    def feed(self, limit: int = 50, *, questions: bool = False) -> list[FeedItem]:
+        items = super().feed(limit, questions=questions)
+        if not questions:
+            items.append(
+                FeedItem(
+                    id=f"{BEN}:1:1",
+                    type="status",
+                    peer=BEN,
+                    name="Ben",
+                    at=1_700_000_000.0,
+                    text="In a call",
+                    presence=Presence.BUSY,
+                    emoji="📞",
+                )
             )
-            for post in reversed(self.posts)
-        ]
-        items.append(
-            FeedItem(
-                id=f"{BEN}:1:1",
-                type="status",
-                peer=BEN,
-                name="Ben",
-                at=1_700_000_000.0,
-                text="In a call",
-                presence=Presence.BUSY,
-                emoji="📞",
-            )
-        )
         return items[:limit]
 
     # for the tests -------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def test_defaults_of_a_new_event(client: ControlClient, node: FakeMeetupNode) ->
 
 def test_list_show_and_answer(client: ControlClient, node: FakeMeetupNode) -> None:
     event_id = bens_event(node, capacity=1)
-    node.answer(event_id, CAT, Answer.GOING, at=1.0)
+    node.answer_event(event_id, CAT, Answer.GOING, at=1.0)
     done = node.add(BEN, EventSpec(title="Old", start=START, cancelled=True)).id
     assert [e["id"] for e in client.request("events")] == [event_id]
     assert [e["id"] for e in client.request("events", include_past=True)] == [event_id, done]

@@ -414,9 +414,9 @@ def test_unknown_presence_is_rejected() -> None:
 
 def test_unknown_record_kind_or_value_is_rejected() -> None:
     with pytest.raises(DecodeError):
-        wire.decode_envelope(raw_record("ack", "", None))
+        wire.decode_envelope(raw_record("dm", "", None))
     with pytest.raises(DecodeError):
-        wire.decode_envelope(raw_record("post", "1:1", {"t": "ack", "text": "hi"}))
+        wire.decode_envelope(raw_record("post", "1:1", {"t": "dm", "text": "hi"}))
 
 
 EVENT = EventSpec(title="Standup", start=1000.0)
@@ -427,8 +427,9 @@ VALUES: dict[str, wire.Value] = {
     "post": wire.PostValue(text="hi"),
     "event": EVENT,
     "rsvp": RSVP,
+    "ack": wire.AckValue(at=5.0),
 }
-GOOD_KEYS = {"status": "", "post": "1f:2", "event": "1f:2", "rsvp": EVENT_ID}
+GOOD_KEYS = {"status": "", "post": "1f:2", "event": "1f:2", "rsvp": EVENT_ID, "ack": EVENT_ID}
 
 
 @pytest.mark.parametrize("kind", sorted(VALUES))
@@ -465,6 +466,8 @@ def test_a_record_holding_another_kinds_value_is_rejected(kind: str, other: str)
         ("rsvp", EVENT_ID.upper()),
         ("rsvp", EVENT_ID[1:]),
         ("rsvp", ""),
+        ("ack", "1:2"),
+        ("ack", ""),
     ],
 )
 def test_a_record_with_a_malformed_key_is_rejected(kind: str, key: str) -> None:
@@ -698,8 +701,17 @@ def widest(kind: str, i: int) -> wire.SnapRec:
             presence=Presence.DND, text=WIDE * STATUS_TEXT_MAX, emoji="☕", until=2.0**35
         )
         return wire.SnapRec(BIG, BIG - i, 2.0**35, "status", "", val)
-    if kind == "post":
-        val = wire.PostValue(text=WIDE * POST_TEXT_MAX, urgent=True)
+    if kind == "post":  # an answered question, edited and reminded: every field at its widest
+        val = wire.PostValue(
+            text=WIDE * POST_TEXT_MAX,
+            urgent=True,
+            question=True,
+            ack=True,
+            answer=WIDEST_ID,
+            edits=10_000,
+            nudges=10_000,
+            posted=2.0**35,
+        )
     elif kind == "event":
         val = EventSpec(
             title=WIDE * TITLE_MAX,
@@ -722,9 +734,7 @@ def widest(kind: str, i: int) -> wire.SnapRec:
 # and a record's key, counters and time take up to ~100 more; it now counts each exactly.
 
 
-@pytest.mark.parametrize(
-    "kind", ["post", "event", "rsvp", "tombstone"]
-)
+@pytest.mark.parametrize("kind", ["post", "event", "rsvp", "tombstone"])
 def test_worst_case_snapshot_fits_in_frames(kind: str) -> None:
     # As many records of one kind as a snapshot may bring, each as large as allowed: whatever
     # an author holds, every chunk decodes on the other side.
@@ -737,6 +747,46 @@ def test_worst_case_snapshot_fits_in_frames(kind: str) -> None:
     tidy = msgspec.structs.replace(recs[0].val, emoji="☕")  # one emoji: kept
     check_parts(parts, [msgspec.structs.replace(recs[0], val=tidy), *recs[1:]])
     assert all(p.name == WIDE * NAME_MAX and p.inc == BIG for p in parts)
+
+
+# Knowledge sharing (issue 11): replies, answers, acknowledgements ---------------------------
+
+
+def test_a_reply_is_a_post_naming_its_post_and_carries_no_post_flags() -> None:
+    flagged = wire.PostValue("Ask Dan", urgent=True, question=True, ack=True, answer=EVENT_ID,
+                             nudges=3, reply_to=EVENT_ID)  # fmt: skip
+    body = wire.decode_envelope(envelope(rec("post", "1f:2", flagged))).body
+    assert isinstance(body, wire.Rec)
+    assert body.val == wire.PostValue("Ask Dan", reply_to=EVENT_ID)
+
+
+def test_only_a_question_has_an_answer() -> None:
+    sent = rec("post", "1f:2", wire.PostValue("Hi", answer=EVENT_ID))
+    body = wire.decode_envelope(envelope(sent)).body
+    assert isinstance(body, wire.Rec)
+    assert body.val == wire.PostValue("Hi")
+    asked = wire.PostValue("Who?", question=True, answer=EVENT_ID, edits=2, posted=10.0)
+    assert wire.decode_envelope(envelope(rec("post", "1f:2", asked))).body == rec(
+        "post", "1f:2", asked
+    )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"reply_to": "not an id"},
+        {"reply_to": EVENT_ID.upper()},
+        {"answer": EVENT_ID + "0" * 20},
+        {"edits": -1},
+        {"edits": 10_001},
+        {"nudges": 10_001},
+        {"posted": float("nan")},
+    ],
+)
+def test_post_value_limits(bad: dict[str, Any]) -> None:
+    value = {"t": "post", "text": "hi", "question": True, **bad}
+    with pytest.raises(DecodeError):
+        wire.decode_envelope(raw_record("post", "1f:2", value))
 
 
 def test_empty_snapshot_is_one_final_chunk() -> None:

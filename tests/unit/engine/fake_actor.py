@@ -9,6 +9,7 @@ import queue
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network
 from types import SimpleNamespace
 from typing import Any
 
@@ -108,6 +109,7 @@ class FakeStore:
         self.items: list[Any] = []
         self.peers: dict[str, str] = {}
         self.saved_records: list[StoredRecord] = []
+        self.places: list[tuple[str, str, int, int, str, float]] = []
 
     def usage(self, peer: str) -> tuple[int, int]:
         return (0, 0)
@@ -119,12 +121,17 @@ class FakeStore:
         self.items += items
         return [True] * len(items)
 
-    def posts_since(self, author: str, since: float, limit: int) -> list[Any]:
+    def own_posts(self, author: str, since: float, limit: int) -> list[Any]:
         posts = [i for i in self.items if i.peer == author and i.kind == "post"]
         return [i for i in posts if i.sent_at >= since][-limit:]
 
     def records(self, author: str | None = None) -> list[StoredRecord]:
         return [r for r in self.saved_records if author is None or r.author == author]
+
+    def save_place(
+        self, peer: str, address: str, router_port: int, pub_port: int, *, via: str, at: float
+    ) -> None:
+        self.places.append((peer, address, router_port, pub_port, via, at))
 
     def add_received(
         self,
@@ -176,7 +183,7 @@ class FakeActor(Actor):
         self.ctx = None
         self.max_links = max_links
         self.router = FakeSocket()
-        self.gate = FakeGate()
+        self.gate = self.rendezvous_gate = FakeGate()
         self.addresses, self.router_port, self.pub_port = ("10.0.0.1",), 7000, 7001
         self.poller = FakePoller()
         self.handlers, self.subs, self.routine = {}, set(), False
@@ -184,6 +191,10 @@ class FakeActor(Actor):
         self.wake_fd, self.wake_fd_w = os.pipe()
         self.running = True
         self.next_prune = self.next_heartbeat = float("inf")
+        # Issue 14: how peers were found, our networks, places to try, peer exchange, seeds.
+        self.via, self.own_nets, self.alternates = {}, (IPv4Network("10.0.0.0/24"),), {}
+        self.told, self.list_buckets, self.seed_tries = {}, OrderedDict(), []
+        self.next_exchange = self.places_due = float("inf")
 
     def close(self) -> None:
         os.close(self.wake_fd)

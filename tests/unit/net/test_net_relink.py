@@ -50,6 +50,8 @@ def actor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeActor]:
     made.discovery = FakeDiscovery()  # type: ignore[assignment]
     made.router = BindingSocket({"tcp://10.0.0.1:7000"})
     made.pub = BindingSocket({"tcp://10.0.0.1:7001"})  # type: ignore[assignment]
+    made.rendezvous = BindingSocket({"tcp://10.0.0.1:7002"})  # type: ignore[assignment]
+    made.rendezvous_port = 7002
     yield made
     made.close()
 
@@ -166,6 +168,8 @@ def test_an_address_change_moves_the_sockets_when_they_follow_the_machine(
     assert actor.addresses == ("10.0.9.9",)  # the same ports, on the address we have now
     assert actor.router.listening == {"tcp://10.0.9.9:7000"}  # type: ignore[attr-defined]
     assert actor.pub.listening == {"tcp://10.0.9.9:7001"}  # type: ignore[attr-defined]
+    # The office rendezvous (issue 14) follows too, and our networks with it.
+    assert actor.rendezvous.listening == {"tcp://10.0.9.9:7002"}  # type: ignore[attr-defined]
     assert actor.discovery.announced == [("10.0.9.9",)]  # type: ignore[attr-defined]
     assert actor.links[peer] is not old
     assert any("cannot listen on 10.0.9.8" in str(e) for e in actor.events)

@@ -325,7 +325,7 @@ def test_stored_item_rejects_unknown_kind() -> None:
         StoredItem(ANN, 1, 1, "dm", 1.0, 1.0)  # type: ignore[arg-type]
 
 
-def test_posts_since_is_one_peers_posts_oldest_first(store: Store) -> None:
+def test_own_posts_are_one_peers_posts_oldest_first(store: Store) -> None:
     store.add_items(
         [
             post(seq=1, sent_at=100.0),
@@ -335,14 +335,14 @@ def test_posts_since_is_one_peers_posts_oldest_first(store: Store) -> None:
             post(peer=BOB, seq=5, sent_at=260.0),
         ]
     )
-    assert [i.seq for i in store.posts_since(ANN, since=200.0)] == [3, 2]
-    assert [i.seq for i in store.posts_since(ANN, since=0.0)] == [1, 3, 2]
-    assert store.posts_since(ANN, since=301.0) == []
+    assert [i.seq for i in store.own_posts(ANN, since=200.0, limit=500)] == [2, 3]
+    assert [i.seq for i in store.own_posts(ANN, since=0.0, limit=500)] == [1, 2, 3]
+    assert store.own_posts(ANN, since=301.0, limit=500) == []
 
 
-def test_posts_since_limit_keeps_the_newest(store: Store) -> None:
+def test_own_posts_limit_keeps_the_newest(store: Store) -> None:
     store.add_items([post(seq=n, sent_at=float(n)) for n in range(1, 11)])
-    assert [i.seq for i in store.posts_since(ANN, since=0.0, limit=3)] == [8, 9, 10]
+    assert [i.seq for i in store.own_posts(ANN, since=0.0, limit=3)] == [8, 9, 10]
 
 
 def test_prune_deletes_by_received_at_and_counts(store: Store) -> None:

@@ -116,5 +116,5 @@ def test_v5_data_goes_on_through_v6(db_path: Path) -> None:
         store.save_knock(knock())
         assert store.open_knocks() == [knock()]
     with closing(sqlite3.connect(db_path)) as conn:
-        assert schema.user_version(conn) == SCHEMA_VERSION == 6
+        assert schema.user_version(conn) == SCHEMA_VERSION == 8
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -46,7 +46,7 @@ def test_fresh_database_reaches_the_latest_version(db_path: Path) -> None:
     with Store.open(db_path):
         pass
     with raw(db_path) as conn:
-        assert schema.user_version(conn) == SCHEMA_VERSION == 6
+        assert schema.user_version(conn) == SCHEMA_VERSION == 8
         assert {
             "meta",
             "own_status",
