@@ -293,6 +293,13 @@ def burst(system: System, hosts: list[Host], s: Settings, r: Results, p: Progres
         }
 
 
+def search(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
+    """Issue 11: searches over 10,000 items (bench/search.py, which imports this module)."""
+    from bench.search import search as run
+
+    run(system, hosts, s, r, p)
+
+
 SCENARIOS: dict[str, Callable[[System, list[Host], Settings, Results, Progress], None]] = {
     "discovery": discovery,
     "propagation": propagation,
@@ -301,4 +308,5 @@ SCENARIOS: dict[str, Callable[[System, list[Host], Settings, Results, Progress],
     "late_join": late_join,
     "footprint": footprint,
     "burst": burst,
+    "search": search,  # not in bench/cli.py's default set: run it with --scenario search
 }
