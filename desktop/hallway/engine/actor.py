@@ -175,6 +175,7 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
         self.running = True
         self.snapshot_cache = None
         self.pending_items, self.pending_statuses = [], {}
+        self.unindexed, self.index_at, self.index_since = [], None, 0.0
         self.pending_records, self.pending_expiry = [], {}
         self.book, self.seats_before = MeetupBook(), None
         self.backlog, self.backlog_since, self.met_at = deque(), None, 0.0
@@ -400,6 +401,8 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
         later = (self.gate.deadline(), self.rendezvous_gate.deadline(), self._seed_deadline())
         deadlines += [due for due in later if due is not None]
         deadlines += [self.places_due, self.next_exchange]
+        if self.index_at is not None:
+            deadlines.append(self.index_at)
         for link in self.links.values():
             if link.suspect_until is not None:
                 deadlines.append(link.suspect_until)
@@ -464,6 +467,7 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
             self.next_heartbeat = now + self.cfg.heartbeat_interval
         self.gate.expire()
         self.rendezvous_gate.expire()
+        self._index_due(now)
         self._seed_timers(now)
         self._places_timer(now)
         self._exchange_timer(now)
@@ -505,6 +509,8 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
                 self.sleep_pending.close()
                 self.sleep_pending = None
         self._flush()
+        if self.unindexed:
+            self._index_now()
         try:
             self.pub.setsockopt(zmq.LINGER, 500)
             self._publish(wire.Bye(), data=False)

@@ -240,10 +240,11 @@ class Knowledge(Meetups):
             tags=extract_tags(text),
             reply_to=thread.id,
         )
-        self.store.add_item(post_item(post, own.inc, seq, at, name=own.name), index=False)
+        item = post_item(post, own.inc, seq, at, name=own.name)
+        self.store.add_item(item, index=False)
         value = wire.PostValue(text, reply_to=thread.id)
         self._publish(wire.Rec(kind="post", key=local_key(own.inc, seq), val=value), at=at)
-        self._index_own(post.id)
+        self._index_soon([item])
         self._announce_new(post, name=own.name, live=True)
         return post
 
@@ -341,6 +342,8 @@ class Knowledge(Meetups):
         self._write_version(item, deleted=True)
 
     def search(self, query: str, limit: int) -> list[SearchHit]:
+        self._flush()
+        self._index_now()  # what came in the last moment is found too
         hits = []
         for row in self.store.search(query, limit):
             if row.kind == "event":

@@ -36,7 +36,7 @@ class OwnData(EngineState):
         self.store.record_own_status(status, item)
         own.status, own.status_version = status, (own.inc, seq)
         self._publish(wire.Rec(kind="status", val=status_value(status)), at=at)
-        self._index_own(item.id)
+        self._index_soon([item])
         self.emit(ev.StatusChanged(at=at, peer=own.id, name=own.name, status=status, own=True))
         self._release_held()  # out of Do not disturb: the knocks it held show now
         return status
@@ -55,11 +55,12 @@ class OwnData(EngineState):
             question=question,
             ack=ack,
         )
-        self.store.add_item(post_item(post, own.inc, seq, at, name=own.name), index=False)
+        item = post_item(post, own.inc, seq, at, name=own.name)
+        self.store.add_item(item, index=False)
         key = local_key(own.inc, seq)
         value = wire.PostValue(text, urgent, question=question, ack=ack)
         self._publish(wire.Rec(kind="post", key=key, val=value), at=at)
-        self._index_own(post.id)
+        self._index_soon([item])
         self.emit(ev.PostReceived(at=at, post=post, name=own.name, own=True))
         return post
 

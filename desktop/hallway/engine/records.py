@@ -183,13 +183,13 @@ class Records(Knowledge):
             self._over_quota(peer, admitted.count(False))
             batch = [entry for entry, ok in zip(batch, admitted, strict=True) if ok]
         name = self.name_of(peer)
+        stored = [post_item(post, inc, seq, now, name=name) for post, inc, seq in batch]
         try:
-            fresh = self.store.add_items(
-                [post_item(post, inc, seq, now, name=name) for post, inc, seq in batch]
-            )
+            fresh = self.store.add_items(stored, index=False)
         except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
             self._drop("store", f"could not save received posts: {exc}")
             return
+        self._index_soon(item for item, new in zip(stored, fresh, strict=True) if new)
         for (post, _, _), new in zip(batch, fresh, strict=True):
             if new:
                 self._announce_new(post, name=name, live=live)

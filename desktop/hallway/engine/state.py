@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,11 @@ class EngineState:
     admission: Admission
     quotas: Quotas  # what each peer may keep on our disk
     pending_items: list[StoredItem]
+    # Items stored without their words, (peer, inc, seq): indexed for search when idle
+    # (`_index_soon`), or before a search.
+    unindexed: list[tuple[str, int, int]]
+    index_at: float | None
+    index_since: float
     pending_statuses: dict[str, Status]  # peer -> latest, written with the items
     pending_records: list[StoredRecord]  # events and answers, written with the items
     pending_expiry: dict[str, float]  # event id -> when its answers expire with it
@@ -165,13 +170,31 @@ class EngineState:
         with contextlib.suppress(zmq.Again):  # a slow subscriber will see the gap and resync
             self.pub.send_multipart([wire.TOPIC, wire.encode(env)], zmq.NOBLOCK)
 
-    def _index_own(self, item_id: str) -> None:
-        """Make one of our items searchable, once it is published: off the path between a
-        command and the wire (a failure costs only that; the next start indexes it)."""
+    def _index_soon(self, items: Iterable[StoredItem]) -> None:
+        """Have the words of items just stored (without them) indexed for search once the node
+        has been idle for INDEX_IDLE: not between a command and the wire, nor between an item
+        received and its event, where the CPU is what other nodes on the machine wait for; a
+        burst is one transaction. At most INDEX_WAIT late while the node stays busy."""
+        keys = [(item.peer, item.inc, item.seq) for item in items if item.text]
+        if not keys:
+            return
+        now = self.clock()
+        first = now if not self.unindexed else self.index_since
+        self.unindexed += keys
+        self.index_since = first
+        self.index_at = min(now + INDEX_IDLE, first + INDEX_WAIT)
+
+    def _index_due(self, now: float) -> None:
+        if self.index_at is not None and now >= self.index_at:
+            self._index_now()
+
+    def _index_now(self) -> None:
+        """Index what `_index_soon` holds (before a search, or when it is due)."""
+        keys, self.unindexed, self.index_at = self.unindexed, [], None
         try:
-            self.store.index_item(item_id)
-        except Exception as exc:  # noqa: BLE001 -- a full disk must not fail a sent command
-            self._drop("store", f"could not index an item for search: {exc}")
+            self.store.index(keys)
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
+            self._drop("store", f"could not index items for search: {exc}")  # next start does
 
     def _admit(self, peer: str, text: str, *, size: int = 0, report: bool = True) -> bool:
         """Count an item (its text, or `size` bytes of value) against the peer's storage
@@ -303,6 +326,11 @@ class EngineState:
         # Batched like received items (see _flush): the disk stays off the receive path. The
         # peer's row, which this one refers to, is written synchronously before any status.
         self.pending_statuses[peer] = status
+
+
+#: How long the node waits idle before indexing new items for search, and at most while busy.
+INDEX_IDLE = 0.5
+INDEX_WAIT = 5.0
 
 
 def status_value(status: Status) -> wire.StatusValue:

@@ -231,6 +231,8 @@ class Syncing(Records):
         records, self.pending_records = self.pending_records, []
         expiry, self.pending_expiry = self.pending_expiry, {}
         try:
-            self.store.add_received(items, statuses, records, expiry)
+            fresh = self.store.add_received(items, statuses, records, expiry, index=False)
         except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the node
             self._drop("store", f"could not save received items: {exc}")
+            return
+        self._index_soon(item for item, new in zip(items, fresh, strict=True) if new)

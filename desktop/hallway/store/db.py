@@ -30,7 +30,7 @@ from hallway.store.knowledge import (
     QUESTION_KEEP,
     KnowledgeStore,
     index_events,
-    index_items,
+    index_unindexed,
     put_records,
 )
 from hallway.store.places import PlacesStore
@@ -105,7 +105,7 @@ class Store(KnowledgeStore, PlacesStore):
             _configure(conn, path)
             migrate(conn, path)
             index_events(conn)
-            index_items(conn)
+            index_unindexed(conn)
             _check_opened(path, claimed)
         except sqlite3.Error as exc:
             conn.close()
@@ -173,7 +173,7 @@ class Store(KnowledgeStore, PlacesStore):
         (as `save_own_status`, `add_item` and `add_status_history` would, one by one)."""
         with self._write("save your status") as conn:
             conn.execute(_UPSERT_OWN_STATUS, _status_row(status))
-            insert_items(conn, [item], index=False)  # `index_item` once it is published
+            insert_items(conn, [item], index=False)  # the engine has it indexed when idle
             if status.is_custom:
                 _add_history(conn, status)
 
@@ -235,17 +235,16 @@ class Store(KnowledgeStore, PlacesStore):
 
     def add_item(self, item: StoredItem, *, index: bool = True) -> bool:
         """Store an item; False if one with the same (peer, inc, seq) is already there.
-        `index` False: not searchable yet (our own, written before it is published:
-        `index_item` follows)."""
+        `index` False: not searchable until `index` is given its key."""
         with self._write("save an item") as conn:
             return insert_items(conn, [item], index=index)[0]
 
-    def add_items(self, items: Iterable[StoredItem]) -> list[bool]:
+    def add_items(self, items: Iterable[StoredItem], *, index: bool = True) -> list[bool]:
         """Store several items in one transaction (one commit for a burst of receives), with
-        their words in the search index. Returns, per item, whether it was new; a repeat within
-        the batch counts as a duplicate."""
+        their words in the search index unless `index` is False. Returns, per item, whether it
+        was new; a repeat within the batch counts as a duplicate."""
         with self._write("save items") as conn:
-            return insert_items(conn, items)
+            return insert_items(conn, items, index=index)
 
     def add_received(
         self,
@@ -253,13 +252,16 @@ class Store(KnowledgeStore, PlacesStore):
         peer_statuses: Mapping[str, Status],
         records: Iterable[StoredRecord] = (),
         event_expiry: Mapping[str, float] | None = None,
+        *,
+        index: bool = True,
     ) -> list[bool]:
         """What the engine received in one loop turn, in one transaction: `items` as `add_items`
-        stores them, each peer's latest status as `save_peer_status` does (the peers must have
-        been stored first), `records` as `put_records` does, and the answers to each event in
-        `event_expiry` given its expiry. Returns, per item, whether it was new."""
+        stores them (`index` as there), each peer's latest status as `save_peer_status` does
+        (the peers must have been stored first), `records` as `put_records` does, and the
+        answers to each event in `event_expiry` given its expiry. Returns, per item, whether it
+        was new."""
         with self._write("save received items") as conn:
-            fresh = insert_items(conn, items)
+            fresh = insert_items(conn, items, index=index)
             conn.executemany(
                 _UPSERT_PEER_STATUS,
                 [(peer, *_status_row(status)) for peer, status in peer_statuses.items()],

@@ -1,11 +1,12 @@
 """The store's part for knowledge sharing (issue 11): threads, versions of posts, deletions that
 keep no text, acknowledgements, and full-text search (FTS5).
 
-Items' words are indexed by the store as it writes them (`item_rows.insert_items`: in the
-receive batch), except our own, written before they are published and indexed just after
-(`index_item`), so the index is never between a command and the wire; a deleted item's words go
-with it (a trigger), and whatever a crash left unindexed is indexed at the next start
-(`index_items`). Events' words are indexed as their records are written (`put_records`).
+The engine stores items without their words (`index=False`) and has them indexed in batches
+when it is idle (`index`, engine/state.py `_index_soon`): the index is then never between a
+command and the wire, nor between a received item and its event, and bursts cost one
+transaction. A later version is indexed as it is written (`put_item_version`), a deleted item's
+words go with it (a trigger), and whatever a crash left unindexed is indexed at the next start
+(`index_unindexed`). Events' words are indexed as their records are written (`put_records`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ from hallway.core.records import record_id, split_id
 from hallway.store.item_rows import SELECT_ITEMS, UPSERT_ITEM, item_of, item_row
 from hallway.store.records import StoredItem, StoredRecord
 
-__all__ = ["PRUNE_EVENT_WORDS", "PRUNE_ITEMS", "QUESTION_KEEP", "KnowledgeStore", "SearchRow"]
+__all__ = [
+    "PRUNE_EVENT_WORDS",
+    "PRUNE_ITEMS",
+    "QUESTION_KEEP",
+    "KnowledgeStore",
+    "SearchRow",
+    "index_events",
+    "index_unindexed",
+    "put_records",
+]
 
 # A version replaces the one held only when it is newer: the author's order decides.
 _UPSERT_RECORD: Final = (
@@ -123,13 +133,12 @@ class KnowledgeStore:
             self._purge_words()
         return stored
 
-    def index_item(self, item_id: str) -> None:
-        """Put one of our items' words in the search index, once it is published (written
-        first without them: `Store.add_item(index=False)`, `record_own_status`)."""
-        key = _item_key(item_id)
-        if key is not None:
-            with self._write("index an item") as conn:
-                conn.execute(_INDEX_ONE, key)
+    def index(self, keys: Sequence[tuple[str, int, int]]) -> None:
+        """Put the words of items stored without them (`index=False`), by (peer, inc, seq), in
+        the search index, in one transaction."""
+        if keys:
+            with self._write("index items for search") as conn:
+                conn.executemany(_INDEX_ONE, keys)
 
     def _purge_words(self) -> None:
         """Merge the search index into one segment, which leaves out deleted entries (FTS5 only
@@ -280,9 +289,9 @@ def put_records(conn: sqlite3.Connection, records: Iterable[StoredRecord]) -> li
     return stored
 
 
-def index_items(conn: sqlite3.Connection) -> None:
-    """Index the words of items that are not in the index: own items written just before a
-    crash left no time to (`index_item`). One pass over the index's rowids at start."""
+def index_unindexed(conn: sqlite3.Connection) -> None:
+    """Index the words of items that are not in the index: those a crash left no time to
+    (`index`). One pass over the index's rowids at start."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(

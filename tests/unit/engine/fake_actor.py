@@ -117,9 +117,12 @@ class FakeStore:
     def upsert_peer(self, peer: str, key: bytes, name: str, seen: float, verified: bool) -> None:
         self.peers[peer] = name
 
-    def add_items(self, items: list[Any]) -> list[bool]:
+    def add_items(self, items: list[Any], *, index: bool = True) -> list[bool]:
         self.items += items
         return [True] * len(items)
+
+    def index(self, keys: list[tuple[str, int, int]]) -> None:
+        pass
 
     def own_posts(self, author: str, since: float, limit: int) -> list[Any]:
         posts = [i for i in self.items if i.peer == author and i.kind == "post"]
@@ -139,6 +142,8 @@ class FakeStore:
         statuses: dict[str, Any],
         records: Iterable[StoredRecord] = (),
         expiry: dict[str, float] | None = None,
+        *,
+        index: bool = True,
     ) -> list[bool]:
         self.items += items
         self.saved_records += records
@@ -170,6 +175,7 @@ class FakeActor(Actor):
         self.admission = Admission()
         self.quotas = Quotas(self.store.usage, self.clock)
         self.pending_items, self.pending_statuses = [], {}
+        self.unindexed, self.index_at, self.index_since = [], None, 0.0
         self.pending_records, self.pending_expiry, self.book = [], {}, MeetupBook()
         self.seats_before, self.backlog, self.backlog_since, self.met_at = (
             None,

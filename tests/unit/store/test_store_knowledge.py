@@ -198,18 +198,20 @@ def test_a_question_is_answered_only_by_a_reply_in_its_own_thread(store: Store) 
     assert {i.id for i in store.questions(0.0, open_only=True, limit=10)} == {q.id, other.id}
 
 
-def test_own_items_are_searchable_once_indexed_or_after_a_crash(db_path: Path) -> None:
-    """Our own items are written before they are published and indexed after (the index is off
-    that path); one a crash left unindexed is indexed at the next start."""
+def test_items_stored_unindexed_are_searchable_once_indexed_or_after_a_crash(
+    db_path: Path,
+) -> None:
+    """The engine stores items without their words and has them indexed when idle; what a
+    crash left unindexed is indexed at the next start, once."""
     mine = item(text="Projector in room 2 is fixed")
     lost = item(seq=2, text="Whiteboard markers are in the cupboard")
     with Store.open(db_path) as store:
         store.add_item(mine, index=False)
-        store.add_item(lost, index=False)
+        store.add_items([lost], index=False)
         assert store.search(fts_query("projector"), 10) == []
-        store.index_item(mine.id)
+        store.index([(mine.peer, mine.inc, mine.seq)])
         assert [h.id for h in store.search(fts_query("projector"), 10)] == [mine.id]
-        # ...and a crash before `index_item(lost.id)`:
+        # ...and a crash before `lost` is indexed:
     with Store.open(db_path) as store:
         assert [h.id for h in store.search(fts_query("whiteb"), 10)] == [lost.id]
         assert len(store.search(fts_query("projector"), 10)) == 1  # indexed once, not twice
