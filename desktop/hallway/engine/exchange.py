@@ -12,7 +12,6 @@ on a third subnet too. The place a member comes online at is kept (store/places.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 import time
 from collections import OrderedDict
@@ -27,7 +26,7 @@ from hallway.core.ratelimit import TokenBucket
 from hallway.engine.links import Link
 from hallway.engine.state import MAX_LINKS
 from hallway.engine.syncing import Syncing
-from hallway.net.networks import Network, is_on_link, on_link_first
+from hallway.net.networks import Network, is_on_link, on_link_first, usable_addresses
 from hallway.store.places import Via
 
 __all__ = [
@@ -63,19 +62,8 @@ def usable_entry(
     peer = fingerprint(entry.key)
     if peer == own_id:
         return None
-    loopback_ok = any(net.network_address.is_loopback for net in nets)
-    usable: list[str] = []
-    for text in entry.addresses:
-        try:
-            address = ipaddress.IPv4Address(text)
-        except ValueError:
-            continue
-        if address.is_unspecified or address.is_multicast or address.is_reserved:
-            continue
-        if address.is_loopback and not loopback_ok:
-            continue
-        if str(address) not in usable:
-            usable.append(str(address))
+    loopback = any(net.network_address.is_loopback for net in nets)
+    usable = usable_addresses(entry.addresses, len(entry.addresses), loopback=loopback)
     return (peer, on_link_first(usable, nets)) if usable else None
 
 

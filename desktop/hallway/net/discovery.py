@@ -28,7 +28,6 @@ import contextlib
 import enum
 import functools
 import heapq
-import ipaddress
 import logging
 import re
 import threading
@@ -56,6 +55,7 @@ from hallway.core.model import fingerprint
 from hallway.core.ratelimit import TokenBucket
 from hallway.core.txt import SERVICE_TYPE, TxtRecord, build_txt, parse_txt
 from hallway.net.errors import NetError
+from hallway.net.networks import usable_addresses
 
 __all__ = ["Discovery", "Found"]
 
@@ -126,21 +126,6 @@ def _source(label: str) -> str:
     if _PEER_ID.fullmatch(label):
         return label
     return ascii(label[:48])
-
-
-def _usable_addresses(addresses: list[str]) -> tuple[str, ...]:
-    usable: dict[str, None] = {}
-    for text in addresses:
-        try:
-            address = ipaddress.IPv4Address(text)
-        except ValueError:
-            continue
-        if address.is_unspecified or address.is_multicast or address.is_reserved:
-            continue
-        usable.setdefault(str(address))
-        if len(usable) == MAX_ADDRESSES:
-            break
-    return tuple(usable)
 
 
 class Discovery:
@@ -553,7 +538,7 @@ class Discovery:
         port = info.port
         if port is None or not 1 <= port <= 65535:
             raise DecodeError("SRV record has an invalid port")
-        addresses = _usable_addresses(info.parsed_addresses(IPVersion.V4Only))
+        addresses = usable_addresses(info.parsed_addresses(IPVersion.V4Only), MAX_ADDRESSES)
         if not addresses:
             raise DecodeError("record has no usable IPv4 address")
         return Found(instance=label, record=record, addresses=addresses, router_port=port)

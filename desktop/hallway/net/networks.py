@@ -13,9 +13,36 @@ from collections.abc import Iterable, Sequence
 
 from hallway.net import interfaces
 
-__all__ = ["count_networks", "is_on_link", "network_of", "on_link_first", "own_networks"]
+__all__ = [
+    "count_networks",
+    "is_on_link",
+    "network_of",
+    "on_link_first",
+    "own_networks",
+    "usable_addresses",
+]
 
 Network = ipaddress.IPv4Network
+
+
+def usable_addresses(texts: Iterable[str], limit: int, *, loopback: bool = True) -> tuple[str, ...]:
+    """The IPv4 addresses among `texts` a peer can be reached at, each once, in their order, at
+    most `limit`: no unspecified, multicast or reserved one, and loopback only if `loopback`.
+    For an mDNS record and a member's list of others alike."""
+    usable: dict[str, None] = {}
+    for text in texts:
+        try:
+            address = ipaddress.IPv4Address(text)
+        except ValueError:
+            continue
+        if address.is_unspecified or address.is_multicast or address.is_reserved:
+            continue
+        if address.is_loopback and not loopback:
+            continue
+        usable.setdefault(str(address))
+        if len(usable) == limit:
+            break
+    return tuple(usable)
 
 
 def own_networks(addresses: Iterable[str]) -> tuple[Network, ...]:
