@@ -260,7 +260,7 @@ def test_a_full_disk_is_an_error_for_people_not_a_crash(
     actor = node._actor
     assert actor is not None
 
-    def full(*_: object) -> bool:
+    def full(*_: object, **__: object) -> bool:
         raise StoreError("the disk is full: could not save a post to /home/x/hallway.db")
 
     monkeypatch.setattr(actor.store, "add_item", full)

@@ -23,7 +23,7 @@ from hallway.core.roster import received_time
 from hallway.engine import events as ev
 from hallway.engine.meetups import Meetups
 from hallway.engine.quota import item_size
-from hallway.engine.state import post_item, post_value
+from hallway.engine.state import post_value
 from hallway.engine.views import Acknowledged, AckView, Attention, SearchHit, ThreadView
 from hallway.store.records import StoredItem, StoredRecord
 
@@ -227,25 +227,8 @@ class Knowledge(Meetups):
     # commands -----------------------------------------------------------------------------------
 
     def reply(self, item_id: str, text: str) -> Post:
-        thread = self._thread_post(item_id)
-        own = self.own
-        seq = own.seq + 1
-        at = self.clock()
-        post = Post(
-            id=post_id(own.id, own.inc, seq),
-            peer=own.id,
-            text=text,
-            urgent=False,
-            sent_at=at,
-            tags=extract_tags(text),
-            reply_to=thread.id,
-        )
-        item = post_item(post, own.inc, seq, at, name=own.name)
-        self.store.add_item(item, index=False)
-        value = wire.PostValue(text, reply_to=thread.id)
-        self._publish(wire.Rec(kind="post", key=local_key(own.inc, seq), val=value), at=at)
-        self._index_soon([item])
-        self._announce_new(post, name=own.name, live=True)
+        post = self._write_post(text, reply_to=self._thread_post(item_id).id)
+        self._announce_new(post, name=self.own.name, live=True)
         return post
 
     def choose_answer(self, reply_id: str) -> ev.FeedItem:

@@ -7,11 +7,10 @@ Own items are written before they are published: what the node has confirmed sur
 from __future__ import annotations
 
 from hallway.core import wire
-from hallway.core.model import Post, Status, display_fingerprint, extract_tags, post_id
-from hallway.core.records import local_key
+from hallway.core.model import Post, Status, display_fingerprint
 from hallway.core.roster import PeerState
 from hallway.engine import events as ev
-from hallway.engine.state import EngineState, post_item, status_item, status_value
+from hallway.engine.state import EngineState, status_item, status_value
 
 
 class OwnData(EngineState):
@@ -42,26 +41,8 @@ class OwnData(EngineState):
         return status
 
     def post(self, text: str, urgent: bool, *, question: bool = False, ack: bool = False) -> Post:
-        own = self.own
-        seq = own.seq + 1
-        at = self.clock()
-        post = Post(
-            id=post_id(own.id, own.inc, seq),
-            peer=own.id,
-            text=text,
-            urgent=urgent,
-            sent_at=at,
-            tags=extract_tags(text),
-            question=question,
-            ack=ack,
-        )
-        item = post_item(post, own.inc, seq, at, name=own.name)
-        self.store.add_item(item, index=False)
-        key = local_key(own.inc, seq)
-        value = wire.PostValue(text, urgent, question=question, ack=ack)
-        self._publish(wire.Rec(kind="post", key=key, val=value), at=at)
-        self._index_soon([item])
-        self.emit(ev.PostReceived(at=at, post=post, name=own.name, own=True))
+        post = self._write_post(text, urgent=urgent, question=question, ack=ack)
+        self.emit(ev.PostReceived(at=post.sent_at, post=post, name=self.own.name, own=True))
         return post
 
     def set_name(self, name: str) -> None:

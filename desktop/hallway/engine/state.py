@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 import zmq
 
 from hallway.core import wire
-from hallway.core.model import Post, Status
+from hallway.core.model import Post, Status, extract_tags, post_id
 from hallway.core.ratelimit import NoiseLog, TokenBucket
+from hallway.core.records import local_key
 from hallway.core.roster import PeerState, Roster
 from hallway.engine import events as ev
 from hallway.engine.quota import OVER_QUOTA, item_size
@@ -169,6 +170,31 @@ class EngineState:
         env = wire.Envelope(v=wire.VERSION, inc=self.own.inc, seq=self.own.seq, at=at, body=body)
         with contextlib.suppress(zmq.Again):  # a slow subscriber will see the gap and resync
             self.pub.send_multipart([wire.TOPIC, wire.encode(env)], zmq.NOBLOCK)
+
+    def _write_post(
+        self,
+        text: str,
+        *,
+        urgent: bool = False,
+        question: bool = False,
+        ack: bool = False,
+        reply_to: str = "",
+    ) -> Post:
+        """Write one of our posts (a reply with `reply_to`), then publish it: written first, so
+        what a command confirmed survives kill -9 (a full disk raises here, and nothing is
+        published). Its words are indexed for search once the node is idle."""
+        own = self.own
+        seq = own.seq + 1
+        at = self.clock()
+        post = Post(id=post_id(own.id, own.inc, seq), peer=own.id, text=text, urgent=urgent,
+                    sent_at=at, tags=extract_tags(text), reply_to=reply_to, question=question,
+                    ack=ack)  # fmt: skip
+        item = post_item(post, own.inc, seq, at, name=own.name)
+        self.store.add_item(item, index=False)
+        value = wire.PostValue(text, urgent, reply_to=reply_to, question=question, ack=ack)
+        self._publish(wire.Rec(kind="post", key=local_key(own.inc, seq), val=value), at=at)
+        self._index_soon([item])
+        return post
 
     def _index_soon(self, items: Iterable[StoredItem]) -> None:
         """Have the words of items just stored (without them) indexed for search once the node
