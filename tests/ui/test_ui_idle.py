@@ -19,7 +19,14 @@ from PySide6.QtWidgets import QSystemTrayIcon
 
 from hallway.core.model import Presence, Status
 from hallway.ui.controller import AppController
-from hallway.ui.idle import AWAY_POLL_MS, POLL_MS, AutoAway, IdleWatcher
+from hallway.ui.idle import (
+    AWAY_POLL_MS,
+    IDLE_SECONDS_ENV,
+    POLL_MS,
+    AutoAway,
+    IdleWatcher,
+    idle_minutes,
+)
 from hallway.ui.settings import SettingsDialog, SettingsResult
 
 AWAY = Status(Presence.AWAY, "Away (idle)")
@@ -209,3 +216,16 @@ def test_settings_open_while_looking_learn_the_source_when_found(qtbot, monkeypa
         release.set()
         app.close()
         app.deleteLater()
+
+
+def test_tests_may_shorten_the_idle_time_but_never_turn_it_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert idle_minutes(10) == 10
+    monkeypatch.setenv(IDLE_SECONDS_ENV, "20")
+    assert idle_minutes(1) == pytest.approx(20 / 60)
+    assert idle_minutes(0) == 0  # off stays off
+    monkeypatch.setenv(IDLE_SECONDS_ENV, "600")
+    assert idle_minutes(1) == 1  # only ever shorter
+    monkeypatch.setenv(IDLE_SECONDS_ENV, "soon")
+    assert idle_minutes(3) == 3

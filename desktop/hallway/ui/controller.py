@@ -26,7 +26,7 @@ from hallway.ui.compose import ComposeDialog
 from hallway.ui.event_actions import EventActions
 from hallway.ui.event_dialog import EventDialog
 from hallway.ui.events_model import EventsModel, EventsRefresher
-from hallway.ui.idle import IdleWatcher
+from hallway.ui.idle import IdleWatcher, idle_minutes
 from hallway.ui.idle_sources import IdleSource
 from hallway.ui.knocks import KnockBook, KnockDialog, KnockReplyDialog
 from hallway.ui.knowledge_popups import thread_of
@@ -104,7 +104,9 @@ class AppController(QObject):
         self.policy = NotifyPolicy(prefs_from(config), clock=clock)
         self.policy.set_quiet(config.quiet)
         self.knocks = KnockBook(self, clock=clock)
-        self.idle = IdleWatcher(self.bridge, config.idle_minutes, Status(), self, clock=clock)
+        self.idle = IdleWatcher(
+            self.bridge, idle_minutes(config.idle_minutes), Status(), self, clock=clock
+        )
         self._find_idle = find_idle
         self.window = MainWindow(
             self.bridge,
@@ -511,4 +513,4 @@ class AppController(QObject):
             self.policy.set_quiet(config.quiet)
             self.notifications.refresh()  # they may have just ended: the digest
         if config.idle_minutes != before.idle_minutes:
-            self.idle.set_minutes(config.idle_minutes)
+            self.idle.set_minutes(idle_minutes(config.idle_minutes))

@@ -14,6 +14,7 @@ changed. The source is looked for off the GUI thread (D-Bus may take a moment).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 
@@ -42,11 +43,26 @@ def _same(a: Status, b: Status) -> bool:
     return (a.presence, a.text, a.emoji) == (b.presence, b.text, b.emoji)
 
 
+#: For tests only: automatic away after this many seconds instead of the configured minutes
+#: (when it is on at all), so an end-to-end test need not sit idle for a whole minute.
+IDLE_SECONDS_ENV = "HALLWAY_TEST_IDLE_SECONDS"
+
+
+def idle_minutes(configured: int) -> float:
+    """The minutes of no input before automatic away: the config's, or the tests' seconds."""
+    text = os.environ.get(IDLE_SECONDS_ENV, "")
+    try:
+        seconds = float(text) if text else 0.0
+    except ValueError:
+        seconds = 0.0
+    return seconds / 60 if configured > 0 and 0 < seconds < configured * 60 else configured
+
+
 class AutoAway:
     """The rules. Feed it our own status as it changes and the idle readings; it says which
     status to set, if any."""
 
-    def __init__(self, minutes: int, current: Status, *, away_text: str = "Away (idle)") -> None:
+    def __init__(self, minutes: float, current: Status, *, away_text: str = "Away (idle)") -> None:
         self.minutes = minutes
         self.current = current
         self._away_text = away_text
@@ -106,7 +122,7 @@ class IdleWatcher(QObject):
     def __init__(
         self,
         bridge: EngineBridge,
-        minutes: int,
+        minutes: float,
         current: Status,
         parent: QObject | None = None,
         *,
@@ -174,7 +190,7 @@ class IdleWatcher(QObject):
         self.source_changed.emit()
         self.poll()
 
-    def set_minutes(self, minutes: int) -> None:
+    def set_minutes(self, minutes: float) -> None:
         self.rules.minutes = minutes
         self.poll()
 
