@@ -6,8 +6,9 @@ org.freedesktop.ScreenSaver on a private session bus whose lock signal arrives a
 Then two desktops in one office, Ann's and Ben's, each with its X server, session bus, trayer,
 dunst and tray app. Ann's automatic away is on (1 minute in config.toml, shortened to 20 s for
 the test with HALLWAY_TEST_IDLE_SECONDS): Ben's node sees her "Away (idle)" once her X server
-has had no input for that long, and her old status back as soon as xdotool moves her mouse. Ann knocks (`hallway knock`); Ben answers "In 5 min" from the knock's
-pop-up, through dunst's context menu; Ann's node has the reply and Ann gets a pop-up with it.
+has had no input for that long, and her old status back as soon as xdotool moves her mouse.
+Ann knocks (`hallway knock`); Ben answers "In 5 min" from the knock's pop-up, through dunst's
+context menu; Ann's node has the reply and Ann gets a pop-up with it.
 Screenshots: artifacts/screenshots/e2e-knock-*.png and e2e-idle-*.png.
 """
 
