@@ -168,6 +168,18 @@ class TrayApp:
                 found.append(Window(wid, name, int(x), int(y), int(width), int(height)))
         return found
 
+    def listing(self) -> str:
+        """Every mapped top-level window with its type and the pointer's place, for a failure's
+        message: what was where when something did not appear."""
+        lines = []
+        for line in self.desktop.run(["xwininfo", "-root", "-children"]).stdout.splitlines():
+            wid = line.split()[0] if line.strip().startswith("0x") else ""
+            if wid and self.viewable(wid):
+                kind = self.window_type(wid).rpartition("_NET_WM_WINDOW_TYPE_")[2].strip()
+                lines.append(f"{line.strip()} [{kind}]")
+        pointer = self.desktop.run(["xdotool", "getmouselocation"], check=False).stdout.strip()
+        return "\n".join([*lines, f"pointer: {pointer}"])
+
     def viewable(self, window: str) -> bool:
         info = self.desktop.run(["xwininfo", "-id", window], check=False).stdout
         return "Map State: IsViewable" in info
@@ -188,7 +200,7 @@ class TrayApp:
         return wait_until(
             lambda: next(iter(self.titled(title)), None),
             timeout,
-            f"a window titled {title!r}; app log:\n{self.log_tail()}",
+            lambda: f"a window titled {title!r}; app log:\n{self.log_tail()}",
         )
 
     def no_window(self, title: str, timeout: float = 10.0) -> None:
@@ -203,7 +215,9 @@ class TrayApp:
         return wait_until(
             lambda: next((w for w in self.windows() if POPUP_MENU in self.window_type(w.id)), None),
             timeout,
-            "the tray menu to open",
+            lambda: (
+                f"the tray menu to open; windows:\n{self.listing()}\napp log:\n{self.log_tail()}"
+            ),
         )
 
     def no_menu(self, timeout: float = 10.0) -> None:
@@ -236,7 +250,7 @@ class TrayApp:
             return None
 
         return wait_until(
-            embedded, timeout, f"the tray icon inside trayer; app log:\n{self.log_tail()}"
+            embedded, timeout, lambda: f"the tray icon inside trayer; app log:\n{self.log_tail()}"
         )
 
     def close_window(self, window: Window) -> None:

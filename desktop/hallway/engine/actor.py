@@ -33,6 +33,7 @@ from hallway.core.ratelimit import NoiseLog
 from hallway.core.roster import Roster
 from hallway.core.txt import TxtRecord
 from hallway.engine import events as ev
+from hallway.engine import memory
 from hallway.engine.admission import Admission
 from hallway.engine.exchange import EXCHANGE_EVERY, Exchange
 from hallway.engine.knocks import KnockBook, Knocks
@@ -81,6 +82,7 @@ _log = logging.getLogger("hallway.engine")
 HELLO_RETRY = 2.0
 HELLO_TRIES = 5
 PRUNE_EVERY = 3600.0
+TRIM_EVERY = 10.0  # give freed memory back (memory.trim) this often, on a turn that runs anyway
 # A member announced on mDNS is online within ~0.1 s, within ~2.5 s when a HELLO (retried after
 # HELLO_RETRY) or the browser's first query (asked again after 1 s) is lost. Five seconds of
 # other offices and no colleague is therefore no slow start, and still appears before a person
@@ -189,6 +191,7 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
         self.conditions = {}
         own_id = fingerprint(config.public_key)
         self.next_prune = clock()  # the first turn prunes
+        self.next_trim = clock() + TRIM_EVERY
         status = store.load_own_status() or DEFAULT_STATUS
         if status.expired(clock()) or not status.set_at:
             status = Status(set_at=clock())
@@ -456,12 +459,18 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
 
     # timers ---------------------------------------------------------------------------------------
 
-    def _timers(self) -> None:
-        now = self.clock()
+    def _housekeeping(self, now: float) -> None:
         if now >= self.next_prune:  # retention, also for nodes that run for months
             self.next_prune = now + PRUNE_EVERY
             self.store.prune(now - self.cfg.retention_days * 86400, now)
             self.store.prune_places(now - PLACE_MAX_AGE)
+        if now >= self.next_trim:
+            self.next_trim = now + TRIM_EVERY
+            memory.trim()
+
+    def _timers(self) -> None:
+        now = self.clock()
+        self._housekeeping(now)
         if now >= self.next_heartbeat:
             self._publish(wire.Heartbeat(), data=False)
             self.next_heartbeat = now + self.cfg.heartbeat_interval

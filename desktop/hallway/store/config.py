@@ -104,7 +104,8 @@ def load_config(home: Path) -> Config | None:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}", path) from exc
     try:
-        return _decode(raw)
+        # Decoded here, not by msgspec: its versions differ in how they report bad UTF-8.
+        return _decode(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not valid UTF-8 text ({exc.reason})", path) from exc
     except msgspec.ValidationError as exc:
@@ -113,7 +114,7 @@ def load_config(home: Path) -> Config | None:
         raise ConfigError(f"{path} is not valid TOML: {exc}", path) from exc
 
 
-def _decode(raw: bytes) -> Config:
+def _decode(raw: str | bytes) -> Config:
     """config.toml into a Config. Quiet hours are written "18:00" for people; TOML's own
     times (18:00:00, unquoted) are taken too."""
     data = msgspec.toml.decode(raw)
