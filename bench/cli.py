@@ -75,6 +75,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--hallway-init", choices=["before", "node"], default="before",
                     help="set each fresh home up with `hallway init` before the node's start is "
                          "timed (default), or let `hallway node` do it (every start a first one)")
+    ap.add_argument("--hallway-office", choices=["open", "closed"], default="open",
+                    help="an open office (default), or a closed one: every home joins the office "
+                         "'Bench' with one passphrase")
     ap.add_argument("--events", type=int, default=200, help="meetups: events in the office")
     ap.add_argument("--rsvps", type=int, default=2000,
                     help="meetups: answers in the office (at most (nodes-1) x events)")
@@ -180,7 +183,7 @@ def run_system(key: str, args: argparse.Namespace, out: Path, scenarios: list[st
         homes = out / "homes"
         shutil.rmtree(homes, ignore_errors=True)
         system = HallwaySystem(logs, homes, args.hallway_bin, driver=args.hallway_driver,
-                               init=args.hallway_init)
+                               init=args.hallway_init, closed=args.hallway_office == "closed")
     with Lab() as lab:
         progress(f"{key}: building a lab of {args.nodes} hosts")
         hosts = lab.add_hosts(args.nodes)

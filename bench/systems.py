@@ -162,10 +162,16 @@ class HallwaySystem:
 
     def __init__(
         self, log_dir: Path, home_root: Path, hallway: Path, *, driver: str = "control",
-        init: str = "before",
+        init: str = "before", closed: bool = False,
     ) -> None:
         self.log_dir = log_dir
         self.home_root = home_root
+        self.office = ["--office", "Bench", "--passphrase-file", str(home_root / "passphrase")]
+        if closed:
+            home_root.mkdir(parents=True, exist_ok=True)
+            (home_root / "passphrase").write_text("bench passphrase\n")
+        else:
+            self.office = ["--open"]
         self.hallway = hallway
         self.driver = driver
         self.init = init
@@ -177,7 +183,7 @@ class HallwaySystem:
         self._homes += 1
         home = self.home_root / f"{name}-{self._homes}"
         home.mkdir(parents=True, exist_ok=True)
-        setup = ["--name", name, "--open", "--interface", host.address]
+        setup = ["--name", name, *self.office, "--interface", host.address]
         if self.init == "before":
             self._run(host, home, "init", *setup)
             argv = [str(self.hallway), "--home", str(home), "node", "--json"]

@@ -2,7 +2,7 @@
 
 import sys
 
-from hallway.cli.main import main
+from hallway.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,5 +1,5 @@
 """PyInstaller entry point: the ``hallway`` console script (no subcommand starts the tray)."""
 
-from hallway.cli.main import main
+from hallway.entry import main
 
 raise SystemExit(main())

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 OPEN_TAG = "open"
@@ -22,9 +24,20 @@ _KEY_LEN = 32
 def derive_office_key(office: str, passphrase: str) -> bytes:
     """A 32-byte key from the office name and passphrase (scrypt; the name is the salt)."""
     salt = b"hallway-office-v1:" + office.strip().casefold().encode()
-    return hashlib.scrypt(
+    return _scrypt()(
         passphrase.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_KEY_LEN
     )
+
+
+def _scrypt() -> Callable[..., bytes]:
+    """OpenSSL's scrypt, loaded now if the process started without OpenSSL (hallway.entry)."""
+    if hasattr(hashlib, "scrypt"):
+        return hashlib.scrypt
+    if sys.modules.get("_hashlib", ...) is None:
+        del sys.modules["_hashlib"]  # only kept out until needed
+    import _hashlib
+
+    return _hashlib.scrypt
 
 
 @dataclass(frozen=True, slots=True)

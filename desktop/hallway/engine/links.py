@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import zmq
-from zmq.utils.monitor import recv_monitor_message
 
 from hallway.core import wire
 from hallway.core.wire import SnapRec
+from hallway.net.gate import monitor_event
 from hallway.net.sockets import curve_client, endpoint
 
 _MONITORED = zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED
@@ -102,8 +102,7 @@ class Link:
 
     def monitor_event(self) -> int:
         assert self.monitor is not None
-        event: int = recv_monitor_message(self.monitor)["event"]
-        return event
+        return monitor_event(self.monitor.recv_multipart()[0])[0]
 
     def request_snapshot(self, now: float, since: tuple[int, int] | None) -> bool:
         """Ask for the peer's records published after `since` (its inc and seq), or for all

@@ -44,6 +44,13 @@ _names = itertools.count()
 Address = tuple[Any, ...]
 
 
+def monitor_event(head: bytes) -> tuple[int, int]:
+    """A socket monitor message's first frame: its event and value (libzmq's zmq_socket_monitor).
+    Parsed here rather than by zmq.utils.monitor, which imports zmq.asyncio and with it asyncio."""
+    event, value = struct.unpack_from("=HI", head)
+    return event, value
+
+
 @dataclass(slots=True)
 class Conn:
     fd: int
@@ -167,7 +174,7 @@ class Gate:
                 head, _endpoint = self.socket.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
-            event, fd = struct.unpack("=HI", head[:6])
+            event, fd = monitor_event(head)
             if event == zmq.EVENT_ACCEPTED:
                 self._accepted(fd)
             elif event == zmq.EVENT_DISCONNECTED:

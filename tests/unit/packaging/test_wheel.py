@@ -76,9 +76,9 @@ def test_every_module_and_nothing_else(wheel: zipfile.ZipFile) -> None:
 def test_entry_points_name_existing_functions(wheel: zipfile.ZipFile) -> None:
     entry_points = configparser.ConfigParser()
     entry_points.read_string(_dist_info(wheel, "entry_points.txt"))
-    assert dict(entry_points["console_scripts"]) == {"hallway": "hallway.cli.main:main"}
-    assert dict(entry_points["gui_scripts"]) == {"hallway-tray": "hallway.ui.app:main"}
-    for target in ("hallway.cli.main:main", "hallway.ui.app:main"):
+    assert dict(entry_points["console_scripts"]) == {"hallway": "hallway.entry:main"}
+    assert dict(entry_points["gui_scripts"]) == {"hallway-tray": "hallway.entry:tray_main"}
+    for target in ("hallway.entry:main", "hallway.entry:tray_main"):
         module, function = target.split(":")
         tree = ast.parse(wheel.read(module.replace(".", "/") + ".py"))
         assert function in {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}

@@ -1,0 +1,40 @@
+"""The processes' entry points: `hallway` (`python -m hallway`) and `hallway-tray`.
+
+Before anything else is imported, they keep OpenSSL out of the process. Nothing in Hallway speaks
+TLS (ZeroMQ's CURVE is libsodium's), yet asyncio (under zeroconf) imports `ssl` and hashlib
+imports `_hashlib`, and together they map libssl and libcrypto: 4.4 MB of every node's memory,
+and a tenth of its start. Without them asyncio simply has no TLS, and hashlib and hmac use
+Python's own SHA-2. The one thing that needs OpenSSL, scrypt for an office key, loads it when a
+passphrase is given (`hallway.core.office.derive_office_key`).
+
+Code imported any other way (tests, `python -c`) keeps the usual modules.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main", "tray_main"]
+
+_WITHOUT = ("ssl", "_ssl", "_hashlib")
+
+
+def keep_openssl_out() -> None:
+    """Make `import ssl` and `import _hashlib` fail (as on a Python built without OpenSSL),
+    unless something has imported them already."""
+    for name in _WITHOUT:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: "not installed"
+
+
+def main() -> int:
+    keep_openssl_out()
+    from hallway.cli.main import main as cli_main  # after keep_openssl_out
+
+    return cli_main()
+
+
+def tray_main() -> int:
+    keep_openssl_out()
+    from hallway.ui.app import main as app_main  # after keep_openssl_out
+
+    return app_main()
