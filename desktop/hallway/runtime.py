@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
 from hallway.core import z85
-from hallway.core.errors import HallwayError
+from hallway.core.errors import HallwayError, SetupError, UsageError
 from hallway.core.model import NAME_MAX, clean_text, one_line
 from hallway.core.office import Office, derive_office_key
 from hallway.store.config import Config, load_config, new_instance_id, save_config
@@ -49,14 +49,6 @@ log = logging.getLogger(__name__)
 INIT_HINT: Final = "hallway init --name NAME --open"
 # For tests only: how long an undelivered knock waits, in seconds, instead of 12 hours.
 KNOCK_EXPIRY_ENV: Final = "HALLWAY_TEST_KNOCK_EXPIRY"
-
-
-class SetupError(HallwayError):
-    """The home cannot be set up or started as asked."""
-
-
-class UsageError(SetupError):
-    """The options given do not fit together (the CLI exits with status 2 for these)."""
 
 
 class NotSetUp(SetupError):  # noqa: N818 -- reads as a state, like HomeBusy

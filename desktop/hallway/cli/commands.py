@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hallway.cli.knowledge import run_feed, run_knowledge, run_post
 from hallway.cli.knowledge_parser import KNOWLEDGE_COMMANDS
 from hallway.cli.output import (
     Style,
@@ -22,10 +21,11 @@ from hallway.cli.output import (
 )
 from hallway.cli.signals import EXIT_INTERRUPTED, Terminate, terminate_on_signals
 from hallway.control.client import ControlClient
-from hallway.core.model import STATUS_TEXT_MAX
-from hallway.runtime import UsageError, init_home
-from hallway.store.config import load_config
+from hallway.core.errors import UsageError
 from hallway.store.home import control_socket_path
+
+# Each command imports what it alone needs (the runtime, msgspec's schemas, the config...):
+# `hallway peers` should start in little more than Python's own start-up time.
 
 __all__ = ["client_for", "passphrase_for", "run_client_command", "run_init"]
 
@@ -37,6 +37,7 @@ def client_for(home: Path) -> ControlClient:
 def passphrase_for(args: argparse.Namespace, home: Path, *, confirm: bool) -> str | None:
     """The office passphrase from --passphrase-file or a prompt; None when none is needed."""
     from hallway.identity import prompt_passphrase, read_passphrase_file
+    from hallway.store.config import load_config
 
     office: str | None = args.office
     if office is None:
@@ -60,6 +61,8 @@ def passphrase_for(args: argparse.Namespace, home: Path, *, confirm: bool) -> st
 
 
 def run_init(args: argparse.Namespace, home: Path) -> int:
+    from hallway.runtime import init_home
+
     passphrase = passphrase_for(args, home, confirm=True)
     config = init_home(
         home,
@@ -85,13 +88,19 @@ def run_client_command(args: argparse.Namespace, home: Path) -> int:  # noqa: PL
         case "status":
             return _status(args, client, style)
         case "post":
+            from hallway.cli.knowledge import run_post
+
             return run_post(args, client)
         case "peers":
             peers = client.request("peers")
             _print(args, peers, lambda: peers_table(peers, style))
         case "feed":
+            from hallway.cli.knowledge import run_feed
+
             return run_feed(args, client, style)
         case command if command in KNOWLEDGE_COMMANDS:
+            from hallway.cli.knowledge import run_knowledge
+
             return run_knowledge(args, client, style)
         case "watch":
             return _watch(args, client, style)
@@ -138,6 +147,8 @@ def _status(args: argparse.Namespace, client: ControlClient, style: Style) -> in
         mine = client.request("status_clear")
         message(f"Status cleared. {status_line(mine, Style(sys.stderr))}")
         return 0
+    from hallway.core.model import STATUS_TEXT_MAX
+
     text = " ".join(args.text)
     if len(text) > STATUS_TEXT_MAX:
         raise UsageError(

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final, TypeAlias
 
-from hallway.control.protocol import EVENT_ID_MAX
+from hallway.control.transport import EVENT_ID_MAX
 from hallway.core.durations import WHEN_HELP, parse_duration, parse_when
 from hallway.core.errors import DurationError
 from hallway.core.meetups import CAPACITY_MAX, Answer

@@ -19,7 +19,8 @@ from hallway.cli.event_output import event_details, events_table, your_answer
 from hallway.cli.meetup_text import quoted, view_of, when_text
 from hallway.cli.output import Style, message, write_json, write_line
 from hallway.control.client import ControlClient
-from hallway.control.protocol import ControlError
+from hallway.control.transport import ControlError
+from hallway.core.errors import UsageError
 from hallway.core.meetups import (
     DEFAULT_DURATION,
     DEFAULT_REMIND,
@@ -30,7 +31,6 @@ from hallway.core.meetups import (
     check_event,
 )
 from hallway.core.model import one_line
-from hallway.runtime import UsageError
 
 __all__ = ["run_event"]
 

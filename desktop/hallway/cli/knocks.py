@@ -24,7 +24,7 @@ from hallway.cli.output import (
     write_line,
 )
 from hallway.control.client import ControlClient, EventStream
-from hallway.control.protocol import NotRunning
+from hallway.control.transport import NotRunning
 from hallway.core.knocks import KnockError, check_knock_text, check_reply, held_note, is_knock_id
 from hallway.core.model import one_line
 from hallway.core.quiet import QuietHours, clock_text

@@ -16,9 +16,9 @@ from hallway.cli.knowledge_output import acks_lines, search_lines, thread_lines
 from hallway.cli.meetup_text import quoted
 from hallway.cli.output import Style, feed_lines, message, write_json, write_line
 from hallway.control.client import ControlClient
+from hallway.core.errors import UsageError
 from hallway.core.knowledge import KnowledgeError, fts_query
 from hallway.core.model import POST_TEXT_MAX, one_line
-from hallway.runtime import UsageError
 
 __all__ = ["run_feed", "run_knowledge", "run_post"]
 

@@ -17,7 +17,7 @@ import argparse
 from collections.abc import Callable
 from typing import Final
 
-from hallway.control.protocol import EVENT_ID_MAX
+from hallway.control.transport import EVENT_ID_MAX
 from hallway.core.knowledge import MISSING_DAYS
 
 __all__ = ["KNOWLEDGE_COMMANDS", "add_feed_options", "add_knowledge_commands", "add_post_options"]

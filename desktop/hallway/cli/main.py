@@ -10,21 +10,18 @@ and the traceback only with HALLWAY_DEBUG=1.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
 from hallway.cli.knowledge_parser import KNOWLEDGE_COMMANDS
 from hallway.cli.output import message
-from hallway.cli.parser import build_parser, parse_command_line
+from hallway.cli.parser import build_parser, command_in, parse_command_line
 from hallway.cli.signals import EXIT_INTERRUPTED
-from hallway.control.protocol import ControlError, NotRunning
-from hallway.core.errors import HallwayError
-from hallway.runtime import UsageError
+from hallway.control.transport import ControlError, NotRunning
+from hallway.core.errors import HallwayError, UsageError
 from hallway.store.home import resolve_home
 
 __all__ = [
@@ -51,9 +48,12 @@ _CLIENT_COMMANDS: Final = frozenset(
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per exit status
-    parser = build_parser()
-    args = parse_command_line(parser, argv)  # usage errors: a message and status 2 (argparse)
-    _configure_logging()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_in(words))  # a client command: its own subparser alone
+    args = parse_command_line(parser, words)  # usage errors: a message and status 2 (argparse)
+    if args.command not in _CLIENT_COMMANDS:
+        # Client commands log nothing (they do not import logging): their start stays short.
+        _configure_logging()
     _tolerate_any_terminal()
     home: Path | None = None
     try:
@@ -127,6 +127,8 @@ def _node(args: argparse.Namespace, home: Path) -> int:
 
 
 def _configure_logging() -> None:
+    import logging
+
     debug = os.environ.get(DEBUG_ENV) == "1"
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
@@ -144,6 +146,8 @@ def _tolerate_any_terminal() -> None:
 
 
 def _unexpected(exc: BaseException) -> int:
+    import traceback
+
     message(f"hallway: unexpected error: {type(exc).__name__}: {exc}")
     if os.environ.get(DEBUG_ENV) == "1":
         traceback.print_exception(exc, file=sys.stderr)

@@ -23,12 +23,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, TextIO
 
-import msgspec
-
-from hallway.cli.knowledge_text import item_notes, knowledge_event_text, post_notes
-from hallway.cli.meetup_text import answer_words, quoted, view_of, when_text
+from hallway.control.transport import encode_json
 from hallway.core.durations import format_remaining
-from hallway.core.knocks import held_note
 from hallway.core.model import Presence, one_line
 from hallway.core.names import LOOK_ALIKE_MARK, labelled
 
@@ -110,13 +106,12 @@ def _wants_colour(stream: TextIO) -> bool:
 # writing ------------------------------------------------------------------------------------
 
 
-_json = msgspec.json.Encoder()
-
-
 def write_json(value: Any, stream: TextIO | None = None) -> None:
-    """One JSON document on one line, flushed (NDJSON when called per event)."""
-    # msgspec, not json: `node --json` prints every event, and this runs beside the engine.
-    write_line(_json.encode(value).decode(), stream)
+    """One JSON document on one line, flushed (NDJSON when called per event).
+
+    msgspec's bytes, through json where they are the same (a client command need not load
+    msgspec for them): see `hallway.control.transport.encode_json`."""
+    write_line(encode_json(value).decode(), stream)
 
 
 def message(text: str) -> None:
@@ -326,6 +321,8 @@ def feed_lines(
 
 
 def _post_tail(item: dict[str, Any], style: Style, *, chosen: bool) -> str:
+    from hallway.cli.knowledge_text import item_notes
+
     notes = item_notes(item, chosen=chosen)
     tail = f"  [{' · '.join(notes)}]" if notes else ""
     item_id = one_line(str(item.get("id") or ""))
@@ -342,6 +339,8 @@ _CLEARED = {"other_office": "The warning about Hallway users in other offices no
 
 def event_line(event: dict[str, Any], style: Style) -> str:
     """One event of `hallway node` or `hallway watch`, for people."""
+    from hallway.cli.knowledge_text import knowledge_event_text, post_notes
+
     kind = event.get("type")
     at = _local(event.get("at"))
     stamp = style.paint(at.strftime("%H:%M:%S") if at else "--:--:--", DIM)
@@ -431,6 +430,8 @@ def _knock_text(event: dict[str, Any], name: str) -> str | None:  # noqa: PLR091
             )
         case "knock_delivered":
             if event.get("held"):
+                from hallway.core.knocks import held_note
+
                 return held_note(name, str(event.get("reason") or "")) + "."
             return f"Your knock reached {name}: {text}"
         case "knock_reply":
@@ -498,6 +499,8 @@ def _raw(event: dict[str, Any]) -> str:
 def _meetup_text(event: dict[str, Any], who: str) -> str | None:
     """The line for an office event's creation, change, answer, seat or reminder; None for any
     other type of event."""
+    from hallway.cli.meetup_text import answer_words, quoted
+
     title = quoted(str(event.get("title", "")))
     match event.get("type"):
         case "rsvp":
@@ -516,6 +519,8 @@ def _meetup_text(event: dict[str, Any], who: str) -> str | None:
 
 
 def _event_text(event: dict[str, Any], who: str) -> str | None:
+    from hallway.cli.meetup_text import quoted, view_of, when_text
+
     try:
         view = view_of(event.get("event"))
     except ValueError:

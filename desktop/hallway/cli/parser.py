@@ -30,33 +30,28 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from hallway import __version__
-from hallway.cli.event_parser import ACTIONS, Subparsers, add_event_actions
-from hallway.cli.knock_parser import add_knock_commands
 from hallway.cli.knowledge_parser import (
+    KNOWLEDGE_COMMANDS,
     add_feed_options,
     add_knowledge_commands,
     add_post_options,
 )
-from hallway.control.protocol import FEED_LIMIT_MAX
-from hallway.core.durations import (
-    END_OF_DAY,
-    MORNING,
-    UNTIL_WORDS_HELP,
-    parse_duration,
-    until_time,
-)
-from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
+from hallway.control.transport import FEED_LIMIT_MAX
 from hallway.core.errors import DurationError
-from hallway.core.model import Presence
-from hallway.core.seeds import SeedError, parse_seed
+
+if TYPE_CHECKING:
+    from hallway.cli.event_parser import Subparsers
+    from hallway.core.model import Presence  # loaded by presence_arg, for `status set` alone
 
 __all__ = [
+    "COMMANDS",
     "build_parser",
+    "command_in",
     "duration_arg",
     "emoji_arg",
     "limit_arg",
@@ -66,25 +61,29 @@ __all__ = [
 ]
 
 _ALIASES: Final = {
-    "available": Presence.AVAILABLE,
-    "here": Presence.AVAILABLE,
-    "away": Presence.AWAY,
-    "busy": Presence.BUSY,
-    "dnd": Presence.DND,
-    "do-not-disturb": Presence.DND,
-    "do_not_disturb": Presence.DND,
+    "available": "available",
+    "here": "available",
+    "away": "away",
+    "busy": "busy",
+    "dnd": "dnd",
+    "do-not-disturb": "dnd",
+    "do_not_disturb": "dnd",
 }
 _PRESENCES: Final = "choose available, away, busy or dnd"
 
 
 def presence_arg(text: str) -> Presence:
+    from hallway.core.model import Presence
+
     try:
-        return _ALIASES[text.strip().lower()]
+        return Presence(_ALIASES[text.strip().lower()])
     except KeyError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a presence; {_PRESENCES}") from None
 
 
 def duration_arg(text: str) -> timedelta:
+    from hallway.core.durations import parse_duration
+
     try:
         return parse_duration(text)
     except DurationError as exc:
@@ -93,6 +92,8 @@ def duration_arg(text: str) -> timedelta:
 
 def emoji_arg(text: str) -> str:
     """One emoji, or "" for none."""
+    from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
+
     emoji = text.strip()
     if emoji and not is_emoji(emoji):
         raise argparse.ArgumentTypeError(
@@ -102,6 +103,8 @@ def emoji_arg(text: str) -> str:
 
 
 def until_arg(text: str) -> datetime:
+    from hallway.core.durations import until_time
+
     try:
         return until_time(text, datetime.now().astimezone())
     except DurationError as exc:
@@ -172,6 +175,8 @@ def parse_command_line(
         # PRESENCE is optional to argparse only so that this message can list the choices.
         args.usage_parser.error(f"PRESENCE is required: {_PRESENCES}")
     if args.command == "event" and args.event_command is None:
+        from hallway.cli.event_parser import ACTIONS
+
         args.usage_parser.error(f"what should it do? Choose {ACTIONS}")
     return args
 
@@ -213,6 +218,8 @@ def _port(text: str) -> int:
 
 
 def _seed(text: str) -> str:
+    from hallway.core.seeds import SeedError, parse_seed
+
     try:
         parse_seed(text)
     except SeedError as exc:
@@ -264,32 +271,39 @@ def _action(actions: Subparsers, name: str, help_text: str, epilog: str) -> argp
     return sub
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="hallway",
-        description="Hallway: presence, status and announcements for a small office, "
-        "without a server.",
-        epilog=_MAIN_EPILOG,
-        formatter_class=_formatter,
-        allow_abbrev=False,
+Command = Callable[[str, str, str], argparse.ArgumentParser]
+
+
+class _Parser(argparse.ArgumentParser):
+    """A parser whose epilog may be made only when its help is printed (`later`): help that
+    needs a heavy import (emoji data) costs nothing to a command that does not print it."""
+
+    later: Callable[[], str] | None = None
+
+    def format_help(self) -> str:
+        if self.later is not None:
+            self.epilog, self.later = self.later(), None
+        return super().format_help()
+
+
+def _status_set_epilog() -> str:
+    from hallway.core.durations import UNTIL_WORDS_HELP
+    from hallway.core.emoji import EMOJI_EXAMPLES
+
+    return (
+        "PRESENCE is one of available, away, busy, dnd (or do-not-disturb).\n"
+        f"E is exactly one emoji, such as {EMOJI_EXAMPLES}.\n"
+        "DURATION is positive: 45m, 2h, 1h30m, 90s, 1d (30 days at most).\n"
+        "TIME: 15:30 or 3pm (the next one to come), or a word:\n"
+        f"  {UNTIL_WORDS_HELP}.\n\n"
+        "examples:\n"
+        '  hallway status set busy "In a call until 3" --until 15:00\n'
+        "  hallway status set dnd --for 2h\n"
+        "  hallway status set available"
     )
-    _home_option(parser, default=None)
-    parser.add_argument("--version", action="version", version=f"hallway {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    def command(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name,
-            help=help_text,
-            description=help_text[0].upper() + help_text[1:] + ".",
-            epilog=epilog,
-            formatter_class=_formatter,
-            allow_abbrev=False,
-        )
-        _home_option(sub, default=argparse.SUPPRESS)
-        sub.set_defaults(usage_parser=sub)  # so a later usage error shows this command's usage
-        return sub
 
+def _init(command: Command) -> None:
     init = command(
         "init",
         "set up a home: your name, the office, and this machine's keys",
@@ -306,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
         "office's port) who introduces you to the office; saved, repeatable",
     )
 
+
+def _node(command: Command) -> None:
     node = command(
         "node",
         "run Hallway headless and print what happens",
@@ -331,6 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _json_option(node, "one JSON object per event (NDJSON)")
 
+
+def _status(command: Command) -> None:
+    from hallway.core.durations import END_OF_DAY, MORNING
+
     status = command(
         "status",
         "show or change your status",
@@ -347,18 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="set your presence and status text",
         description="Set your presence, with optional text, emoji and expiry.",
         usage="%(prog)s PRESENCE [TEXT ...] [--emoji E] [--for DURATION | --until TIME]",
-        epilog="PRESENCE is one of available, away, busy, dnd (or do-not-disturb).\n"
-        f"E is exactly one emoji, such as {EMOJI_EXAMPLES}.\n"
-        "DURATION is positive: 45m, 2h, 1h30m, 90s, 1d (30 days at most).\n"
-        "TIME: 15:30 or 3pm (the next one to come), or a word:\n"
-        f"  {UNTIL_WORDS_HELP}.\n\n"
-        "examples:\n"
-        '  hallway status set busy "In a call until 3" --until 15:00\n'
-        "  hallway status set dnd --for 2h\n"
-        "  hallway status set available",
         formatter_class=_formatter,
         allow_abbrev=False,
     )
+    status_set.later = _status_set_epilog  # type: ignore[attr-defined]
     _home_option(status_set, default=argparse.SUPPRESS)
     status_set.set_defaults(usage_parser=status_set)
     status_set.add_argument(
@@ -395,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     _home_option(status_clear, default=argparse.SUPPRESS)
     status_clear.set_defaults(usage_parser=status_clear)
 
+
+def _post(command: Command) -> None:
     post = command(
         "post",
         "post an announcement or a question to the office; prints its id",
@@ -406,6 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_post_options(post)
 
+
+def _peers(command: Command) -> None:
     peers = command(
         "peers",
         "list your colleagues and their status",
@@ -413,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _json_option(peers, "a JSON array")
 
+
+def _feed(command: Command) -> None:
     feed = command(
         "feed",
         "show recent posts and status changes, newest first; or search them",
@@ -429,14 +447,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", metavar="N", type=limit_arg, default=20, help="how many items (default 20)"
     )
     add_feed_options(feed)
+
+
+def _knowledge(command: Command) -> None:
     add_knowledge_commands(command)
 
+
+def _watch(command: Command) -> None:
     watch = command(
         "watch",
         "follow what happens, live, until interrupted",
         "examples:\n  hallway watch\n  hallway watch --json | jq 'select(.type == \"post\")'",
     )
     _json_option(watch, "one JSON object per event (NDJSON)")
+
+
+def _event(command: Command) -> None:
+    from hallway.cli.event_parser import add_event_actions
 
     event = command(
         "event",
@@ -450,8 +477,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_event_actions(event, _action)
 
+
+def _knocks(command: Command) -> None:
+    from hallway.cli.knock_parser import add_knock_commands
+
     add_knock_commands(command, _formatter)
 
+
+def _demo(command: Command) -> None:
     demo = command(
         "demo",
         "try Hallway in a private office on this machine, with simulated colleagues",
@@ -464,4 +497,73 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--headless", action="store_true", help="print events instead of starting the tray app"
     )
+
+
+# The commands in the order `hallway --help` lists them, by the group that adds them.
+_GROUPS: Final[tuple[tuple[frozenset[str], Callable[[Command], None]], ...]] = (
+    (frozenset({"init"}), _init),
+    (frozenset({"node"}), _node),
+    (frozenset({"status"}), _status),
+    (frozenset({"post"}), _post),
+    (frozenset({"peers"}), _peers),
+    (frozenset({"feed"}), _feed),
+    (KNOWLEDGE_COMMANDS, _knowledge),
+    (frozenset({"watch"}), _watch),
+    (frozenset({"event"}), _event),
+    (frozenset({"knock", "knocks", "quiet"}), _knocks),
+    (frozenset({"demo"}), _demo),
+)
+COMMANDS: Final = frozenset().union(*(names for names, _ in _GROUPS))
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command `argv` names, when nothing before it but `--home DIR` could make the parser
+    print help, its version or an error of the top level; None otherwise."""
+    words = iter(argv)
+    for word in words:
+        if word == "--home":
+            value = next(words, None)
+            if value is None or value.startswith("-"):
+                return None
+        elif not word.startswith("--home="):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `only` (one of `COMMANDS`), the top level and that command alone.
+
+    Parsing a command needs nothing but its own subparser (argparse looks no further), so the
+    client commands build only theirs: the whole tree costs a few milliseconds and imports every
+    command's argument types. `hallway --help`, a mistyped command and no command get the whole
+    tree, so that help and errors are the same either way.
+    """
+    parser = _Parser(
+        prog="hallway",
+        description="Hallway: presence, status and announcements for a small office, "
+        "without a server.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=_formatter,
+        allow_abbrev=False,
+    )
+    _home_option(parser, default=None)
+    parser.add_argument("--version", action="version", version=f"hallway {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    def command(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=epilog,
+            formatter_class=_formatter,
+            allow_abbrev=False,
+        )
+        _home_option(sub, default=argparse.SUPPRESS)
+        sub.set_defaults(usage_parser=sub)  # so a later usage error shows this command's usage
+        return sub
+
+    for names, add in _GROUPS:
+        if only is None or only in names:
+            add(command)
     return parser

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hallway.control.client import ControlClient, EventStream
-from hallway.control.protocol import ControlError, NotRunning
+from hallway.control.transport import ControlError, NotRunning
 
 if TYPE_CHECKING:
     from hallway.control.server import ControlServer, NodeAPI

@@ -11,17 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hallway.control.protocol import (
+from hallway.control.transport import (
     MAX_REPLY,
     ControlError,
+    LineTooLongError,
     NotRunning,
+    check_socket_path,
     decode_event,
     decode_reply,
     encode_request,
-)
-from hallway.control.transport import (
-    LineTooLongError,
-    check_socket_path,
     peer_uid,
     read_line,
 )

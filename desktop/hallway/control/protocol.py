@@ -14,6 +14,10 @@ form of `FeedItem.to_json()` (`post` and `reply` add `sent_at`); `acks` and `rem
 After a successful `watch` reply the server streams events, one JSON object per line, in the form
 of `Event.to_json()`, until either side closes the connection.
 
+The limits, reply codes, errors, and the client's side (`encode_request`, `decode_reply`,
+`decode_event`) are `hallway.control.transport`'s, re-exported here: the typed requests below need
+msgspec, which a client command should not pay for.
+
 `decode_request` takes bytes from outside and either returns a typed, size-limited request or
 raises `RequestError` with a code and a message for people. Nothing else escapes, whatever the
 input.
@@ -25,8 +29,9 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
+from hallway.control import transport as _transport
 from hallway.core.emoji import EMOJI_EXAMPLES, is_emoji
-from hallway.core.errors import DurationError, HallwayError
+from hallway.core.errors import DurationError
 from hallway.core.knocks import KNOCK_TEXT_MAX
 from hallway.core.knowledge import SEARCH_WORDS_MAX
 from hallway.core.meetups import (
@@ -44,22 +49,27 @@ from hallway.core.model import Presence
 from hallway.core.quiet import QuietHours, parse_quiet
 from hallway.core.wire import Emoji, PostText, StatusText, Timestamp
 
-VERSION: Final = 1
-MAX_REQUEST: Final = 64 * 1024  # one request line, newline included
-MAX_REPLY: Final = 32 * 1024 * 1024  # replies come from our own server, but stay bounded
-FEED_LIMIT_MAX: Final = 1000
+# The light half, shared with the client (which must not import msgspec), is transport's.
+BAD_REQUEST: Final = _transport.BAD_REQUEST
+EVENT_ID_MAX: Final = _transport.EVENT_ID_MAX
+FEED_LIMIT_MAX: Final = _transport.FEED_LIMIT_MAX
+INTERNAL: Final = _transport.INTERNAL
+MAX_REPLY: Final = _transport.MAX_REPLY
+MAX_REQUEST: Final = _transport.MAX_REQUEST
+NODE_ERROR: Final = _transport.NODE_ERROR
+TOO_LARGE: Final = _transport.TOO_LARGE
+UNSUPPORTED: Final = _transport.UNSUPPORTED
+UNSUPPORTED_VERSION: Final = _transport.UNSUPPORTED_VERSION
+VERSION: Final = _transport.VERSION
+ControlError = _transport.ControlError
+NotRunning = _transport.NotRunning
+Reply = _transport.Reply
+decode_event = _transport.decode_event
+decode_reply = _transport.decode_reply
+encode_request = _transport.encode_request
 
-# Reply codes. Clients branch on these; the messages are for people.
-BAD_REQUEST: Final = "bad_request"
-TOO_LARGE: Final = "too_large"
-UNSUPPORTED_VERSION: Final = "unsupported_version"
-UNSUPPORTED: Final = "unsupported"
-NODE_ERROR: Final = "node_error"
-INTERNAL: Final = "internal"
 
 FeedLimit = Annotated[int, msgspec.Meta(ge=1, le=FEED_LIMIT_MAX)]
-# An event id is "<peer id>:<incarnation hex>:<seq>"; the engine says whether it knows it.
-EVENT_ID_MAX: Final = 160
 EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=EVENT_ID_MAX)]
 EventTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=TITLE_MAX)]
 Place = Annotated[str, msgspec.Meta(max_length=PLACE_MAX)]
@@ -76,21 +86,6 @@ ClockText = Annotated[str, msgspec.Meta(pattern="^[0-9]{1,2}:[0-9]{2}$")]
 ItemId = Annotated[str, msgspec.Meta(min_length=1, max_length=EVENT_ID_MAX)]
 # Room for every word at its longest; the node refuses a search with no word or too many.
 SearchWords = Annotated[str, msgspec.Meta(min_length=1, max_length=64 * SEARCH_WORDS_MAX)]
-
-
-class ControlError(HallwayError):
-    """A control request failed. `code` is one of the reply codes of this module."""
-
-    def __init__(self, message: str, code: str = INTERNAL) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class NotRunning(ControlError):  # noqa: N818 -- reads as a state: `except NotRunning`
-    """No instance is listening on the control socket of a home."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, "not_running")
 
 
 class RequestError(ControlError):
@@ -463,21 +458,7 @@ def _version_message(version: int) -> str:
     return f"control protocol version {version} is not supported; this Hallway speaks {VERSION}"
 
 
-def encode_request(cmd: str, args: dict[str, Any]) -> bytes:
-    return msgspec.json.encode({"v": VERSION, "cmd": cmd, "args": args}) + b"\n"
-
-
 # Replies --------------------------------------------------------------------------------------
-
-
-class Reply(msgspec.Struct, frozen=True):
-    ok: bool
-    result: Any = None
-    error: str = ""
-    code: str = ""
-
-
-_reply_decoder: Final = msgspec.json.Decoder(Reply)
 
 
 def encode_ok(result: Any) -> bytes:
@@ -490,22 +471,3 @@ def encode_error(message: str, code: str) -> bytes:
 
 def encode_event(event: dict[str, Any]) -> bytes:
     return msgspec.json.encode(event) + b"\n"
-
-
-def decode_reply(line: bytes) -> Reply:
-    """A reply line from the server, or `ControlError` if it is not one."""
-    try:
-        return _reply_decoder.decode(line)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise ControlError(f"the running Hallway sent an unreadable reply: {exc}") from None
-
-
-def decode_event(line: bytes) -> dict[str, Any]:
-    """One streamed event line, or `ControlError`."""
-    try:
-        event = msgspec.json.decode(line)
-    except msgspec.DecodeError as exc:
-        raise ControlError(f"the running Hallway sent an unreadable event: {exc}") from None
-    if not isinstance(event, dict):
-        raise ControlError("the running Hallway sent an event that is not an object")
-    return event

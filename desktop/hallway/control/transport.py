@@ -1,26 +1,84 @@
-"""The byte level of the control socket: path limits, bounded line reading, peer credentials."""
+"""The byte level of the control socket, and what both of its ends share without msgspec.
+
+Limits, reply codes and errors; the request line and the reading of replies and events (plain
+`json`, the same bytes and values as msgspec's for everything a client sends and gets); path
+limits, bounded line reading, peer credentials. A client command imports this and not
+`hallway.control.protocol`, whose typed requests need msgspec (tens of milliseconds of start-up).
+Where `json` could differ from msgspec (a float in exponent form, a lone surrogate, a reply that is
+not one), the work goes to msgspec, so that bytes and messages stay exactly msgspec's.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import socket
 import struct
+import sys
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from hallway.control.protocol import TOO_LARGE, ControlError
+from hallway.core.errors import HallwayError
 
 __all__ = [
+    "BAD_REQUEST",
+    "EVENT_ID_MAX",
+    "FEED_LIMIT_MAX",
+    "INTERNAL",
+    "MAX_REPLY",
+    "MAX_REQUEST",
+    "NODE_ERROR",
     "SOCKET_PATH_MAX",
+    "TOO_LARGE",
+    "UNSUPPORTED",
+    "UNSUPPORTED_VERSION",
+    "VERSION",
+    "ControlError",
     "LineTooLongError",
+    "NotRunning",
+    "Reply",
     "check_socket_path",
+    "decode_event",
+    "decode_reply",
+    "encode_request",
     "peer_uid",
     "read_line",
     "same_user",
 ]
 
+VERSION: Final = 1
+MAX_REQUEST: Final = 64 * 1024  # one request line, newline included
+MAX_REPLY: Final = 32 * 1024 * 1024  # replies come from our own server, but stay bounded
+FEED_LIMIT_MAX: Final = 1000
+# An event id is "<peer id>:<incarnation hex>:<seq>"; the engine says whether it knows it.
+EVENT_ID_MAX: Final = 160
+
+# Reply codes. Clients branch on these; the messages are for people.
+BAD_REQUEST: Final = "bad_request"
+TOO_LARGE: Final = "too_large"
+UNSUPPORTED_VERSION: Final = "unsupported_version"
+UNSUPPORTED: Final = "unsupported"
+NODE_ERROR: Final = "node_error"
+INTERNAL: Final = "internal"
+
 # sun_path is 108 bytes on Linux, including the terminating NUL (104 on the BSDs and macOS).
 SOCKET_PATH_MAX: Final = 107
+
+
+class ControlError(HallwayError):
+    """A control request failed. `code` is one of the reply codes of this module."""
+
+    def __init__(self, message: str, code: str = INTERNAL) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NotRunning(ControlError):  # noqa: N818 -- reads as a state: `except NotRunning`
+    """No instance is listening on the control socket of a home."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "not_running")
 
 
 class LineTooLongError(ControlError):
@@ -29,6 +87,137 @@ class LineTooLongError(ControlError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"request is larger than {limit} bytes", TOO_LARGE)
         self.limit = limit
+
+
+class Reply:
+    """One reply line: `ok` and `result`, or `error` and `code`."""
+
+    __slots__ = ("code", "error", "ok", "result")
+
+    def __init__(self, ok: bool, result: Any = None, error: str = "", code: str = "") -> None:
+        self.ok = ok
+        self.result = result
+        self.error = error
+        self.code = code
+
+    def __repr__(self) -> str:
+        return f"Reply(ok={self.ok!r}, result={self.result!r}, error={self.error!r})"
+
+
+# msgspec's 64-bit integers; json would write a larger one, msgspec refuses it.
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+
+
+def json_like_msgspec(value: Any) -> bool:
+    """Whether `json.dumps(value, ensure_ascii=False, separators=(",", ":"))` gives the bytes
+    `msgspec.json.encode(value)` does: plain containers, text, 64-bit integers, and finite floats
+    that Python writes without an exponent (msgspec writes 1e16 where json writes 1e+16)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(_INT_MIN <= value <= _INT_MAX)
+    if kind is float:
+        return math.isfinite(value) and "e" not in repr(value)
+    if kind is dict:
+        return all(type(k) is str and json_like_msgspec(v) for k, v in value.items())
+    if kind is list:
+        return all(json_like_msgspec(v) for v in value)
+    return False
+
+
+def encode_json(value: Any) -> bytes:
+    """`msgspec.json.encode(value)`, without importing msgspec where json writes the same.
+
+    Once msgspec is loaded (in a node, which prints every event with `--json`), it does the work:
+    it is the faster of the two."""
+    if "msgspec" not in sys.modules and json_like_msgspec(value):
+        try:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: msgspec says so in its own words
+    import msgspec  # only for what json would write differently
+
+    return msgspec.json.encode(value)
+
+
+def encode_request(cmd: str, args: dict[str, Any]) -> bytes:
+    return encode_json({"v": VERSION, "cmd": cmd, "args": args}) + b"\n"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON; msgspec refuses them
+
+
+def _loads(line: bytes) -> Any:
+    """The JSON value of `line` as msgspec would decode it; ValueError or RecursionError where
+    json and msgspec might not agree (msgspec then decides, and words any error)."""
+    value = json.loads(line.decode("utf-8"), parse_constant=_no_constant)
+    if _has_big_int(value):
+        raise ValueError("an integer out of msgspec's range")
+    return value
+
+
+def _has_big_int(value: Any) -> bool:
+    if type(value) is int:
+        return not bool(_INT_MIN <= value <= _INT_MAX)
+    if type(value) is dict:
+        return any(_has_big_int(v) for v in value.values())
+    if type(value) is list:
+        return any(_has_big_int(v) for v in value)
+    return False
+
+
+def decode_reply(line: bytes) -> Reply:
+    """A reply line from the server, or `ControlError` if it is not one."""
+    try:
+        value = _loads(line)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and json's errors are ValueErrors
+        value = None
+    if (
+        type(value) is dict
+        and type(value.get("ok")) is bool
+        and type(value.setdefault("error", "")) is str
+        and type(value.setdefault("code", "")) is str
+    ):
+        return Reply(value["ok"], value.get("result"), value["error"], value["code"])
+    return _decode_reply_strictly(line)
+
+
+def _decode_reply_strictly(line: bytes) -> Reply:
+    import msgspec  # only for a line json did not take as a reply
+
+    class _Reply(msgspec.Struct, frozen=True):
+        ok: bool
+        result: Any = None
+        error: str = ""
+        code: str = ""
+
+    try:
+        reply = msgspec.json.decode(line, type=_Reply)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ControlError(f"the running Hallway sent an unreadable reply: {exc}") from None
+    return Reply(reply.ok, reply.result, reply.error, reply.code)
+
+
+def decode_event(line: bytes) -> dict[str, Any]:
+    """One streamed event line, or `ControlError`."""
+    try:
+        event = _loads(line)
+    except (ValueError, RecursionError):
+        event = _decode_event_strictly(line)
+    if not isinstance(event, dict):
+        raise ControlError("the running Hallway sent an event that is not an object")
+    return event
+
+
+def _decode_event_strictly(line: bytes) -> Any:
+    import msgspec  # only for a line json did not take
+
+    try:
+        return msgspec.json.decode(line)
+    except msgspec.DecodeError as exc:
+        raise ControlError(f"the running Hallway sent an unreadable event: {exc}") from None
 
 
 def check_socket_path(path: Path) -> None:

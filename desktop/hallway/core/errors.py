@@ -13,3 +13,14 @@ class DecodeError(HallwayError):
 
 class DurationError(HallwayError, ValueError):
     """A duration or time of day could not be parsed."""
+
+
+class SetupError(HallwayError):
+    """The home cannot be set up or started as asked."""
+
+
+class UsageError(SetupError):
+    """The options given do not fit together (the CLI exits with status 2 for these).
+
+    Here rather than in `hallway.runtime` (which re-exports both) so that a client command can
+    catch it without loading what runs an instance."""

@@ -8,8 +8,9 @@ The names below are loaded when first used (PEP 562): a command-line client that
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from hallway.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from hallway.store.config import (
@@ -78,9 +79,4 @@ __all__ = [
     "secrets_path",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(__name__, _WHERE)

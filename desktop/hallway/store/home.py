@@ -15,8 +15,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-import platformdirs
-
 from hallway.store.errors import HomeBusy, StoreError, UnsafeHome
 from hallway.store.private import check_ancestors, check_private_dir, fix_dir_mode, user_name
 
@@ -46,11 +44,17 @@ def resolve_home(arg: str | Path | None) -> Path:
     what runs an instance makes its home, through `HomeLock`). A home that exists is checked with
     `check_home`, so no command ever trusts one that another user can change.
     """
-    chosen = arg or os.environ.get(HOME_ENV) or platformdirs.user_data_dir(_APP)
+    chosen = arg or os.environ.get(HOME_ENV) or _user_data_dir()
     home = Path(chosen).expanduser().absolute()
     if os.path.lexists(home):
         check_home(home)
     return home
+
+
+def _user_data_dir() -> str:
+    import platformdirs  # only without --home and HALLWAY_HOME: a client starts faster
+
+    return platformdirs.user_data_dir(_APP)
 
 
 def create_home(home: Path) -> None:
