@@ -32,7 +32,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 from hallway import __version__
 from hallway.cli.knowledge_parser import (
@@ -257,7 +257,8 @@ def _office_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
 
 
 def _action(actions: Subparsers, name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
-    """A second-level command (`hallway event create`), made like `hallway status set`."""
+    """A command (`hallway peers`) or a second-level one (`hallway event create`). Its usage
+    errors show its own usage (`usage_parser`)."""
     sub = actions.add_parser(
         name,
         help=help_text,
@@ -551,17 +552,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     def command(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name,
-            help=help_text,
-            description=help_text[0].upper() + help_text[1:] + ".",
-            epilog=epilog,
-            formatter_class=_formatter,
-            allow_abbrev=False,
-        )
-        _home_option(sub, default=argparse.SUPPRESS)
-        sub.set_defaults(usage_parser=sub)  # so a later usage error shows this command's usage
-        return sub
+        return _action(cast("Subparsers", commands), name, help_text, epilog)
 
     for names, add in _GROUPS:
         if only is None or only in names:
