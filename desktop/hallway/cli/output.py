@@ -25,8 +25,8 @@ from typing import Any, Final, TextIO
 
 from hallway.control.transport import encode_json
 from hallway.core.durations import format_remaining
-from hallway.core.model import Presence, one_line
 from hallway.core.names import LOOK_ALIKE_MARK, labelled
+from hallway.core.plain import Presence, one_line
 
 __all__ = [
     "Style",

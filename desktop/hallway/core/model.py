@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import re
 from dataclasses import dataclass, field
 
 from hallway.core import z85 as _z85
 
-NAME_MAX = 64
+# What a client prints with is in `core.plain`, which imports nothing heavy (no dataclasses).
+from hallway.core.plain import NAME_MAX, Presence, display_fingerprint, one_line, strip_controls
+
+__all__ = [
+    "DEFAULT_STATUS",
+    "EMOJI_MAX",
+    "FRAME_MAX",
+    "HEARTBEAT_INTERVAL",
+    "LIVENESS_PING",
+    "LIVENESS_TIMEOUT",
+    "MISSED_HEARTBEATS",
+    "NAME_MAX",
+    "POST_RETENTION_DAYS",
+    "POST_TEXT_MAX",
+    "STATUS_TEXT_MAX",
+    "TAGS_MAX",
+    "TAG_MAX",
+    "Post",
+    "Presence",
+    "Status",
+    "clean_text",
+    "display_fingerprint",
+    "extract_tags",
+    "fingerprint",
+    "one_line",
+    "post_id",
+    "strip_controls",
+]
+
 STATUS_TEXT_MAX = 140
 EMOJI_MAX = 16
 POST_TEXT_MAX = 2000
@@ -28,35 +55,11 @@ MISSED_HEARTBEATS = 3
 POST_RETENTION_DAYS = 7
 
 
-class Presence(enum.StrEnum):
-    AVAILABLE = "available"
-    AWAY = "away"
-    BUSY = "busy"
-    DND = "dnd"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    Presence.AVAILABLE: "Available",
-    Presence.AWAY: "Away",
-    Presence.BUSY: "Busy",
-    Presence.DND: "Do not disturb",
-}
-
-
 def fingerprint(public_key_z85: bytes | str) -> str:
     """The peer id: 128 bits of SHA-256 over the raw 32-byte CURVE public key, as hex."""
     key = public_key_z85.encode() if isinstance(public_key_z85, str) else public_key_z85
     raw = _z85.decode(key)
     return hashlib.sha256(raw).hexdigest()[:32]
-
-
-def display_fingerprint(peer_id: str) -> str:
-    """The id in groups of four, easy to read out and compare."""
-    return " ".join(peer_id[i : i + 4] for i in range(0, len(peer_id), 4))
 
 
 _TAG = re.compile(rf"(?<![\w#])#(\w{{1,{TAG_MAX}}})")
@@ -70,34 +73,6 @@ def extract_tags(text: str) -> tuple[str, ...]:
         if len(seen) >= TAGS_MAX:
             break
     return tuple(seen)
-
-
-# The joiners that emoji sequences ("👩‍💻") and several scripts need.
-_JOINERS = frozenset("\u200c\u200d")
-# Newlines too, where text may have several lines (posts).
-_KEEP = _JOINERS | {"\n"}
-
-
-def strip_controls(text: str) -> str:
-    """Drop control and format characters (bidi overrides...) but newlines and emoji joiners."""
-    if text.isprintable():
-        return text.strip()
-    return "".join(ch for ch in text if ch in _KEEP or ch.isprintable()).strip()
-
-
-def one_line(text: str) -> str:
-    """Text for one line: controls dropped, each run of whitespace one space, none around it.
-
-    Names are one line, and so is a peer's text printed on one line: a newline (or U+2028, a
-    vertical tab...) inside it would otherwise start a line that looks like our own output.
-    """
-    if not text.isprintable():
-        text = "".join(
-            " " if ch.isspace() else ch
-            for ch in text
-            if ch in _JOINERS or ch.isspace() or ch.isprintable()
-        )
-    return " ".join(text.split())
 
 
 def clean_text(text: str, limit: int) -> str:

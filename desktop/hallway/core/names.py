@@ -19,7 +19,7 @@ from itertools import pairwise
 from typing import Final, Protocol, cast
 
 from hallway.core.errors import HallwayError
-from hallway.core.model import NAME_MAX, display_fingerprint
+from hallway.core.plain import NAME_MAX, display_fingerprint
 
 __all__ = [
     "LOOK_ALIKE_MARK",

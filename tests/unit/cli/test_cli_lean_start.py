@@ -21,8 +21,10 @@ from hallway.store.home import control_socket_path
 from tests.unit.control.fake_node import FakeNode
 
 # Nothing a client command needs: the engine, the network, the database, msgspec's schemas,
-# the runtime, the config, logging.
+# the runtime, the config, logging, and the model's dataclasses (core.plain has what it prints).
 HEAVY = (
+    "dataclasses",
+    "hallway.core.model",
     "zmq",
     "zeroconf",
     "sqlite3",
