@@ -82,7 +82,6 @@ _log = logging.getLogger("hallway.engine")
 HELLO_RETRY = 2.0
 HELLO_TRIES = 5
 PRUNE_EVERY = 3600.0
-TRIM_EVERY = 10.0  # give freed memory back (memory.trim) this often, on a turn that runs anyway
 # A member announced on mDNS is online within ~0.1 s, within ~2.5 s when a HELLO (retried after
 # HELLO_RETRY) or the browser's first query (asked again after 1 s) is lost. Five seconds of
 # other offices and no colleague is therefore no slow start, and still appears before a person
@@ -191,7 +190,6 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
         self.conditions = {}
         own_id = fingerprint(config.public_key)
         self.next_prune = clock()  # the first turn prunes
-        self.next_trim = clock() + TRIM_EVERY
         status = store.load_own_status() or DEFAULT_STATUS
         if status.expired(clock()) or not status.set_at:
             status = Status(set_at=clock())
@@ -459,21 +457,18 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
 
     # timers ---------------------------------------------------------------------------------------
 
-    def _housekeeping(self, now: float) -> None:
+    def _timers(self) -> None:
+        now = self.clock()
         if now >= self.next_prune:  # retention, also for nodes that run for months
             self.next_prune = now + PRUNE_EVERY
             self.store.prune(now - self.cfg.retention_days * 86400, now)
             self.store.prune_places(now - PLACE_MAX_AGE)
-        if now >= self.next_trim:
-            self.next_trim = now + TRIM_EVERY
-            memory.trim()
-
-    def _timers(self) -> None:
-        now = self.clock()
-        self._housekeeping(now)
         if now >= self.next_heartbeat:
             self._publish(wire.Heartbeat(), data=False)
             self.next_heartbeat = now + self.cfg.heartbeat_interval
+            # Give back what a burst freed, on a wake-up the heartbeat makes anyway (a timer of
+            # its own could fall just after a wake-up and wait for the next: up to 20 s).
+            memory.trim()
         self.gate.expire()
         self.rendezvous_gate.expire()
         self._index_due(now)

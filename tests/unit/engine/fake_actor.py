@@ -196,7 +196,7 @@ class FakeActor(Actor):
         self.commands: queue.SimpleQueue[Command | tuple[str, Any]] = queue.SimpleQueue()
         self.wake_fd, self.wake_fd_w = os.pipe()
         self.running = True
-        self.next_prune = self.next_heartbeat = self.next_trim = float("inf")
+        self.next_prune = self.next_heartbeat = float("inf")
         # Issue 14: how peers were found, our networks, places to try, peer exchange, seeds.
         self.via, self.own_nets, self.alternates = {}, (IPv4Network("10.0.0.0/24"),), {}
         self.told, self.list_buckets, self.seed_tries = {}, OrderedDict(), []
