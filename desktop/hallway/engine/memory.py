@@ -3,7 +3,8 @@
 A burst (a flood of mDNS records, a big snapshot, a search) leaves glibc's heaps holding the
 freed memory: Python frees, but malloc keeps the pages for later. `trim` asks glibc to return
 them (`malloc_trim`), which is what lets a node's memory come back after a flood. It takes well
-under a millisecond, so the actor calls it with every heartbeat. Elsewhere (musl, macOS) it does nothing.
+under a millisecond, so the actor calls it with every heartbeat. Elsewhere (musl, macOS) it does
+nothing.
 """
 
 from __future__ import annotations
