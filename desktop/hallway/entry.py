@@ -3,9 +3,9 @@
 Before anything else is imported, they keep OpenSSL out of the process. Nothing in Hallway speaks
 TLS (ZeroMQ's CURVE is libsodium's), yet asyncio (under zeroconf) imports `ssl` and hashlib
 imports `_hashlib`, and together they map libssl and libcrypto: 4.4 MB of a node's memory once
-its modules are imported (docs/benchmarks.md). Without them asyncio simply has no TLS, and hashlib and hmac use
-Python's own SHA-2. The one thing that needs OpenSSL, scrypt for an office key, loads it when a
-passphrase is given (`hallway.core.office.derive_office_key`).
+its modules are imported (docs/benchmarks.md). Without them asyncio simply has no TLS, and
+hashlib and hmac use Python's own SHA-2. The one thing that needs OpenSSL, scrypt for an office
+key, loads it when a passphrase is given (`hallway.core.office.derive_office_key`).
 
 Code imported any other way (tests, `python -c`) keeps the usual modules.
 """
