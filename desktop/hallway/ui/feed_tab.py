@@ -114,26 +114,15 @@ class FeedTab(QWidget):
         self.list.activated.connect(self._activated)
 
     def _follow(self, bridge: EngineBridge) -> None:
-        """Keep both lists current (the app feeds `model` posts and statuses itself)."""
+        """Keep both lists current (the app feeds `model` posts and statuses itself, and has
+        it follow the bridge already, as it is there before this tab)."""
         bridge.post_received.connect(self._post_arrived)
-        for feed in (self.model, self.questions):
-            bridge.reply_received.connect(feed.on_reply_received)
-            bridge.answer_chosen.connect(feed.on_answer_chosen)
-            bridge.ack_received.connect(feed.on_ack_received)
-            bridge.item_edited.connect(feed.on_item_edited)
-            bridge.item_deleted.connect(feed.on_item_deleted)
+        self.model.follow(bridge)
+        self.questions.follow(bridge)
 
     @Slot(object)
     def _post_arrived(self, event: PostReceived) -> None:
-        item = post_item(event)
-        self.questions.add(item)
-        if event.own and item.ack:
-            # Our own post asking for acknowledgement shows its count from the start.
-            view = self._bridge.acks(item.id)
-            if view is not None:
-                self.model.add(item)
-                self.model.change(item.id, acks=view.count)
-                self.questions.change(item.id, acks=view.count)
+        self.questions.add(post_item(event))
 
     @property
     def shown(self) -> FeedModel:

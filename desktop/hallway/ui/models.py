@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from PySide6.QtCore import (
@@ -46,6 +46,10 @@ from hallway.engine.events import (
     StatusExpired,
 )
 from hallway.ui.event_card import event_tooltip
+
+if TYPE_CHECKING:
+    from hallway.ui.bridge import EngineBridge
+
 from hallway.ui.text import (
     look_alike_note,
     plain_tooltip,
@@ -377,6 +381,30 @@ class FeedModel(QAbstractListModel):
         self._keys: set[tuple[str, ...]] = set()
         self._events: dict[str, EventView] = {}
         self._replies: set[str] = set()  # replies counted from events (a repeat is not)
+        self._following: list[EngineBridge] = []
+
+    def follow(self, bridge: EngineBridge) -> None:
+        """Keep the posts' threads, answers, acknowledgements, edits and deletions current from
+        `bridge`'s events, once however often asked (the app and the Feed tab both ask). Rows
+        are added by whoever owns the model (`on_post_received`, `on_status_changed`)."""
+        if any(b is bridge for b in self._following):
+            return
+        self._following.append(bridge)
+        bridge.reply_received.connect(self.on_reply_received)
+        bridge.answer_chosen.connect(self.on_answer_chosen)
+        bridge.ack_received.connect(self.on_ack_received)
+        bridge.item_edited.connect(self.on_item_edited)
+        bridge.item_deleted.connect(self.on_item_deleted)
+        bridge.post_received.connect(lambda event: self._own_ack_post(bridge, event))
+
+    def _own_ack_post(self, bridge: EngineBridge, event: PostReceived) -> None:
+        """Our own post asking for acknowledgement shows its count from the start."""
+        item = post_item(event)
+        if event.own and item.ack:
+            view = bridge.acks(item.id)
+            if view is not None:
+                self.add(item)
+                self.change(item.id, acks=view.count)
 
     @staticmethod
     def _key(item: FeedItem) -> tuple[str, ...]:
