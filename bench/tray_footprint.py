@@ -11,6 +11,9 @@ before the start is timed.
 
 - **start to tray icon**: from just before the app's Popen until a window of at least 16 px is
   embedded in trayer's panel (polled with `xwininfo` every 10 ms, so ±10 ms). One per round.
+- **start to ready**: until the session is up (its node running, the menu and pop-ups wired),
+  which the app's log says with "started, in the tray" (polled every 10 ms). The icon shows
+  first, in a "starting" state, since the node starts behind it (`hallway.ui.starting`).
 - **idle RSS / CPU**: after the last round's icon, 5 s to settle, then `--idle-seconds` of nothing:
   VmRSS at the end, utime+stime over the window, from /proc.
 
@@ -20,6 +23,7 @@ Writes DIR/tray.json (default bench/out/tray) and prints a short table.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -39,6 +43,7 @@ from tests.support.netlab import Lab, netns_available, sweep_stale  # noqa: E402
 from tests.support.waiting import wait_until  # noqa: E402
 
 PYTHON = REPO / ".venv" / "bin" / "python"
+_READY = b"started, in the tray"
 _CHILD = re.compile(r"^\s*(0x[0-9a-f]+) .*?(\d+)x(\d+)[+-]")
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -58,6 +63,11 @@ def _icons(desk: Desktop) -> list[str]:
     tree = desk.run(["xwininfo", "-children", "-id", panel], check=False).stdout
     return [m.group(1) for line in tree.splitlines()
             if (m := _CHILD.match(line)) and int(m.group(3)) >= 16]  # fmt: skip
+
+
+def _logged(log: Path, offset: int) -> bool:
+    """Whether the app said it is ready in its log after `offset`."""
+    return _READY in log.read_bytes()[offset:]
 
 
 def _rss_mb(pid: int) -> float:
@@ -90,6 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp.mkdir(parents=True)
     hallway = [str(PYTHON), "-m", "hallway"]
     icon_ms: list[float] = []
+    ready_ms: list[float] = []
     with Lab() as lab:
         hosts = lab.add_hosts(1 + args.colleagues)
         desk = Desktop(hosts[0], tmp).start(dunst=True, trayer=True)
@@ -105,13 +116,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                       "--interface", hosts[0].address], env=app_env)
         app: subprocess.Popen[str] | None = None
         for rnd in range(args.rounds):
-            log = (tmp / "app.log").open("a")
+            app_log = tmp / "app.log"
+            log = app_log.open("a")
+            seen = app_log.stat().st_size
             t0 = time.monotonic()
             app = hosts[0].popen([*hallway, "--home", str(home)], env=app_env, stdout=log,
                                  stderr=log)
             wait_until(lambda: _icons(desk), 30, "the tray icon", interval=0.01)
             icon_ms.append((time.monotonic() - t0) * 1e3)
-            print(f"round {rnd + 1}: tray icon after {icon_ms[-1]:.0f} ms", file=sys.stderr)
+            wait_until(functools.partial(_logged, app_log, seen), 30, "the app to be ready",
+                       interval=0.01)  # fmt: skip
+            ready_ms.append((time.monotonic() - t0) * 1e3)
+            print(f"round {rnd + 1}: tray icon after {icon_ms[-1]:.0f} ms, ready after "
+                  f"{ready_ms[-1]:.0f} ms", file=sys.stderr)  # fmt: skip
             if rnd + 1 < args.rounds:
                 _stop(app)
                 wait_until(lambda: not _icons(desk), 15, "the icon to go", interval=0.01)
@@ -131,6 +148,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "idle_seconds": args.idle_seconds,
         "tray_icon_ms": {"p50": percentile(icon_ms, 0.5), "max": max(icon_ms), "n": len(icon_ms),
                          "samples": [round(v, 1) for v in icon_ms]},
+        "ready_ms": {"p50": percentile(ready_ms, 0.5), "max": max(ready_ms), "n": len(ready_ms),
+                     "samples": [round(v, 1) for v in ready_ms]},
         "idle_rss_mb": round(rss, 1),
         "idle_cpu_pct": round(cpu, 3),
     }
@@ -155,7 +174,9 @@ def main() -> int:
     result = run(args)
     (args.out / "tray.json").write_text(json.dumps(result, indent=2) + "\n")
     t = result["tray_icon_ms"]
+    r = result["ready_ms"]
     print(f"tray icon after start: p50 {t['p50']:.0f} ms, max {t['max']:.0f} ms (n={t['n']}); "
+          f"ready: p50 {r['p50']:.0f} ms, max {r['max']:.0f} ms; "
           f"idle RSS {result['idle_rss_mb']} MB, idle CPU {result['idle_cpu_pct']} % of a core "
           f"over {args.idle_seconds:.0f} s with {args.colleagues} colleague(s)")
     return 0

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
-from hallway_ui_fakes import ANN, OWN, FakeNode, RecordingNotifier, post_event
+from hallway_ui_fakes import ANN, CY, OWN, FakeNode, RecordingNotifier, post_event
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from hallway.engine.events import OTHER_OFFICE, NodeWarning, WarningCleared
 from hallway.ui import controller as controller_module
 from hallway.ui.controller import AppController
 from hallway.ui.knowledge_popups import ACK_KEY, thread_item
@@ -114,6 +116,45 @@ def test_with_a_tray_the_app_starts_in_the_tray(monkeypatch, make_app):
     assert not app.window.isVisible()
     app.tray.action("open").trigger()  # "Open Hallway"
     assert app.window.isVisible()
+
+
+def main_windows() -> list[str]:
+    return [type(w).__name__ for w in QApplication.topLevelWidgets()
+            if type(w).__name__ == "MainWindow"]  # fmt: skip
+
+
+def test_in_the_tray_the_window_is_built_only_when_opened_and_misses_nothing(
+    qtbot, monkeypatch, make_app, node
+):
+    """Idling in the tray costs no window; what happened meanwhile is there when it opens."""
+    tray_available(monkeypatch, True)
+    app = make_app()
+    app.start()
+    now = time.time()
+    drill = node.receive_post(OWN, "Sam", "Fire drill at 15:00", ack=True)
+    node.emit(drill)
+    node.emit(node.receive_ack(drill.post.id, ANN, "Ann"),
+              node.receive_ack(drill.post.id, CY, "Cy"))  # fmt: skip
+    node.emit(NodeWarning(at=now, message="Another office is near", code=OTHER_OFFICE),
+              NodeWarning(at=now, message="Gone by now", code="passing"),
+              WarningCleared(at=now, code="passing"),
+              NodeWarning(at=now, message="Dropped a bad frame"))  # fmt: skip
+    feed = app.feed
+    qtbot.waitUntil(lambda: feed.row_of(drill.post.id) >= 0
+                    and feed.item(feed.row_of(drill.post.id)).acks[0] == 2)  # fmt: skip
+    assert not main_windows()
+
+    app.tray.action("open").trigger()
+    assert main_windows() == ["MainWindow"]
+    window = app.window
+    assert window.isVisible()
+    assert window.office_banner.label.text() == "Another office is near"
+    assert window.warning_banner.label.text() == "Dropped a bad frame"
+    tab = window.feed_tab
+    assert tab.model.item(tab.model.row_of(drill.post.id)).acks[0] == 2
+    # Built once: later warnings reach it directly.
+    node.emit(WarningCleared(at=time.time(), code=OTHER_OFFICE))
+    qtbot.waitUntil(lambda: not window.office_banner.isVisible())
 
 
 def test_the_first_run_and_the_demo_open_the_window_unless_minimized(monkeypatch, make_app):

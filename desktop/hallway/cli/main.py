@@ -18,7 +18,7 @@ from typing import Final
 
 from hallway.cli.knowledge_parser import KNOWLEDGE_COMMANDS
 from hallway.cli.output import message
-from hallway.cli.parser import build_parser, command_in, parse_command_line
+from hallway.cli.parser import build_parser, command_in, names_no_command, parse_command_line
 from hallway.cli.signals import EXIT_INTERRUPTED
 from hallway.control.transport import ControlError, NotRunning
 from hallway.core.errors import HallwayError, UsageError
@@ -49,7 +49,8 @@ _CLIENT_COMMANDS: Final = frozenset(
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per exit status
     words = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(command_in(words))  # a client command: its own subparser alone
+    # A client command builds its own subparser alone; the tray app (no command) none.
+    parser = build_parser("" if names_no_command(words) else command_in(words))
     args = parse_command_line(parser, words)  # usage errors: a message and status 2 (argparse)
     if args.command not in _CLIENT_COMMANDS:
         # Client commands log nothing (they do not import logging): their start stays short.

@@ -531,8 +531,18 @@ def command_in(argv: Sequence[str]) -> str | None:
     return None
 
 
+def names_no_command(argv: Sequence[str]) -> bool:
+    """Whether `argv` is nothing but `--home DIR`: the tray app, which needs no command's
+    parser (`build_parser("")`)."""
+    words = list(argv)
+    if words[:1] == ["--home"] and len(words) == 2:
+        return not words[1].startswith("-")
+    return len(words) <= 1 and all(w.startswith("--home=") for w in words)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The command line; with `only` (one of `COMMANDS`), the top level and that command alone.
+    """The command line; with `only` (one of `COMMANDS`), the top level and that command alone;
+    with "", the top level alone.
 
     Parsing a command needs nothing but its own subparser (argparse looks no further), so the
     client commands build only theirs: the whole tree costs a few milliseconds and imports every

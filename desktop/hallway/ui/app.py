@@ -1,5 +1,8 @@
 """The tray app's entry points: `run()` (called by `hallway` with no subcommand) and `main()`
 (the `hallway-tray` GUI script, used by the desktop and autostart entries).
+
+What is imported here is what the tray icon needs to show. The node, and the session that shows
+it, are imported and started behind that icon (`hallway.ui.starting`).
 """
 
 from __future__ import annotations
@@ -13,23 +16,24 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QLocale, QObject, QSocketNotifier, QTranslator, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from hallway import __version__, assets
 from hallway.core.errors import HallwayError
 from hallway.store.config import Config, load_config, save_config
 from hallway.store.errors import HomeBusy
 from hallway.store.home import control_socket_path, resolve_home
-from hallway.ui.autostart import set_autostart
-from hallway.ui.controller import AppController
-from hallway.ui.first_run import ask_first_run
 from hallway.ui.icons import app_icon
-from hallway.ui.idle_sources import find_idle_source
-from hallway.ui.settings import SettingsResult
+from hallway.ui.starting import Starting
 from hallway.ui.text import tr
 from hallway.ui.theme import ThemeFollower
+
+if TYPE_CHECKING:
+    from hallway.runtime import Runtime
+    from hallway.ui.settings import SettingsResult
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +141,8 @@ def _error(message: str) -> None:
 
 def _first_run(home: Path) -> Config | None:
     from hallway.runtime import init_home
+    from hallway.ui.autostart import set_autostart
+    from hallway.ui.first_run import ask_first_run
 
     values = ask_first_run()
     if values is None:
@@ -181,8 +187,6 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
     Returns the exit status: 0 after Quit (or when another instance was brought forward),
     1 if the app could not start.
     """
-    from hallway.runtime import Runtime
-
     app = application()
     # The window opens by itself only where a person expects it: the first run and the demo (a
     # showcase). Otherwise the app starts in the tray (see `AppController.start`).
@@ -204,13 +208,13 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
     status = 0
     with quit_on_signals(app):
         while True:
-            try:
-                runtime = Runtime.start(home, keep_port=True, on_show=relay)
-            except HomeBusy:
-                return 0 if _show_running(home) else 1
-            except HallwayError as error:
-                _error(str(error))
-                return 1
+            started = _start_behind_icon(app, home, relay)
+            if isinstance(started, int):
+                return started
+            runtime, icon = started
+            from hallway.ui.controller import AppController  # imported by `_start`
+            from hallway.ui.idle_sources import find_idle_source
+
             controller = AppController(
                 runtime,
                 runtime.config,
@@ -218,8 +222,9 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
                 demo=demo,
                 save_config=functools.partial(save_config, home),
                 find_idle=find_idle_source,
+                tray_icon=icon,
             )
-            relay.requested.connect(controller.window.bring_forward)
+            relay.requested.connect(controller.bring_forward)
             restart: list[SettingsResult] = []
             controller.quit_requested.connect(lambda: leave(app))
             controller.restart_requested.connect(restart.append)
@@ -229,8 +234,8 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
                 status = app.exec()
             finally:
                 # A restart (new office) keeps the window as it was.
-                open_window = controller.window.isVisible()
-                relay.requested.disconnect(controller.window.bring_forward)
+                open_window = controller.window_visible()
+                relay.requested.disconnect(controller.bring_forward)
                 controller.close()
                 controller.deleteLater()
             if not restart:
@@ -240,6 +245,40 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
             except HallwayError as error:
                 _error(str(error))
             minimized = False
+
+
+def _start_behind_icon(
+    app: QApplication, home: Path, relay: ShowRelay
+) -> tuple[Runtime, QSystemTrayIcon] | int:
+    """The node, started while the tray shows a "starting" icon, and that icon; or the exit
+    status when it could not start or the person quit meanwhile."""
+    starting = Starting(app, functools.partial(_start, home, relay), _stop)
+    try:
+        runtime = starting.run()
+    except HomeBusy:
+        return 0 if _show_running(home) else 1
+    except HallwayError as error:
+        _error(str(error))
+        return 1
+    if runtime is None:
+        return 0
+    return runtime, starting.take_icon()
+
+
+def _start(home: Path, relay: ShowRelay) -> Runtime:
+    """On the starting thread: the session's modules (Qt classes only, no objects), then the
+    node."""
+    import hallway.ui.controller  # noqa: F401 -- imported here, off the GUI thread
+    from hallway.runtime import Runtime
+
+    return Runtime.start(home, keep_port=True, on_show=relay)
+
+
+def _stop(runtime: Runtime) -> None:
+    try:
+        runtime.close()
+    except HallwayError:
+        log.exception("stopping the node failed")
 
 
 def main(argv: list[str] | None = None) -> int:

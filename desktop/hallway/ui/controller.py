@@ -1,5 +1,9 @@
 """One running session of the app: a runtime's node wired to the bridge, models, tray, window
 and notifications. `app.run` makes one; tests make one around a fake runtime.
+
+The window is built the first time it is needed (opened from the tray, a pop-up clicked, no
+tray to live in): an app that idles in the tray, as it mostly does, never pays its ~13 MB and
+~130 ms (docs/benchmarks.md). Until then the controller keeps what its banners would show.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 from PySide6.QtCore import QObject, QRect, Qt, QThreadPool, QTimer, Signal, Slot
@@ -18,26 +23,26 @@ from hallway.core.errors import HallwayError
 from hallway.core.knocks import KnockView
 from hallway.core.meetups import Answer, EventView
 from hallway.core.model import Status
-from hallway.engine.events import NodeWarning, PeerView, QuietChanged
+from hallway.engine.events import NodeWarning, PeerView, QuietChanged, WarningCleared
 from hallway.store.config import Config
 from hallway.ui.autostart import set_autostart
 from hallway.ui.bridge import EngineBridge
-from hallway.ui.compose import ComposeDialog
 from hallway.ui.event_actions import EventActions
-from hallway.ui.event_dialog import EventDialog
 from hallway.ui.events_model import EventsModel, EventsRefresher
 from hallway.ui.idle import IdleWatcher, idle_minutes
 from hallway.ui.idle_sources import IdleSource
 from hallway.ui.knocks import KnockBook, KnockDialog, KnockReplyDialog
 from hallway.ui.knowledge_popups import thread_of
-from hallway.ui.main_window import MainWindow
 from hallway.ui.models import FeedModel, PeopleModel
 from hallway.ui.notifications import NotificationCenter, TrayNotifier
 from hallway.ui.notify_policy import KNOCK_PREFIX, Notifier, NotifyPolicy, NotifyPrefs
 from hallway.ui.ports import RuntimePort
-from hallway.ui.quick_status import QuickStatusPopup
-from hallway.ui.settings import SettingsDialog, SettingsResult
 from hallway.ui.tray import TrayController
+
+if TYPE_CHECKING:
+    from hallway.ui.main_window import MainWindow
+    from hallway.ui.quick_status import QuickStatusPopup
+    from hallway.ui.settings import SettingsResult
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,7 @@ class AppController(QObject):
         notifier: Notifier | None = None,
         find_idle: IdleFinder | None = None,
         clock: Callable[[], float] = time.time,
+        tray_icon: QSystemTrayIcon | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -108,17 +114,14 @@ class AppController(QObject):
             self.bridge, idle_minutes(config.idle_minutes), Status(), self, clock=clock
         )
         self._find_idle = find_idle
-        self.window = MainWindow(
-            self.bridge,
-            self.people,
-            self.feed,
-            events=self.events,
-            actions=self.event_actions,
-            knocks=self.knocks,
-            open_office=config.open,
-            demo=demo,
+        self._window: MainWindow | None = None
+        self._hide_on_close = False
+        # What the window's banners would show, kept until it is built.
+        self._missed_warnings: dict[str | None, NodeWarning] = {}
+        self._missed_text: str | None = None
+        self.tray = TrayController(
+            self.bridge, self.people, self.policy, self, knocks=self.knocks, icon=tray_icon
         )
-        self.tray = TrayController(self.bridge, self.people, self.policy, self, knocks=self.knocks)
         self.notifications = NotificationCenter(
             self.policy, notifier or TrayNotifier(self.tray.icon), self, clock=clock
         )
@@ -151,6 +154,7 @@ class AppController(QObject):
         bridge.status_expired.connect(people.on_status_expired)
         bridge.status_changed.connect(feed.on_status_changed)
         bridge.post_received.connect(feed.on_post_received)
+        feed.follow(bridge)  # before any window: its tab would, but it may never be built
         bridge.event_changed.connect(self.events.on_event_changed)
         bridge.event_changed.connect(feed.on_event_changed)
         self.events.view_changed.connect(feed.update_event)
@@ -161,25 +165,22 @@ class AppController(QObject):
         for knock_signal in (bridge.knock_received, bridge.knock_delivered, bridge.knock_replied,
                              bridge.knock_expired):  # fmt: skip
             knock_signal.connect(self.knocks.on_event)
-        self.window.people_tab.knock_requested.connect(self.show_knock)
-        self.window.people_tab.knock_reply_requested.connect(self.show_knock_reply)
         self.event_actions.edit_requested.connect(self.show_edit_event)
-        self.window.new_event_requested.connect(self.show_new_event)
         # Who else a look-alike looks like only the engine knows (its peers' flags change with
         # no event of theirs): fetch them again after a change, once per burst.
         people.look_alikes_changed.connect(self._look_alikes_stale)
         bridge.warning.connect(self._on_warning)
+        bridge.warning_cleared.connect(self._on_warning_cleared)
+        bridge.command_failed.connect(self._keep_text)
+        self.event_actions.problem.connect(self._keep_text)
         bridge.quiet_changed.connect(self._on_quiet_changed)
         self.notifications.activated.connect(self.popup_clicked)
-        self.window.following_changed.connect(self.set_following)
-        self.window.settings_requested.connect(self.show_settings)
-        self.window.closed.connect(self.quit_requested)
         tray = self.tray
         tray.quick_status_requested.connect(self.show_quick_status)
         tray.status_dialog_requested.connect(self.show_quick_status)
         tray.post_requested.connect(self.show_compose)
         tray.new_event_requested.connect(self.show_new_event)
-        tray.open_requested.connect(self.window.bring_forward)
+        tray.open_requested.connect(self.bring_forward)
         tray.settings_requested.connect(self.show_settings)
         tray.quit_requested.connect(self.quit_requested)
         tray.knock_requested.connect(self.show_knock)
@@ -187,6 +188,67 @@ class AppController(QObject):
         tray.questions_requested.connect(self.show_questions)
         tray.feed_requested.connect(self.show_feed)
         tray.pause_changed.connect(self.notifications.refresh)
+
+    # -- the window ------------------------------------------------------------------------
+
+    @property
+    def window(self) -> MainWindow:
+        """The main window, built on first use."""
+        if self._window is None:
+            self._window = self._build_window()
+        return self._window
+
+    def _build_window(self) -> MainWindow:
+        from hallway.ui.main_window import MainWindow  # late: most sessions never open it
+
+        window = MainWindow(
+            self.bridge,
+            self.people,
+            self.feed,
+            events=self.events,
+            actions=self.event_actions,
+            knocks=self.knocks,
+            open_office=self.config.open,
+            demo=self._demo,
+        )
+        window.hide_on_close = self._hide_on_close
+        window.people_tab.knock_requested.connect(self.show_knock)
+        window.people_tab.knock_reply_requested.connect(self.show_knock_reply)
+        window.new_event_requested.connect(self.show_new_event)
+        window.following_changed.connect(self.set_following)
+        window.settings_requested.connect(self.show_settings)
+        window.closed.connect(self.quit_requested)
+        for warning in self._missed_warnings.values():
+            window.on_warning(warning)
+        if self._missed_text is not None:
+            window.warning_banner.show_text(self._missed_text)
+        self._missed_warnings.clear()
+        self._missed_text = None
+        return window
+
+    @Slot()
+    def bring_forward(self) -> None:
+        self.window.bring_forward()
+
+    def window_visible(self) -> bool:
+        return self._window is not None and self._window.isVisible()
+
+    def _set_hide_on_close(self, hide: bool) -> None:
+        self._hide_on_close = hide
+        if self._window is not None:
+            self._window.hide_on_close = hide
+
+    def _banner(self, text: str) -> None:
+        """A message for the window's warning banner, now or when the window is built."""
+        if self._window is not None:
+            self._window.warning_banner.show_text(text)
+        else:
+            self._missed_text = text
+
+    @Slot(str)
+    def _keep_text(self, text: str) -> None:
+        if self._window is None:  # once built, the window hears these itself
+            self._missed_text = text
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -203,7 +265,7 @@ class AppController(QObject):
         self.bridge.attach()
         if not self._demo:  # the demo keeps its throwaway keys in a file on purpose
             for warning in self.runtime.warnings:
-                self.window.warning_banner.show_text(warning)
+                self._banner(warning)
         me = self.bridge.me()
         self.policy.set_own_presence(me.presence)
         self.idle.rules.status_changed(me.status)
@@ -223,12 +285,13 @@ class AppController(QObject):
                 self.window.bring_forward()
         else:
             log.info("no system tray: showing the window, looking again every few seconds")
-            self.window.hide_on_close = False
+            self._set_hide_on_close(False)
             if minimized:
                 self.window.showMinimized()
             else:
                 self.window.bring_forward()
             self._tray_timer.start(TRAY_RECHECK_MS)
+        log.info("started, %s", "in the tray" if self.uses_tray() else "in a window")
         if self._find_notifier:
             # Desktop notifications where the platform has them; the tray balloon until then.
             self.notifications.find_desktop_notifier()
@@ -237,22 +300,28 @@ class AppController(QObject):
 
     def _use_tray(self) -> None:
         self.tray.icon.show()
-        self.window.hide_on_close = True
+        self._set_hide_on_close(True)
 
     @Slot()
     def _check_tray(self) -> None:
         if QSystemTrayIcon.isSystemTrayAvailable():
             log.info("a system tray appeared: moving to it")
             self._use_tray()
-            if self.window.isMinimized():
-                self.window.hide()
+            if self._window is not None and self._window.isMinimized():
+                self._window.hide()
         else:
             self._tray_timer.start(TRAY_RECHECK_MS)
 
     @Slot(object)
     def _on_warning(self, event: NodeWarning) -> None:
+        if self._window is None:  # once built, the window hears these itself
+            self._missed_warnings[event.code] = event
         if event.peer is not None:
             self._look_alikes_stale()
+
+    @Slot(object)
+    def _on_warning_cleared(self, event: WarningCleared) -> None:
+        self._missed_warnings.pop(event.code, None)
 
     @Slot()
     def _look_alikes_stale(self) -> None:
@@ -307,9 +376,10 @@ class AppController(QObject):
                 dialog.close()
                 dialog.deleteLater()
         self.tray.close()
-        self.window.hide_on_close = False
-        self.window.hide()
-        self.window.deleteLater()
+        if self._window is not None:
+            self._window.hide_on_close = False
+            self._window.hide()
+            self._window.deleteLater()
         try:
             self.runtime.close()
         except HallwayError:
@@ -327,6 +397,8 @@ class AppController(QObject):
         if self._popup is not None:
             self._popup.close()
             self._popup.deleteLater()
+        from hallway.ui.quick_status import QuickStatusPopup  # late, as the window's modules
+
         self._popup = QuickStatusPopup(self.bridge)
         self._popup.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._popup.destroyed.connect(self._popup_gone)
@@ -338,10 +410,14 @@ class AppController(QObject):
 
     @Slot()
     def show_compose(self) -> None:
+        from hallway.ui.compose import ComposeDialog  # late, as the window's modules
+
         self._open_dialog(ComposeDialog(self.bridge))
 
     @Slot()
     def show_new_event(self) -> None:
+        from hallway.ui.event_dialog import EventDialog  # late, as the window's modules
+
         dialog = EventDialog(self.bridge)
         dialog.saved.connect(self._event_done)
         self._open_dialog(dialog)
@@ -351,6 +427,8 @@ class AppController(QObject):
         view = self.events.view(event_id)
         if view is None or not view.own:
             return
+        from hallway.ui.event_dialog import EventDialog  # late, as the window's modules
+
         dialog = EventDialog(self.bridge, view)
         dialog.saved.connect(self._event_done)
         self._open_dialog(dialog)
@@ -437,6 +515,8 @@ class AppController(QObject):
 
     @Slot()
     def show_settings(self) -> None:
+        from hallway.ui.settings import SettingsDialog  # late, as the window's modules
+
         info = self.bridge.info()
         dialog = SettingsDialog(self.config, members=self.people.others(),
                                 idle_source=self.idle.source_name,
@@ -481,7 +561,7 @@ class AppController(QObject):
             try:
                 set_autostart(new.start_at_login, home=self._home)
             except OSError as error:
-                self.window.warning_banner.show_text(
+                self._banner(
                     self.tr("Could not change start at login: {error}").format(error=error)
                 )
         if result.needs_restart(before):
@@ -502,7 +582,7 @@ class AppController(QObject):
         try:
             self._save_config(config)
         except HallwayError as error:
-            self.window.warning_banner.show_text(str(error))
+            self._banner(str(error))
             self.people.set_followed(self.config.followed)
             return
         before, self.config = self.config, config

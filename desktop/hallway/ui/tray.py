@@ -90,14 +90,17 @@ class TrayController(QObject):
         *,
         clock: Callable[[], datetime] = local_now,
         knocks: KnockBook | None = None,
+        icon: QSystemTrayIcon | None = None,
     ) -> None:
+        """`icon`: one already in the panel (the app's "starting" icon) to keep, not a new one."""
         super().__init__(parent)
         self._knocks = knocks if knocks is not None else KnockBook(self)
         self._bridge = bridge
         self._people = people
         self._policy = policy
         self._clock = clock
-        self.icon = QSystemTrayIcon(self)
+        self.icon = icon if icon is not None else QSystemTrayIcon()
+        self.icon.setParent(self)
         self.menu = QMenu()
         self.menu.setObjectName("trayMenu")
         self.pause_menu = QMenu(self.tr("Pause notifications"), self.menu)
