@@ -23,7 +23,7 @@ def _keep_pyside_from_reading_sources() -> None:
     """
     feature = sys.modules.get("PySide6.support.feature")
     if feature is not None and callable(getattr(feature, "_mod_uses_pyside", None)):
-        feature._mod_uses_pyside = _uses_no_features
+        vars(feature)["_mod_uses_pyside"] = _uses_no_features
 
 
 def _uses_no_features(_module: object) -> bool:
