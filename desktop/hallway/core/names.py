@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cache, lru_cache
 from itertools import pairwise
-from typing import Final, Protocol, cast
 
 from hallway.core.errors import HallwayError
 from hallway.core.plain import NAME_MAX, display_fingerprint
+
+TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
+if TYPE_CHECKING:
+    from typing import Final, Protocol
 
 __all__ = [
     "LOOK_ALIKE_MARK",
@@ -53,8 +56,10 @@ class NamesUnavailableError(HallwayError):
     """ICU, which compares display names, could not be loaded."""
 
 
-class _SpoofChecker(Protocol):
-    def getSkeleton(self, kind: int, text: str) -> str: ...  # noqa: N802 (ICU's name)
+if TYPE_CHECKING:
+
+    class _SpoofChecker(Protocol):
+        def getSkeleton(self, kind: int, text: str) -> str: ...  # noqa: N802 (ICU's name)
 
 
 @cache
@@ -66,7 +71,8 @@ def _checker() -> _SpoofChecker:
             "Comparing display names needs ICU's Python binding, which is not installed "
             f"({exc}). Reinstall Hallway, or install it with `pip install pyicu-wheels`."
         ) from None
-    return cast(_SpoofChecker, icu.SpoofChecker())
+    checker: _SpoofChecker = icu.SpoofChecker()
+    return checker
 
 
 def _tr39(text: str) -> str:
