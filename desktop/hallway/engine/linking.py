@@ -348,6 +348,11 @@ class Linking(EngineState):
             routing,
             wire.encode(wire.Welcome(name=self.own.name, pub_port=self.pub_port, inc=self.own.inc)),
         )
+        # Every way of linking admits the key to the PUB before its HELLO goes out (an mDNS
+        # record, a list, a seed, a stored place): subscribe now, while our own HELLO waits for
+        # its WELCOME, not after it, which takes a CURVE handshake off first contact. Should
+        # the PUB refuse us all the same, its next sign opens the SUB again (_on_sub_refused).
+        self._subscribe(self.links[peer])
 
     def _on_snapshot_request(self, routing: bytes, request: wire.SnapshotRequest) -> None:
         recs = self._snapshot_records()

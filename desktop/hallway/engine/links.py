@@ -1,4 +1,4 @@
-"""One peer's sockets: a DEALER to its ROUTER and, once welcomed, a SUB on its PUB.
+"""One peer's sockets: a DEALER to its ROUTER and, once it admits us, a SUB on its PUB.
 
 Owned and used only by the engine thread. Everything arriving on these sockets is attributed to
 the peer whose key the CURVE handshake proved, whatever the message itself says.
@@ -15,7 +15,9 @@ from hallway.core.wire import SnapRec
 from hallway.net.gate import monitor_event
 from hallway.net.sockets import curve_client, endpoint
 
-_MONITORED = zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED
+_MONITORED = (
+    zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+)
 SNAPSHOT_RETRY = 3.0  # a snapshot not complete by then was lost (or dropped by us): ask again
 
 
@@ -42,6 +44,8 @@ class Link:
     snapshot_due: float = 0.0  # when the snapshot in flight counts as lost
     snapshot_since: tuple[int, int] | None = None  # what it asks for (None: everything)
     synced_once: bool = False
+    sub_up: bool = False  # the SUB's handshake succeeded and it has not disconnected since
+    admitted: bool = False  # the peer showed it admits us (HELLO, WELCOME) since the SUB opened
     suspect_until: float | None = None  # disconnected; offline unless it reconnects by then
 
     @classmethod
@@ -99,6 +103,7 @@ class Link:
             sub.close(linger=0)
             raise
         self.sub = sub
+        self.admitted = False
 
     def monitor_event(self) -> int:
         assert self.monitor is not None
@@ -123,14 +128,22 @@ class Link:
     def sockets(self) -> list[zmq.Socket[bytes]]:
         return [s for s in (self.dealer, self.sub, self.monitor) if s is not None]
 
-    def close(self) -> None:
+    @property
+    def subscribed(self) -> bool:
+        return self.sub is not None
+
+    def unsubscribe(self) -> None:
         if self.sub is not None:
             self.sub.disable_monitor()
             self.sub.close(linger=0)
         if self.monitor is not None:
             self.monitor.close(linger=0)
-        self.dealer.close(linger=0)
         self.sub = self.monitor = None
+        self.sub_up = False
+
+    def close(self) -> None:
+        self.unsubscribe()
+        self.dealer.close(linger=0)
 
 
 __all__ = ["SNAPSHOT_RETRY", "Link", "SnapRec", "SnapshotBuffer"]

@@ -344,6 +344,9 @@ class Seeding(Reconnect):
             if peer == self.own.id or peer in self.links or self._online(peer):
                 continue
             if self._connect(peer, keys[peer], *tries[0]):
+                # As after a record or a list: our HELLO says our PUB admits the member, and it
+                # subscribes on reading it (a member we stored, so one we verified before).
+                self.verified.add(keys[peer])
                 self.alternates[peer] = tries[1:]
 
     # our addresses changed (Reconnect) ----------------------------------------------------------

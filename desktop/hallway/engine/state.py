@@ -284,6 +284,10 @@ class EngineState:
         """Close a peer's link: Linking's, declared here for Syncing."""
         raise NotImplementedError
 
+    def _subscribe(self, link: Link) -> bool:
+        """Subscribe to a peer's PUB: Syncing's, declared here for Linking."""
+        raise NotImplementedError
+
     def _reply(self, routing: bytes, payload: bytes) -> None:
         """Answer a ROUTER request: Linking's, declared here for Knocks."""
         raise NotImplementedError

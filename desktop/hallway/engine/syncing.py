@@ -1,10 +1,11 @@
 """What peers send the actor, and how it becomes the roster, events and stored items.
 
-A link's DEALER brings WELCOME (then the actor subscribes) and snapshot parts; its SUB brings
-envelopes, which the peer's SeqTracker orders: a gap or a restart asks for a snapshot (the Clone
-pattern). Every message is charged to the peer's budget, a snapshot brings only the gap it was
-asked for (`sync.py`), and what a peer may keep on our disk is capped (`quota.py`). Received
-items are announced at once and written in one batch per loop turn (`_flush`).
+A link's DEALER brings WELCOME (the actor subscribes at the peer's HELLO, else now) and snapshot
+parts; its SUB brings envelopes, which the peer's SeqTracker orders: a gap or a restart asks for
+a snapshot (the Clone pattern). Every message is charged to the peer's budget, a snapshot
+brings only the gap it was asked for (`sync.py`), and what a peer may keep on our disk is capped
+(`quota.py`). Received items are announced at once and written in one batch per loop turn
+(`_flush`).
 """
 
 from __future__ import annotations
@@ -65,20 +66,45 @@ class Syncing(Records):
         link.welcomed = True
         if welcome.pub_port != link.pub_port:
             link.pub_port = welcome.pub_port
-        # Subscribe first, then ask for the snapshot (Clone pattern): nothing falls in between.
-        # The snapshot is requested once the SUB's handshake succeeded (see _on_monitor), so a
-        # peer reported online is one whose every later message, BYE included, reaches us.
+            self._unsubscribe(link)  # subscribed to the port its HELLO named: follow WELCOME's
+        if not self._subscribe(link):
+            return
+        if link.sub_up:  # subscribed at its HELLO, and the handshake is done already
+            link.request_snapshot(self.clock(), state.seq.since())
+
+    def _subscribe(self, link: Link) -> bool:
+        """Subscribe to the peer's PUB, which admits us now (its HELLO or WELCOME says so); False
+        when that failed and the link is closed.
+
+        Subscribe first, then ask for the snapshot (Clone pattern): nothing falls in between.
+        The snapshot is requested once the SUB's handshake succeeded and the peer has welcomed
+        us (see _on_monitor), so a peer reported online is one whose every later message, BYE
+        included, reaches us. The handshake itself runs as early as we know the peer's PUB
+        admits us: at its HELLO (a member says HELLO only to keys it admits), else at WELCOME.
+        """
+        if link.subscribed:
+            link.admitted = True  # a refusal read after this came before it: see _on_sub_refused
+            return True
         try:
             link.subscribe(self.ctx, self.cfg.public_key, self.cfg.secret_key)
         except zmq.ZMQError as exc:  # out of sockets: its next record or HELLO tries again
             self._drop("engine", f"could not subscribe to a peer: {exc}")
             self._close_link(link.peer, evict=False)
-            return
+            return False
         assert link.sub is not None
         assert link.monitor is not None
         self._watch(link.sub, lambda: self._on_sub(link))
         self.subs.add(link.sub)
         self._watch(link.monitor, lambda: self._on_monitor(link))
+        return True
+
+    def _unsubscribe(self, link: Link) -> None:
+        for sock in (link.sub, link.monitor):
+            if sock is not None:
+                if sock in self.handlers:
+                    self._unwatch(sock)
+                self.subs.discard(sock)
+        link.unsubscribe()
 
     def _on_snapshot_part(self, link: Link, part: wire.SnapshotPart) -> None:
         snapshot = link.snapshot
@@ -201,16 +227,37 @@ class Syncing(Records):
         except zmq.ZMQError:
             return
         if event == zmq.EVENT_DISCONNECTED:
+            link.sub_up = False
             state = self.roster.get(link.peer)
             if state is not None and state.online:
                 link.suspect_until = self.clock() + SUSPECT_GRACE
+        elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            self._on_sub_refused(link)
         elif event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
             link.suspect_until = None
+            link.sub_up, link.admitted = True, False  # a later refusal needs a sign of its own
+            if not link.welcomed:
+                return  # subscribed at its HELLO: the snapshot is asked for at WELCOME
             state = self.roster.get(link.peer)
             if not link.synced_once or state is None or not state.online:
                 # First contact, or back after a drop (a healed partition): catch up on what
                 # was missed; the snapshot brings the peer online again.
                 link.request_snapshot(self.clock(), state.seq.since() if state else None)
+
+    def _on_sub_refused(self, link: Link) -> None:
+        """The peer's PUB refused our SUB's handshake: it did not admit our key yet (it had
+        not linked to us or read our HELLO: a restart, or our SUB opened at its HELLO won the
+        race with its own ZAP check). libzmq never reconnects a socket after that, so the SUB
+        is dropped, and opened again once the peer shows that it admits us: at once when it
+        did so after this SUB was opened (its WELCOME or HELLO, read before this event), else
+        at its next WELCOME or HELLO. One new SUB per such sign: never a loop."""
+        state = self.roster.get(link.peer)
+        if state is not None and state.online and link.suspect_until is None:
+            link.suspect_until = self.clock() + SUSPECT_GRACE  # its DISCONNECTED goes unread
+        again = link.admitted
+        self._unsubscribe(link)
+        if again:
+            self._subscribe(link)
 
     def _peer_online(self, link: Link, name: str) -> None:
         self.emit(ev.PeerOnline(at=self.clock(), peer=link.peer, name=name, address=link.address))

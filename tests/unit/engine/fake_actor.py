@@ -234,6 +234,7 @@ def fake_open(cls: type[Link], ctx: object, public: bytes, secret: bytes, **kw: 
 
 def fake_subscribe(self: Link, ctx: object, public: bytes, secret: bytes) -> None:
     self.sub, self.monitor = FakeSocket(), FakeSocket()
+    self.admitted = False
 
 
 def new_key() -> bytes:
