@@ -44,8 +44,8 @@ TAG_MAX = 32
 TAGS_MAX = 16
 FRAME_MAX = 64 * 1024
 
-#: Liveness is ZeroMQ's own ZMTP heartbeat: a PING every second on each subscription, and a
-#: connection with no answer for 2 s is dropped (in libzmq's C threads, without waking Python).
+#: Liveness is the kernel's: TCP keepalive probes a connection silent for a second, every second,
+#: and one unanswered for 2.5 s is dropped (net/sockets.py), without waking any thread of ours.
 LIVENESS_PING = 1.0
 LIVENESS_TIMEOUT = 2.0
 #: The application heartbeat only carries the last seq, so a lost last message shows as a gap;

@@ -183,7 +183,8 @@ class Syncing(Records):
             self._offline(link.peer, "bye")
             return
         verdict = state.seq.check(env.inc, env.seq, data=data)
-        if verdict is not Verdict.APPLY:
+        # A heartbeat in order is a DUPLICATE (it repeats the last data seq): still routine.
+        if verdict is not (Verdict.APPLY if data else Verdict.DUPLICATE):
             self.routine = False
         if verdict is Verdict.RESTART:
             state.seq.hold(env.inc, env.seq, env)

@@ -109,3 +109,4 @@ def test_a_place_dialled_is_admitted_to_our_pub(actor: FakeActor) -> None:
     assert fingerprint(key) in actor.links
     assert key in actor.verified
     assert actor._authorize(b"pub", key)
+

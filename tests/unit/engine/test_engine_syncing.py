@@ -197,3 +197,24 @@ def test_a_peers_records_are_its_own_whatever_they_say(actor: FakeActor) -> None
     assert [r.ver for r in actor.store.saved_records] == [11, 12, 13]
     created = [e for e in actor.events if isinstance(e, ev.EventChanged)]
     assert [(e.event.organiser, e.change) for e in created] == [(link.peer, "created")]
+
+
+def heartbeat(seq: int, inc: int = 7) -> wire.Envelope:
+    return wire.Envelope(v=2, inc=inc, seq=seq, at=1_000.0, body=wire.Heartbeat())
+
+
+def test_a_heartbeat_in_order_keeps_the_loop_turn_routine(actor: FakeActor) -> None:
+    """An idle node's turns are heartbeats; one in order must not make the loop scan its
+    timers (an O(peers) look each time), a gap, a restart or an offline peer must."""
+    link = linked(actor)
+    state = actor.roster.add(link.peer, link.key)  # as its first snapshot finds it
+    state.seq.inc, state.seq.seq, state.seq.synced = 7, 5, True
+    actor.roster.heard(link.peer)  # online
+    actor.routine = True
+    actor._on_envelope(link, heartbeat(5))
+    assert actor.routine
+    actor._on_envelope(link, heartbeat(6))  # a data seq never seen: a gap, a snapshot to ask
+    assert not actor.routine
+    actor.routine = True
+    actor._on_envelope(link, heartbeat(6, inc=8))  # a restart
+    assert not actor.routine
