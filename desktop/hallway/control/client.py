@@ -21,6 +21,7 @@ from hallway.control.transport import (
     peer_uid,
     read_line,
 )
+from hallway.store.private import shell_quoted, user_name
 
 TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
@@ -100,14 +101,10 @@ class ControlClient:
         except OSError as exc:
             raise ControlError(f"cannot tell who listens on {self.path}: {exc.strerror}") from exc
         if uid is not None and uid != os.getuid():
-            import shlex  # here: a client command does not pay for a refusal it never says
-
-            from hallway.store.private import user_name
-
             raise ControlError(
                 f"refusing {self.path}: the program listening there runs as {user_name(uid)}, "
                 "not as you, and may be someone else's trap; nothing was sent to it. Remove it "
-                f"(`rm {shlex.quote(os.fspath(self.path))}`) and check who can write to "
+                f"(`rm {shell_quoted(self.path)}`) and check who can write to "
                 f"{self.path.parent}."
             )
 

@@ -8,10 +8,9 @@ The names below are loaded when first used (PEP 562): a command-line client that
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from hallway.core.lazy import lazy_names
 
+TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
     from hallway.store.config import (
         Config,

@@ -9,15 +9,15 @@ names the path and says how to make it safe again.
 from __future__ import annotations
 
 import contextlib
-import grp
 import os
-import pwd
-import shlex
 import stat
 from pathlib import Path
-from typing import Final
 
 from hallway.store.errors import StoreError, UnsafeHome
+
+TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
+if TYPE_CHECKING:
+    from typing import Final
 
 __all__ = ["check_ancestors", "check_private_dir", "claim_file", "fix_dir_mode", "user_name"]
 
@@ -25,14 +25,26 @@ _OTHERS_WRITE: Final = stat.S_IWGRP | stat.S_IWOTH
 _MAX_LINKS: Final = 40  # as the kernel allows (ELOOP)
 
 
+def shell_quoted(path: Path) -> str:
+    """`path` as a shell command in a message writes it. shlex loads here, not with every
+    client command (which checks its home on every start and says this only when refusing)."""
+    import shlex
+
+    return shlex.quote(os.fspath(path))
+
+
 def _group_name(gid: int) -> str:
     with contextlib.suppress(KeyError):
+        import grp  # a message's words: see shell_quoted
+
         return f"{grp.getgrgid(gid).gr_name} (gid {gid})"
     return f"gid {gid}"
 
 
 def user_name(uid: int) -> str:
     with contextlib.suppress(KeyError):
+        import pwd  # a message's words: see shell_quoted
+
         return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
     return f"uid {uid}"
 
@@ -49,20 +61,19 @@ def check_private_dir(path: Path, what: str) -> None:
     if not stat.S_ISDIR(info.st_mode):
         raise StoreError(f"{what} {path} is not a directory", path)
     me = os.getuid()
-    quoted = shlex.quote(os.fspath(path))
     if info.st_uid != me:
         raise UnsafeHome(
             f"{what} {path} belongs to {user_name(info.st_uid)}, not to you "
             f"({user_name(me)}): its owner could read and replace everything in it. Move it "
-            f"aside (`mv {quoted} {quoted}.untrusted`) so that Hallway makes a new one, or "
-            "choose another home with --home or HALLWAY_HOME.",
+            f"aside (`mv {shell_quoted(path)} {shell_quoted(path)}.untrusted`) so that Hallway "
+            "makes a new one, or choose another home with --home or HALLWAY_HOME.",
             path,
         )
     if info.st_mode & _OTHERS_WRITE:
         raise UnsafeHome(
             f"{what} {path} can be written by other users (mode "
             f"{stat.S_IMODE(info.st_mode):04o}), who could replace the files in it. Make it "
-            f"yours alone with `chmod go-w {quoted}` and start again.",
+            f"yours alone with `chmod go-w {shell_quoted(path)}` and start again.",
             path,
         )
 
@@ -162,7 +173,6 @@ def claim_file(path: Path, *, create: bool = False) -> os.stat_result | None:
     O_PATH descriptor drops none, and /proc/self/fd/N lets chmod reach exactly the inode checked.
     With `create`, a missing file is made owner-only (O_EXCL: nobody else's file is ever reused).
     """
-    quoted = shlex.quote(os.fspath(path))
     try:
         if create:
             with contextlib.suppress(FileExistsError):
@@ -178,7 +188,8 @@ def claim_file(path: Path, *, create: bool = False) -> os.stat_result | None:
         if stat.S_ISLNK(info.st_mode):
             raise UnsafeHome(
                 f"{path} is a symbolic link; Hallway uses only files of its own there, so that "
-                f"nobody can point it at another file. Remove it (`rm {quoted}`) and start again.",
+                "nobody can point it at another file. Remove it "
+                f"(`rm {shell_quoted(path)}`) and start again.",
                 path,
             )
         if not stat.S_ISREG(info.st_mode):
@@ -186,7 +197,8 @@ def claim_file(path: Path, *, create: bool = False) -> os.stat_result | None:
         if info.st_uid != os.getuid():
             raise UnsafeHome(
                 f"{path} belongs to {user_name(info.st_uid)}, not to you: someone else put it "
-                f"there, and could read or change it. Remove it (`rm {quoted}`) and start again.",
+                "there, and could read or change it. Remove it "
+                f"(`rm {shell_quoted(path)}`) and start again.",
                 path,
             )
         if stat.S_IMODE(info.st_mode) != 0o600:
