@@ -80,6 +80,10 @@ def run_tray(home: Path) -> int:
     except UiUnavailable as exc:
         message(f"hallway: {exc}.\nRun `hallway node` for a headless node; see `hallway --help`.")
         return 1
+    # What the tray app finds as it starts (notifications, the idle source, that it is up) is
+    # said as `hallway-tray` says it; client commands stay quiet.
+    root = logging.getLogger()
+    root.setLevel(min(root.level, logging.INFO))
     return run(home)
 
 
