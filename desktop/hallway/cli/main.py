@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per 
     home: Path | None = None
     try:
         if args.command == "demo":  # its home is a temporary one unless --home names one
-            from hallway.cli.app import run_demo
+            from hallway.cli.demo_app import run_demo
 
             return run_demo(args, args.home)
         home = resolve_home(args.home)

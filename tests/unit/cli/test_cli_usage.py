@@ -182,7 +182,8 @@ def test_as_a_process(home: Path) -> None:
 def test_the_headless_modules_never_load_qt() -> None:
     code = (
         "import sys\n"
-        "import hallway.cli.main, hallway.cli.app, hallway.cli.node, hallway.runtime\n"
+        "import hallway.cli.main, hallway.cli.app, hallway.cli.demo_app, hallway.cli.node\n"
+        "import hallway.runtime\n"
         "import hallway.demo, hallway.control, hallway.control.server\n"
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'hallway.ui'))]\n"
     )
