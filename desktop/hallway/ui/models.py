@@ -46,15 +46,14 @@ from hallway.engine.events import (
     StatusExpired,
 )
 from hallway.ui.event_card import event_tooltip
-
-if TYPE_CHECKING:
-    from hallway.ui.bridge import EngineBridge
-
 from hallway.ui.text import (
     look_alike_note,
     plain_tooltip,
     shown_name,
 )
+
+if TYPE_CHECKING:
+    from hallway.ui.bridge import EngineBridge
 
 Index = QModelIndex | QPersistentModelIndex
 _NO_INDEX = QModelIndex()
