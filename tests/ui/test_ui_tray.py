@@ -12,7 +12,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from hallway.core.durations import MORNING
-from hallway.core.model import Presence
+from hallway.core.model import Presence, Status
 from hallway.ui.models import PeopleModel
 from hallway.ui.notify_policy import NotifyPolicy
 from hallway.ui.tray import TrayController
@@ -214,3 +214,21 @@ def test_a_burst_of_events_asks_the_node_once_not_once_each(qtbot, tray, node):
     node.emit(*(node.receive_post(ANN, "Ann", f"Question {n}?", question=True) for n in range(5)))
     qtbot.waitUntil(lambda: tray.attention.open_questions == 5)
     assert len(asked) < 5
+
+
+def test_opening_the_menu_does_not_wait_on_the_node(qtbot, tray, node):
+    """Recent statuses are asked of the node when ours changes, not when the menu opens: a busy
+    engine must not keep the menu from opening."""
+    asked = []
+    real = node.recent_statuses
+    node.recent_statuses = lambda limit=5: asked.append(limit) or real(limit)
+    open_menu(tray)
+    assert asked == []
+    node.recent.insert(0, Status(Presence.DND, "Deep work", emoji="🎧"))
+    node.emit(status_event(BEN, "Ben", Presence.BUSY))  # someone else's: nothing to ask
+    node.emit(status_event(OWN, "Me", Presence.DND, own=True))
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    open_menu(tray)
+    recent = [a.text() for a in tray.menu.actions() if a.objectName() == "recent-status"]
+    assert recent[0] == "Do not disturb — 🎧 Deep work"
+    assert len(asked) == 1

@@ -2,8 +2,9 @@
 
 The menu is rebuilt on `aboutToShow` (as Vorta does) so it always reflects the current presence,
 recent statuses and pause state without being kept in sync. What needs our attention (open
-questions, posts to acknowledge) is asked of the node when something that changes it happens,
-once per burst, and kept for the menu: opening the menu does not wait on the node.
+questions, posts to acknowledge) and our recent statuses are asked of the node when something
+that changes them happens, once per burst, and kept for the menu: opening the menu does not
+wait on the node (a busy engine would keep it from opening for as long).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hallway.engine.events import (
     NodeWarning,
     PostReceived,
     ReplyReceived,
+    StatusChanged,
     WarningCleared,
 )
 from hallway.engine.views import Attention
@@ -118,6 +120,14 @@ class TrayController(QObject):
         self._attention_timer.setInterval(0)  # after the events queued now: once per burst
         self._attention_timer.setTimerType(Qt.TimerType.CoarseTimer)
         self._attention_timer.timeout.connect(self.refresh_attention)
+        #: Our recent custom statuses, newest first, as the node last said.
+        self.recent: list[Status] = []
+        self._recent_timer = QTimer(self)
+        self._recent_timer.setSingleShot(True)
+        self._recent_timer.setInterval(0)  # as the attention's: once per burst
+        self._recent_timer.setTimerType(Qt.TimerType.CoarseTimer)
+        self._recent_timer.timeout.connect(self.refresh_recent)
+        bridge.status_changed.connect(self._on_status)
         bridge.post_received.connect(self._on_post)
         bridge.reply_received.connect(self._on_reply)
         for changed in (bridge.ack_received, bridge.answer_chosen, bridge.item_edited,
@@ -134,10 +144,12 @@ class TrayController(QObject):
             change.connect(self.refresh)
         self.refresh()
         self.refresh_attention()
+        self.refresh_recent()
         self.rebuild_menu()
 
     def close(self) -> None:
         self._attention_timer.stop()
+        self._recent_timer.stop()
         self.icon.hide()
         self.icon.setContextMenu(None)  # type: ignore[arg-type]
         self.menu.deleteLater()
@@ -193,6 +205,17 @@ class TrayController(QObject):
         if attention is not None:
             self.attention = attention
 
+    @Slot()
+    def refresh_recent(self) -> None:
+        """Ask the node now for our recent statuses (an empty list when it cannot say)."""
+        self._recent_timer.stop()
+        self.recent = [s for s in self._bridge.recent_statuses(RECENT_STATUSES) if s.is_custom]
+
+    @Slot(object)
+    def _on_status(self, event: StatusChanged) -> None:
+        if event.own and not self._recent_timer.isActive():
+            self._recent_timer.start()
+
     @Slot(object)
     def _on_post(self, event: PostReceived) -> None:
         if event.post.question or event.post.ack:
@@ -239,7 +262,7 @@ class TrayController(QObject):
             action.setObjectName(f"presence-{presence.value}")
             action.triggered.connect(self._presence_setter(presence))
 
-        recent = [s for s in self._bridge.recent_statuses(RECENT_STATUSES) if s.is_custom]
+        recent = self.recent
         own = self._people.own()
         if recent:
             menu.addSeparator()
