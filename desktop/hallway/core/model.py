@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -55,8 +56,12 @@ MISSED_HEARTBEATS = 3
 POST_RETENTION_DAYS = 7
 
 
+@functools.lru_cache(maxsize=1024)
 def fingerprint(public_key_z85: bytes | str) -> str:
-    """The peer id: 128 bits of SHA-256 over the raw 32-byte CURVE public key, as hex."""
+    """The peer id: 128 bits of SHA-256 over the raw 32-byte CURVE public key, as hex.
+
+    Kept for the keys seen last (Z85 in Python and a hash: ~6 us): every request on the ROUTER
+    is named by its key, and a newcomer reads each member's list of the others."""
     key = public_key_z85.encode() if isinstance(public_key_z85, str) else public_key_z85
     raw = _z85.decode(key)
     return hashlib.sha256(raw).hexdigest()[:32]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import Final
 
 from hallway.core import wire, z85
@@ -47,20 +47,28 @@ NEW_PER_LIST: Final = 64  # links opened from one list at most (the budgets appl
 
 
 def usable_entry(
-    entry: wire.PeerEntry, office: Office, own_id: str, nets: Sequence[Network]
+    entry: wire.PeerEntry,
+    office: Office,
+    own_id: str,
+    nets: Sequence[Network],
+    linked: Container[str] = (),
 ) -> tuple[str, list[str]] | None:
     """The peer id and addresses (on-link first) of an entry worth connecting to, or None:
-    its key must be a CURVE key with our office's proof, not ours, and its addresses usable
-    (loopback only for a node that is itself on loopback, as the demo is)."""
+    its key must be a CURVE key with our office's proof, not ours nor one in `linked`, and its
+    addresses usable (loopback only for a node that is itself on loopback, as the demo is).
+
+    The id comes first: a newcomer gets a list from each member it meets, mostly of members it
+    has linked to already (N lists of N entries), and those are skipped before the proof and
+    the addresses are checked (~1 us an entry against ~30)."""
+    if len(entry.key) != z85.KEY_LEN:
+        return None
     try:
-        if len(z85.decode(entry.key)) != 32:
-            return None
+        peer = fingerprint(entry.key)
     except DecodeError:
         return None
-    if not office.admits(office.tag, entry.key, entry.proof):
+    if peer == own_id or peer in linked:
         return None
-    peer = fingerprint(entry.key)
-    if peer == own_id:
+    if not office.admits(office.tag, entry.key, entry.proof):
         return None
     loopback = any(net.network_address.is_loopback for net in nets)
     usable = usable_addresses(entry.addresses, len(entry.addresses), loopback=loopback)
@@ -154,12 +162,11 @@ class Exchange(Syncing):
             return
         opened = 0
         for entry in request.entries:
-            found = usable_entry(entry, self.cfg.office, self.own.id, self.own_nets)
+            # Linked, or being linked: that link is better than hearsay.
+            found = usable_entry(entry, self.cfg.office, self.own.id, self.own_nets, self.links)
             if found is None:
                 continue
             other, addresses = found
-            if other in self.links:
-                continue  # linked, or being linked: that link is better than hearsay
             places = [(address, entry.router_port, entry.pub_port) for address in addresses]
             if self._connect(other, entry.key, *places[0]):
                 self.verified.add(entry.key)

@@ -43,6 +43,8 @@ def test_an_entry_needs_our_office_proof_a_key_and_usable_addresses() -> None:
     other = Office("Acme", derive_office_key("Acme", "wrong horse"))
     assert usable_entry(entry(key, "10.0.0.9", office=other), OFFICE, own, NETS) is None
     assert usable_entry(entry(key, "10.0.0.9"), OFFICE, fingerprint(key), NETS) is None  # us
+    linked = {fingerprint(key)}  # linked or being linked: the link beats hearsay
+    assert usable_entry(entry(key, "10.0.0.9"), OFFICE, own, NETS, linked) is None
     not_z85 = b"~" * 40
     assert usable_entry(entry(not_z85, "10.0.0.9"), OFFICE, own, NETS) is None
     for bad in ("0.0.0.0", "224.0.0.251", "240.0.0.1", "127.0.0.1", "999.1.1.1"):
