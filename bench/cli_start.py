@@ -11,6 +11,9 @@ order rotates from round to round):
 
 - `python -c pass` with the same interpreter (the floor: Python's own start-up),
 - `hallway peers` and `hallway status` (read-only client commands, each one request or two),
+  once with `--home` and once as people type them ("default home"): no `--home`, no
+  `HALLWAY_HOME`, no `XDG_DATA_HOME`, and `HOME` a throw-away directory, so that the home is the
+  platform's default (`~/.local/share/hallway`, where the node runs) and finding it is timed too,
 
 each from just before `subprocess.run` until it returned (time.perf_counter), stdout and stderr
 to pipes. `--before DIR` times the same commands once more from another checkout
@@ -82,12 +85,22 @@ def _on_term(_signum: int, _frame: FrameType | None) -> None:
     raise _TerminatedError
 
 
+def user_home(tmp: Path) -> Path:
+    """The throw-away `HOME` of the default-home commands."""
+    return tmp / "user"
+
+
+def default_home(tmp: Path) -> Path:
+    """Hallway's default home for `user_home(tmp)` on Linux (XDG_DATA_HOME unset)."""
+    return user_home(tmp) / ".local" / "share" / "hallway"
+
+
 class Node:
     """`hallway node --json` on loopback for a fresh home, in its own process group."""
 
     def __init__(self, hallway: Path, tmp: Path) -> None:
         self.hallway = hallway
-        self.home = tmp / "home"
+        self.home = default_home(tmp)  # so that a command without --home finds it too
         self.log = tmp / "node.ndjson"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -146,19 +159,31 @@ def launcher(tree: Path, python: Path, where: Path) -> Path:
     return where
 
 
+def _default_env(env: dict[str, str], tmp: Path) -> dict[str, str]:
+    """`env` as a person's shell has it: HOME set, no XDG_DATA_HOME (nor HALLWAY_HOME)."""
+    out = {k: v for k, v in env.items() if k != "XDG_DATA_HOME"}
+    out["HOME"] = str(user_home(tmp))
+    return out
+
+
 def _commands(args: argparse.Namespace, home: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     python, hallway = str(args.python), str(args.hallway)
+    tmp = home.parents[3]  # home is default_home(tmp): tmp/user/.local/share/hallway
     plain = _env()
     cmds = {"python -c pass": ([python, "-c", "pass"], plain)}
     for verb in args.command:
         cmds[f"hallway {verb}"] = ([hallway, "--home", str(home), *verb.split()], plain)
+        mine = _default_env(plain, tmp)
+        cmds[f"hallway {verb} (default home)"] = ([hallway, *verb.split()], mine)
     if args.before is not None:
         tree = args.before.resolve()
-        old = str(launcher(tree, args.python, home.parent / "hallway-before"))
+        old = str(launcher(tree, args.python, tmp / "hallway-before"))
+        before = _env(str(tree / "desktop"))
         for verb in args.command:
-            cmds[f"hallway {verb} (before)"] = (
-                [old, "--home", str(home), *verb.split()],
-                _env(str(tree / "desktop")),
+            cmds[f"hallway {verb} (before)"] = ([old, "--home", str(home), *verb.split()], before)
+            cmds[f"hallway {verb} (default home, before)"] = (
+                [old, *verb.split()],
+                _default_env(before, tmp),
             )
     return cmds
 
@@ -231,9 +256,9 @@ def run_inside(args: argparse.Namespace) -> int:
 def _print(report: dict[str, Any]) -> None:
     print(f"command: {' '.join(report['command'])}")
     head = f"{'median ms':>10} {'p99 ms':>8} {'x median':>9} {'x p99':>7}"
-    print(f"{'':28} {head}  (n={report['runs']} each)")
+    print(f"{'':38} {head}  (n={report['runs']} each)")
     for name, r in report["results"].items():
-        print(f"{name:28} {r['median_ms']:10.1f} {r['p99_ms']:8.1f} {r['median_ratio']:9.2f} "
+        print(f"{name:38} {r['median_ms']:10.1f} {r['p99_ms']:8.1f} {r['median_ratio']:9.2f} "
               f"{r['p99_ratio']:7.2f}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -18,14 +17,15 @@ from hallway.cli.output import (
     write_json,
     write_line,
 )
-from hallway.cli.signals import EXIT_INTERRUPTED, Terminate, terminate_on_signals
 from hallway.control.client import ControlClient
+from hallway.control.office import OFFICE_ONLINE, office_online
 from hallway.core.errors import UsageError
 from hallway.store.home import control_socket_path
 
 TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
-    from typing import Any
+    import argparse  # the arguments' type; `hallway peers` parses without argparse (cli.argv)
+    from typing import Any, TypeGuard
 
 # Each command imports what it alone needs (the runtime, msgspec's schemas, the config...):
 # `hallway peers` should start in little more than Python's own start-up time.
@@ -131,20 +131,24 @@ def _print(args: argparse.Namespace, value: Any, human: Callable[[], str]) -> No
 
 def office_line(mine: dict[str, Any], peers: list[dict[str, Any]]) -> str:
     """Issue 14: "7 online across 2 networks" (ourselves included; see net/networks.py)."""
-    from hallway.net.networks import count_networks, own_networks
+    return _office_text(office_online(mine, peers))
 
-    own = [a.strip() for a in str(mine.get("address", "")).split(",") if a.strip()]
-    online = [str(p.get("address", "")) for p in peers if p.get("online") and not p.get("own")]
-    networks = count_networks(own, online, own_networks(own))
-    return f"{len(online) + 1} online across {networks} network{'s' if networks != 1 else ''}"
+
+def _office_text(counts: dict[str, int]) -> str:
+    online, networks = counts["online"], counts["networks"]
+    return f"{online} online across {networks} network{'s' if networks != 1 else ''}"
 
 
 def _status(args: argparse.Namespace, client: ControlClient, style: Style) -> int:
     if args.status_command is None:
         mine = client.request("status_get")
+        # The node counts the office (control.office); a node from before that does not.
+        counts = mine.pop(OFFICE_ONLINE, None)
         _print(args, mine, lambda: status_line(mine, style))
         if not args.json:
-            write_line(office_line(mine, client.request("peers")))
+            if not _counts_ok(counts):
+                counts = office_online(mine, client.request("peers"))
+            write_line(_office_text(counts))
         return 0
     if args.status_command == "clear":
         mine = client.request("status_clear")
@@ -169,12 +173,20 @@ def _status(args: argparse.Namespace, client: ControlClient, style: Style) -> in
     return 0
 
 
+def _counts_ok(counts: object) -> TypeGuard[dict[str, int]]:
+    return isinstance(counts, dict) and all(
+        type(counts.get(key)) is int for key in ("online", "networks")
+    )
+
+
 def _watch(args: argparse.Namespace, client: ControlClient, style: Style) -> int:
     """Until the instance stops (its `stopped` event ends the stream), or SIGINT/SIGTERM.
 
     Ctrl-C exits with `EXIT_INTERRUPTED`, as for any interrupted command; SIGTERM is a request
     to stop, which `watch` honours with 0, like `hallway node`.
     """
+    from hallway.cli.signals import EXIT_INTERRUPTED, Terminate, terminate_on_signals
+
     try:
         with terminate_on_signals(), client.watch() as events:
             for event in events:

@@ -14,6 +14,7 @@ import argparse
 from collections.abc import Callable
 from typing import Final, Protocol
 
+from hallway.cli.flags import add_flags
 from hallway.core.errors import DurationError
 from hallway.core.knocks import DEFAULT_TEXT
 from hallway.core.quiet import QuietHours, parse_quiet
@@ -89,7 +90,7 @@ def add_knock_commands(command: Command, formatter: Formatter) -> None:
         "list the knocks you sent and received, with their state",
         "examples:\n  hallway knocks\n  hallway knocks --json | jq '.[] | select(.outgoing)'",
     )
-    knocks.add_argument("--json", action="store_true", help="print a JSON array")
+    add_flags(knocks, "knocks")
 
     quiet = command(
         "quiet",

@@ -13,19 +13,19 @@ hallway feed [--json] [--limit N] [--questions | --search WORDS]
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
-
 from hallway.control.transport import EVENT_ID_MAX
 from hallway.core.knowledge import MISSING_DAYS
 
 TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
+    # Not at run time: `hallway peers` reads KNOWLEDGE_COMMANDS and parses without argparse.
+    import argparse
+    from collections.abc import Callable
     from typing import Final
 
-__all__ = ["KNOWLEDGE_COMMANDS", "add_feed_options", "add_knowledge_commands", "add_post_options"]
+    Command = Callable[[str, str, str], argparse.ArgumentParser]
 
-Command = Callable[[str, str, str], argparse.ArgumentParser]
+__all__ = ["KNOWLEDGE_COMMANDS", "add_feed_options", "add_knowledge_commands", "add_post_options"]
 
 KNOWLEDGE_COMMANDS: Final = frozenset(
     {"reply", "answer", "ack", "acks", "thread", "edit", "delete"}
@@ -35,6 +35,8 @@ _IDS: Final = "`hallway feed` and `hallway thread ID` show the ids"
 
 def item_id_arg(text: str) -> str:
     """A post's or a reply's id, `<author>:<incarnation>:<seq>`; the node says if it knows it."""
+    import argparse  # loaded already: argparse is what calls this
+
     item_id = text.strip()
     if (
         not item_id

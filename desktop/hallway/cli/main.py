@@ -9,22 +9,21 @@ and the traceback only with HALLWAY_DEBUG=1.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
+from hallway.cli.flags import parse_flags
 from hallway.cli.knowledge_parser import KNOWLEDGE_COMMANDS
 from hallway.cli.output import message
-from hallway.cli.parser import build_parser, command_in, names_no_command, parse_command_line
-from hallway.cli.signals import EXIT_INTERRUPTED
 from hallway.control.transport import ControlError, NotRunning
 from hallway.core.errors import HallwayError, UsageError
 from hallway.store.home import resolve_home
 
 TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
+    import argparse  # loaded with hallway.cli.parser, unless `parse_flags` read the line
+    from collections.abc import Sequence
+    from pathlib import Path
     from typing import Final
 
 __all__ = [
@@ -42,6 +41,8 @@ EXIT_ERROR: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_NOT_RUNNING: Final = 3
 EXIT_NO_REPLY: Final = 4  # hallway.cli.knocks
+# 128 + SIGINT, as hallway.cli.signals says it (whose `signal` import a client need not pay for).
+EXIT_INTERRUPTED: Final = 130
 
 DEBUG_ENV: Final = "HALLWAY_DEBUG"
 _ISSUES: Final = "https://github.com/hallway-app/hallway/issues"
@@ -52,9 +53,9 @@ _CLIENT_COMMANDS: Final = frozenset(
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per exit status
     words = sys.argv[1:] if argv is None else list(argv)
-    # A client command builds its own subparser alone; the tray app (no command) none.
-    parser = build_parser("" if names_no_command(words) else command_in(words))
-    args = parse_command_line(parser, words)  # usage errors: a message and status 2 (argparse)
+    # `hallway peers [--json]` needs no argparse (cli.flags); usage errors: argparse's message
+    # and status 2.
+    args = parse_flags(words) or _parse(words)
     if args.command not in _CLIENT_COMMANDS:
         # Client commands log nothing (they do not import logging): their start stays short.
         _configure_logging()
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per 
         home = resolve_home(args.home)
         return _dispatch(args, home)
     except UsageError as exc:
-        usage: argparse.ArgumentParser = getattr(args, "usage_parser", parser)
+        usage = _usage_parser(args, words)
         usage.print_usage(sys.stderr)
         message(f"{usage.prog}: error: {exc}")
         return EXIT_USAGE
@@ -86,6 +87,32 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per 
         return EXIT_OK  # the reader went away (`| head`); nothing more to say
     except Exception as exc:  # noqa: BLE001 -- the last line of defence: one line, not a traceback
         return _unexpected(exc)
+
+
+def _parse(words: list[str]) -> argparse.Namespace:
+    return _parse_with(_parser_for(words), words)
+
+
+def _parser_for(words: list[str]) -> argparse.ArgumentParser:
+    from hallway.cli.parser import build_parser, command_in, names_no_command
+
+    # A client command builds its own subparser alone; the tray app (no command) none.
+    return build_parser("" if names_no_command(words) else command_in(words))
+
+
+def _parse_with(parser: argparse.ArgumentParser, words: list[str]) -> argparse.Namespace:
+    from hallway.cli.parser import parse_command_line
+
+    return parse_command_line(parser, words)
+
+
+def _usage_parser(args: argparse.Namespace, words: list[str]) -> argparse.ArgumentParser:
+    """The parser whose usage goes with a usage error: the command's own, else the top level's."""
+    usage: argparse.ArgumentParser | None = getattr(args, "usage_parser", None)
+    if usage is None:  # parsed by `parse_flags`, or no command: ask argparse (it parses alike)
+        parser = _parser_for(words)
+        usage = getattr(_parse_with(parser, words), "usage_parser", parser)
+    return usage
 
 
 def _dispatch(args: argparse.Namespace, home: Path) -> int:

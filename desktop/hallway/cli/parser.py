@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from hallway import __version__
+from hallway.cli.flags import ACTIONS_DEST, add_flags
 from hallway.cli.knowledge_parser import (
     KNOWLEDGE_COMMANDS,
     add_feed_options,
@@ -260,7 +261,7 @@ def _peer_option(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 
 def _json_option(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+    parser.add_argument("--json", action="store_true", help=f"print {what}")
 
 
 def _office_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -381,8 +382,8 @@ def _status(command: Command) -> None:
         '  hallway status set away "Lunch" --emoji 🍜 --until 13:30\n'
         "  hallway status clear",
     )
-    _json_option(status, "your own entry")
-    status_commands = status.add_subparsers(dest="status_command", metavar="ACTION")
+    add_flags(status, "status")
+    status_commands = status.add_subparsers(dest=ACTIONS_DEST["status"], metavar="ACTION")
     status_set = status_commands.add_parser(
         "set",
         help="set your presence and status text",
@@ -448,7 +449,7 @@ def _peers(command: Command) -> None:
         "list your colleagues and their status",
         "examples:\n  hallway peers\n  hallway peers --json | jq '.[] | select(.online)'",
     )
-    _json_option(peers, "a JSON array")
+    add_flags(peers, "peers")
 
 
 def _feed(command: Command) -> None:
@@ -480,7 +481,7 @@ def _watch(command: Command) -> None:
         "follow what happens, live, until interrupted",
         "examples:\n  hallway watch\n  hallway watch --json | jq 'select(.type == \"post\")'",
     )
-    _json_option(watch, "one JSON object per event (NDJSON)")
+    add_flags(watch, "watch")
 
 
 def _event(command: Command) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
 from collections.abc import Iterator
 from types import FrameType
 
@@ -14,6 +13,12 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 #: The shell's status for a command stopped by Ctrl-C (128 + SIGINT), which scripts test for.
 EXIT_INTERRUPTED = 128 + signal.SIGINT
+
+
+def _in_main_thread() -> bool:
+    import threading  # not at the top: `hallway peers` never sets a handler (~2 ms to import)
+
+    return threading.current_thread() is threading.main_thread()
 
 
 class Terminate(BaseException):
@@ -35,7 +40,7 @@ class Terminate(BaseException):
 @contextlib.contextmanager
 def terminate_on_signals() -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM raise `Terminate` in the main thread (once)."""
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         yield  # signal handlers can only be set from the main thread
         return
 
@@ -52,6 +57,6 @@ def terminate_on_signals() -> Iterator[None]:
 
 
 def ignore_signals() -> None:
-    if threading.current_thread() is threading.main_thread():
+    if _in_main_thread():
         for sig in _SIGNALS:
             signal.signal(sig, signal.SIG_IGN)

@@ -11,6 +11,8 @@ Knowledge commands (issue 11): `post`, `reply`, `answer`, `ack` and `edit` retur
 form of `FeedItem.to_json()` (`post` and `reply` add `sent_at`); `acks` and `remind_acks` return
 `AckView.to_json()`, `thread` `ThreadView.to_json()`, `search` a list of `SearchHit.to_json()`,
 `attention` `Attention.to_json()`, and `delete` `{"deleted": ID}`.
+`status_get` returns our own `PeerView.to_json()` with `office_online`, `{"online": N,
+"networks": M}` (`hallway.control.office`; a client falls back to counting for a node without it).
 After a successful `watch` reply the server streams events, one JSON object per line, in the form
 of `Event.to_json()`, until either side closes the connection.
 

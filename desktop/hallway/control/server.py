@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from hallway import __version__
 from hallway.control.accept import Acceptor
+from hallway.control.office import OFFICE_ONLINE, office_online
 from hallway.control.protocol import (
     BAD_REQUEST,
     INTERNAL,
@@ -457,7 +458,10 @@ class ControlServer:
         node = self._node
         match request:
             case StatusGet():
-                return node.me().to_json()
+                mine = node.me().to_json()
+                # So that `hallway status` needs neither a second request nor ifaddr.
+                peers = [peer.to_json() for peer in node.peers()]
+                return {**mine, OFFICE_ONLINE: office_online(mine, peers)}
             case StatusSet(args=args):
                 node.set_status(args.presence, args.text, emoji=args.emoji, until=args.until)
                 return node.me().to_json()

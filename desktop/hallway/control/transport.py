@@ -10,10 +10,10 @@ not one), the work goes to msgspec, so that bytes and messages stay exactly msgs
 
 from __future__ import annotations
 
+import _socket  # the client's sockets; the server's `socket.socket` is a subclass
 import json
 import math
 import os
-import socket
 import struct
 import sys
 from pathlib import Path
@@ -233,7 +233,7 @@ def check_socket_path(path: Path) -> None:
         )
 
 
-def read_line(sock: socket.socket, buffer: bytearray, limit: int) -> bytes | None:
+def read_line(sock: _socket.socket, buffer: bytearray, limit: int) -> bytes | None:
     """The next line (with its newline) from `sock`, or None at the end of the stream.
 
     `buffer` carries what was read past the line to the next call. Raises `LineTooLongError` once a
@@ -258,19 +258,19 @@ def read_line(sock: socket.socket, buffer: bytearray, limit: int) -> bytes | Non
         buffer += chunk
 
 
-def peer_uid(sock: socket.socket) -> int | None:
+def peer_uid(sock: _socket.socket) -> int | None:
     """The uid of the process at the other end of a connected AF_UNIX socket, from the kernel.
 
     None where the platform has no SO_PEERCRED (Hallway targets Linux). Raises `OSError`.
     """
-    if not hasattr(socket, "SO_PEERCRED"):
+    if not hasattr(_socket, "SO_PEERCRED"):
         return None
-    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    creds = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
     return int(uid)
 
 
-def same_user(sock: socket.socket) -> bool:
+def same_user(sock: _socket.socket) -> bool:
     """Whether the peer of a connected socket runs as our user (always true off Linux).
 
     Defence in depth for the server: the socket file is owner-only already. The client relies on

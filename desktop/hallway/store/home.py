@@ -7,9 +7,9 @@ rely on it), so every path here derives from the home and nothing is global.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import stat
+import sys
 from pathlib import Path
 from types import TracebackType
 
@@ -60,9 +60,30 @@ def resolve_home(arg: str | Path | None) -> Path:
 
 
 def _user_data_dir() -> str:
-    import platformdirs  # only without --home and HALLWAY_HOME: a client starts faster
+    """platformdirs' `user_data_dir("hallway")`.
+
+    On Linux that is the XDG Base Directory rule: $XDG_DATA_HOME when it is an absolute path,
+    else $HOME/.local/share. It is applied here because importing platformdirs costs a client
+    command ~18 ms (tempfile, shutil with bz2 and lzma, random), as much as the rest of its
+    start-up beyond Python's own, on the path every person takes (no --home, no HALLWAY_HOME).
+    Whatever this rule does not settle (a relative or missing $HOME, Android, other systems)
+    goes to platformdirs, so the answer stays platformdirs' (tests/unit/store/test_home.py).
+    """
+    if sys.platform == "linux" and not _maybe_android():
+        base = os.environ.get("XDG_DATA_HOME", "")
+        if not os.path.isabs(base):
+            home = os.environ.get("HOME", "")
+            base = os.path.join(home, ".local", "share") if os.path.isabs(home) else ""
+        if base:
+            return os.path.join(base, _APP)
+    import platformdirs
 
     return platformdirs.user_data_dir(_APP)
+
+
+def _maybe_android() -> bool:
+    # platformdirs tells an Android app by these; there its data directory is the app's own.
+    return hasattr(sys, "getandroidapilevel") or "ANDROID_DATA" in os.environ
 
 
 def create_home(home: Path) -> None:
@@ -169,6 +190,8 @@ class HomeLock:
             raise StoreError(
                 f"cannot open the lock {self.path}: {exc.strerror}", self.path
             ) from exc
+        import fcntl  # here: a client command resolves a home but never locks it
+
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -10,9 +10,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from hallway.control import ControlClient
 from hallway.core.model import Presence, Status
 from hallway.engine.events import PeerOffline, StatusChanged, Stopped
 from tests.unit.cli.conftest import Run
@@ -220,3 +222,28 @@ def test_watch_json_streams_ndjson_until_the_instance_stops(
         },
         {"type": "stopped", "at": "2023-11-14T22:13:21.000000+00:00"},
     ]
+
+
+def test_status_says_the_nodes_count_and_json_leaves_it_out(
+    run: Run, home: Path, running: FakeNode
+) -> None:
+    assert run("--home", str(home), "status").out.splitlines()[1] == "1 online across 1 network"
+    assert "office_online" not in json.loads(run("--home", str(home), "status", "--json").out)
+
+
+def test_status_counts_the_office_itself_for_an_older_node(
+    run: Run, home: Path, running: FakeNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = ControlClient.request
+    asked: list[str] = []
+
+    def older_node(self: ControlClient, cmd: str, **args: Any) -> Any:
+        asked.append(cmd)
+        result = request(self, cmd, **args)
+        if cmd == "status_get":
+            del result["office_online"]  # a node from before issue 13's count
+        return result
+
+    monkeypatch.setattr(ControlClient, "request", older_node)
+    assert run("--home", str(home), "status").out.splitlines()[1] == "1 online across 1 network"
+    assert asked == ["status_get", "peers"]

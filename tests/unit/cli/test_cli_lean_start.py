@@ -88,6 +88,19 @@ def test_a_client_command_loads_nothing_heavy(short_tmp: Path, argv: list[str]) 
     assert heavy_in(modules) == []
 
 
+# Nor, for the plainest command lines (hallway.cli.flags), argparse; nor the socket module (the
+# client's sockets are _socket's), nor ifaddr for `status` (the node counts the networks).
+PLAIN_LEAVES_OUT = {"argparse", "gettext", "locale", "socket", "selectors", "ifaddr", "ctypes"}
+
+
+@pytest.mark.parametrize("argv", [["peers"], ["peers", "--json"], ["status"], ["status", "--json"]])
+def test_the_plainest_command_lines_load_no_argparse(short_tmp: Path, argv: list[str]) -> None:
+    with ControlServer(control_socket_path(short_tmp), FakeNode()):
+        code, modules = run_client(["--home", str(short_tmp), *argv])
+    assert code == 0
+    assert sorted(PLAIN_LEAVES_OUT & modules) == []
+
+
 def test_no_instance_running_is_said_without_loading_anything_heavy(short_tmp: Path) -> None:
     code, modules = run_client(["--home", str(short_tmp / "nothing"), "peers"])
     assert code == 3
