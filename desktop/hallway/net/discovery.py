@@ -40,7 +40,6 @@ from typing import Any, Self
 
 import zeroconf
 from zeroconf import (
-    DNSQuestionType,
     IPVersion,
     RecordUpdate,
     RecordUpdateListener,
@@ -95,7 +94,6 @@ _CALL_TIMEOUT = 2.0
 _PEER_ID = re.compile(r"[0-9a-f]{32}")
 _SUFFIX = "." + SERVICE_TYPE
 _MDNS_SOURCE = "mdns"
-_QUESTION_TYPE: DNSQuestionType | None = DNSQuestionType.QM
 _TYPE_PTR = 12  # DNS record type and class numbers (RFC 1035)
 _TYPE_TXT = 16
 _CLASS_IN = 1
@@ -208,13 +206,14 @@ class Discovery:
             raise NetError(f"cannot start mDNS on {', '.join(self._addresses)}: {exc}") from exc
         try:
             self._worker.start()
-            # Ask multicast (QM) questions from the start. zeroconf's default first question is
-            # QU, answered by unicast to port 5353; where several nodes share one address (the
-            # demo, the tests, two homes on one desk) the kernel hands that datagram to one
-            # SO_REUSEPORT socket only, and the newcomer waited ~1 s for the second query.
-            self._browser = ServiceBrowser(
-                self._zc, SERVICE_TYPE, handlers=[self._on_change], question_type=_QUESTION_TYPE
-            )
+            # zeroconf's default: the first question asks for unicast answers (QU), the later
+            # ones multicast (QM). Asked multicast, every member answered to all, and each parsed
+            # all the others' answers: O(N^2) packets per join, the largest part of what a join
+            # cost the members at 25 (docs/ARCHITECTURE.md, decision 21). A unicast answer that
+            # goes astray (avahi, or nodes sharing one address, where the kernel hands it to one
+            # socket bound to 5353) delays nothing: members dial a newcomer when its announcement
+            # arrives, and the next question, ~1 s later, is multicast.
+            self._browser = ServiceBrowser(self._zc, SERVICE_TYPE, handlers=[self._on_change])
             if self._admits is not None:
                 self._zc.add_listener(_Gate(self, self._zc, self._browser), None)
             # A 128-bit name cannot collide: skip the ~1 s of probing (cooperating_responders).
