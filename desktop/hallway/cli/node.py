@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hallway.cli.output import Style, event_line, message, write_json, write_line
+from hallway.cli.output import Style, event_line, message
 from hallway.cli.signals import Terminate, ignore_signals, terminate_on_signals
+from hallway.control.transport import encode_json
 from hallway.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -45,11 +46,15 @@ def run_headless(
     events = Outbox()
     style = Style(sys.stdout)
 
-    def show(event: Event) -> None:
+    def show(batch: list[Event]) -> None:
+        """Events queued together go out in one write (a burst is one system call, not one
+        per event: each wakes whoever reads us)."""
         if as_json:
-            write_json(event.to_json())
+            text = "".join(encode_json(event.to_json()).decode() + "\n" for event in batch)
         else:
-            write_line(event_line(event.to_json(), style))
+            text = "".join(event_line(event.to_json(), style) + "\n" for event in batch)
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
     def starter(on_event: Callable[[Event], None]) -> Runtime:
         return Runtime.start(
@@ -93,30 +98,38 @@ class Outbox:
             self._items.append(event)
             self._ready.notify()
 
-    def get(self) -> Event:
+    def get(self) -> list[Event]:
+        """Every event waiting, oldest first; waits for one when there is none."""
         with self._ready:
             while not self._items:
                 self._ready.wait()
-            return self._items.popleft()
+            return self._take()
 
-    def get_nowait(self) -> Event:
+    def get_nowait(self) -> list[Event]:
         with self._ready:
             if not self._items:
                 raise queue.Empty
-            return self._items.popleft()
+            return self._take()
+
+    def _take(self) -> list[Event]:
+        batch = list(self._items)
+        self._items.clear()
+        return batch
 
 
-def _loop(runtime: Runtime, events: Outbox, show: Callable[[Event], None]) -> tuple[int, bool]:
+def _loop(
+    runtime: Runtime, events: Outbox, show: Callable[[list[Event]], None]
+) -> tuple[int, bool]:
     """Print events until told to stop. Returns (exit status, whether stdout broke)."""
     told = 0
     try:
         while True:
-            event = events.get()
+            batch = events.get()
             if events.dropped > told:
                 message(f"hallway: output is too slow; {events.dropped - told} events dropped")
                 told = events.dropped
-            show(event)
-            if event.type == "stopped":
+            show(batch)
+            if any(event.type == "stopped" for event in batch):
                 message("hallway: the node stopped unexpectedly")
                 return 1, False
     except (Terminate, KeyboardInterrupt):
@@ -128,7 +141,7 @@ def _loop(runtime: Runtime, events: Outbox, show: Callable[[Event], None]) -> tu
         runtime.close()
 
 
-def _drain(events: Outbox, show: Callable[[Event], None]) -> bool:
+def _drain(events: Outbox, show: Callable[[list[Event]], None]) -> bool:
     try:
         while True:
             show(events.get_nowait())

@@ -63,6 +63,8 @@ if TYPE_CHECKING:
 
 # PEER_BURST and PEER_RATE (state.py) are named here too, where the tests read the engine's limits.
 __all__ = [
+    "FLUSH_DELAY",
+    "FLUSH_MAX",
     "HELLO_RETRY",
     "HELLO_TRIES",
     "MAX_LINKS",
@@ -90,6 +92,11 @@ PRUNE_EVERY = 3600.0
 # starts to wonder why the window is empty.
 OTHER_OFFICE_DELAY = 5.0
 OTHER_OFFICE_REPEAT = 60.0  # a changed count is said again at most this often
+# What was received is written this long after the first of it (see _write_batch). kill -9
+# loses at most that much of what peers sent (their posts come again with their snapshots when
+# we restart), never anything of ours: that is written before it is published.
+FLUSH_DELAY = 0.1
+FLUSH_MAX = 500  # items and records waiting that are written at once
 
 
 @dataclass
@@ -179,12 +186,13 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
         self.snapshot_cache = None
         self.pending_items, self.pending_statuses = [], {}
         self.unindexed, self.index_at, self.index_since = [], None, 0.0
-        self.pending_records, self.pending_expiry = [], {}
+        self.pending_records, self.pending_expiry, self.flush_at = [], {}, None
+        store.before_use = self._flush  # the batch first, so every read sees what was received
         self.book, self.seats_before = MeetupBook(), None
         self.backlog, self.backlog_since, self.met_at = deque(), None, 0.0
         self.quotas = Quotas(store.usage, clock)
-        # The loop's fast path (see run): the SUB sockets, whether this turn only noted
-        # heartbeats, and the earliest timer deadline as last computed.
+        # The loop's fast path (see _turn): the SUB sockets, whether this turn only noted
+        # heartbeats and live data, and the earliest timer deadline as last computed.
         self.subs = set()
         self.routine = False
         self.due = 0.0
@@ -346,40 +354,60 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
         )
 
     def run(self) -> None:
-        """The loop. A turn that only noted heartbeats of online peers (the common case when
-        idle: one per peer per heartbeat interval, 10 s by default) cannot have made any timer
-        due sooner; it skips the timer scans, which cost O(peers) each, until the deadline
-        computed last is reached."""
         while self.running:
-            now = self.clock()
-            if self.routine and now < self.due:
-                timeout = (self.due - now) * 1000.0 + 1.0
-            else:
-                timeout = self._next_timeout()
-            self.routine = True
-            for sock, _ in self.poller.poll(int(timeout)):
-                handler = self.handlers.get(sock)
-                if handler is None:
-                    continue
-                if sock not in self.subs:
-                    self.routine = False
-                try:
-                    handler()
-                except Exception as exc:  # noqa: BLE001 -- no input may stop the engine
-                    self.routine = False
-                    _log.exception("unexpected error while handling input")
-                    self._drop("engine", f"unexpected error: {exc!r}")
-            if self.routine and self.clock() < self.due:
-                continue
-            self.routine = False
-            try:
-                self._timers()
-                self._flush()
-            except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the engine
-                _log.exception("unexpected error in the engine's timers")
-                self._drop("engine", f"unexpected error: {exc!r}")
+            self._turn()
 
-    def _next_timeout(self) -> float:
+    def _turn(self) -> None:
+        """One turn of the loop. A turn that only noted heartbeats of online peers, or applied
+        their live statuses and posts in order (the common case: when idle, one heartbeat per
+        peer per heartbeat interval, 10 s by default; when busy, the office's updates), skips
+        the timer scans, which cost O(peers) each, until the deadline computed last is reached.
+        What such a turn can make due sooner (a status's expiry, words to index) brings that
+        deadline forward (`_wake_by`). The received batch has a deadline of its own, which
+        costs no scan (`_write_batch`)."""
+        now = self.clock()
+        wake = self.due if self.routine and now < self.due else self._next_due()
+        if self.flush_at is not None:
+            wake = min(wake, self.flush_at)
+        self.routine = True
+        for sock, _ in self.poller.poll(int(max(0.0, wake - now) * 1000.0 + 1.0)):
+            handler = self.handlers.get(sock)
+            if handler is None:
+                continue
+            if sock not in self.subs:
+                self.routine = False
+            try:
+                handler()
+            except Exception as exc:  # noqa: BLE001 -- no input may stop the engine
+                self.routine = False
+                _log.exception("unexpected error while handling input")
+                self._drop("engine", f"unexpected error: {exc!r}")
+        try:
+            self._write_batch(self.clock())
+            if self.routine and self.clock() < self.due:
+                return
+            self.routine = False
+            self._timers()
+        except Exception as exc:  # noqa: BLE001 -- a full disk must not stop the engine
+            self.routine = False
+            _log.exception("unexpected error in the engine's timers")
+            self._drop("engine", f"unexpected error: {exc!r}")
+
+    def _write_batch(self, now: float) -> None:
+        """Write what was received (decision 6) FLUSH_DELAY after the first of it, so the disk
+        is off the path of the updates other nodes on the machine are still applying, and a
+        busy office's updates share a transaction; at once when FLUSH_MAX wait. Any other use
+        of the database writes it first (`Store.before_use`), and so does `close`."""
+        pending = len(self.pending_items) + len(self.pending_records)
+        if self.flush_at is None:
+            if not (pending or self.pending_statuses):
+                return
+            self.flush_at = now + FLUSH_DELAY
+        if now >= self.flush_at or pending >= FLUSH_MAX:
+            self._flush()
+
+    def _next_due(self) -> float:
+        """The earliest timer deadline (`due`), from every timer: O(peers)."""
         now = self.clock()
         deadlines = [self.next_heartbeat, self.next_prune]
         roster_deadline = self.roster.next_deadline()
@@ -401,12 +429,12 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
         hint_due = self.hint.deadline()
         if hint_due is not None:
             deadlines.append(hint_due)
-        # An unproven connection to drop; a seed to ask, or whose answer is overdue.
-        later = (self.gate.deadline(), self.rendezvous_gate.deadline(), self._seed_deadline())
+        # An unproven connection to drop; a seed to ask, or whose answer is overdue; words to
+        # index.
+        later = (self.gate.deadline(), self.rendezvous_gate.deadline(), self._seed_deadline(),
+                 self.index_at)  # fmt: skip
         deadlines += [due for due in later if due is not None]
         deadlines += [self.places_due, self.next_exchange]
-        if self.index_at is not None:
-            deadlines.append(self.index_at)
         for link in self.links.values():
             if link.suspect_until is not None:
                 deadlines.append(link.suspect_until)
@@ -415,8 +443,7 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
             if link.snapshot is not None:
                 deadlines.append(link.snapshot_due)
         self.due = min(deadlines)
-        wait: float = max(0.0, (self.due - now) * 1000.0) + 1.0
-        return wait
+        return self.due
 
     def _on_wake(self) -> None:
         os.read(self.wake_fd, 4096)

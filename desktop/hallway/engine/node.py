@@ -306,6 +306,7 @@ class Node:
         if actor is None or not self.running:
             raise NodeError("the node is not running")
         if threading.current_thread() is self._thread:
+            actor.routine = False  # from a listener: this turn's timers need a look
             return fn(actor)
         future: Future[_T] = Future()
         self._commands.put(Command(lambda: fn(actor), future))

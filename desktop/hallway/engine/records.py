@@ -139,6 +139,8 @@ class Records(Knowledge):
         unchanged = status == state.status
         if not self.roster.set_status(peer, status, version):
             return
+        if state.status.until is not None:
+            self._wake_by(state.status.until)  # its expiry: a timer this turn may skip
         if unchanged and not force:
             return  # the version is held all the same: an older one cannot slip in after it
         self.emit(

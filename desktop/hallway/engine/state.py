@@ -108,14 +108,21 @@ class EngineState:
     pub_port: int
     poller: zmq.Poller
     handlers: dict[Any, Callable[[], None]]
-    subs: set[Any]  # the SUB sockets (the loop's fast path: see Actor.run)
-    routine: bool  # whether this loop turn only noted heartbeats
+    subs: set[Any]  # the SUB sockets (the loop's fast path: see Actor._turn)
+    routine: bool  # whether this loop turn only noted heartbeats and live data
+    due: float  # the earliest timer deadline as last computed (Actor._next_due)
+    flush_at: float | None  # when the received batch is written (Actor._write_batch)
     # Issue 14 (seeding.py, exchange.py): how each peer was first found ('mdns', 'seed',
     # 'exchange'), the networks of our addresses, and the places still to try for a peer
     # whose link is not answered (the next address of its record, older stored places).
     via: dict[str, Via]
     own_nets: tuple[IPv4Network, ...]
     alternates: dict[str, list[tuple[str, int, int]]]
+
+    def _wake_by(self, at: float) -> None:
+        """A deadline that a routine loop turn made (Actor._turn): the loop looks at its timers
+        by then, although it skips them until the deadline computed last."""
+        self.due = min(self.due, at)
 
     def _watch(self, sock: Any, handler: Callable[[], None]) -> None:
         self.poller.register(sock, zmq.POLLIN)
@@ -209,6 +216,7 @@ class EngineState:
         self.unindexed += keys
         self.index_since = first
         self.index_at = min(now + INDEX_IDLE, first + INDEX_WAIT)
+        self._wake_by(self.index_at)
 
     def _index_due(self, now: float) -> None:
         if self.index_at is not None and now >= self.index_at:

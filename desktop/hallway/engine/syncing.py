@@ -4,7 +4,7 @@ A link's DEALER brings WELCOME (the actor subscribes at the peer's HELLO, else n
 parts; its SUB brings envelopes, which the peer's SeqTracker orders: a gap or a restart asks for
 a snapshot (the Clone pattern). Every message is charged to the peer's budget, a snapshot
 brings only the gap it was asked for (`sync.py`), and what a peer may keep on our disk is capped
-(`quota.py`). Received items are announced at once and written in one batch per loop turn
+(`quota.py`). Received items are announced at once and written in batches a moment later
 (`_flush`).
 """
 
@@ -175,15 +175,18 @@ class Syncing(Records):
         state = self.roster.get(link.peer)
         body = env.body
         data = not isinstance(body, wire.Heartbeat)
-        if state is None or data or not state.online:
-            self.routine = False  # more than a heartbeat noted: the timers need a look
+        # A heartbeat, or a status or post applied in order, from a peer online keeps the loop
+        # turn routine (Actor._turn): what those can make due sooner says so (`_wake_by`).
+        # Anything else may change any timer: they need a look.
+        if state is None or not state.online or (data and not _live(body)):
+            self.routine = False
             if state is None:
                 return
         if isinstance(body, wire.Bye):
             self._offline(link.peer, "bye")
             return
         verdict = state.seq.check(env.inc, env.seq, data=data)
-        # A heartbeat in order is a DUPLICATE (it repeats the last data seq): still routine.
+        # A heartbeat in order is a DUPLICATE (it repeats the last data seq).
         if verdict is not (Verdict.APPLY if data else Verdict.DUPLICATE):
             self.routine = False
         if verdict is Verdict.RESTART:
@@ -270,8 +273,10 @@ class Syncing(Records):
     # the loop turn's batch ------------------------------------------------------------------------
 
     def _flush(self) -> None:
-        """Write what this loop turn received (items, peers' statuses, records) in one
-        transaction."""
+        """Write what was received since the last time (items, peers' statuses, records) in
+        one transaction: when it is due (Actor._write_batch), or before any other use of
+        the database."""
+        self.flush_at = None
         if not (self.pending_items or self.pending_statuses or self.pending_records):
             return
         items, self.pending_items = self.pending_items, []
@@ -284,3 +289,9 @@ class Syncing(Records):
             self._drop("store", f"could not save received items: {exc}")
             return
         self._index_soon(item for item, new in zip(items, fresh, strict=True) if new)
+
+
+def _live(body: wire.Body) -> bool:
+    """A status or a post (a version of one), which `Records` applies without touching a
+    timer but a status's expiry (`_apply_status` brings the deadline forward for it)."""
+    return isinstance(body, wire.Rec) and body.kind in ("status", "post")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -81,6 +81,10 @@ class Store(KnowledgeStore, PlacesStore):
         """Wrap a connection that `open` has configured and migrated; use `Store.open`."""
         self._conn: sqlite3.Connection | None = conn
         self.path = path
+        # Called before each read or write (outside a transaction): the engine writes the batch
+        # of what it received there, so it may hold that batch a while (ARCHITECTURE decision 6)
+        # and every use of the database still sees it.
+        self.before_use: Callable[[], None] | None = None
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -441,8 +445,19 @@ class Store(KnowledgeStore, PlacesStore):
             raise StoreError(f"the database {self.path} is closed", self.path)
         return self._conn
 
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+    def _use(self) -> sqlite3.Connection:
         conn = self._connection()
+        hook = self.before_use
+        if hook is not None and not conn.in_transaction:
+            self.before_use = None  # its own writes must not call it again
+            try:
+                hook()
+            finally:
+                self.before_use = hook
+        return conn
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        conn = self._use()
         try:
             return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
@@ -451,7 +466,7 @@ class Store(KnowledgeStore, PlacesStore):
     @contextmanager
     def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
         """One write transaction, committed on success and rolled back on any error."""
-        conn = self._connection()
+        conn = self._use()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:

@@ -55,6 +55,10 @@ class FakeSocket:
             raise zmq.Again
         return self.inbox.pop(0)
 
+    def recv_multipart(self, flags: int = 0) -> list[bytes]:
+        """A SUB's message: the topic, then what a test queued."""
+        return [wire.TOPIC, self.recv(flags)]
+
     def send(self, data: bytes, flags: int = 0) -> None:
         self.sent.append(data)
 
@@ -69,8 +73,18 @@ class FakeSocket:
 
 
 class FakePoller:
+    """What a test makes ready is returned by the next poll (a loop turn: Actor._turn), which
+    notes the timeout it was given."""
+
     def __init__(self) -> None:
         self.socks: set[Any] = set()
+        self.ready: list[Any] = []
+        self.timeouts: list[int] = []
+
+    def poll(self, timeout: int) -> list[tuple[Any, int]]:
+        self.timeouts.append(timeout)
+        ready, self.ready = self.ready, []
+        return [(sock, zmq.POLLIN) for sock in ready if sock in self.socks]
 
     def register(self, sock: Any, flags: int) -> None:
         self.socks.add(sock)
@@ -177,6 +191,7 @@ class FakeActor(Actor):
         self.pending_items, self.pending_statuses = [], {}
         self.unindexed, self.index_at, self.index_since = [], None, 0.0
         self.pending_records, self.pending_expiry, self.book = [], {}, MeetupBook()
+        self.flush_at, self.due = None, 0.0
         self.seats_before, self.backlog, self.backlog_since, self.met_at = (
             None,
             deque(),

@@ -11,12 +11,14 @@ import os
 import select
 import time
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import zmq
 
-from hallway.net.poller import Poller, TrackedSocket, TrackingContext
+from hallway.net import poller as poller_module
+from hallway.net.poller import SWEEP_EVERY, Poller, TrackedSocket, TrackingContext
 
 Pair = Callable[[str], tuple[zmq.Socket[Any], zmq.Socket[Any]]]
 
@@ -153,4 +155,34 @@ def test_a_tracking_context_notes_the_calls_that_take_signals_in() -> None:
         sock.disable_monitor()
         monitor.close(linger=0)
         sock.close(linger=0)
+        ctx.term()
+
+
+def test_a_timed_out_poll_asks_every_socket_at_most_once_per_sweep(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signal taken in by a call the poller cannot see is found when a poll times out, but
+    not by every timeout: a busy engine's many short ones would ask every socket each time."""
+    ctx = TrackingContext()
+    try:
+        now = [100.0]
+        monkeypatch.setattr(poller_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+        sender = ctx.socket(zmq.DEALER)
+        receiver = ctx.socket(zmq.DEALER)
+        receiver.bind("inproc://sweep")
+        sender.connect("inproc://sweep")
+        poller = Poller(ctx)
+        poller.register(receiver, zmq.POLLIN)
+        assert poller.poll(0) == []  # timed out: every socket asked
+        sender.send(b"hello")
+        assert _signalled(receiver)
+        receiver.getsockopt(zmq.EVENTS)  # takes the signal in, unseen by the poller
+        assert poller.poll(0) == []  # timed out again, within SWEEP_EVERY: not asked
+        now[0] += SWEEP_EVERY
+        assert poller.poll(0) == [(receiver, zmq.POLLIN)]
+        assert receiver.recv(zmq.NOBLOCK) == b"hello"
+        poller.close()
+        sender.close(linger=0)
+        receiver.close(linger=0)
+    finally:
         ctx.term()
