@@ -1,0 +1,110 @@
+"""What a join costs the office: the CPU the members spend while one newcomer meets them (issue 13).
+
+Usage (root, like bench/run):  .venv/bin/python bench/join_cpu.py [--nodes 25] [--rounds 3]
+                               [--system hallway|pyre]
+
+On a private lab of namespaces (the harness's `Lab`, as bench/run builds it), it starts
+`--nodes` - 1 members and waits for the full mesh, then lets `--rounds` newcomers join one at a
+time, 3 s apart. For each join it reads every member's CPU time per thread from /proc
+(utime + stime) just before the newcomer starts and again 0.5 s after each pair has seen each
+other, and prints the members' CPU per member for that join, split into libzmq's threads
+(`ZMQbg/...`) and the process's other threads, with the pairs' discovery from the newcomer's
+`ready` (p50 and max, as bench/run's discovery scenario counts it).
+
+At N = 25 the 24 members meet a newcomer at once, on the same cores: their summed CPU per join
+bounds the time to discovery from below (docs/benchmarks.md, "Issue 13, third pass"). The window
+includes 0.5 s of idle time, which Pyre's polling fills (about 1 % of a core per node at N = 25).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.scenarios import cluster  # noqa: E402
+from bench.systems import HallwaySystem, PyreSystem, System, ts  # noqa: E402
+from tests.support.netlab import Lab, netns_available, sweep_stale  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+Threads = dict[str, tuple[str, float]]  # thread id: (its name, its CPU time so far in ms)
+
+
+def thread_cpu(pid: int) -> Threads:
+    """Each thread's name and CPU time (ms) so far; threads that ended are missing."""
+    found: Threads = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[tid] = (name, (int(fields[11]) + int(fields[12])) * 1000 / TICK)
+    return found
+
+
+def spent(before: Threads, after: Threads) -> Counter[str]:
+    kinds: Counter[str] = Counter()
+    for tid, (name, cpu) in after.items():
+        kind = "libzmq" if name.startswith("ZMQbg") else "other threads"
+        kinds[kind] += cpu - before.get(tid, (name, 0.0))[1]
+    return kinds
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="bench/join_cpu.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nodes", type=int, default=25, help="office size with the newcomer")
+    ap.add_argument("--rounds", type=int, default=3, help="newcomers, one after the other")
+    ap.add_argument("--system", choices=["hallway", "pyre"], default="hallway")
+    ap.add_argument("--out", type=Path, default=Path("bench/out/join_cpu"),
+                    help="where the nodes' logs and homes go")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("bench/join_cpu.py needs root: it builds network namespaces", file=sys.stderr)
+        return 2
+    ok, why = netns_available()
+    if not ok:
+        print(f"cannot build the private network: {why}", file=sys.stderr)
+        return 2
+    sweep_stale()
+    system: System
+    if args.system == "pyre":
+        system = PyreSystem(args.out / "logs")
+    else:
+        system = HallwaySystem(args.out / "logs", args.out / "homes",
+                               REPO / ".venv" / "bin" / "hallway")
+    members = args.nodes - 1
+    with Lab() as lab:
+        hosts = lab.add_hosts(members + args.rounds)
+        with cluster(system, hosts[:members], lambda _text: None) as c:
+            c.start_all(hosts[:members])
+            for r in range(args.rounds):
+                time.sleep(3.0)  # the mesh settled: nothing but heartbeats left
+                olds = list(c.nodes)
+                before = {node.pid: thread_cpu(node.pid) for node in olds}
+                new = c.start(hosts[members + r])
+                ready = ts(new.wait_ready(60.0))
+                seen = [max(c.link_time(old, new), c.link_time(new, old)) - ready
+                        for old in c.peers_of(new)]
+                time.sleep(0.5)
+                kinds: Counter[str] = Counter()
+                for node in olds:
+                    kinds += spent(before[node.pid], thread_cpu(node.pid))
+                per = ", ".join(f"{k} {v / len(olds):.1f}" for k, v in sorted(kinds.items()))
+                print(f"join {r + 1} ({args.system}, {len(olds)} members): discovery from ready "
+                      f"p50 {statistics.median(seen) * 1e3:.0f} ms, max {max(seen) * 1e3:.0f} ms; "
+                      f"members' CPU per member (ms): {per}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
