@@ -129,12 +129,8 @@ def _print(args: argparse.Namespace, value: Any, human: Callable[[], str]) -> No
         write_line(human())
 
 
-def office_line(mine: dict[str, Any], peers: list[dict[str, Any]]) -> str:
-    """Issue 14: "7 online across 2 networks" (ourselves included; see net/networks.py)."""
-    return _office_text(office_online(mine, peers))
-
-
-def _office_text(counts: dict[str, int]) -> str:
+def office_line(counts: dict[str, int]) -> str:
+    """Issue 14: "7 online across 2 networks", from `office_online`'s counts."""
     online, networks = counts["online"], counts["networks"]
     return f"{online} online across {networks} network{'s' if networks != 1 else ''}"
 
@@ -148,7 +144,7 @@ def _status(args: argparse.Namespace, client: ControlClient, style: Style) -> in
         if not args.json:
             if not _counts_ok(counts):
                 counts = office_online(mine, client.request("peers"))
-            write_line(_office_text(counts))
+            write_line(office_line(counts))
         return 0
     if args.status_command == "clear":
         mine = client.request("status_clear")

@@ -10,6 +10,7 @@ import pytest
 
 from hallway.cli.commands import office_line
 from hallway.cli.output import Style, event_line
+from hallway.control.office import office_online
 from hallway.store.config import load_config
 from tests.unit.cli.conftest import Run
 
@@ -56,5 +57,5 @@ def test_the_office_line_counts_us_and_the_networks_online() -> None:
         {"address": "198.18.3.1", "online": True},
         {"address": "198.18.4.1", "online": False},
     ]
-    assert office_line(me, peers) == "4 online across 3 networks"
-    assert office_line(me, [me]) == "1 online across 1 network"
+    assert office_line(office_online(me, peers)) == "4 online across 3 networks"
+    assert office_line(office_online(me, [me])) == "1 online across 1 network"
