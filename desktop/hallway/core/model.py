@@ -35,6 +35,7 @@ __all__ = [
     "fingerprint",
     "one_line",
     "post_id",
+    "stranger_fingerprint",
     "strip_controls",
 ]
 
@@ -56,15 +57,20 @@ MISSED_HEARTBEATS = 3
 POST_RETENTION_DAYS = 7
 
 
-@functools.lru_cache(maxsize=1024)
-def fingerprint(public_key_z85: bytes | str) -> str:
+def stranger_fingerprint(public_key_z85: bytes | str) -> str:
     """The peer id: 128 bits of SHA-256 over the raw 32-byte CURVE public key, as hex.
 
-    Kept for the keys seen last (Z85 in Python and a hash: ~6 us): every request on the ROUTER
-    is named by its key, and a newcomer reads each member's list of the others."""
+    Never kept: for keys from anyone on the LAN (mDNS records), whose flood must not fill, or
+    churn, the cache of `fingerprint`."""
     key = public_key_z85.encode() if isinstance(public_key_z85, str) else public_key_z85
     raw = _z85.decode(key)
     return hashlib.sha256(raw).hexdigest()[:32]
+
+
+fingerprint = functools.lru_cache(maxsize=1024)(stranger_fingerprint)
+"""`stranger_fingerprint`, kept for the keys seen last (Z85 in Python and a hash: ~6 us): for
+members' keys. Every request on the ROUTER is named by its key, and a newcomer reads each
+member's list of the others."""
 
 
 _TAG = re.compile(rf"(?<![\w#])#(\w{{1,{TAG_MAX}}})")

@@ -13,9 +13,10 @@ worker is bounded. Nothing raises into zeroconf's threads.
 Office membership (tag and proof, through `admits`) is checked as soon as a record is parsed,
 before anything is kept against the cap of peers. A refused record costs nothing lasting: it is
 evicted from zeroconf's cache at once (only the first MAX_FOREIGN of other offices stay, to be
-counted for `on_foreign` until they leave). Once those are counted, `_Gate` judges TXT records
-on zeroconf's loop as they arrive, so that a flood is evicted with the packet that brought it and
-never fills the cache: Python keeps its peak memory, so the peak is what must stay low. A name
+counted for `on_foreign` until they leave). `_Gate` judges TXT records on zeroconf's loop as they
+arrive and counts those first MAX_FOREIGN itself, so that a flood is evicted with the packet that
+brought it, however far behind the worker is, and never fills the cache: Python keeps its peak
+memory, so the peak is what must stay low. A name
 whose event was dropped while the queue was full is found again by a sweep of that cache, so no
 name is refused for good.
 """
@@ -50,7 +51,7 @@ from zeroconf import (
 )
 
 from hallway.core.errors import DecodeError
-from hallway.core.model import fingerprint
+from hallway.core.model import stranger_fingerprint
 from hallway.core.ratelimit import TokenBucket
 from hallway.core.txt import SERVICE_TYPE, TxtRecord, build_txt, parse_txt
 from hallway.net.errors import NetError
@@ -159,7 +160,7 @@ class Discovery:
             raise NetError("discovery needs at least one address to announce")
         if not _PEER_ID.fullmatch(instance):
             raise NetError(f"instance name {instance!r} is not a 32-hex peer id")
-        if fingerprint(txt.public_key) != instance:
+        if stranger_fingerprint(txt.public_key) != instance:
             raise NetError("instance name is not the fingerprint of the announced public key")
         self._addresses = addresses
         self._instance = instance
@@ -229,7 +230,7 @@ class Discovery:
 
     def update(self, txt: TxtRecord, router_port: int | None = None) -> None:
         """Re-announce with a changed TXT record (or ROUTER port). Peers see an Updated record."""
-        if fingerprint(txt.public_key) != self._instance:
+        if stranger_fingerprint(txt.public_key) != self._instance:
             raise NetError("instance name is not the fingerprint of the announced public key")
         port = self._info.port if router_port is None else router_port
         assert port is not None
@@ -532,7 +533,7 @@ class Discovery:
     @staticmethod
     def _validate(label: str, info: ServiceInfo) -> Found:
         record = parse_txt(info.properties)
-        if fingerprint(record.public_key) != label:
+        if stranger_fingerprint(record.public_key) != label:
             raise DecodeError("instance name is not the fingerprint of the announced key")
         port = info.port
         if port is None or not 1 <= port <= 65535:
@@ -554,13 +555,20 @@ class Discovery:
     def _refuse(self, label: str, *, foreign: bool) -> None:
         """Count another office's instance while there is room; evict anything else."""
         with self._cond:
-            if foreign and (label in self._foreign or len(self._foreign) < MAX_FOREIGN):
-                self._foreign.add(label)
-                if self._sweep_at is None:
-                    self._schedule_sweep(SWEEP_INTERVAL)
+            if foreign and self._count_foreign(label):
                 return
             self._foreign.discard(label)
             self._evict.append(label)
+
+    def _count_foreign(self, label: str) -> bool:
+        """Count another office's instance if there is room; whether it is counted. Holds
+        _cond."""
+        if label not in self._foreign and len(self._foreign) >= MAX_FOREIGN:
+            return False
+        self._foreign.add(label)
+        if self._sweep_at is None:
+            self._schedule_sweep(SWEEP_INTERVAL)
+        return True
 
     def _unrefuse(self, label: str) -> None:
         """Holds _cond."""
@@ -653,29 +661,30 @@ class Discovery:
         return labels
 
     def _refused_on_arrival(self, name: str, rdata: bytes) -> bool:
-        """Whether a TXT record just received is refused by `admits` while the count of other
-        offices is full; then its name is marked so that its browser event is dropped. Runs on
-        zeroconf's loop: must not block, raise, or call back."""
+        """Whether a TXT record just received is refused by `admits` and finds the count of
+        other offices full; then its name is marked so that its browser event is dropped. Runs
+        on zeroconf's loop: must not block, raise, or call back."""
         if not name.endswith(_SUFFIX):
             return False
         label = name[: -len(_SUFFIX)]
         with self._cond:
-            if (
-                len(self._foreign) < MAX_FOREIGN
-                or label in self._foreign
-                or label in self._known
-                or not _PEER_ID.fullmatch(label)
-            ):
+            if label in self._foreign or label in self._known or not _PEER_ID.fullmatch(label):
                 return False  # the worker judges it, and reports or counts it
         try:
             record = parse_txt(_txt_properties(rdata))
         except DecodeError:
             return False
-        if self._admits is None or fingerprint(record.public_key) != label:
-            return False
-        if self._admits(record):
+        if (
+            self._admits is None
+            or stranger_fingerprint(record.public_key) != label
+            or self._admits(record)
+        ):
             return False
         with self._cond:
+            # Counted here rather than when the worker gets to it: a worker held up (a loaded
+            # machine) must not leave the gate open while a flood fills zeroconf's cache.
+            if self._count_foreign(label):
+                return False  # cached, so that its goodbye and expiry are seen
             if len(self._gated) >= MAX_PENDING:
                 self._gated.clear()  # marks whose event never came: harmless to forget
             self._gated.add(label)
@@ -758,9 +767,10 @@ def _txt_properties(rdata: bytes) -> dict[bytes, bytes | None]:
 
 
 class _Gate(RecordUpdateListener):
-    """Judges TXT records on zeroconf's loop as they arrive, once MAX_FOREIGN other offices are
-    counted: a flood of refused records is then evicted within the packet that brought it,
-    instead of filling zeroconf's cache until the worker gets to it (RSS would keep that peak)."""
+    """Judges TXT records on zeroconf's loop as they arrive: the first MAX_FOREIGN refused are
+    counted, and a flood of refused records beyond them is evicted within the packet that brought
+    it, instead of filling zeroconf's cache until the worker gets to it (RSS would keep that
+    peak)."""
 
     def __init__(self, discovery: Discovery, zc: Zeroconf, browser: ServiceBrowser) -> None:
         super().__init__()

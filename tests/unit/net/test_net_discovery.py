@@ -532,7 +532,7 @@ def _rdata(txt: TxtRecord) -> bytes:
     return b"".join(bytes([len(k) + len(v) + 1]) + k + b"=" + v for k, v in build_txt(txt).items())
 
 
-def test_refused_records_are_gated_on_arrival_only_once_the_count_is_full(
+def test_refused_records_are_counted_on_arrival_and_gated_once_the_count_is_full(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(discovery_module, "MAX_FOREIGN", 1)
@@ -540,9 +540,15 @@ def test_refused_records_are_gated_on_arrival_only_once_the_count_is_full(
     disco = make_office(seen, office)
     first, second = member_record("theirs"), member_record("theirs")
     first_label, second_label = fingerprint(first.public_key), fingerprint(second.public_key)
-    # Room to count: the worker judges it (and counts it).
+    # Room to count: counted as it arrives and kept in the cache, before the worker judges it
+    # (a worker held up must not leave the gate open to a flood); its judgement counts it once.
+    kept = fingerprint.cache_info().currsize
     assert not disco._refused_on_arrival(name_of(first_label), _rdata(first))
+    assert disco._foreign == {first_label}
+    assert not disco._refused_on_arrival(name_of(first_label), _rdata(first))  # counted already
+    assert fingerprint.cache_info().currsize == kept, "a stranger's key must not fill the cache"
     disco._refuse(first_label, foreign=True)
+    assert disco._foreign == {first_label}
     # Full: refused as it arrives, and the browser event that follows is dropped.
     assert disco._refused_on_arrival(name_of(second_label), _rdata(second))
     event(disco, second_label, ServiceStateChange.Added)
