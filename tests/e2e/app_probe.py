@@ -2,7 +2,8 @@
 
 Run as `python app_probe.py SOCKET --home HOME`: the app starts as `python -m hallway` does,
 and once its QApplication exists a QLocalServer listens on the socket path SOCKET. Each
-connection sends one line and gets one JSON line back: what the main window shows now (the
+connection sends one line and gets one JSON line back: where Qt holds the keyboard focus, and
+what the main window shows now (the
 Feed's rows as the delegate paints them, with their painted buttons' screen positions; the
 thread beside them; the acknowledgements dialog). Nothing here changes what the app does: the
 test still drives it with X input (xdotool) and dunst, and reads the painted state from here
@@ -18,6 +19,7 @@ import sys
 from typing import Any
 
 from PySide6.QtCore import QObject, QRect, Slot  # noqa: TID251 -- inside the app's process
+from PySide6.QtGui import QGuiApplication  # noqa: TID251
 from PySide6.QtNetwork import QLocalServer, QLocalSocket  # noqa: TID251
 from PySide6.QtWidgets import QAbstractButton, QApplication, QListWidget, QWidget  # noqa: TID251
 
@@ -132,14 +134,18 @@ def _acks(window: MainWindow) -> dict[str, Any] | None:
 
 
 def snapshot() -> dict[str, Any]:
+    focused = QGuiApplication.focusWindow()
+    # The window Qt holds the keyboard focus in (None once it has taken the app's focus-out).
+    focus = None if focused is None else focused.objectName() or focused.title()
     windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
     if not windows:
-        return {"window": False}
+        return {"focus": focus, "window": False}
     window = windows[0]
     compose = window.feed_tab.compose
     boxes = (("urgent", compose.urgent), ("question", compose.question), ("ack", compose.ack),
              ("send", compose.send_button))  # fmt: skip
     return {
+        "focus": focus,
         "window": window.isVisible(),
         "tab": window.tabs.tabText(window.tabs.currentIndex()),
         "compose": {

@@ -279,6 +279,19 @@ class TrayApp:
         assert text.isascii(), f"paste {text!r} through Desktop.clipboard instead"
         self.desktop.xdotool("type", "--delay", "20", text)
 
+    def unfocused(self, timeout: float = 10.0) -> None:
+        """Wait until the app has let the keyboard focus go, after its focused window went.
+
+        Qt's xcb backend takes a focus-out as the app's own only 100 ms later, once no FocusIn
+        to another of its windows has come, and then closes any popup open: a tray menu opened
+        in those 100 ms shuts as it opens. No person's click follows a closing window that
+        closely; a test's does. Needs a `probe_socket`."""
+        wait_until(
+            lambda: self.probe().get("focus", "") is None,
+            timeout,
+            lambda: f"the app to let the focus go; app log:\n{self.log_tail()}",
+        )
+
     def focused(self, window: Window, timeout: float = 10.0) -> None:
         """Wait until `window` has the keyboard focus: mapped is not yet focused (the app sets
         the focus when the server reports the window mapped), and keys go where the focus is."""
@@ -319,6 +332,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
         ann_host, ben_host = lab.add_hosts(2)
         desktop = Desktop(ann_host, tmp)
         app = TrayApp(desktop, ann_host, tmp / "home-ann", tmp / "app.log")
+        app.probe_socket = tmp / "probe"
         colleague = RunningNode(
             ben_host,
             tmp / "home-ben",

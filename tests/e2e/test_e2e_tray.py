@@ -125,6 +125,7 @@ def test_open_hallway_from_the_menu_brings_the_window_back(scene: Scene) -> None
         app.close_window(window)  # with a tray, closing only hides it
     app.no_window(MAIN)
     assert app.alive(), "closing the window must not quit while the tray icon is there"
+    app.unfocused()  # as a person's click would come: after the app has let the focus go
     app.open_menu()
     # From the bottom: Quit, Settings…, Pause notifications, Open Hallway.
     app.keys("Up", "Up", "Up", "Up", "Return")
