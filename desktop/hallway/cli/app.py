@@ -43,7 +43,7 @@ def load_ui() -> UiRun:
     return run
 
 
-def run_tray(home: Path) -> int:
+def run_tray(home: str) -> int:
     """The tray app; a second launch brings the running one forward instead."""
     try:
         client_for(home).request("show")
@@ -68,4 +68,4 @@ def run_tray(home: Path) -> int:
     # said as `hallway-tray` says it; client commands stay quiet.
     root = logging.getLogger()
     root.setLevel(min(root.level, logging.INFO))
-    return run(home)
+    return run(Path(home))

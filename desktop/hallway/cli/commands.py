@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from hallway.cli.knowledge_parser import KNOWLEDGE_COMMANDS
 from hallway.cli.output import (
@@ -25,6 +25,7 @@ from hallway.store.home import control_socket_path
 TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
     import argparse  # the arguments' type; `hallway peers` parses without argparse (cli.argv)
+    from pathlib import Path  # a client command's home is a str: see hallway.store.home
     from typing import Any, TypeGuard
 
 # Each command imports what it alone needs (the runtime, msgspec's schemas, the config...):
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["client_for", "passphrase_for", "run_client_command", "run_init"]
 
 
-def client_for(home: Path) -> ControlClient:
+def client_for(home: str | os.PathLike[str]) -> ControlClient:
     return ControlClient(control_socket_path(home))
 
 
@@ -63,9 +64,12 @@ def passphrase_for(args: argparse.Namespace, home: Path, *, confirm: bool) -> st
     return prompt_passphrase(confirm=confirm)
 
 
-def run_init(args: argparse.Namespace, home: Path) -> int:
+def run_init(args: argparse.Namespace, home_text: str) -> int:
+    from pathlib import Path
+
     from hallway.runtime import init_home
 
+    home = Path(home_text)
     passphrase = passphrase_for(args, home, confirm=True)
     config = init_home(
         home,
@@ -82,7 +86,7 @@ def run_init(args: argparse.Namespace, home: Path) -> int:
     return 0
 
 
-def run_client_command(args: argparse.Namespace, home: Path) -> int:  # noqa: PLR0911 -- per command
+def run_client_command(args: argparse.Namespace, home: str) -> int:  # noqa: PLR0911 -- per command
     """`status`, `post`, `peers`, `feed`, `watch`, `event`, `knock`, `knocks`, and `reply`,
     `answer`, `ack`, `acks`, `thread`, `edit`, `delete`. Raises `NotRunning`, `ControlError`."""
     client = client_for(home)

@@ -40,10 +40,10 @@ def run_demo(args: argparse.Namespace, home_arg: str | None) -> int:
         if home_arg is None:
             base = Path(tempfile.mkdtemp(prefix="hallway-demo-"))
             stack.callback(shutil.rmtree, base, ignore_errors=True)
-            home = resolve_home(base / "you")
+            home = Path(resolve_home(base / "you"))
             colleagues = base / "colleagues"
         else:
-            home = resolve_home(home_arg)
+            home = Path(resolve_home(home_arg))
             colleagues = home / "demo-colleagues"
         _prepare_demo_home(home)
         run = None

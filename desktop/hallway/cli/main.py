@@ -23,7 +23,6 @@ TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client
 if TYPE_CHECKING:
     import argparse  # loaded with hallway.cli.parser, unless `parse_flags` read the line
     from collections.abc import Sequence
-    from pathlib import Path
     from typing import Final
 
 __all__ = [
@@ -60,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 -- one per 
         # Client commands log nothing (they do not import logging): their start stays short.
         _configure_logging()
     _tolerate_any_terminal()
-    home: Path | None = None
+    home: str | None = None
     try:
         if args.command == "demo":  # its home is a temporary one unless --home names one
             from hallway.cli.demo_app import run_demo
@@ -115,7 +114,7 @@ def _usage_parser(args: argparse.Namespace, words: list[str]) -> argparse.Argume
     return usage
 
 
-def _dispatch(args: argparse.Namespace, home: Path) -> int:
+def _dispatch(args: argparse.Namespace, home: str) -> int:
     # Imports per command: `hallway status` need not load the engine's runtime, nor Qt.
     command = args.command
     if command is None:
@@ -133,17 +132,22 @@ def _dispatch(args: argparse.Namespace, home: Path) -> int:
     if command == "node":
         return _node(args, home)
     if command == "quiet":
+        from pathlib import Path
+
         from hallway.cli.commands import client_for
         from hallway.cli.knocks import run_quiet
 
-        return run_quiet(args, home, client_for(home))
+        return run_quiet(args, Path(home), client_for(home))
     raise UsageError(f"unknown command {command!r}")
 
 
-def _node(args: argparse.Namespace, home: Path) -> int:
+def _node(args: argparse.Namespace, home_text: str) -> int:
+    from pathlib import Path
+
     from hallway.cli.commands import passphrase_for
     from hallway.cli.node import run_headless
 
+    home = Path(home_text)
     return run_headless(
         home,
         as_json=args.json,

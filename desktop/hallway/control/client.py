@@ -7,7 +7,6 @@ import contextlib
 import errno
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from hallway.control.transport import (
     MAX_REPLY,
@@ -45,8 +44,8 @@ class ControlClient:
     `timeout` bounds connecting and each request; a watch stream waits for events forever.
     """
 
-    def __init__(self, path: Path, *, timeout: float = 10.0) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+        self.path = os.fspath(path)  # a str: client commands do without pathlib (see store.home)
         self.timeout = timeout
 
     def request(self, cmd: str, **args: Any) -> Any:
@@ -88,7 +87,7 @@ class ControlClient:
         sock = Socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             sock.settimeout(self.timeout)
-            sock.connect(os.fspath(self.path))
+            sock.connect(self.path)
         except OSError as exc:
             sock.close()
             if exc.errno in _NOT_RUNNING:
@@ -113,7 +112,7 @@ class ControlClient:
                 f"refusing {self.path}: the program listening there runs as {user_name(uid)}, "
                 "not as you, and may be someone else's trap; nothing was sent to it. Remove it "
                 f"(`rm {shell_quoted(self.path)}`) and check who can write to "
-                f"{self.path.parent}."
+                f"{os.path.dirname(self.path) or '.'}."
             )
 
     def _send(self, sock: Socket, data: bytes) -> None:

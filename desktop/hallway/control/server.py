@@ -196,7 +196,7 @@ class ControlServer:
 
     def __init__(
         self,
-        path: Path,
+        path: str | os.PathLike[str],
         node: NodeAPI,
         on_show: Callable[[], None] | None = None,
         *,

@@ -16,7 +16,6 @@ import math
 import os
 import struct
 import sys
-from pathlib import Path
 
 from hallway.core.errors import HallwayError
 
@@ -223,7 +222,7 @@ def _decode_event_strictly(line: bytes) -> Any:
         raise ControlError(f"the running Hallway sent an unreadable event: {exc}") from None
 
 
-def check_socket_path(path: Path) -> None:
+def check_socket_path(path: str | os.PathLike[str]) -> None:
     """Raise `ControlError` if `path` is too long to bind or connect an AF_UNIX socket to."""
     size = len(os.fsencode(path))
     if size > SOCKET_PATH_MAX:

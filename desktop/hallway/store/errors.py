@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from hallway.core.errors import HallwayError
+
+TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
+if TYPE_CHECKING:
+    from pathlib import Path  # a client command's paths are strs: see hallway.store.home
 
 
 class StoreError(HallwayError):
     """Local storage could not be used: the database, the config file or the home."""
 
-    def __init__(self, message: str, path: Path | None = None) -> None:
+    def __init__(self, message: str, path: str | os.PathLike[str] | None = None) -> None:
         super().__init__(message)
         self.path = path
 

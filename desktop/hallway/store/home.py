@@ -10,7 +10,6 @@ import contextlib
 import os
 import stat
 import sys
-from pathlib import Path
 from types import TracebackType
 
 from hallway.store.errors import HomeBusy, StoreError, UnsafeHome
@@ -22,8 +21,12 @@ from hallway.store.private import (
     user_name,
 )
 
+# What a client command uses here takes and gives plain strings (os.path): pathlib would bring
+# fnmatch, ntpath and urllib.parse into every one. The helpers below for the files only a running
+# instance opens (database_path, ...) keep Paths: their callers wrap the home in one.
 TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Final
 
 HOME_ENV = "HALLWAY_HOME"
@@ -45,18 +48,51 @@ _HOME_FILES: Final = (
 )
 
 
-def resolve_home(arg: str | Path | None) -> Path:
+def resolve_home(arg: str | os.PathLike[str] | None) -> str:
     """The home: the `--home` argument, else `$HALLWAY_HOME`, else the platform's data dir.
 
+    An absolute path, user-expanded: `str(Path(chosen).expanduser().absolute())`.
     Nothing is created: a client command for a home where nothing runs must leave no trace (only
     what runs an instance makes its home, through `HomeLock`). A home that exists is checked with
     `check_home`, so no command ever trusts one that another user can change.
     """
     chosen = arg or os.environ.get(HOME_ENV) or _user_data_dir()
-    home = Path(chosen).expanduser().absolute()
+    home = _absolute(os.fspath(chosen))
     if os.path.lexists(home):
         check_home(home)
     return home
+
+
+def _absolute(path: str) -> str:
+    """`str(Path(path).expanduser().absolute())` without pathlib.
+
+    Not `os.path.abspath`: that folds `link/..` into nothing where the kernel goes up from the
+    link's target, and would name another directory than the one used. Like pathlib, this drops
+    empty and `.` components and keeps `..`. A `~user` of nobody raises `StoreError`.
+    """
+    root, parts = _split(path)
+    if not root and parts and parts[0].startswith("~"):
+        expanded = os.path.expanduser(parts[0])
+        if expanded.startswith("~"):  # pathlib raised RuntimeError: a traceback, not a message
+            raise StoreError(
+                f"cannot use the home {path}: {parts[0]} names no user's home directory here; "
+                "give the path in full with --home or HALLWAY_HOME",
+                path,
+            )
+        root, head = _split(expanded)
+        parts = head + parts[1:]
+    if not root:
+        root, head = _split(os.getcwd())
+        parts = head + parts
+    return root + "/".join(parts)
+
+
+def _split(path: str) -> tuple[str, list[str]]:
+    # POSIX keeps a leading "//" apart (implementation-defined); three or more mean "/".
+    rest = path.lstrip("/")
+    slashes = len(path) - len(rest)
+    root = "//" if slashes == 2 else "/" if slashes else ""
+    return root, [part for part in rest.split("/") if part not in ("", ".")]
 
 
 def _user_data_dir() -> str:
@@ -86,7 +122,7 @@ def _maybe_android() -> bool:
     return hasattr(sys, "getandroidapilevel") or "ANDROID_DATA" in os.environ
 
 
-def create_home(home: Path) -> None:
+def create_home(home: str | os.PathLike[str]) -> None:
     """Make `home` (owner-only) if it is missing, then `check_home` it.
 
     An existing directory keeps its mode as long as nobody else can write to it: the person chose
@@ -94,7 +130,7 @@ def create_home(home: Path) -> None:
     """
     if not os.path.lexists(home):
         try:
-            home.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.makedirs(home, mode=0o700, exist_ok=True)
             # mkdir's mode is filtered by the umask; make sure it is exactly owner-only.
             fix_dir_mode(home, 0o700)
         except OSError as exc:
@@ -102,7 +138,7 @@ def create_home(home: Path) -> None:
     check_home(home)
 
 
-def check_home(home: Path) -> None:
+def check_home(home: str | os.PathLike[str]) -> None:
     """Raise `UnsafeHome` unless `home` and what Hallway keeps in it are ours alone.
 
     The home must belong to us and be writable by nobody else, no directory above it may let
@@ -113,9 +149,9 @@ def check_home(home: Path) -> None:
     check_ancestors(home)
     me = os.getuid()
     for name in _HOME_FILES:
-        path = home / name
+        path = os.path.join(home, name)
         try:
-            info = path.lstat()
+            info = os.lstat(path)
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -136,8 +172,8 @@ def check_home(home: Path) -> None:
             )
 
 
-def control_socket_path(home: Path) -> Path:
-    return home / "control.sock"
+def control_socket_path(home: str | os.PathLike[str]) -> str:
+    return os.path.join(home, "control.sock")
 
 
 def database_path(home: Path) -> Path:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from pathlib import Path
 
 from hallway.store.errors import StoreError, UnsafeHome
 
+# Paths are plain strings here (os.path): pathlib would bring fnmatch, ntpath and urllib.parse
+# into every client command, which checks its home on every start.
 TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
     from typing import Final
@@ -25,7 +26,7 @@ _OTHERS_WRITE: Final = stat.S_IWGRP | stat.S_IWOTH
 _MAX_LINKS: Final = 40  # as the kernel allows (ELOOP)
 
 
-def shell_quoted(path: Path) -> str:
+def shell_quoted(path: str | os.PathLike[str]) -> str:
     """`path` as a shell command in a message writes it. shlex loads here, not with every
     client command (which checks its home on every start and says this only when refusing)."""
     import shlex
@@ -49,13 +50,13 @@ def user_name(uid: int) -> str:
     return f"uid {uid}"
 
 
-def check_private_dir(path: Path, what: str) -> None:
+def check_private_dir(path: str | os.PathLike[str], what: str) -> None:
     """Raise `UnsafeHome` unless `path` is a directory of ours that nobody else can write to.
 
     A directory that other people can read is fine: the files in it are owner-only.
     """
     try:
-        info = path.stat()
+        info = os.stat(path)
     except OSError as exc:
         raise StoreError(f"cannot use {what} {path}: {exc.strerror}", path) from exc
     if not stat.S_ISDIR(info.st_mode):
@@ -78,7 +79,7 @@ def check_private_dir(path: Path, what: str) -> None:
         )
 
 
-def check_ancestors(path: Path) -> None:
+def check_ancestors(path: str | os.PathLike[str]) -> None:
     """Raise `UnsafeHome` if another user could swap `path`, or a directory on the way, for theirs.
 
     The path is walked as given, one component at a time, the way the kernel does: every directory
@@ -88,19 +89,19 @@ def check_ancestors(path: Path) -> None:
     directory everyone may write to: anyone could point it at a home of their own.
     """
     todo = list(reversed(os.path.join(os.getcwd(), path).split("/")))
-    here = Path("/")  # where the walk has reached: a real directory, no link in its path
+    here = "/"  # where the walk has reached: a real directory, no link in its path
     links = 0
     while todo:
         name = todo.pop()
         if name in ("", "."):
             continue
         if name == "..":
-            here = here.parent
+            here = os.path.dirname(here)
             continue
         _check_holder(here, path)
-        entry = here / name
+        entry = os.path.join(here, name)
         try:
-            info = entry.lstat()
+            info = os.lstat(entry)
         except OSError as exc:
             message = f"cannot check {entry}, on the way to {path}: {exc.strerror}"
             raise StoreError(message, path) from exc
@@ -119,11 +120,11 @@ def check_ancestors(path: Path) -> None:
             raise StoreError(f"too many symbolic links on the way to {path}", path)
         target = os.readlink(entry)
         if target.startswith("/"):
-            here = Path("/")
+            here = "/"
         todo.extend(reversed(target.split("/")))
 
 
-def _check_holder(directory: Path, path: Path) -> None:
+def _check_holder(directory: str, path: str | os.PathLike[str]) -> None:
     """Raise `UnsafeHome` if someone other than us and root could rename entries of `directory`.
 
     Another user's directory is refused: its owner may do anything in it. So is one that everyone
@@ -135,7 +136,7 @@ def _check_holder(directory: Path, path: Path) -> None:
     """
     me = os.getuid()
     try:
-        info = directory.lstat()
+        info = os.lstat(directory)
     except OSError as exc:
         raise StoreError(
             f"cannot check {directory}, which holds {path}: {exc.strerror}", path
@@ -156,7 +157,7 @@ def _check_holder(directory: Path, path: Path) -> None:
     )
 
 
-def fix_dir_mode(path: Path, mode: int) -> None:
+def fix_dir_mode(path: str | os.PathLike[str], mode: int) -> None:
     """Set a directory's mode without following a symbolic link put in its place."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
@@ -165,7 +166,7 @@ def fix_dir_mode(path: Path, mode: int) -> None:
         os.close(fd)
 
 
-def claim_file(path: Path, *, create: bool = False) -> os.stat_result | None:
+def claim_file(path: str | os.PathLike[str], *, create: bool = False) -> os.stat_result | None:
     """Make sure `path` is a regular file of ours, owner-only; None if it does not exist.
 
     Never follows a symbolic link, and never opens the file for reading or writing once it exists:

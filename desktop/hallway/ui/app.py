@@ -192,7 +192,7 @@ def run(home: Path | None, *, demo: bool = False, minimized: bool = False) -> in
     # showcase). Otherwise the app starts in the tray (see `AppController.start`).
     open_window = demo
     try:
-        home = resolve_home(home)
+        home = Path(resolve_home(home))
         config = load_config(home)
         if config is None:
             if _first_run(home) is None:

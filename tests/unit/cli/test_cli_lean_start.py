@@ -42,6 +42,12 @@ HEAVY = (
     "typing",
     "shutil",
     "shlex",
+    # pathlib brings fnmatch, ntpath and urllib.parse: ~0.3x of a bare Python start. A client
+    # command's paths are plain strings (hallway.store.home).
+    "pathlib",
+    "fnmatch",
+    "ntpath",
+    "urllib",
 )
 
 RUN = """

@@ -39,25 +39,25 @@ sys.stdin.read()  # hold the lock until the test closes our stdin
 
 def test_argument_wins_over_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HALLWAY_HOME", str(tmp_path / "env"))
-    assert resolve_home(tmp_path / "arg") == tmp_path / "arg"
-    assert resolve_home(str(tmp_path / "arg2")) == tmp_path / "arg2"
+    assert resolve_home(tmp_path / "arg") == str(tmp_path / "arg")
+    assert resolve_home(str(tmp_path / "arg2")) == str(tmp_path / "arg2")
 
 
 def test_environment_wins_over_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HALLWAY_HOME", str(tmp_path / "env"))
-    assert resolve_home(None) == tmp_path / "env"
+    assert resolve_home(None) == str(tmp_path / "env")
 
 
 def test_default_is_the_platform_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HALLWAY_HOME", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
-    assert resolve_home(None) == tmp_path / "share" / "hallway"
+    assert resolve_home(None) == str(tmp_path / "share" / "hallway")
 
 
 def test_resolving_a_home_creates_nothing(tmp_path: Path) -> None:
     # A client command resolves the home too; for a home where nothing runs it must leave no trace.
     home = resolve_home(tmp_path / "deep" / "home")
-    assert home == tmp_path / "deep" / "home"
+    assert home == str(tmp_path / "deep" / "home")
     assert not (tmp_path / "deep").exists()
 
 
@@ -71,7 +71,7 @@ def test_new_home_is_owner_only_and_existing_one_is_kept(tmp_path: Path) -> None
     existing.chmod(0o750)
     (existing / "keep").write_text("x")
     create_home(existing)
-    assert resolve_home(existing) == existing
+    assert resolve_home(existing) == str(existing)
     assert stat.S_IMODE(existing.stat().st_mode) == 0o750
     assert (existing / "keep").read_text() == "x"
 
@@ -84,7 +84,27 @@ def test_taking_the_lock_creates_the_home(tmp_path: Path) -> None:
 
 def test_relative_home_becomes_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert resolve_home("rel") == tmp_path / "rel"
+    assert resolve_home("rel") == str(tmp_path / "rel")
+
+
+# A client command names its home without pathlib (its imports cost ~a third of Python's start):
+# the text must be pathlib's all the same, `..` kept (the kernel goes up from a link's target).
+NAMED = ["a//b/./c/", "../x/..", "~", "~/x", "~root/y", "./~/x", ".", "//x/y", "///x", "/a/../b"]
+
+
+@pytest.mark.parametrize("arg", NAMED)
+def test_a_home_is_named_as_pathlib_names_it(
+    arg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", f"{tmp_path}/me/")  # with a trailing slash, which pathlib drops
+    (tmp_path / "me").mkdir()
+    monkeypatch.chdir(tmp_path / "me")
+    assert resolve_home(arg) == str(Path(arg).expanduser().absolute())
+
+
+def test_an_unknown_user_home_is_refused_with_a_message() -> None:
+    with pytest.raises(StoreError, match="~no-such-user-here names no user's home directory"):
+        resolve_home("~no-such-user-here/x")
 
 
 def test_home_that_cannot_be_created_raises_store_error(tmp_path: Path) -> None:
@@ -94,7 +114,7 @@ def test_home_that_cannot_be_created_raises_store_error(tmp_path: Path) -> None:
 
 
 def test_paths_live_in_the_home(tmp_path: Path) -> None:
-    assert control_socket_path(tmp_path) == tmp_path / "control.sock"
+    assert control_socket_path(tmp_path) == str(tmp_path / "control.sock")
     assert database_path(tmp_path) == tmp_path / "hallway.db"
     assert config_path(tmp_path) == tmp_path / "config.toml"
     assert secrets_path(tmp_path) == tmp_path / "secrets.json"
