@@ -16,9 +16,8 @@ evicted from zeroconf's cache at once (only the first MAX_FOREIGN of other offic
 counted for `on_foreign` until they leave). `_Gate` judges TXT records on zeroconf's loop as they
 arrive and counts those first MAX_FOREIGN itself, so that a flood is evicted with the packet that
 brought it, however far behind the worker is, and never fills the cache: Python keeps its peak
-memory, so the peak is what must stay low. A name
-whose event was dropped while the queue was full is found again by a sweep of that cache, so no
-name is refused for good.
+memory, so the peak is what must stay low. A name whose event was dropped while the queue was
+full is found again by a sweep of that cache, so no name is refused for good.
 """
 
 from __future__ import annotations
