@@ -79,6 +79,34 @@ while True:
         sys.exit(0)
 """
 
+# Echo requests to every address given, from one raw socket; prints the addresses that answered.
+PING_ALL = """
+import json, os, socket, struct, sys, time
+def csum(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    t = (t >> 16) + (t & 0xFFFF)
+    t += t >> 16
+    return ~t & 0xFFFF
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+ident = os.getpid() & 0xFFFF
+todo = set(sys.argv[1:])
+for dst in todo:
+    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, 1) + b"hallway!"
+    s.sendto(struct.pack("!BBHHH", 8, 0, csum(hdr), ident, 1) + b"hallway!", (dst, 0))
+answered = set()
+deadline = time.monotonic() + 10
+while answered != todo and time.monotonic() < deadline:
+    s.settimeout(max(0.01, deadline - time.monotonic()))
+    try:
+        data, addr = s.recvfrom(1024)
+    except TimeoutError:
+        break
+    icmp = data[(data[0] & 0x0F) * 4:]
+    if icmp[0] == 0 and struct.unpack("!H", icmp[4:6])[0] == ident:
+        answered.add(addr[0])
+print(json.dumps(sorted(answered)))
+"""
+
 
 def ping(src: Host, dst: str, timeout: float = 2.0) -> bool:
     return src.run([sys.executable, "-c", PING, dst, str(timeout)], check=False).returncode == 0
@@ -156,6 +184,25 @@ def test_two_hosts_ping_each_other(lab: Lab) -> None:
     assert ping(a, b.address)
     assert ping(b, a.address)
     assert ping(a, "127.0.0.1")
+
+
+@pytest.mark.net
+def test_every_host_of_a_big_lab_reaches_every_other(lab: Lab) -> None:
+    # 40 hosts learning each other by ARP would need 1,560 entries of the machine's one
+    # neighbour table, which keeps 1,024: some pairs never met. Hosts know each other's
+    # addresses from the start instead (permanent entries, outside that limit).
+    hosts = lab.add_hosts(30) + lab.add_hosts(10)  # the second call must introduce both ways
+    procs = []
+    for host in hosts:
+        argv = [sys.executable, "-c", PING_ALL, *(o.address for o in hosts if o is not host)]
+        procs.append((host, host.popen(argv, stdout=subprocess.PIPE)))
+    for host, proc in procs:
+        out, _ = proc.communicate(timeout=30)
+        others = sorted(o.address for o in hosts if o is not host)
+        assert json.loads(out) == others, f"{host.name} reached only some of the others"
+    neighbours = hosts[0].run(["ip", "neigh", "show", "dev", "eth0"]).stdout.splitlines()
+    assert len(neighbours) == 39
+    assert all("PERMANENT" in line for line in neighbours)
 
 
 @pytest.mark.net

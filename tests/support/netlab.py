@@ -68,7 +68,6 @@ _HOST_IFACE = "eth0"
 _BRIDGE = "br0"
 _CMD_TIMEOUT = 30.0
 _TERM_GRACE = 2.0
-_NEIGH_LIMITS = tuple(Path(f"/proc/sys/net/ipv4/neigh/default/gc_thresh{i}") for i in (1, 2, 3))
 _IMPAIR_SCRIPT = Path(__file__).with_name("impair.py")
 _IMPAIR_READY_TIMEOUT = 15.0
 
@@ -81,6 +80,17 @@ class LabError(RuntimeError):
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return _run(["ip", *args], check=check)
+
+
+def _ip_batch(ns: str, commands: Sequence[str]) -> None:
+    """Run `ip` commands in `ns` from one process."""
+    argv = ["ip", "-n", ns, "-batch", "-"]
+    text = "\n".join(commands) + "\n"
+    res = subprocess.run(
+        argv, input=text, capture_output=True, text=True, timeout=_CMD_TIMEOUT, check=False
+    )
+    if res.returncode != 0:
+        raise LabError(f"ip -n {ns} -batch failed: {res.stderr.strip()}")
 
 
 def _run(argv: Sequence[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -243,6 +253,7 @@ class Host:
         self.prefixlen = prefixlen
         self.iface = _HOST_IFACE
         self.switch_port = f"v{index}"
+        self.mac = f"02:48:57:00:{index >> 8 & 0xFF:02x}:{index & 0xFF:02x}"  # locally administered
 
     def __repr__(self) -> str:
         return f"Host({self.name}, ns={self.ns}, address={self.address})"
@@ -313,8 +324,10 @@ class Host:
     def remove_address(self) -> None:
         """Take ``eth0``'s address away (a lease lost, Wi-Fi gone): the host is unreachable and
         has no IPv4 address but loopback. The kernel drops every route through ``eth0`` with
-        its last address, multicast's included; `assign_address` puts them back."""
+        its last address, multicast's included, and its neighbour entries; `assign_address`
+        puts them back. The other hosts forget where the old address was."""
         _ip("-n", self.ns, "addr", "del", f"{self.address}/{self.prefixlen}", "dev", self.iface)
+        self.lab._forget_address(self)
 
     def assign_address(self, address: str) -> None:
         """Give ``eth0`` a new address (a new lease, another network): from now on the host
@@ -324,6 +337,7 @@ class Host:
         _ip("-n", self.ns, "addr", "add", f"{address}/{self.prefixlen}", "dev", self.iface)
         self.address = address
         self._routes()
+        self.lab._introduce([self])
 
     def _routes(self) -> None:
         # Without a default route, multicast needs its own route or sendto() fails with
@@ -348,7 +362,6 @@ class Lab:
         self._closed = False
         self._saved_handlers: dict[int, Any] = {}
         self._switch: tuple[subprocess.Popen[str], EventStream] | None = None
-        self._neigh_saved: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -386,7 +399,6 @@ class Lab:
                 _delete_netns(ns)
             sweep_stale(self.prefix)
             self._close_pipes()
-            self._restore_neighbour_limits()
         finally:
             self._restore_signal_handlers()
             atexit.unregister(self.close)
@@ -422,10 +434,18 @@ class Lab:
 
     def add_host(self) -> Host:
         """Add a host on the bridge, with address ``<subnet>.<i>`` for the i-th host (from 1)."""
+        return self.add_hosts(1)[0]
+
+    def add_hosts(self, count: int) -> list[Host]:
         if self._closed or not self._namespaces:
             raise LabError("add hosts inside the lab's `with` block")
         if self._switch is not None:
             raise LabError("add hosts before impair(), or after clear_impairment()")
+        added = [self._new_host() for _ in range(count)]
+        self._introduce(added)
+        return added
+
+    def _new_host(self) -> Host:
         index = len(self.hosts) + 1
         if index >= self.network.num_addresses - 1:
             raise LabError(f"{self.network} has no room for host {index}")
@@ -436,7 +456,7 @@ class Lab:
         # The pair is made inside the switch namespace and one end moved straight into the host:
         # neither end ever exists in the root namespace.
         _ip(*sw, "link", "add", host.switch_port, "type", "veth", "peer", "name", host.iface,
-            "netns", ns)  # fmt: skip
+            "address", host.mac, "netns", ns)  # fmt: skip
         _ip(*sw, "link", "set", host.switch_port, "master", _BRIDGE, "multicast", "on", "up")
         _run(["ip", "netns", "exec", ns, "sh", "-c",
               f"echo 1 > /proc/sys/net/ipv6/conf/{host.iface}/disable_ipv6"])  # fmt: skip
@@ -444,38 +464,34 @@ class Lab:
         _ip("-n", ns, "link", "set", host.iface, "multicast", "on", "up")
         host._routes()
         self.hosts.append(host)
-        self._neighbour_room(len(self.hosts))
         return host
 
-    def _neighbour_room(self, hosts: int) -> None:
-        """Make the kernel's neighbour (ARP) table big enough for a full mesh of `hosts`.
+    def _introduce(self, hosts: Sequence[Host]) -> None:
+        """Tell `hosts` where every other host is, and every other host where they are, as
+        permanent neighbour (ARP) entries.
 
-        That table is one for the whole machine, all namespaces together, with a hard limit of
-        1,024 entries by default; a mesh of n hosts needs about n * n of them. Past ~32 hosts
-        new entries fail ("neighbor table overflow" in the kernel log) and the late hosts' sends
-        fail with ENOBUFS. The limits are raised while the lab lives and restored by close().
+        The kernel's neighbour table is one for the whole machine, all namespaces together, and
+        keeps at most 1,024 learned entries (gc_thresh3). A mesh of n hosts learns about n * n,
+        so a lab of 33 hosts, or two labs of 25 at once (a bench next to a test run), filled it:
+        "neighbor table overflow" in the kernel log, and some pairs of hosts never reached each
+        other while multicast still flowed. Permanent entries do not count against that limit,
+        need no sysctl (which cannot be set from inside `unshare --net`), and touch no other lab.
         """
-        needed = 2 * hosts * hosts + 512
-        if needed <= 1024:  # the kernel's default suffices (and small labs touch nothing)
-            return
-        try:
-            current = int(_NEIGH_LIMITS[2].read_text())
-        except OSError:
-            return  # only the initial network namespace has these files; nothing to do here
-        if needed <= current:
-            return
-        if not self._neigh_saved:
-            self._neigh_saved = [path.read_text() for path in _NEIGH_LIMITS]
-        for path, value in zip(_NEIGH_LIMITS, (needed // 4, needed // 2, needed), strict=True):
-            path.write_text(f"{max(value, int(path.read_text()))}\n")
+        new = set(hosts)
+        for host in self.hosts:
+            known = self.hosts if host in new else hosts
+            entries = [
+                f"neigh replace {other.address} lladdr {other.mac} dev {host.iface} nud permanent"
+                for other in known
+                if other is not host
+            ]
+            if entries:
+                _ip_batch(host.ns, entries)
 
-    def _restore_neighbour_limits(self) -> None:
-        if not self._neigh_saved:
-            return
-        for path, value in zip(_NEIGH_LIMITS, self._neigh_saved, strict=True):
-            with contextlib.suppress(OSError):
-                path.write_text(value)
-        self._neigh_saved = []
+    def _forget_address(self, moved: Host) -> None:
+        for host in self.hosts:
+            if host is not moved:
+                _ip("-n", host.ns, "neigh", "del", moved.address, "dev", host.iface, check=False)
 
     def spare_address(self) -> str:
         """An address of the lab's network that no host has, counted down from the top (hosts
@@ -486,9 +502,6 @@ class Lab:
             if candidate not in taken:
                 return candidate
         raise LabError(f"{self.network} has no spare address")
-
-    def add_hosts(self, count: int) -> list[Host]:
-        return [self.add_host() for _ in range(count)]
 
     # -- impairment ----------------------------------------------------------------------------
 
