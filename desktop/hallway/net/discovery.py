@@ -1,14 +1,16 @@
-"""Announce this node and find its peers over mDNS/DNS-SD (python-zeroconf, blocking API).
+"""Announce this node and find its peers over mDNS/DNS-SD (python-zeroconf).
 
-Threads. Zeroconf runs an event-loop thread and a browser thread of its own. The browser thread
-only sorts an event into `_pending` and returns: it never resolves, never waits, and never
-touches engine state. One worker thread of ours resolves records (from the cache, else with a
-short query), validates them and calls the engine's callbacks, which must be thread-safe (the
-engine's enqueue a message for its actor thread).
+Threads. Zeroconf runs one event-loop thread; the browser (an `AsyncServiceBrowser`) lives on
+that loop, and its handler only sorts an event into `_pending` and returns: it never resolves,
+never waits, and never touches engine state. (zeroconf's threaded `ServiceBrowser` would add a
+thread fed by an unbounded queue: 288 events deep during an mDNS flood.) One worker thread of
+ours resolves records (from the cache, else with a short query), validates them and calls the
+engine's callbacks, which must be thread-safe (the engine's enqueue a message for its actor
+thread).
 
 Everything that arrives is hostile until proven otherwise: a malformed record is reported to
 `on_bad` and dropped, a chatty source is rate-limited, and the number of names waiting for the
-worker is bounded. Nothing raises into zeroconf's threads.
+worker is bounded. Nothing raises into zeroconf's loop.
 
 Office membership (tag and proof, through `admits`) is checked as soon as a record is parsed,
 before anything is kept against the cap of peers. A refused record costs nothing lasting: it is
@@ -43,11 +45,11 @@ from zeroconf import (
     IPVersion,
     RecordUpdate,
     RecordUpdateListener,
-    ServiceBrowser,
     ServiceInfo,
     ServiceStateChange,
     Zeroconf,
 )
+from zeroconf.asyncio import AsyncServiceBrowser
 
 from hallway.core.errors import DecodeError
 from hallway.core.model import stranger_fingerprint
@@ -171,7 +173,8 @@ class Discovery:
         self._clock = clock
         self._info = self._service_info(txt, router_port)
         self._zc: Zeroconf | None = None
-        self._browser: ServiceBrowser | None = None
+        self._browser: AsyncServiceBrowser | None = None  # set and cleared on zeroconf's loop
+        self._gate: _Gate | None = None  # likewise
         self._announce: Any = None  # keeps a reference to zeroconf's broadcast task
         self._cond = threading.Condition()
         # Guarded by _cond:
@@ -206,16 +209,7 @@ class Discovery:
             raise NetError(f"cannot start mDNS on {', '.join(self._addresses)}: {exc}") from exc
         try:
             self._worker.start()
-            # zeroconf's default: the first question asks for unicast answers (QU), the later
-            # ones multicast (QM). Asked multicast, every member answered to all, and each parsed
-            # all the others' answers: O(N^2) packets per join, the largest part of what a join
-            # cost the members at 25 (docs/ARCHITECTURE.md, decision 21). A unicast answer that
-            # goes astray (avahi, or nodes sharing one address, where the kernel hands it to one
-            # socket bound to 5353) delays nothing: members dial a newcomer when its announcement
-            # arrives, and the next question, ~1 s later, is multicast.
-            self._browser = ServiceBrowser(self._zc, SERVICE_TYPE, handlers=[self._on_change])
-            if self._admits is not None:
-                self._zc.add_listener(_Gate(self, self._zc, self._browser), None)
+            self._call(self._browse(self._zc))
             # A 128-bit name cannot collide: skip the ~1 s of probing (cooperating_responders).
             # Only the registration is waited for; its three announcements go out in the
             # background instead of blocking start() for 450 ms as register_service would.
@@ -302,24 +296,19 @@ class Discovery:
             self._cond.notify_all()
         zc = self._zc
         goodbye: concurrent.futures.Future[None] | None = None
-        if self._registered and zc is not None and zc.loop is not None and zc.loop.is_running():
+        stop: concurrent.futures.Future[None] | None = None
+        if zc is not None and zc.loop is not None and zc.loop.is_running():
             # The first goodbye leaves at once; the browser and the worker stop meanwhile.
-            goodbye = asyncio.run_coroutine_threadsafe(self._goodbye(zc, self._info), zc.loop)
-        if self._browser is not None:
-            self._browser.cancel()
+            with contextlib.suppress(RuntimeError):  # the loop stopped since: nothing runs there
+                if self._registered:
+                    goodbye = asyncio.run_coroutine_threadsafe(
+                        self._goodbye(zc, self._info), zc.loop
+                    )
+                stop = asyncio.run_coroutine_threadsafe(self._stop_browsing(zc), zc.loop)
         if self._worker.is_alive() and threading.current_thread() is not self._worker:
             self._worker.join()
-        if goodbye is not None:
-            try:
-                goodbye.result(GOODBYE_TIMEOUT)
-            except (
-                concurrent.futures.TimeoutError,
-                concurrent.futures.CancelledError,
-                zeroconf.Error,
-                RuntimeError,
-            ) as exc:
-                log.debug("mDNS goodbye did not complete: %r", exc)
-                goodbye.cancel()
+        _wait_for(goodbye, "mDNS goodbye", GOODBYE_TIMEOUT)
+        _wait_for(stop, "stopping the mDNS browser", _CALL_TIMEOUT)
         if zc is not None:
             zc.close()
 
@@ -334,6 +323,33 @@ class Discovery:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    async def _browse(self, zc: Zeroconf) -> None:
+        """Start browsing (on zeroconf's loop, where AsyncServiceBrowser must be made).
+
+        zeroconf's default questions: the first asks for unicast answers (QU), the later ones
+        multicast (QM). Asked multicast, every member answered to all, and each parsed all the
+        others' answers: O(N^2) packets per join, the largest part of what a join cost the members
+        at 25 (docs/ARCHITECTURE.md, decision 21). A unicast answer that goes astray (avahi, or
+        nodes sharing one address, where the kernel hands it to one socket bound to 5353) delays
+        nothing: members dial a newcomer when its announcement arrives, and the next question,
+        ~1 s later, is multicast.
+        """
+        browser = AsyncServiceBrowser(zc, SERVICE_TYPE, handlers=[self._on_change])
+        self._browser = browser
+        if self._admits is not None:
+            self._gate = _Gate(self, zc, browser)
+            zc.async_add_listener(self._gate, None)
+
+    async def _stop_browsing(self, zc: Zeroconf) -> None:
+        """Cancel the browser and remove the gate (on zeroconf's loop, so after `_browse` even
+        when start() gave up waiting for it): no handler of ours runs once this has."""
+        browser, self._browser = self._browser, None
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            zc.async_remove_listener(gate)
+        if browser is not None:
+            await browser.async_cancel()
 
     @staticmethod
     async def _goodbye(zc: Zeroconf, info: ServiceInfo) -> None:
@@ -356,10 +372,12 @@ class Discovery:
         assert self._zc.loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._zc.loop).result(_CALL_TIMEOUT)
 
-    # -- zeroconf's browser thread -----------------------------------------------------------
+    # -- zeroconf's event loop ---------------------------------------------------------------
 
     def _on_change(self, *, name: str, state_change: ServiceStateChange, **_: object) -> None:
-        """Sort a browser event into `_pending` for the worker. Must never block or raise."""
+        """Sort a browser event into `_pending` for the worker (on zeroconf's loop, after the
+        packet's records are in the cache and `_Gate` has judged them). Must never block, raise
+        or call back: every other packet waits behind it."""
         if not name.endswith(_SUFFIX):
             return
         label = name[: -len(_SUFFIX)]
@@ -384,8 +402,6 @@ class Discovery:
                 self._overflowed = True
                 self._schedule_sweep(SWEEP_DELAY)
             self._cond.notify()
-
-    # -- zeroconf's event loop ---------------------------------------------------------------
 
     def _request_done(self, name: str, info: ServiceInfo, future: _Request) -> None:
         """A query finished (or was cancelled). Hand it to the worker; never block the loop."""
@@ -711,6 +727,22 @@ class Discovery:
             log.exception("a discovery callback raised")
 
 
+def _wait_for(future: concurrent.futures.Future[None] | None, what: str, timeout: float) -> None:
+    """Wait for a step of close() on zeroconf's loop; one that fails or lags is given up."""
+    if future is None:
+        return
+    try:
+        future.result(timeout)
+    except (
+        concurrent.futures.TimeoutError,
+        concurrent.futures.CancelledError,
+        zeroconf.Error,
+        RuntimeError,
+    ) as exc:
+        log.debug("%s did not complete: %r", what, exc)
+        future.cancel()
+
+
 def _log_failure(future: concurrent.futures.Future[None]) -> None:
     if future.cancelled():
         return
@@ -719,7 +751,7 @@ def _log_failure(future: concurrent.futures.Future[None]) -> None:
         log.debug("announcing again failed: %r", exc)
 
 
-def _evict_from_cache(zc: Zeroconf, browser: ServiceBrowser, names: set[str]) -> None:
+def _evict_from_cache(zc: Zeroconf, browser: AsyncServiceBrowser, names: set[str]) -> None:
     """Remove every cached record of these instances (on zeroconf's loop): the PTR, SRV and TXT,
     the address records no other cached service points at, and the PTR's scheduled refresh."""
     cache = zc.cache
@@ -771,7 +803,7 @@ class _Gate(RecordUpdateListener):
     it, instead of filling zeroconf's cache until the worker gets to it (RSS would keep that
     peak)."""
 
-    def __init__(self, discovery: Discovery, zc: Zeroconf, browser: ServiceBrowser) -> None:
+    def __init__(self, discovery: Discovery, zc: Zeroconf, browser: AsyncServiceBrowser) -> None:
         super().__init__()
         self._discovery = discovery
         self._zc = zc
