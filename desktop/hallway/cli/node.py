@@ -1,9 +1,15 @@
 """`hallway node`: a headless instance that prints its events until SIGINT or SIGTERM.
 
-Events arrive on the engine thread; it only puts them on a queue, and the main thread prints
-them, so a slow or closed stdout can never block the engine. A signal turns into an exception in
-the main thread, which then shuts down cleanly: BYE and the mDNS goodbye, so colleagues see this
-node go offline at once.
+Events arrive on the engine thread, and a slow or closed stdout must never block it. When stdout
+is a pipe (a script reading `--json`), the engine thread writes each event itself, without
+waiting: on a file description of its own opened non-blocking (`PipeWriter`), one line, which a
+pipe takes whole or not at all. Anything it cannot write that way (a full pipe, a long line, any
+other kind of stdout) goes on a queue that the main thread prints, and so does everything after
+it until the queue is empty again, so the order holds. Waking the main thread for every event
+cost more CPU than the engine spent applying it (docs/benchmarks.md, issue 13's fifth pass).
+
+A signal turns into an exception in the main thread, which then shuts down cleanly: BYE and the
+mDNS goodbye, so colleagues see this node go offline at once.
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import select
+import stat
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from hallway.cli.output import Style, event_line, message
 from hallway.cli.signals import Terminate, ignore_signals, terminate_on_signals
@@ -43,18 +51,22 @@ def run_headless(
     peers: Sequence[str] = (),
 ) -> int:
     """Run until a signal (exit 0), or until the node stops on its own (exit 1)."""
-    events = Outbox()
     style = Style(sys.stdout)
+
+    def render(batch: list[Event]) -> str:
+        if as_json:
+            return "".join(encode_json(event.to_json()).decode() + "\n" for event in batch)
+        return "".join(event_line(event.to_json(), style) + "\n" for event in batch)
 
     def show(batch: list[Event]) -> None:
         """Events queued together go out in one write (a burst is one system call, not one
         per event: each wakes whoever reads us)."""
-        if as_json:
-            text = "".join(encode_json(event.to_json()).decode() + "\n" for event in batch)
-        else:
-            text = "".join(event_line(event.to_json(), style) + "\n" for event in batch)
-        sys.stdout.write(text)
+        sys.stdout.write(render(batch))
         sys.stdout.flush()
+
+    sys.stdout.flush()  # nothing written before may come after a direct write
+    pipe = PipeWriter.open(sys.stdout)
+    events = Outbox(direct=None if pipe is None else lambda event: pipe.write(render([event])))
 
     def starter(on_event: Callable[[Event], None]) -> Runtime:
         return Runtime.start(
@@ -77,33 +89,110 @@ def run_headless(
         status, broken = _loop(runtime, events, show)
     if not broken:
         broken = _drain(events, show)  # what happened while closing, `stopped` last
+    if pipe is not None:
+        pipe.close()
     if broken:
         _silence_stdout()
     return status
 
 
+class PipeWriter:
+    """Writes to a pipe that never wait: on a file description of the pipe's own (Linux), opened
+    non-blocking, so the O_NONBLOCK flag reaches neither stdout's description nor whoever shares
+    it. A line no longer than PIPE_BUF goes whole or not at all."""
+
+    def __init__(self, fd: int, encoding: str, errors: str) -> None:
+        self._fd: int | None = fd
+        self._encoding = encoding
+        self._errors = errors
+
+    @classmethod
+    def open(cls, stream: TextIO) -> PipeWriter | None:
+        """A writer for `stream` when it is a pipe that can be opened so; else None."""
+        try:
+            fd = stream.fileno()
+            if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+                return None
+            own = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except (OSError, ValueError):  # not Linux, no /proc, or no reader left
+            return None
+        return cls(own, stream.encoding, stream.errors or "strict")
+
+    def write(self, text: str) -> bool:
+        """Write `text` whole now; False when it has to wait for the printer (a full pipe, a
+        line too long to go whole, a pipe that broke: the printer's write then says so)."""
+        if self._fd is None:
+            return False
+        data = text.encode(self._encoding, self._errors)
+        if len(data) > select.PIPE_BUF:
+            return False
+        try:
+            return os.write(self._fd, data) == len(data)
+        except BlockingIOError:
+            return False
+        except OSError:  # broken: whoever reads us is gone, which the printer handles
+            self.close()
+            return False
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
 class Outbox:
     """Events on their way to stdout, at most `limit`: when the reader falls that far behind,
-    the oldest go (counted, and said once), so a stalled pipe cannot grow the node's memory."""
+    the oldest go (counted, and said once), so a stalled pipe cannot grow the node's memory.
 
-    def __init__(self, limit: int = 10_000) -> None:
+    `direct`, when given, writes one event at once without waiting, or returns False. It is
+    tried only while nothing is queued or being printed, so events leave in the order they came,
+    and never for `stopped`, which the main thread waits for.
+    """
+
+    def __init__(
+        self, limit: int = 10_000, *, direct: Callable[[Event], bool] | None = None
+    ) -> None:
         self._items: deque[Event] = deque(maxlen=limit)
         self._ready = threading.Condition()
+        self._direct = direct
+        self._printing = False  # a batch taken by `get` is being written
         self.dropped = 0
 
     def put(self, event: Event) -> None:
         with self._ready:
+            if (
+                self._direct is not None
+                and not self._items
+                and not self._printing
+                and event.type != "stopped"
+                and self._wrote(self._direct, event)
+            ):
+                return
             if len(self._items) == self._items.maxlen:
                 self.dropped += 1
             self._items.append(event)
             self._ready.notify()
 
+    @staticmethod
+    def _wrote(direct: Callable[[Event], bool], event: Event) -> bool:
+        try:
+            return direct(event)
+        except Exception:  # noqa: BLE001 -- the printer meets it again, in the main thread
+            return False
+
     def get(self) -> list[Event]:
-        """Every event waiting, oldest first; waits for one when there is none."""
+        """Every event waiting, oldest first; waits for one when there is none. Until `printed`,
+        later events queue behind these."""
         with self._ready:
             while not self._items:
                 self._ready.wait()
+            self._printing = True
             return self._take()
+
+    def printed(self) -> None:
+        """The batch from `get` is written: events may go out directly again."""
+        with self._ready:
+            self._printing = False
 
     def get_nowait(self) -> list[Event]:
         with self._ready:
@@ -129,6 +218,7 @@ def _loop(
                 message(f"hallway: output is too slow; {events.dropped - told} events dropped")
                 told = events.dropped
             show(batch)
+            events.printed()
             if any(event.type == "stopped" for event in batch):
                 message("hallway: the node stopped unexpectedly")
                 return 1, False

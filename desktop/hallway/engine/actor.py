@@ -190,7 +190,7 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
         store.before_use = self._flush  # the batch first, so every read sees what was received
         self.book, self.seats_before = MeetupBook(), None
         self.backlog, self.backlog_since, self.met_at = deque(), None, 0.0
-        self.quotas = Quotas(store.usage, clock)
+        self.quotas = Quotas(store.usage_by_peer, clock)
         # The loop's fast path (see _turn): the SUB sockets, whether this turn only noted
         # heartbeats and live data, and the earliest timer deadline as last computed.
         self.subs = set()

@@ -1,9 +1,10 @@
 """Per-peer storage quotas: what one member can make this node keep on disk.
 
 The rate limit bounds how fast a member's items arrive; the quota bounds how many of them stay.
-Usage is counted here as items are admitted, seeded from the database the first time a peer is
-seen and re-read every hour (retention prunes by our clock in between), so the receive path pays
-a dict lookup and no query.
+Usage is counted here as items are admitted, read from the database for every peer at once when
+first needed and again every hour (retention prunes by our clock in between), so the receive
+path pays a dict lookup and no query. (Read one peer at a time, the first item from each peer
+cost a query, and the received batch written before it, at every node.)
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ MAX_BYTES: Final = 8 * 1024 * 1024
 #: What a row costs besides its text: ids, times, tags and its entries in three indexes.
 ITEM_OVERHEAD: Final = 160
 RELOAD_EVERY: Final = 3600.0
-MAX_TRACKED: Final = 4096  # peers whose usage is cached; beyond it the cache starts over
+MAX_TRACKED: Final = 4096  # peers new since the last read; beyond them the usage is read again
 
 OVER_QUOTA: Final = "over the storage quota"
 QUOTA_WARN_EVERY: Final = 3600.0  # one warning per peer per hour while it stays over
 
-Usage = Callable[[str], tuple[int, int]]  # peer -> (items, bytes of text) stored
+Usage = Callable[[], dict[str, tuple[int, int]]]  # every peer -> (items, bytes of text) stored
 
 
 def item_size(text: str) -> int:
@@ -52,7 +53,8 @@ class Quotas:
         self.max_items = max_items
         self.max_bytes = max_bytes
         self._used: dict[str, list[int]] = {}
-        self._reload_at = clock() + RELOAD_EVERY
+        self._limit = 0  # read it when this many peers are tracked (first: at once)
+        self._reload_at = 0.0
         self._noise = NoiseLog(logging.getLogger("hallway.engine"), clock, QUOTA_WARN_EVERY)
 
     def admit(self, peer: str, size: int) -> bool:
@@ -87,11 +89,14 @@ class Quotas:
 
     def _get(self, peer: str) -> list[int]:
         now = self._clock()
-        if now >= self._reload_at or len(self._used) >= MAX_TRACKED:
-            self._used.clear()
+        if now >= self._reload_at or len(self._used) >= self._limit:
+            self._used = {
+                author: [items, text_bytes + items * ITEM_OVERHEAD]
+                for author, (items, text_bytes) in self._usage().items()
+            }
+            self._limit = len(self._used) + MAX_TRACKED
             self._reload_at = now + RELOAD_EVERY
         used = self._used.get(peer)
-        if used is None:
-            items, text_bytes = self._usage(peer)
-            used = self._used[peer] = [items, text_bytes + items * ITEM_OVERHEAD]
+        if used is None:  # nothing stored yet
+            used = self._used[peer] = [0, 0]
         return used

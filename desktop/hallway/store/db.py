@@ -313,6 +313,21 @@ class Store(KnowledgeStore, PlacesStore):
         )
         return sum(int(row[0]) for row in rows), sum(int(row[1]) for row in rows)
 
+    def usage_by_peer(self) -> dict[str, tuple[int, int]]:
+        """`usage` of every peer that has something stored, in one query."""
+        rows = self._read(
+            "SELECT peer, count(*), coalesce(sum(length(CAST(text AS BLOB))), 0) FROM items "
+            "GROUP BY peer UNION ALL "
+            "SELECT author, count(*), coalesce(sum(length(value)), 0) FROM records "
+            "GROUP BY author",
+            (),
+        )
+        usage: dict[str, tuple[int, int]] = {}
+        for peer, count, size in rows:
+            items, text = usage.get(peer, (0, 0))
+            usage[peer] = (items + int(count), text + int(size))
+        return usage
+
     def name_items(self, peer: str, name: str) -> int:
         """Give `peer`'s items that have no name yet (stored before schema version 3) `name`.
         Returns how many were named."""

@@ -125,8 +125,8 @@ class FakeStore:
         self.saved_records: list[StoredRecord] = []
         self.places: list[tuple[str, str, int, int, str, float]] = []
 
-    def usage(self, peer: str) -> tuple[int, int]:
-        return (0, 0)
+    def usage_by_peer(self) -> dict[str, tuple[int, int]]:
+        return {}
 
     def upsert_peer(self, peer: str, key: bytes, name: str, seen: float, verified: bool) -> None:
         self.peers[peer] = name
@@ -187,7 +187,7 @@ class FakeActor(Actor):
         self.buckets = OrderedDict()
         self.verified = set()
         self.admission = Admission()
-        self.quotas = Quotas(self.store.usage, self.clock)
+        self.quotas = Quotas(self.store.usage_by_peer, self.clock)
         self.pending_items, self.pending_statuses = [], {}
         self.unindexed, self.index_at, self.index_since = [], None, 0.0
         self.pending_records, self.pending_expiry, self.book = [], {}, MeetupBook()

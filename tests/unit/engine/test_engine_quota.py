@@ -6,7 +6,14 @@ from hallway.core.records import local_key
 from hallway.core.roster import Fill
 from hallway.core.wire import SNAPSHOT_POSTS_MAX, SNAPSHOT_RECORDS_MAX, PostValue, SnapRec
 from hallway.engine.links import SnapshotBuffer
-from hallway.engine.quota import ITEM_OVERHEAD, MAX_BYTES, MAX_ITEMS, RELOAD_EVERY, Quotas
+from hallway.engine.quota import (
+    ITEM_OVERHEAD,
+    MAX_BYTES,
+    MAX_ITEMS,
+    MAX_TRACKED,
+    RELOAD_EVERY,
+    Quotas,
+)
 from hallway.engine.quota import item_size as size
 from hallway.engine.sync import Spoiled, gap_records, spoil
 
@@ -30,7 +37,7 @@ def test_an_honest_weeks_posts_fit_with_room() -> None:
 
 def test_items_over_the_count_are_refused_until_the_usage_is_read_again() -> None:
     clock, stored = Clock(), {"a": (2, 10)}
-    quotas = Quotas(lambda peer: stored.get(peer, (0, 0)), clock, max_items=4, max_bytes=10**6)
+    quotas = Quotas(lambda: dict(stored), clock, max_items=4, max_bytes=10**6)
     assert [quotas.admit("a", 5) for _ in range(3)] == [True, True, False]
     assert quotas.admit("b", 5)  # every peer has its own
     assert quotas.used("a") == (4, 10 + 2 * ITEM_OVERHEAD + 10)
@@ -42,8 +49,27 @@ def test_items_over_the_count_are_refused_until_the_usage_is_read_again() -> Non
     assert quotas.admit("a", 5)
 
 
+def test_the_usage_of_every_peer_is_read_at_once_and_again_after_many_new_peers() -> None:
+    reads: list[int] = []
+
+    def usage() -> dict[str, tuple[int, int]]:
+        reads.append(1)
+        return {"a": (1, 10)}
+
+    quotas = Quotas(usage, Clock(), max_items=10, max_bytes=10**6)
+    assert reads == []  # not before it is needed
+    assert quotas.used("a") == (1, 10 + ITEM_OVERHEAD)
+    assert quotas.used("b") == (0, 0)  # nothing stored: no query of its own
+    assert quotas.admit("c", 5)
+    assert len(reads) == 1
+    for k in range(MAX_TRACKED):  # a bound on what one reading can grow to
+        quotas.used(f"new-{k}")
+    assert len(reads) == 2
+    assert quotas.used("c") == (0, 0)  # read again: what the database holds (not stored yet)
+
+
 def test_items_over_the_bytes_are_refused() -> None:
-    quotas = Quotas(lambda _: (0, 0), Clock(), max_items=100, max_bytes=1_000)
+    quotas = Quotas(dict, Clock(), max_items=100, max_bytes=1_000)
     assert quotas.admit("a", 600)
     assert not quotas.admit("a", 600)
     assert quotas.admit("a", 400)
@@ -51,7 +77,7 @@ def test_items_over_the_bytes_are_refused() -> None:
 
 def test_one_warning_per_peer_per_period() -> None:
     clock = Clock()
-    quotas = Quotas(lambda _: (0, 0), clock)
+    quotas = Quotas(dict, clock)
     first = quotas.over("a", "Mallory")
     assert first is not None
     assert first.startswith("Mallory: over the storage quota (5,000 items or 8 MiB)")

@@ -93,6 +93,7 @@ def test_usage_counts_records_with_items(store: Store) -> None:
     assert store.usage(ANN) == (3, 2 + 5)
     assert store.usage(BOB) == (1, 100)
     assert store.usage("c" * 32) == (0, 0)
+    assert store.usage_by_peer() == {ANN: (3, 2 + 5), BOB: (1, 100)}  # items and records
 
 
 def test_last_seq_is_the_highest_of_items_and_records(store: Store) -> None:
