@@ -1,0 +1,114 @@
+"""What an update costs the office: the CPU every node spends per status change (or post), by
+thread (issue 13).
+
+Usage (root, like bench/run):  .venv/bin/python bench/update_cpu.py [--nodes 25] [--messages 100]
+                               [--system hallway|pyre]
+
+On a private lab of namespaces it starts `--nodes` nodes, waits for the full mesh and 3 s more,
+then sends `--messages` updates round-robin as bench/run's propagation scenario does (the next
+one once every receiver has the last). It reads every node's CPU time per thread from /proc
+(utime + stime) before the first update and after the last, and prints the CPU per update per
+node, split into libzmq's threads (`ZMQbg/...`), the process's main thread and its other
+threads, with the updates' delivery p50 and p99.
+
+At N = 25 every update is applied by 24 nodes at once on the same cores, so the CPU each spends
+on it is what the last receiver waits for (docs/benchmarks.md, "Issue 13, fifth pass"). Unlike
+the delivery times, CPU per update hardly moves with the load of the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.join_cpu import Threads, thread_cpu  # noqa: E402
+from bench.scenarios import Settings, cluster, is_type  # noqa: E402
+from bench.systems import HallwaySystem, PyreSystem, System, ts  # noqa: E402
+from tests.support.netlab import Lab, netns_available, sweep_stale  # noqa: E402
+
+DELIVERY_TIMEOUT = 10.0
+
+
+def spent(pid: int, before: Threads, after: Threads) -> Counter[str]:
+    kinds: Counter[str] = Counter()
+    for tid, (name, cpu) in after.items():
+        if name.startswith("ZMQbg"):
+            kind = "libzmq"
+        elif tid == str(pid):
+            kind = "main thread"
+        else:
+            kind = "other threads"
+        kinds[kind] += cpu - before.get(tid, (name, 0.0))[1]
+    return kinds
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="bench/update_cpu.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nodes", type=int, default=25, help="office size")
+    ap.add_argument("--messages", type=int, default=100, help="updates, round-robin")
+    ap.add_argument("--system", choices=["hallway", "pyre"], default="hallway")
+    ap.add_argument("--mesh-timeout", type=float, default=120.0, help="seconds (default 120)")
+    ap.add_argument("--out", type=Path, default=Path("bench/out/update_cpu"),
+                    help="where the nodes' logs and homes go")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("bench/update_cpu.py needs root: it builds network namespaces", file=sys.stderr)
+        return 2
+    ok, why = netns_available()
+    if not ok:
+        print(f"cannot build the private network: {why}", file=sys.stderr)
+        return 2
+    sweep_stale()
+    system: System
+    if args.system == "pyre":
+        system = PyreSystem(args.out / "logs")
+    else:
+        system = HallwaySystem(args.out / "logs", args.out / "homes",
+                               REPO / ".venv" / "bin" / "hallway")
+    with Lab() as lab:
+        hosts = lab.add_hosts(args.nodes)
+        settings = Settings(mesh_timeout=args.mesh_timeout)
+        with cluster(system, hosts, lambda _text: None, settings) as c:
+            nodes = c.start_all(hosts)
+            time.sleep(3.0)  # the mesh settled: nothing but heartbeats left
+            before = {node.pid: thread_cpu(node.pid) for node in nodes}
+            delays = []
+            for i in range(args.messages):
+                author = nodes[i % len(nodes)]
+                token = f"cpu-{i}-{uuid.uuid4().hex[:8]}"
+                if system.has_status:
+                    system.set_status(author, token)
+                    kind = "status"
+                else:
+                    system.post(author, token, token)
+                    kind = "post"
+                for peer in c.peers_of(author):
+                    event = peer.events.wait_for(is_type(kind, peer=author.id, text=token),
+                                                 DELIVERY_TIMEOUT)
+                    delays.append((ts(event) - ts(event, "sent_at")) * 1e3)
+            kinds: Counter[str] = Counter()
+            for node in nodes:
+                kinds += spent(node.pid, before[node.pid], thread_cpu(node.pid))
+    per = args.messages * len(nodes)
+    split = ", ".join(f"{k} {v / per:.3f}" for k, v in sorted(kinds.items()))
+    delays.sort()
+    p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+    print(f"{args.system}, {len(nodes)} nodes, {args.messages} updates: CPU per update per node "
+          f"{sum(kinds.values()) / per:.3f} ms ({split}); delivery p50 "
+          f"{statistics.median(delays):.2f} ms, p99 {p99:.2f} ms", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
