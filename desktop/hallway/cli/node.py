@@ -51,6 +51,8 @@ def run_headless(
     peers: Sequence[str] = (),
 ) -> int:
     """Run until a signal (exit 0), or until the node stops on its own (exit 1)."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`): the events go nowhere
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- for the rest of the process
     style = Style(sys.stdout)
 
     def render(batch: list[Event]) -> str:

@@ -9,13 +9,14 @@ import io
 import os
 import queue
 import select
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import pytest
 
-from hallway.cli.node import Outbox, PipeWriter
+from hallway.cli.node import Outbox, PipeWriter, run_headless
 from hallway.engine import events as ev
 
 
@@ -140,3 +141,30 @@ def test_only_pipes_get_a_pipe_writer(tmp_path: Path) -> None:
     with (tmp_path / "out.txt").open("w") as regular:
         assert PipeWriter.open(regular) is None
     assert PipeWriter.open(io.StringIO()) is None
+
+
+class StoppedRuntime:
+    """A node that stops as soon as it starts."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_node_started_with_stdout_closed_runs_and_prints_nowhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runtime = StoppedRuntime()
+
+    def start(on_event: Callable[[ev.Event], None]) -> Any:
+        on_event(ev.PeerOffline(at=1.0, peer="p", name="P", reason="bye"))
+        on_event(ev.Stopped(at=2.0))
+        return runtime
+
+    monkeypatch.setattr(sys, "stdout", None)  # what Python gives `hallway node >&-`
+    assert run_headless(tmp_path, as_json=True, start=start) == 1  # stopped on its own
+    assert runtime.closed
+    assert sys.stdout.name == os.devnull  # kept for the rest of the process: close it here
+    sys.stdout.close()
+    assert "the node stopped unexpectedly" in capsys.readouterr().err
