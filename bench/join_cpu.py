@@ -31,8 +31,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.scenarios import cluster  # noqa: E402
-from bench.systems import HallwaySystem, PyreSystem, System, ts  # noqa: E402
-from tests.support.netlab import Lab, netns_available, sweep_stale  # noqa: E402
+from bench.systems import lab_problem, one_system, ts  # noqa: E402
+from tests.support.netlab import Lab  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 Threads = dict[str, tuple[str, float]]  # thread id: (its name, its CPU time so far in ms)
@@ -68,20 +68,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("bench/out/join_cpu"),
                     help="where the nodes' logs and homes go")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("bench/join_cpu.py needs root: it builds network namespaces", file=sys.stderr)
+    problem = lab_problem("bench/join_cpu.py")
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
-    ok, why = netns_available()
-    if not ok:
-        print(f"cannot build the private network: {why}", file=sys.stderr)
-        return 2
-    sweep_stale()
-    system: System
-    if args.system == "pyre":
-        system = PyreSystem(args.out / "logs")
-    else:
-        system = HallwaySystem(args.out / "logs", args.out / "homes",
-                               REPO / ".venv" / "bin" / "hallway")
+    system = one_system(args.system, args.out)
     members = args.nodes - 1
     with Lab() as lab:
         hosts = lab.add_hosts(members + args.rounds)

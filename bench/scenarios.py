@@ -149,19 +149,25 @@ def propagation(system: System, hosts: list[Host], s: Settings, r: Results, p: P
         p(f"{system.key} propagation: starting {len(hosts)} nodes")
         nodes = c.start_all(hosts)
         for i in range(s.messages):
-            author = nodes[i % len(nodes)]
-            token = f"prop-{i}-{uuid.uuid4().hex[:8]}"
             p(f"{system.key} propagation: {i + 1}/{s.messages}")
-            if system.has_status:
-                system.set_status(author, token)
-                kind = "status"
-            else:
-                system.post(author, token, token)
-                kind = "post"
-            for peer in c.peers_of(author):
-                event = peer.events.wait_for(is_type(kind, peer=author.id, text=token),
-                                             DELIVERY_TIMEOUT)
-                r.add("propagation_ms", [(ts(event) - ts(event, "sent_at")) * 1e3])
+            r.add("propagation_ms", send_update(system, c, nodes[i % len(nodes)], f"prop-{i}"))
+
+
+def send_update(system: System, c: Cluster, author: Node, label: str) -> list[float]:
+    """One update from `author`: its status, or a post where the system has none. Returns each
+    peer's delay (ms, its event's time less the author's `sent_at`) once every peer has it."""
+    token = f"{label}-{uuid.uuid4().hex[:8]}"
+    if system.has_status:
+        system.set_status(author, token)
+        kind = "status"
+    else:
+        system.post(author, token, token)
+        kind = "post"
+    delays = []
+    for peer in c.peers_of(author):
+        event = peer.events.wait_for(is_type(kind, peer=author.id, text=token), DELIVERY_TIMEOUT)
+        delays.append((ts(event) - ts(event, "sent_at")) * 1e3)
+    return delays
 
 
 def _offline(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress,

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from tests.support.netlab import Event, EventStream, Host
+from tests.support.netlab import Event, EventStream, Host, netns_available, sweep_stale
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
@@ -244,3 +244,22 @@ class HallwaySystem:
         at = time.time()
         node.proc.send_signal(signal.SIGTERM)
         return at
+
+
+def lab_problem(prog: str) -> str | None:
+    """Why `prog` cannot build its private network of namespaces (not root, no `ip netns`), or
+    None once the leftovers of runs killed before they could clean up are swept away."""
+    if os.geteuid() != 0:
+        return f"{prog} needs root: it builds network namespaces"
+    ok, why = netns_available()
+    if not ok:
+        return f"cannot build the private network: {why}"
+    sweep_stale()
+    return None
+
+
+def one_system(kind: str, out: Path) -> System:
+    """`kind` ("hallway" or "pyre"), driven as bench/run drives it, its logs under `out`."""
+    if kind == "pyre":
+        return PyreSystem(out / "logs")
+    return HallwaySystem(out / "logs", out / "homes", REPO / ".venv" / "bin" / "hallway")

@@ -38,8 +38,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.report import machine, percentile  # noqa: E402
+from bench.systems import lab_problem  # noqa: E402
 from tests.e2e.desktop import Desktop  # noqa: E402 -- the e2e tests' desktop, one of them
-from tests.support.netlab import Lab, netns_available, sweep_stale  # noqa: E402
+from tests.support.netlab import Lab  # noqa: E402
 from tests.support.waiting import wait_until  # noqa: E402
 
 PYTHON = REPO / ".venv" / "bin" / "python"
@@ -163,14 +164,10 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="starts timed to the tray icon")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "tray")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("bench/tray_footprint.py needs root (ip netns)", file=sys.stderr)
+    problem = lab_problem("bench/tray_footprint.py")
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
-    ok, why = netns_available()
-    if not ok:
-        print(f"cannot build the lab: {why}", file=sys.stderr)
-        return 2
-    sweep_stale()
     result = run(args)
     (args.out / "tray.json").write_text(json.dumps(result, indent=2) + "\n")
     t = result["tray_icon_ms"]

@@ -19,11 +19,9 @@ the delivery times, CPU per update hardly moves with the load of the machine.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -32,11 +30,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.join_cpu import Threads, thread_cpu  # noqa: E402
-from bench.scenarios import Settings, cluster, is_type  # noqa: E402
-from bench.systems import HallwaySystem, PyreSystem, System, ts  # noqa: E402
-from tests.support.netlab import Lab, netns_available, sweep_stale  # noqa: E402
-
-DELIVERY_TIMEOUT = 10.0
+from bench.scenarios import Settings, cluster, send_update  # noqa: E402
+from bench.systems import lab_problem, one_system  # noqa: E402
+from tests.support.netlab import Lab  # noqa: E402
 
 
 def spent(pid: int, before: Threads, after: Threads) -> Counter[str]:
@@ -62,20 +58,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("bench/out/update_cpu"),
                     help="where the nodes' logs and homes go")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("bench/update_cpu.py needs root: it builds network namespaces", file=sys.stderr)
+    problem = lab_problem("bench/update_cpu.py")
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
-    ok, why = netns_available()
-    if not ok:
-        print(f"cannot build the private network: {why}", file=sys.stderr)
-        return 2
-    sweep_stale()
-    system: System
-    if args.system == "pyre":
-        system = PyreSystem(args.out / "logs")
-    else:
-        system = HallwaySystem(args.out / "logs", args.out / "homes",
-                               REPO / ".venv" / "bin" / "hallway")
+    system = one_system(args.system, args.out)
     with Lab() as lab:
         hosts = lab.add_hosts(args.nodes)
         settings = Settings(mesh_timeout=args.mesh_timeout)
@@ -85,18 +72,7 @@ def main() -> int:
             before = {node.pid: thread_cpu(node.pid) for node in nodes}
             delays = []
             for i in range(args.messages):
-                author = nodes[i % len(nodes)]
-                token = f"cpu-{i}-{uuid.uuid4().hex[:8]}"
-                if system.has_status:
-                    system.set_status(author, token)
-                    kind = "status"
-                else:
-                    system.post(author, token, token)
-                    kind = "post"
-                for peer in c.peers_of(author):
-                    event = peer.events.wait_for(is_type(kind, peer=author.id, text=token),
-                                                 DELIVERY_TIMEOUT)
-                    delays.append((ts(event) - ts(event, "sent_at")) * 1e3)
+                delays += send_update(system, c, nodes[i % len(nodes)], f"cpu-{i}")
             kinds: Counter[str] = Counter()
             for node in nodes:
                 kinds += spent(node.pid, before[node.pid], thread_cpu(node.pid))
