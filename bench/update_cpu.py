@@ -29,22 +29,18 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.join_cpu import Threads, thread_cpu  # noqa: E402
+from bench.join_cpu import Threads, spent, thread_cpu  # noqa: E402
 from bench.scenarios import Settings, cluster, send_update  # noqa: E402
 from bench.systems import lab_problem, one_system  # noqa: E402
 from tests.support.netlab import Lab  # noqa: E402
 
 
-def spent(pid: int, before: Threads, after: Threads) -> Counter[str]:
-    kinds: Counter[str] = Counter()
-    for tid, (name, cpu) in after.items():
-        if name.startswith("ZMQbg"):
-            kind = "libzmq"
-        elif tid == str(pid):
-            kind = "main thread"
-        else:
-            kind = "other threads"
-        kinds[kind] += cpu - before.get(tid, (name, 0.0))[1]
+def spent_by(pid: int, before: Threads, after: Threads) -> Counter[str]:
+    """`join_cpu.spent`, with the main thread's share on its own."""
+    kinds = spent(before, after)
+    main = after[str(pid)][1] - before[str(pid)][1]
+    kinds["main thread"] += main
+    kinds["other threads"] -= main
     return kinds
 
 
@@ -75,7 +71,7 @@ def main() -> int:
                 delays += send_update(system, c, nodes[i % len(nodes)], f"cpu-{i}")
             kinds: Counter[str] = Counter()
             for node in nodes:
-                kinds += spent(node.pid, before[node.pid], thread_cpu(node.pid))
+                kinds += spent_by(node.pid, before[node.pid], thread_cpu(node.pid))
     per = args.messages * len(nodes)
     split = ", ".join(f"{k} {v / per:.3f}" for k, v in sorted(kinds.items()))
     delays.sort()
