@@ -6,7 +6,8 @@ waiting: on a file description of its own opened non-blocking (`PipeWriter`), on
 pipe takes whole or not at all. Anything it cannot write that way (a full pipe, a long line, any
 other kind of stdout) goes on a queue that the main thread prints, and so does everything after
 it until the queue is empty again, so the order holds. Waking the main thread for every event
-cost more CPU than the engine spent applying it (docs/benchmarks.md, issue 13's fifth pass).
+cost it 0.2-0.3 ms of CPU per event, a fifth of what a node spent on an update at N = 25
+(docs/benchmarks.md, issue 13's fifth pass).
 
 A signal turns into an exception in the main thread, which then shuts down cleanly: BYE and the
 mDNS goodbye, so colleagues see this node go offline at once.

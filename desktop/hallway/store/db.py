@@ -302,19 +302,9 @@ class Store(KnowledgeStore, PlacesStore):
             raise ValueError(f"kind must be one of {ITEM_KINDS} or None, not {kind!r}")
         return [item_of(row) for row in rows]
 
-    def usage(self, peer: str) -> tuple[int, int]:
-        """How many items and records `peer` has stored, and the bytes of their text and values
-        (its storage quota)."""
-        rows = self._read(
-            "SELECT count(*), coalesce(sum(length(CAST(text AS BLOB))), 0) FROM items "
-            "WHERE peer = ?1 UNION ALL "
-            "SELECT count(*), coalesce(sum(length(value)), 0) FROM records WHERE author = ?1",
-            (peer,),
-        )
-        return sum(int(row[0]) for row in rows), sum(int(row[1]) for row in rows)
-
     def usage_by_peer(self) -> dict[str, tuple[int, int]]:
-        """`usage` of every peer that has something stored, in one query."""
+        """For every peer that has something stored, how many items and records it has, and the
+        bytes of their text and values (its storage quota), in one query."""
         rows = self._read(
             "SELECT peer, count(*), coalesce(sum(length(CAST(text AS BLOB))), 0) FROM items "
             "GROUP BY peer UNION ALL "

@@ -12,8 +12,7 @@ def _item(peer: str, seq: int, text: str, sent: float, received: float) -> Store
 
 
 def test_usage_counts_items_and_bytes_per_peer(store: Store) -> None:
-    assert store.usage("a") == (0, 0)
+    assert store.usage_by_peer() == {}
     store.add_items([_item("a", 1, "hi", 1.0, 1.0), _item("a", 2, "\U0001d538\u00e9", 2.0, 2.0)])
     store.add_items([_item("b", 1, "other", 1.0, 1.0)])
-    assert store.usage("a") == (2, 2 + 4 + 2)  # UTF-8 bytes, as stored
-    assert store.usage_by_peer() == {"a": (2, 2 + 4 + 2), "b": (1, 5)}
+    assert store.usage_by_peer() == {"a": (2, 2 + 4 + 2), "b": (1, 5)}  # UTF-8 bytes, as stored

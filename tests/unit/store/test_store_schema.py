@@ -197,7 +197,7 @@ def test_v4_data_goes_on_through_v5_and_the_seq_resumes_above_it(db_path: Path) 
         assert store.put_records([record]) == [True]
         assert store.records(own) == [record]
         assert store.last_seq(own) == (5, (7, 3))
-        assert store.usage(own) == (4, 3 * len(b"Hi") + 1)
+        assert store.usage_by_peer().get(own, (0, 0)) == (4, 3 * len(b"Hi") + 1)
     with raw(db_path) as conn:
         assert schema.user_version(conn) == SCHEMA_VERSION
         assert "records_by_expiry" in indexes(conn)
