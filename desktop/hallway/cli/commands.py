@@ -188,7 +188,7 @@ def _watch(args: argparse.Namespace, client: ControlClient, style: Style) -> int
     from hallway.cli.signals import EXIT_INTERRUPTED, Terminate, terminate_on_signals
 
     try:
-        with terminate_on_signals(), client.watch() as events:
+        with terminate_on_signals() as wait, client.watch(wait) as events:
             for event in events:
                 if args.json:
                     write_json(event)

@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from hallway.cli.output import Style, event_line, message
-from hallway.cli.signals import Terminate, ignore_signals, terminate_on_signals
+from hallway.cli.signals import (
+    Terminate,
+    WaitReadable,
+    ignore_signals,
+    terminate_on_signals,
+    wait_readable,
+)
 from hallway.control.transport import encode_json
 from hallway.runtime import Runtime
 
@@ -84,16 +90,19 @@ def run_headless(
             on_event=on_event,
         )
 
-    with terminate_on_signals():
-        try:
-            runtime = (start or starter)(events.put)
-        except Terminate:
-            return 0  # Runtime.start cleans up after itself
-        status, broken = _loop(runtime, events, show)
-    if not broken:
-        broken = _drain(events, show)  # what happened while closing, `stopped` last
-    if pipe is not None:
-        pipe.close()
+    try:
+        with terminate_on_signals() as wait:
+            try:
+                runtime = (start or starter)(events.put)
+            except Terminate:
+                return 0  # Runtime.start cleans up after itself
+            status, broken = _loop(runtime, events, show, wait)
+        if not broken:
+            broken = _drain(events, show)  # what happened while closing, `stopped` last
+    finally:
+        events.close()
+        if pipe is not None:
+            pipe.close()
     if broken:
         _silence_stdout()
     return status
@@ -150,31 +159,35 @@ class Outbox:
     `direct`, when given, writes one event at once without waiting, or returns False. It is
     tried only while nothing is queued or being printed, so events leave in the order they came,
     and never for `stopped`, which the main thread waits for.
+
+    The main thread waits on a descriptor (an eventfd, readable while events wait), not a lock:
+    a wait on a descriptor is one that a signal can end however it is timed (`cli.signals`).
     """
 
     def __init__(
         self, limit: int = 10_000, *, direct: Callable[[Event], bool] | None = None
     ) -> None:
         self._items: deque[Event] = deque(maxlen=limit)
-        self._ready = threading.Condition()
+        self._lock = threading.Lock()
+        self._waiting = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._direct = direct
         self._printing = False  # a batch taken by `get` is being written
         self.dropped = 0
 
     def put(self, event: Event) -> None:
-        with self._ready:
-            if (
-                self._direct is not None
-                and not self._items
-                and not self._printing
-                and event.type != "stopped"
-                and self._wrote(self._direct, event)
-            ):
-                return
-            if len(self._items) == self._items.maxlen:
+        with self._lock:
+            if not self._items:
+                if (
+                    self._direct is not None
+                    and not self._printing
+                    and event.type != "stopped"
+                    and self._wrote(self._direct, event)
+                ):
+                    return
+                os.eventfd_write(self._waiting, 1)
+            elif len(self._items) == self._items.maxlen:
                 self.dropped += 1
             self._items.append(event)
-            self._ready.notify()
 
     @staticmethod
     def _wrote(direct: Callable[[Event], bool], event: Event) -> bool:
@@ -183,40 +196,48 @@ class Outbox:
         except Exception:  # noqa: BLE001 -- the printer meets it again, in the main thread
             return False
 
-    def get(self) -> list[Event]:
-        """Every event waiting, oldest first; waits for one when there is none. Until `printed`,
-        later events queue behind these."""
-        with self._ready:
-            while not self._items:
-                self._ready.wait()
-            self._printing = True
-            return self._take()
+    def get(self, wait: WaitReadable = wait_readable) -> list[Event]:
+        """Every event waiting, oldest first; waits for one through `wait` when there is none.
+        Until `printed`, later events queue behind these."""
+        while True:
+            with self._lock:
+                if self._items:
+                    self._printing = True
+                    return self._take()
+            wait(self._waiting)
 
     def printed(self) -> None:
         """The batch from `get` is written: events may go out directly again."""
-        with self._ready:
+        with self._lock:
             self._printing = False
 
     def get_nowait(self) -> list[Event]:
-        with self._ready:
+        with self._lock:
             if not self._items:
                 raise queue.Empty
             return self._take()
 
+    def close(self) -> None:
+        with self._lock:
+            fd, self._waiting = self._waiting, -1
+        if fd >= 0:
+            os.close(fd)
+
     def _take(self) -> list[Event]:
+        os.eventfd_read(self._waiting)  # events were waiting: the descriptor was readable
         batch = list(self._items)
         self._items.clear()
         return batch
 
 
 def _loop(
-    runtime: Runtime, events: Outbox, show: Callable[[list[Event]], None]
+    runtime: Runtime, events: Outbox, show: Callable[[list[Event]], None], wait: WaitReadable
 ) -> tuple[int, bool]:
     """Print events until told to stop. Returns (exit status, whether stdout broke)."""
     told = 0
     try:
         while True:
-            batch = events.get()
+            batch = events.get(wait)
             if events.dropped > told:
                 message(f"hallway: output is too slow; {events.dropped - told} events dropped")
                 told = events.dropped

@@ -1,18 +1,38 @@
-"""SIGINT and SIGTERM as an exception in the main thread, for a clean shutdown."""
+"""SIGINT and SIGTERM as an exception in the main thread, for a clean shutdown.
+
+Python runs a signal's handler in the main thread between two bytecodes, not when the signal
+arrives. A signal that lands after the interpreter's last check but before the main thread blocks
+in a system call (a `recv`, a lock) leaves its handler pending until that call returns, which may
+be never: Ctrl-C ignored. So a block that waits for a signal must wait through `WaitReadable`,
+which also watches the signal module's wakeup descriptor. The signal's low-level handler writes
+there however the signal is timed, the wait returns, and the pending handler runs.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
-__all__ = ["EXIT_INTERRUPTED", "Terminate", "ignore_signals", "terminate_on_signals"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "Terminate",
+    "WaitReadable",
+    "ignore_signals",
+    "terminate_on_signals",
+    "wait_readable",
+]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 #: The shell's status for a command stopped by Ctrl-C (128 + SIGINT), which scripts test for.
 EXIT_INTERRUPTED = 128 + signal.SIGINT
+
+#: Blocks until a descriptor is readable.
+WaitReadable = Callable[[int], None]
 
 
 def _in_main_thread() -> bool:
@@ -37,23 +57,52 @@ class Terminate(BaseException):
         return self.signum == signal.SIGINT
 
 
+def wait_readable(fd: int) -> None:
+    """Blocks until `fd` is readable (a signal's handler may run only once it is)."""
+    select.select([fd], [], [])
+
+
 @contextlib.contextmanager
-def terminate_on_signals() -> Iterator[None]:
-    """Within the block, SIGINT and SIGTERM raise `Terminate` in the main thread (once)."""
+def terminate_on_signals() -> Iterator[WaitReadable]:
+    """Within the block, SIGINT and SIGTERM raise `Terminate` in the main thread (once).
+
+    Yields the way to block until a descriptor is readable that a signal always ends: with
+    `Terminate`, raised by the handler as the wait returns. Elsewhere than the main thread, where
+    no handler can be set, it is plain `wait_readable`.
+    """
     if not _in_main_thread():
-        yield  # signal handlers can only be set from the main thread
+        yield wait_readable  # signal handlers can only be set from the main thread
         return
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         ignore_signals()  # shutting down is bounded; a second Ctrl-C must not interrupt it
         raise Terminate(signum)
 
+    wakeup, woken = os.pipe()
+    for fd in (wakeup, woken):
+        os.set_blocking(fd, False)
+
+    def wait(fd: int) -> None:
+        while True:
+            readable, _, _ = select.select([fd, wakeup], [], [])
+            if wakeup in readable:
+                # A signal came. Its handler runs (raising Terminate) at the interpreter's next
+                # check for signals: as this function is left or goes round, before another wait.
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wakeup, 512)
+            if fd in readable:
+                return
+
     previous = {sig: signal.signal(sig, handler) for sig in _SIGNALS}
+    previous_wakeup = signal.set_wakeup_fd(woken, warn_on_full_buffer=False)
     try:
-        yield
+        yield wait
     finally:
+        signal.set_wakeup_fd(previous_wakeup)
         for sig, old in previous.items():
             signal.signal(sig, old)
+        os.close(wakeup)
+        os.close(woken)
 
 
 def ignore_signals() -> None:

@@ -6,7 +6,7 @@ import _socket
 import contextlib
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from hallway.control.transport import (
     MAX_REPLY,
@@ -65,11 +65,12 @@ class ControlClient:
             return False
         return True
 
-    def watch(self) -> EventStream:
+    def watch(self, wait: Callable[[int], None] | None = None) -> EventStream:
         """Start watching the running instance's events. Raises `NotRunning` or `ControlError`.
 
         The stream yields each event as a JSON object until the instance stops; close it (or use
-        it in a `with`) to disconnect.
+        it in a `with`) to disconnect. Iterating waits for the next event through `wait`, when
+        given (see `read_line`).
         """
         sock = self._connect()
         buffer = bytearray()
@@ -80,7 +81,7 @@ class ControlClient:
         except BaseException:
             sock.close()
             raise
-        return EventStream(self, sock, buffer)
+        return EventStream(self, sock, buffer, wait)
 
     def _connect(self) -> Socket:
         check_socket_path(self.path)
@@ -137,9 +138,11 @@ class ControlClient:
             raise ControlError(reply.error or "the request failed", reply.code or "unknown")
         return reply.result
 
-    def _read(self, sock: Socket, buffer: bytearray) -> bytes | None:
+    def _read(
+        self, sock: Socket, buffer: bytearray, wait: Callable[[int], None] | None = None
+    ) -> bytes | None:
         try:
-            return read_line(sock, buffer, MAX_REPLY)
+            return read_line(sock, buffer, MAX_REPLY, wait)
         except LineTooLongError:
             raise ControlError(f"a reply was larger than {MAX_REPLY} bytes") from None
         except TimeoutError:
@@ -155,10 +158,17 @@ class ControlClient:
 class EventStream:
     """The events of one `watch`, as an iterator of JSON objects that owns its connection."""
 
-    def __init__(self, client: ControlClient, sock: Socket, buffer: bytearray) -> None:
+    def __init__(
+        self,
+        client: ControlClient,
+        sock: Socket,
+        buffer: bytearray,
+        wait: Callable[[int], None] | None = None,
+    ) -> None:
         self._client = client
         self._sock = sock
         self._buffer = buffer
+        self._wait = wait
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return self
@@ -167,7 +177,7 @@ class EventStream:
         while True:
             if self._sock.fileno() < 0:
                 raise StopIteration
-            line = self._client._read(self._sock, self._buffer)
+            line = self._client._read(self._sock, self._buffer, self._wait)
             if line is None:
                 self.close()
                 raise StopIteration

@@ -21,6 +21,7 @@ from hallway.core.errors import HallwayError
 
 TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Final
 
 __all__ = [
@@ -232,11 +233,17 @@ def check_socket_path(path: str | os.PathLike[str]) -> None:
         )
 
 
-def read_line(sock: _socket.socket, buffer: bytearray, limit: int) -> bytes | None:
+def read_line(
+    sock: _socket.socket,
+    buffer: bytearray,
+    limit: int,
+    wait: Callable[[int], None] | None = None,
+) -> bytes | None:
     """The next line (with its newline) from `sock`, or None at the end of the stream.
 
     `buffer` carries what was read past the line to the next call. Raises `LineTooLongError` once a
-    line outgrows `limit`, without reading the rest of it.
+    line outgrows `limit`, without reading the rest of it. `wait`, when given, is how to wait for
+    the socket to become readable before each receive (one a signal can end: `hallway watch`).
     """
     while True:
         end = buffer.find(b"\n")
@@ -247,6 +254,8 @@ def read_line(sock: _socket.socket, buffer: bytearray, limit: int) -> bytes | No
         if len(buffer) >= limit:
             buffer.clear()
             raise LineTooLongError(limit)
+        if wait is not None:
+            wait(sock.fileno())
         chunk = sock.recv(min(limit, 1 << 20))
         if not chunk:
             if buffer.strip():  # a last line without its newline still counts

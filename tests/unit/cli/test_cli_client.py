@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ import pytest
 from hallway.control import ControlClient
 from hallway.core.model import Presence, Status
 from hallway.engine.events import PeerOffline, StatusChanged, Stopped
+from tests.support.signalling import signalled_once_blocked
 from tests.unit.cli.conftest import Run
 from tests.unit.control.fake_node import BEN, ME, FakeNode
 
@@ -185,6 +187,47 @@ def test_watch_exits_130_on_ctrl_c(home: Path, running: FakeNode) -> None:
     assert watch.returncode == 130
     assert (out, err) == ("", "")  # nothing more: no traceback, no "Status set"
     assert running.unsubscribed.wait(10.0)  # and it closed its connection on the way out
+
+
+class Written(io.StringIO):
+    """stdout that tells when something was written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = threading.Event()
+
+    def write(self, text: str) -> int:
+        count = super().write(text)
+        self.written.set()
+        return count
+
+
+def test_watch_ends_on_a_ctrl_c_that_lands_just_before_it_waits(
+    run: Run, home: Path, running: FakeNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Ctrl-C between two events that lands before the wait for the next one begins does not
+    # interrupt that wait: `watch` must notice it all the same (CI saw it ignored, once).
+    out = Written()
+    monkeypatch.setattr(sys, "stdout", out)
+
+    def feed_one_event() -> None:
+        assert running.subscribed.wait(10.0)
+        running.emit(PeerOffline(at=1_700_000_000.0, peer=BEN, name="Ben", reason="bye"))
+
+    def stop() -> None:
+        running.emit(Stopped(at=1_700_000_001.0))
+
+    feeder = threading.Thread(target=feed_one_event)
+    feeder.start()
+    try:
+        with signalled_once_blocked(signal.SIGINT, stop, after=out.written.is_set) as rescued:
+            result = run("--home", str(home), "watch")
+    finally:
+        feeder.join()
+    assert not rescued.is_set(), "watch went on waiting after Ctrl-C"
+    assert result.code == 130
+    assert out.getvalue().count("\n") == 1  # the event, and nothing after it
+    assert running.unsubscribed.wait(10.0)
 
 
 def test_watch_exits_0_when_asked_to_stop(home: Path, running: FakeNode) -> None:

@@ -9,7 +9,9 @@ import io
 import os
 import queue
 import select
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,10 +20,26 @@ import pytest
 
 from hallway.cli.node import Outbox, PipeWriter, run_headless
 from hallway.engine import events as ev
+from tests.support.signalling import signalled_once_blocked
+
+MakeOutbox = Callable[..., Outbox]
 
 
-def test_the_printer_takes_every_waiting_event_at_once_in_order() -> None:
-    box = Outbox()
+@pytest.fixture
+def make_outbox() -> Iterator[MakeOutbox]:
+    made: list[Outbox] = []
+
+    def make(**options: Any) -> Outbox:
+        made.append(Outbox(**options))
+        return made[-1]
+
+    yield make
+    for box in made:
+        box.close()
+
+
+def test_the_printer_takes_every_waiting_event_at_once_in_order(make_outbox: MakeOutbox) -> None:
+    box = make_outbox()
     for at in (1.0, 2.0, 3.0):
         box.put(ev.Stopped(at=at))
     assert [event.at for event in box.get()] == [1.0, 2.0, 3.0]
@@ -31,8 +49,8 @@ def test_the_printer_takes_every_waiting_event_at_once_in_order() -> None:
     assert [event.at for event in box.get_nowait()] == [4.0]
 
 
-def test_a_full_outbox_drops_the_oldest_and_counts_them() -> None:
-    box = Outbox(limit=2)
+def test_a_full_outbox_drops_the_oldest_and_counts_them(make_outbox: MakeOutbox) -> None:
+    box = make_outbox(limit=2)
     for at in (1.0, 2.0, 3.0):
         box.put(ev.Stopped(at=at))
     assert box.dropped == 1
@@ -52,9 +70,11 @@ class Direct:
         return self.takes
 
 
-def test_events_go_out_directly_while_nothing_waits_and_queue_behind_one_that_could_not() -> None:
+def test_events_go_out_directly_while_nothing_waits_and_queue_behind_one_that_could_not(
+    make_outbox: MakeOutbox,
+) -> None:
     direct = Direct()
-    box = Outbox(direct=direct)
+    box = make_outbox(direct=direct)
     box.put(ev.PeerOffline(at=1.0, peer="p", name="P", reason="bye"))
     assert direct.written == [1.0]
     with pytest.raises(queue.Empty):
@@ -74,19 +94,39 @@ def test_events_go_out_directly_while_nothing_waits_and_queue_behind_one_that_co
     assert direct.written == [1.0, 5.0]
 
 
-def test_stopped_always_reaches_the_main_thread_which_waits_for_it() -> None:
+def test_stopped_always_reaches_the_main_thread_which_waits_for_it(make_outbox: MakeOutbox) -> None:
     direct = Direct()
-    box = Outbox(direct=direct)
+    box = make_outbox(direct=direct)
     box.put(ev.Stopped(at=1.0))
     assert direct.written == []
     assert [event.type for event in box.get()] == ["stopped"]
 
 
-def test_a_direct_writer_that_fails_leaves_the_event_to_the_printer() -> None:
+def test_the_printer_waits_on_a_descriptor_that_an_event_from_another_thread_makes_readable(
+    make_outbox: MakeOutbox,
+) -> None:
+    box = make_outbox()
+    waited: list[int] = []
+
+    def wait(fd: int) -> None:
+        waited.append(fd)
+        engine = threading.Thread(target=box.put, args=(ev.Stopped(at=1.0),))
+        engine.start()
+        select.select([fd], [], [])  # no timeout: it must become readable
+        engine.join()
+
+    assert [event.at for event in box.get(wait)] == [1.0]
+    assert len(waited) == 1
+    assert select.select([waited[0]], [], [], 0)[0] == []  # taken: nothing waits any more
+
+
+def test_a_direct_writer_that_fails_leaves_the_event_to_the_printer(
+    make_outbox: MakeOutbox,
+) -> None:
     def broken(_event: ev.Event) -> bool:
         raise UnicodeEncodeError("ascii", "é", 0, 1, "cannot")
 
-    box = Outbox(direct=broken)
+    box = make_outbox(direct=broken)
     box.put(ev.PeerOffline(at=1.0, peer="p", name="P", reason="bye"))
     assert [event.at for event in box.get()] == [1.0]
 
@@ -168,3 +208,32 @@ def test_a_node_started_with_stdout_closed_runs_and_prints_nowhere(
     assert sys.stdout.name == os.devnull  # kept for the rest of the process: close it here
     sys.stdout.close()
     assert "the node stopped unexpectedly" in capsys.readouterr().err
+
+
+class RunningRuntime:
+    """A node that runs until closed."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_node_stops_on_a_sigterm_that_lands_just_before_it_waits(tmp_path: Path) -> None:
+    # A signal that lands before the main thread's wait begins does not interrupt the wait:
+    # the node must stop all the same.
+    runtime = RunningRuntime()
+    engine: list[Callable[[ev.Event], None]] = []
+
+    def start(on_event: Callable[[ev.Event], None]) -> Any:
+        engine.append(on_event)
+        return runtime
+
+    def stop() -> None:
+        engine[0](ev.Stopped(at=1.0))  # the node stopping on its own: exit 1
+
+    with signalled_once_blocked(signal.SIGTERM, stop, after=lambda: bool(engine)) as rescued:
+        status = run_headless(tmp_path, as_json=True, start=start)
+    assert not rescued.is_set(), "the node went on after SIGTERM"
+    assert status == 0
+    assert runtime.closed
