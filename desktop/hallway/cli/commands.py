@@ -185,7 +185,7 @@ def _watch(args: argparse.Namespace, client: ControlClient, style: Style) -> int
     Ctrl-C exits with `EXIT_INTERRUPTED`, as for any interrupted command; SIGTERM is a request
     to stop, which `watch` honours with 0, like `hallway node`.
     """
-    from hallway.cli.signals import EXIT_INTERRUPTED, Terminate, terminate_on_signals
+    from hallway.cli.signals import Terminate, terminate_on_signals
 
     try:
         with terminate_on_signals() as wait, client.watch(wait) as events:
@@ -195,5 +195,5 @@ def _watch(args: argparse.Namespace, client: ControlClient, style: Style) -> int
                 else:
                     write_line(event_line(event, style))
     except Terminate as stop:
-        return EXIT_INTERRUPTED if stop.interrupted else 0
+        return stop.exit_status
     return 0

@@ -46,19 +46,25 @@ def run_knock(args: argparse.Namespace, client: ControlClient) -> int:
         check_knock_text(text)
     except KnockError as exc:
         raise UsageError(str(exc)) from None
+    if args.wait is None:
+        _knock(client, peer, text, urgent=args.urgent)
+        return 0
+    from hallway.cli.signals import Terminate, terminate_on_signals
+
     # Watching starts before the knock is sent, so that no reply can come in between.
-    stream = client.watch() if args.wait is not None else None
     try:
-        knock = client.request("knock", peer=peer, text=text, urgent=args.urgent)
-        write_line(str(knock.get("id", "")))
-        who = name_label(knock)
-        message(f"You knocked on {who}'s door: {one_line(str(knock.get('text', '')))}")
-        if stream is None:
-            return 0
-        return _wait_for_reply(stream, knock, float(args.wait))
-    finally:
-        if stream is not None:
-            stream.close()
+        with terminate_on_signals() as wait, client.watch(wait) as stream:
+            knock = _knock(client, peer, text, urgent=args.urgent)
+            return _wait_for_reply(stream, knock, float(args.wait))
+    except Terminate as stop:
+        return stop.exit_status
+
+
+def _knock(client: ControlClient, peer: str, text: str, *, urgent: bool) -> dict[str, Any]:
+    knock: dict[str, Any] = client.request("knock", peer=peer, text=text, urgent=urgent)
+    write_line(str(knock.get("id", "")))
+    message(f"You knocked on {name_label(knock)}'s door: {one_line(str(knock.get('text', '')))}")
+    return knock
 
 
 def _reply(args: argparse.Namespace, client: ControlClient) -> int:
@@ -80,7 +86,8 @@ def _reply(args: argparse.Namespace, client: ControlClient) -> int:
 
 
 def _wait_for_reply(stream: EventStream, knock: dict[str, Any], seconds: float) -> int:
-    """Print the reply to `knock` when it comes; EXIT_NO_REPLY when none came in time."""
+    """Print the reply to `knock` when it comes; EXIT_NO_REPLY when none came in time. Ctrl-C
+    ends the wait with `Terminate` (`EXIT_INTERRUPTED`), the knock still delivered."""
     knock_id, peer = knock.get("id"), knock.get("peer")
     who = name_label(knock)
     deadline = time.monotonic() + seconds

@@ -28,17 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from hallway.cli.output import Style, event_line, message
-from hallway.cli.signals import (
-    Terminate,
-    WaitReadable,
-    ignore_signals,
-    terminate_on_signals,
-    wait_readable,
-)
-from hallway.control.transport import encode_json
+from hallway.cli.signals import Terminate, ignore_signals, terminate_on_signals
+from hallway.control.transport import encode_json, wait_readable
 from hallway.runtime import Runtime
 
 if TYPE_CHECKING:
+    from hallway.control.transport import WaitReadable
     from hallway.engine.events import Event
 
 __all__ = ["run_headless"]
@@ -204,7 +199,7 @@ class Outbox:
                 if self._items:
                     self._printing = True
                     return self._take()
-            wait(self._waiting)
+            wait(self._waiting, None)
 
     def printed(self) -> None:
         """The batch from `get` is written: events may go out directly again."""

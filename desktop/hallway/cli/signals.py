@@ -3,9 +3,10 @@
 Python runs a signal's handler in the main thread between two bytecodes, not when the signal
 arrives. A signal that lands after the interpreter's last check but before the main thread blocks
 in a system call (a `recv`, a lock) leaves its handler pending until that call returns, which may
-be never: Ctrl-C ignored. So a block that waits for a signal must wait through `WaitReadable`,
-which also watches the signal module's wakeup descriptor. The signal's low-level handler writes
-there however the signal is timed, the wait returns, and the pending handler runs.
+be never: Ctrl-C ignored. So a block that a signal must end waits through the wait that
+`terminate_on_signals` yields, which also watches the signal module's wakeup descriptor. The
+signal's low-level handler writes there however the signal is timed, the wait returns, and the
+pending handler runs.
 """
 
 from __future__ import annotations
@@ -14,25 +15,27 @@ import contextlib
 import os
 import select
 import signal
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from types import FrameType
+
+from hallway.control.transport import wait_readable
+
+TYPE_CHECKING = False  # typing's own would import typing (see hallway.control.client)
+if TYPE_CHECKING:
+    from hallway.control.transport import WaitReadable
 
 __all__ = [
     "EXIT_INTERRUPTED",
     "Terminate",
-    "WaitReadable",
     "ignore_signals",
     "terminate_on_signals",
-    "wait_readable",
 ]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 #: The shell's status for a command stopped by Ctrl-C (128 + SIGINT), which scripts test for.
 EXIT_INTERRUPTED = 128 + signal.SIGINT
-
-#: Blocks until a descriptor is readable.
-WaitReadable = Callable[[int], None]
 
 
 def _in_main_thread() -> bool:
@@ -56,10 +59,10 @@ class Terminate(BaseException):
     def interrupted(self) -> bool:
         return self.signum == signal.SIGINT
 
-
-def wait_readable(fd: int) -> None:
-    """Blocks until `fd` is readable (a signal's handler may run only once it is)."""
-    select.select([fd], [], [])
+    @property
+    def exit_status(self) -> int:
+        """A client command's: `EXIT_INTERRUPTED` on Ctrl-C, 0 when asked to stop (SIGTERM)."""
+        return EXIT_INTERRUPTED if self.interrupted else 0
 
 
 @contextlib.contextmanager
@@ -82,16 +85,20 @@ def terminate_on_signals() -> Iterator[WaitReadable]:
     for fd in (wakeup, woken):
         os.set_blocking(fd, False)
 
-    def wait(fd: int) -> None:
+    def wait(fd: int, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            readable, _, _ = select.select([fd, wakeup], [], [])
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            readable, _, _ = select.select([fd, wakeup], [], [], left)
             if wakeup in readable:
                 # A signal came. Its handler runs (raising Terminate) at the interpreter's next
                 # check for signals: as this function is left or goes round, before another wait.
                 with contextlib.suppress(BlockingIOError):
                     os.read(wakeup, 512)
             if fd in readable:
-                return
+                return True
+            if not readable:
+                return False  # timed out
 
     previous = {sig: signal.signal(sig, handler) for sig in _SIGNALS}
     previous_wakeup = signal.set_wakeup_fd(woken, warn_on_full_buffer=False)

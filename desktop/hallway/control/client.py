@@ -6,7 +6,8 @@ import _socket
 import contextlib
 import errno
 import os
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 
 from hallway.control.transport import (
     MAX_REPLY,
@@ -19,12 +20,15 @@ from hallway.control.transport import (
     encode_request,
     peer_uid,
     read_line,
+    wait_readable,
 )
 from hallway.store.private import shell_quoted, user_name
 
 TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client command
 if TYPE_CHECKING:
     from typing import Any
+
+    from hallway.control.transport import WaitReadable
 
 # The client's sockets are `_socket`'s, which `socket.socket` only subclasses (adding makefile,
 # dup and a `with` block, none of which a client needs): the `socket` module imports selectors,
@@ -65,12 +69,11 @@ class ControlClient:
             return False
         return True
 
-    def watch(self, wait: Callable[[int], None] | None = None) -> EventStream:
+    def watch(self, wait: WaitReadable = wait_readable) -> EventStream:
         """Start watching the running instance's events. Raises `NotRunning` or `ControlError`.
 
         The stream yields each event as a JSON object until the instance stops; close it (or use
-        it in a `with`) to disconnect. Iterating waits for the next event through `wait`, when
-        given (see `read_line`).
+        it in a `with`) to disconnect. It waits for each through `wait` (see `EventStream`).
         """
         sock = self._connect()
         buffer = bytearray()
@@ -138,11 +141,9 @@ class ControlClient:
             raise ControlError(reply.error or "the request failed", reply.code or "unknown")
         return reply.result
 
-    def _read(
-        self, sock: Socket, buffer: bytearray, wait: Callable[[int], None] | None = None
-    ) -> bytes | None:
+    def _read(self, sock: Socket, buffer: bytearray) -> bytes | None:
         try:
-            return read_line(sock, buffer, MAX_REPLY, wait)
+            return read_line(sock, buffer, MAX_REPLY)
         except LineTooLongError:
             raise ControlError(f"a reply was larger than {MAX_REPLY} bytes") from None
         except TimeoutError:
@@ -156,14 +157,18 @@ class ControlClient:
 
 
 class EventStream:
-    """The events of one `watch`, as an iterator of JSON objects that owns its connection."""
+    """The events of one `watch`, as an iterator of JSON objects that owns its connection.
+
+    It waits for each event through `wait` (see `transport.wait_readable`): the CLI's ends on a
+    signal however the signal is timed (`cli.signals`).
+    """
 
     def __init__(
         self,
         client: ControlClient,
         sock: Socket,
         buffer: bytearray,
-        wait: Callable[[int], None] | None = None,
+        wait: WaitReadable = wait_readable,
     ) -> None:
         self._client = client
         self._sock = sock
@@ -174,15 +179,10 @@ class EventStream:
         return self
 
     def __next__(self) -> dict[str, Any]:
-        while True:
-            if self._sock.fileno() < 0:
-                raise StopIteration
-            line = self._client._read(self._sock, self._buffer, self._wait)
-            if line is None:
-                self.close()
-                raise StopIteration
-            if line.strip():
-                return decode_event(line)
+        event = self._next(None)
+        if event is None:
+            raise StopIteration
+        return event
 
     @property
     def closed(self) -> bool:
@@ -190,27 +190,33 @@ class EventStream:
 
     def next_within(self, seconds: float) -> dict[str, Any] | None:
         """The next event, or None when none came within `seconds` (or the stream ended)."""
-        if self._sock.fileno() < 0:
-            return None
-        self._sock.settimeout(max(seconds, 0.001))
         try:
-            while True:
-                try:
-                    line = read_line(self._sock, self._buffer, MAX_REPLY)
-                except TimeoutError:
-                    return None
-                except LineTooLongError:
-                    raise ControlError(f"an event was larger than {MAX_REPLY} bytes") from None
-                except OSError as exc:
-                    raise ControlError(f"lost the connection to {self._client.path}") from exc
-                if line is None:
-                    self.close()
-                    return None
-                if line.strip():
-                    return decode_event(line)
-        finally:
-            if self._sock.fileno() >= 0:
-                self._sock.settimeout(None)
+            return self._next(time.monotonic() + seconds)
+        except TimeoutError:
+            return None
+
+    def _next(self, deadline: float | None) -> dict[str, Any] | None:
+        """The next event; None once the stream ended. Raises TimeoutError at `deadline`."""
+
+        def wait(fd: int) -> None:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            if not self._wait(fd, left):
+                raise TimeoutError
+
+        while not self.closed:
+            try:
+                line = read_line(self._sock, self._buffer, MAX_REPLY, wait)
+            except LineTooLongError:
+                raise ControlError(f"an event was larger than {MAX_REPLY} bytes") from None
+            except TimeoutError:
+                raise
+            except OSError as exc:
+                raise ControlError(f"lost the connection to {self._client.path}") from exc
+            if line is None:
+                self.close()
+            elif line.strip():
+                return decode_event(line)
+        return None
 
     def close(self) -> None:
         self._sock.close()

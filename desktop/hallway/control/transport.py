@@ -14,6 +14,7 @@ import _socket  # the client's sockets; the server's `socket.socket` is a subcla
 import json
 import math
 import os
+import select
 import struct
 import sys
 
@@ -23,6 +24,9 @@ TYPE_CHECKING = False  # typing's own would import typing: 11 ms of every client
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Final
+
+    #: Waits until a descriptor is readable (True) or for at most a timeout in seconds (False).
+    WaitReadable = Callable[[int, float | None], bool]
 
 __all__ = [
     "BAD_REQUEST",
@@ -48,6 +52,7 @@ __all__ = [
     "peer_uid",
     "read_line",
     "same_user",
+    "wait_readable",
 ]
 
 VERSION: Final = 1
@@ -233,11 +238,16 @@ def check_socket_path(path: str | os.PathLike[str]) -> None:
         )
 
 
+def wait_readable(fd: int, timeout: float | None = None) -> bool:
+    """Wait until `fd` is readable (True) or `timeout` seconds have passed (False)."""
+    return bool(select.select([fd], [], [], timeout)[0])
+
+
 def read_line(
     sock: _socket.socket,
     buffer: bytearray,
     limit: int,
-    wait: Callable[[int], None] | None = None,
+    wait: Callable[[int], object] | None = None,
 ) -> bytes | None:
     """The next line (with its newline) from `sock`, or None at the end of the stream.
 

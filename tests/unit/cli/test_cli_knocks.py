@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,18 @@ import pytest
 from hallway.cli.output import Style, event_line
 from hallway.core.knocks import KnockView
 from hallway.core.quiet import QuietHours
-from hallway.engine.events import KnockDelivered, KnockExpired, KnockReceived, KnockReplied
+from hallway.engine.events import (
+    KnockDelivered,
+    KnockExpired,
+    KnockReceived,
+    KnockReplied,
+    Stopped,
+)
 from hallway.store import Config, load_config, save_config
+from tests.support.signalling import signalled_once_blocked
 from tests.unit.cli.conftest import Run
 from tests.unit.cli.fake_knocks import FakeKnockNode
+from tests.unit.cli.test_cli_client import Written
 from tests.unit.cli.test_cli_events import Pipe
 from tests.unit.control.fake_node import BEN, FakeNode
 
@@ -95,6 +105,23 @@ def test_wait_without_a_reply_exits_4(run: Run, home: Path, knocker: FakeKnockNo
     assert result.code == 4
     assert result.out == knocker.sent[0].id + "\n"
     assert "No reply from Ben within 0.3 s." in result.err
+
+
+def test_ctrl_c_ends_the_wait_even_when_it_lands_just_before_it(
+    run: Run, home: Path, knocker: FakeKnockNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    err = Written()
+    monkeypatch.setattr(sys, "stderr", err)
+
+    def stop() -> None:
+        knocker.emit(Stopped(at=1_700_000_000.0))
+
+    with signalled_once_blocked(signal.SIGINT, stop, after=err.written.is_set) as rescued:
+        result = hallway(run, home, "knock", "ben", "--wait", "120")
+    assert not rescued.is_set(), "the wait went on after Ctrl-C"
+    assert result.code == 130
+    assert result.out == knocker.sent[0].id + "\n"  # the knock went, and stays
+    assert err.getvalue() == "You knocked on Ben's door: Got a minute?\n"  # nothing more
 
 
 def test_reply_sends_the_answer(run: Run, home: Path, knocker: FakeKnockNode) -> None:

@@ -108,12 +108,14 @@ def test_the_printer_waits_on_a_descriptor_that_an_event_from_another_thread_mak
     box = make_outbox()
     waited: list[int] = []
 
-    def wait(fd: int) -> None:
+    def wait(fd: int, timeout: float | None) -> bool:
+        assert timeout is None
         waited.append(fd)
         engine = threading.Thread(target=box.put, args=(ev.Stopped(at=1.0),))
         engine.start()
         select.select([fd], [], [])  # no timeout: it must become readable
         engine.join()
+        return True
 
     assert [event.at for event in box.get(wait)] == [1.0]
     assert len(waited) == 1

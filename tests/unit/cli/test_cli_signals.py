@@ -32,17 +32,21 @@ def test_a_signal_that_does_not_interrupt_the_wait_still_ends_it(
 
     with pytest.raises(Terminate) as stopped, terminate_on_signals() as wait:
         with signalled_once_blocked(signum, rescue) as rescued:
-            wait(nothing_comes)
+            wait(nothing_comes, None)
     assert not rescued.is_set(), "the wait went on after the signal"
     assert stopped.value.signum == signum
     assert stopped.value.interrupted == (signum == signal.SIGINT)
 
 
-def test_a_wait_returns_once_its_descriptor_is_readable(pipe: tuple[int, int]) -> None:
-    ready, write_end = pipe
-    os.write(write_end, b"x")
+def test_a_wait_says_whether_its_descriptor_became_readable_in_time(
+    pipe: tuple[int, int],
+) -> None:
+    read_end, write_end = pipe
     with terminate_on_signals() as wait:
-        wait(ready)
+        assert wait(read_end, 0.01) is False
+        os.write(write_end, b"x")
+        assert wait(read_end, 0.01) is True
+        assert wait(read_end, None) is True
 
 
 def test_the_handlers_and_the_wakeup_descriptor_are_put_back(pipe: tuple[int, int]) -> None:
