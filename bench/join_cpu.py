@@ -23,7 +23,8 @@ import os
 import statistics
 import sys
 import time
-from collections import Counter
+from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,12 +52,23 @@ def thread_cpu(pid: int) -> Threads:
     return found
 
 
-def spent(before: Threads, after: Threads) -> Counter[str]:
-    kinds: Counter[str] = Counter()
+CPU = dict[str, float]  # ms of CPU by kind of thread
+
+
+def spent(before: Threads, after: Threads) -> CPU:
+    kinds: CPU = defaultdict(float)
     for tid, (name, cpu) in after.items():
         kind = "libzmq" if name.startswith("ZMQbg") else "other threads"
         kinds[kind] += cpu - before.get(tid, (name, 0.0))[1]
     return kinds
+
+
+def add_up(parts: Iterable[CPU]) -> CPU:
+    total: CPU = defaultdict(float)
+    for part in parts:
+        for kind, ms in part.items():
+            total[kind] += ms
+    return total
 
 
 def main() -> int:
@@ -87,9 +99,7 @@ def main() -> int:
                 seen = [max(c.link_time(old, new), c.link_time(new, old)) - ready
                         for old in c.peers_of(new)]
                 time.sleep(0.5)
-                kinds: Counter[str] = Counter()
-                for node in olds:
-                    kinds += spent(before[node.pid], thread_cpu(node.pid))
+                kinds = add_up(spent(before[node.pid], thread_cpu(node.pid)) for node in olds)
                 per = ", ".join(f"{k} {v / len(olds):.1f}" for k, v in sorted(kinds.items()))
                 print(f"join {r + 1} ({args.system}, {len(olds)} members): discovery from ready "
                       f"p50 {statistics.median(seen) * 1e3:.0f} ms, max {max(seen) * 1e3:.0f} ms; "

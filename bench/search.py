@@ -25,6 +25,7 @@ Results: samples in results.json, and `search.json` and `search.md` beside it.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -161,7 +162,7 @@ def fill(db: Path, own_id: str, count: int, now: float) -> dict[str, Any]:
     rng = random.Random(SEED)
     corpus = Corpus(rng)
     t0 = time.monotonic()
-    people = []
+    people: list[list[Any]] = []  # id, name, inc, last seq
     with Store.open(db) as store:
         for i in range(COLLEAGUES):
             public, _ = zmq.curve_keypair()
@@ -305,7 +306,7 @@ def _rounds(reps: int, kinds: list[tuple[str, str]], call: Callable[[str], Any],
     for rep in range(reps):
         p(f"hallway search: {label} {rep + 1}/{reps}")
         for kind, words in kinds:
-            ms, result = _timed(lambda w=words: call(w))
+            ms, result = _timed(functools.partial(call, words))
             samples[kind].append(ms)
             hits[kind] = len(result) if isinstance(result, list) else -1
     return samples, hits
@@ -380,8 +381,8 @@ def search(system: System, hosts: list[Host], s: Settings, r: Results, p: Progre
         node.wait_ready(s.mesh_timeout)
         cold = {}
         for kind, words in QUERIES:  # the first search after the start, then warm ones
-            cold[kind] = round(_timed(lambda w=words: system.control(
-                node, "search", words=w, limit=LIMIT))[0], 3)
+            cold[kind] = round(_timed(functools.partial(
+                system.control, node, "search", words=words, limit=LIMIT))[0], 3)
         info["cold_control_ms"] = cold
         control, hits = _rounds(REPS, list(QUERIES), lambda w: system.control(
             node, "search", words=w, limit=LIMIT), p, "control socket")
@@ -498,8 +499,10 @@ def _engine_main(home: Path, address: str, reps: int) -> dict[str, Any]:
                 ("whole_words", _SEARCH_ITEMS, fts_query(words).replace('"*', '"')),
             ]:
                 conn.execute(sql, (q, LIMIT)).fetchall()
-                times = [_timed(lambda s=sql, q=q: conn.execute(s, (q, LIMIT)).fetchall())[0]
-                         for _ in range(max(10, reps // 5))]
+                def run(sql: str = sql, q: str = q) -> list[Any]:
+                    return conn.execute(sql, (q, LIMIT)).fetchall()
+
+                times = [_timed(run)[0] for _ in range(max(10, reps // 5))]
                 row[name] = round(statistics.median(times), 3)
             profile[kind] = row
         out["profile"] = profile

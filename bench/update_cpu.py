@@ -22,20 +22,19 @@ import argparse
 import statistics
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.join_cpu import Threads, spent, thread_cpu  # noqa: E402
+from bench.join_cpu import CPU, Threads, add_up, spent, thread_cpu  # noqa: E402
 from bench.scenarios import Settings, cluster, send_update  # noqa: E402
 from bench.systems import lab_problem, one_system  # noqa: E402
 from tests.support.netlab import Lab  # noqa: E402
 
 
-def spent_by(pid: int, before: Threads, after: Threads) -> Counter[str]:
+def spent_by(pid: int, before: Threads, after: Threads) -> CPU:
     """`join_cpu.spent`, with the main thread's share on its own."""
     kinds = spent(before, after)
     main = after[str(pid)][1] - before[str(pid)][1]
@@ -69,9 +68,8 @@ def main() -> int:
             delays = []
             for i in range(args.messages):
                 delays += send_update(system, c, nodes[i % len(nodes)], f"cpu-{i}")
-            kinds: Counter[str] = Counter()
-            for node in nodes:
-                kinds += spent_by(node.pid, before[node.pid], thread_cpu(node.pid))
+            after = {node.pid: thread_cpu(node.pid) for node in nodes}
+            kinds = add_up(spent_by(pid, before[pid], after[pid]) for pid in after)
     per = args.messages * len(nodes)
     split = ", ".join(f"{k} {v / per:.3f}" for k, v in sorted(kinds.items()))
     delays.sort()
