@@ -52,10 +52,16 @@ def signalled_once_blocked(
 
     def signal_it() -> None:
         try:
-            wait_until(lambda: after() and blocked(main), GIVE_UP, "the main thread to block")
+            wait_until(
+                lambda: left.is_set() or (after() and blocked(main)),
+                GIVE_UP,
+                "the main thread to block",
+            )
         except AssertionError:
             pass  # it never blocked so: rescued below, and the test fails
         else:
+            if left.is_set():
+                return  # it left the block first (the test failed on its own)
             signal.pthread_kill(threading.get_ident(), signum)
             if left.wait(GIVE_UP):
                 return
