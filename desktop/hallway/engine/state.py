@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from hallway.engine.quota import Quotas
     from hallway.net.discovery import Discovery
     from hallway.net.gate import Gate
+    from hallway.net.poller import Poller
     from hallway.net.zap import ZapHandler
     from hallway.store.db import Store
 
@@ -106,7 +107,7 @@ class EngineState:
     addresses: tuple[str, ...]
     router_port: int
     pub_port: int
-    poller: zmq.Poller
+    poller: Poller
     handlers: dict[Any, Callable[[], None]]
     subs: set[Any]  # the SUB sockets (the loop's fast path: see Actor._turn)
     routine: bool  # whether this loop turn only noted heartbeats and live data

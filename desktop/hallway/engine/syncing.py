@@ -158,18 +158,23 @@ class Syncing(Records):
                 frames = sub.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
-            if not self._allow(link.peer):
-                self.routine = False
-                continue
-            if len(frames) != 2 or frames[0] != wire.TOPIC:
-                self._drop(link.peer, "message with an unexpected shape")
-                continue
-            try:
-                env = wire.decode_envelope(frames[1])
-            except DecodeError as exc:
-                self._drop(link.peer, str(exc))
-                continue
-            self._on_envelope(link, env)
+            self._on_sub_message(link, frames)
+            if link.sub is not sub or not self.poller.more(sub):
+                return  # closed while handling it, or nothing more waits
+
+    def _on_sub_message(self, link: Link, frames: list[bytes]) -> None:
+        if not self._allow(link.peer):
+            self.routine = False
+            return
+        if len(frames) != 2 or frames[0] != wire.TOPIC:
+            self._drop(link.peer, "message with an unexpected shape")
+            return
+        try:
+            env = wire.decode_envelope(frames[1])
+        except DecodeError as exc:
+            self._drop(link.peer, str(exc))
+            return
+        self._on_envelope(link, env)
 
     def _on_envelope(self, link: Link, env: wire.Envelope) -> None:
         state = self.roster.get(link.peer)

@@ -92,6 +92,9 @@ class FakePoller:
     def unregister(self, sock: Any) -> None:
         self.socks.discard(sock)
 
+    def more(self, sock: Any) -> bool:
+        return bool(sock.inbox) and not sock.closed
+
 
 @dataclass
 class FakeGate:

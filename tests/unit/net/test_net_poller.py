@@ -186,3 +186,48 @@ def test_a_timed_out_poll_asks_every_socket_at_most_once_per_sweep(
         receiver.close(linger=0)
     finally:
         ctx.term()
+
+
+def test_a_socket_read_until_none_is_left_is_not_asked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`more` tells a handler whether to read on; once nothing is left the socket's next message
+    signals its descriptor, so the next poll need not ask it, and still reports that message."""
+    ctx = TrackingContext()
+    sender = ctx.socket(zmq.DEALER)
+    receiver = ctx.socket(zmq.DEALER)
+    poller = Poller(ctx)
+    try:
+        now = [100.0]  # no sweep after the first: only the descriptor can report a message
+        monkeypatch.setattr(poller_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+        asked: list[zmq.Socket[Any]] = []
+        readable = poller_module._readable
+
+        def counted(sock: zmq.Socket[Any]) -> bool:
+            asked.append(sock)
+            return readable(sock)
+
+        monkeypatch.setattr(poller_module, "_readable", counted)
+        receiver.bind("inproc://more")
+        sender.connect("inproc://more")
+        poller.register(receiver, zmq.POLLIN)
+        assert poller.poll(0) == []  # timed out: the one sweep
+        sender.send(b"1")
+        sender.send(b"2")
+        assert poller.poll(1000) == [(receiver, zmq.POLLIN)]
+        assert receiver.recv(zmq.NOBLOCK) == b"1"
+        assert poller.more(receiver)
+        assert receiver.recv(zmq.NOBLOCK) == b"2"
+        assert not poller.more(receiver)
+        asked.clear()
+        assert poller.poll(0) == []
+        assert asked == []  # a handler that stopped early would have its socket asked
+        sender.send(b"3")
+        assert _signalled(receiver)
+        assert poller.poll(0) == [(receiver, zmq.POLLIN)]
+        assert receiver.recv(zmq.NOBLOCK) == b"3"
+    finally:  # closed when it fails too: term() waits for every socket
+        poller.close()
+        sender.close(linger=0)
+        receiver.close(linger=0)
+        ctx.term()
