@@ -16,6 +16,9 @@ that question. Sockets of another context are asked every time. When a poll time
 happens at timers only, every socket is asked, at most once per SWEEP_EVERY (a busy engine's
 timers, its batch written every 0.1 s, would otherwise ask 75 sockets at 25 peers each time): a
 signal taken in by a way not seen here then costs a delay until a later timer, never a message.
+That sweep is a safety net only: in a run of the network tests that noted every socket a sweep
+found readable, each had its descriptor signalled already (a message that came while the sweep
+ran), so it asks every 10 s, not every second (docs/benchmarks.md, issue 13's seventh pass).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ __all__ = ["Poller", "TrackedSocket", "TrackingContext"]
 # Plain ints: pyzmq's constants are enum flags, and `int & flag` builds a flag (~2 us).
 _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)
-SWEEP_EVERY = 1.0  # seconds: the least time between two polls that ask every socket
+SWEEP_EVERY = 10.0  # seconds: the least time between two polls that ask every socket
 
 
 class TrackedSocket(zmq.Socket[Any]):
