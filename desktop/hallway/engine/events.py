@@ -25,8 +25,8 @@ from hallway.core.quiet import QuietHours, clock_text
 
 def iso(ts: float | None) -> str | None:
     """POSIX time as ISO 8601 in UTC with microseconds; None stays None. As `datetime`'s
-    `isoformat(timespec="microseconds")` writes it (tests/unit/engine/test_events.py), in less
-    than half its time: every event line has one or two of these."""
+    `isoformat(timespec="microseconds")` writes it (tests/unit/engine/test_engine_events.py), in
+    less than half its time: every event line has one or two of these."""
     if ts is None:
         return None
     seconds = math.floor(ts)

@@ -17,8 +17,9 @@ happens at timers only, every socket is asked, at most once per SWEEP_EVERY (a b
 timers, its batch written every 0.1 s, would otherwise ask 75 sockets at 25 peers each time): a
 signal taken in by a way not seen here then costs a delay until a later timer, never a message.
 That sweep is a safety net only: in a run of the network tests that noted every socket a sweep
-found readable, each had its descriptor signalled already (a message that came while the sweep
-ran), so it asks every 10 s, not every second (docs/benchmarks.md, issue 13's seventh pass).
+found readable, no node's sweep found a message whose signal had gone unseen (each had come
+while the sweep ran, its descriptor signalled), so it asks every 10 s, not every second
+(docs/benchmarks.md, issue 13's seventh pass).
 """
 
 from __future__ import annotations
