@@ -316,7 +316,8 @@ Threads = dict[str, tuple[str, float]]  # thread id: (its name, its CPU time so 
 
 def thread_cpu(pid: int) -> Threads:
     """Each thread's name and CPU time (ms) so far, from schedstat's nanoseconds: stat's utime +
-    stime (as bench/join_cpu.py reads them) count 10 ms ticks, coarser than a join's work."""
+    stime count 10 ms ticks, coarser than a join's work or an update's, and they undercount
+    threads that run in short bursts (libzmq's I/O thread: docs/benchmarks.md, eighth pass)."""
     found: Threads = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         task = f"/proc/{pid}/task/{tid}"

@@ -6,8 +6,8 @@ Usage (root, like bench/run):  .venv/bin/python bench/join_cpu.py [--nodes 25] [
 On a private lab of namespaces (the harness's `Lab`, as bench/run builds it), it starts
 `--nodes` - 1 members and waits for the full mesh, then lets `--rounds` newcomers join one at a
 time, 3 s apart. For each join it reads every member's CPU time per thread from /proc
-(utime + stime) just before the newcomer starts and again 0.5 s after each pair has seen each
-other, and prints the members' CPU per member for that join, split into libzmq's threads
+(schedstat's nanoseconds) just before the newcomer starts and again 0.5 s after each pair has
+seen each other, and prints the members' CPU per member for that join, split into libzmq's threads
 (`ZMQbg/...`) and the process's other threads, with the pairs' discovery from the newcomer's
 `ready` (p50 and max, as bench/run's discovery scenario counts it).
 
@@ -19,7 +19,6 @@ includes 0.5 s of idle time, which Pyre's polling fills (about 1 % of a core per
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -31,26 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.connections import Threads, thread_cpu  # noqa: E402
 from bench.scenarios import cluster  # noqa: E402
 from bench.systems import lab_problem, one_system, ts  # noqa: E402
 from tests.support.netlab import Lab  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
-Threads = dict[str, tuple[str, float]]  # thread id: (its name, its CPU time so far in ms)
-
-
-def thread_cpu(pid: int) -> Threads:
-    """Each thread's name and CPU time (ms) so far; threads that ended are missing."""
-    found: Threads = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
-            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        found[tid] = (name, (int(fields[11]) + int(fields[12])) * 1000 / TICK)
-    return found
-
 
 CPU = dict[str, float]  # ms of CPU by kind of thread
 

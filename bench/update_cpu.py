@@ -7,8 +7,8 @@ Usage (root, like bench/run):  .venv/bin/python bench/update_cpu.py [--nodes 25]
 On a private lab of namespaces it starts `--nodes` nodes, waits for the full mesh and 3 s more,
 then sends `--messages` updates round-robin as bench/run's propagation scenario does (the next
 one once every receiver has the last). It reads every node's CPU time per thread from /proc
-(utime + stime) before the first update and after the last, and prints the CPU per update per
-node, split into libzmq's threads (`ZMQbg/...`), the process's main thread and its other
+(schedstat's nanoseconds) before the first update and after the last, and prints the CPU per
+update per node, split into libzmq's threads (`ZMQbg/...`), the process's main thread and its other
 threads, with the updates' delivery p50 and p99.
 
 At N = 25 every update is applied by 24 nodes at once on the same cores, so the CPU each spends
@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.join_cpu import CPU, Threads, add_up, spent, thread_cpu  # noqa: E402
+from bench.connections import Threads, thread_cpu  # noqa: E402
+from bench.join_cpu import CPU, add_up, spent  # noqa: E402
 from bench.scenarios import Settings, cluster, send_update  # noqa: E402
 from bench.systems import lab_problem, one_system  # noqa: E402
 from tests.support.netlab import Lab  # noqa: E402
