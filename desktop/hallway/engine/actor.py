@@ -493,6 +493,7 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
             self.next_prune = now + PRUNE_EVERY
             self.store.prune(now - self.cfg.retention_days * 86400, now)
             self.store.prune_places(now - PLACE_MAX_AGE)
+            self.quotas.read()  # what is left, before any received item needs it
         if now >= self.next_heartbeat:
             self._publish(wire.Heartbeat(), data=False)
             self.next_heartbeat = now + self.cfg.heartbeat_interval

@@ -131,6 +131,12 @@ class FakeStore:
     def usage_by_peer(self) -> dict[str, tuple[int, int]]:
         return {}
 
+    def prune(self, before: float, now: float | None = None) -> int:
+        return 0
+
+    def prune_places(self, before: float) -> int:
+        return 0
+
     def upsert_peer(self, peer: str, key: bytes, name: str, seen: float, verified: bool) -> None:
         self.peers[peer] = name
 
@@ -174,7 +180,8 @@ class FakeActor(Actor):
         self.clock = FakeClock()
         public, secret = zmq.curve_keypair()
         self.cfg = SimpleNamespace(
-            public_key=public, secret_key=secret, office=OFFICE, post_history_days=30
+            public_key=public, secret_key=secret, office=OFFICE, post_history_days=30,
+            retention_days=30,
         )
         self.store = FakeStore()
         self.events: list[ev.Event] = []

@@ -13,6 +13,7 @@ from hallway.engine import events as ev
 from hallway.engine import state
 from hallway.engine.actor import FLUSH_DELAY, FLUSH_MAX
 from hallway.engine.links import Link
+from hallway.engine.quota import Quotas
 from tests.unit.engine.fake_actor import FakeActor, new_key
 
 INC = 7
@@ -59,6 +60,31 @@ def scans(actor: FakeActor, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, 
     monkeypatch.setattr(actor, "_next_due", due)
     monkeypatch.setattr(actor, "_timers", run_timers)
     return seen
+
+
+def test_the_first_turn_reads_the_quota_usage_so_the_first_status_received_waits_for_no_query(
+    actor: FakeActor,
+) -> None:
+    """Read when first needed, the usage (a query, and the received batch written before it)
+    came with the first item a node received: at every node at once on the office's first
+    update after a start (~0.8 ms each, docs/benchmarks.md, eighth pass). It is read where
+    retention prunes: the first turn, then every hour."""
+    reads: list[float] = []
+
+    def usage() -> dict[str, tuple[int, int]]:
+        reads.append(actor.clock.now)
+        return {}
+
+    actor.quotas = Quotas(usage, actor.clock)
+    actor.next_prune = actor.clock.now  # as a real actor starts: its first turn prunes
+    talker = online(actor)
+    actor._turn()
+    assert reads == [actor.clock.now]
+    actor.clock.now += 1.0
+    send_status(actor, talker, 6, "first")
+    actor._turn()
+    assert [e.status.text for e in actor.events if isinstance(e, ev.StatusChanged)] == ["first"]
+    assert len(reads) == 1  # applied with no query of its own
 
 
 def test_live_statuses_skip_the_timer_scans_and_a_due_timer_still_fires(
