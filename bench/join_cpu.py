@@ -7,9 +7,9 @@ On a private lab of namespaces (the harness's `Lab`, as bench/run builds it), it
 `--nodes` - 1 members and waits for the full mesh, then lets `--rounds` newcomers join one at a
 time, 3 s apart. For each join it reads every member's CPU time per thread from /proc
 (schedstat's nanoseconds) just before the newcomer starts and again 0.5 s after each pair has
-seen each other, and prints the members' CPU per member for that join, split into libzmq's threads
-(`ZMQbg/...`) and the process's other threads, with the pairs' discovery from the newcomer's
-`ready` (p50 and max, as bench/run's discovery scenario counts it).
+seen each other, and prints the members' CPU per member for that join, split into libzmq's
+threads (`ZMQbg/...`) and the process's other threads, with the pairs' discovery from the
+newcomer's `ready` (p50 and max, as bench/run's discovery scenario counts it).
 
 At N = 25 the 24 members meet a newcomer at once, on the same cores: their summed CPU per join
 bounds the time to discovery from below (docs/benchmarks.md, "Issue 13, third pass"). The window
