@@ -340,8 +340,13 @@ class Linking(EngineState):
             return
         self.gate.prove(frame, key)
         self.verified.add(key)
-        # They found us: on our link as we would have (mDNS), else they were told of us.
-        self.via.setdefault(peer, "mdns" if is_on_link(address, self.own_nets) else "exchange")
+        # They found us: on our link as we would have (mDNS), else they were told of us, or
+        # found our record through a reflector: theirs is asked for, and counts once it comes.
+        if peer not in self.via:
+            on_link = is_on_link(address, self.own_nets)
+            self.via[peer] = "mdns" if on_link else "exchange"
+            if not on_link:
+                self.discovery.look_up(peer)
         if state is not None:
             self._name_peer(state, hello.name)  # one line: wire.decode_request
         self._reply(

@@ -65,6 +65,10 @@ log = logging.getLogger(__name__)
 RESOLVE_TIMEOUT = 0.75
 """Seconds to wait for a record that is not in the cache yet. Announcements carry every record,
 so a resolution normally comes from the cache and this only bounds a hostile or lossy case."""
+LOOK_UP_TIMEOUT = 3.0
+"""Seconds a `look_up` asks for a member's record (zeroconf asks again 0.2, 0.6, 1.4 s later): a
+responder multicasts a record at most once a second, and one that announced itself just before
+answers only a later question."""
 GOODBYE_TIMEOUT = 0.3
 """Seconds `close` waits for zeroconf's goodbyes (three packets, 125 ms apart)."""
 MAX_PENDING = 512
@@ -187,6 +191,7 @@ class Discovery:
         self._reported = 0
         self._evict: list[str] = []  # refused names whose records zeroconf still caches
         self._gated: set[str] = set()  # refused on arrival by _Gate; their next event is moot
+        self._asked: set[str] = set()  # labels the engine looks up (`look_up`): no answer is fine
         self._sweep_at: float | None = None
         self._overflowed = False
         self._wait: float | None = None
@@ -282,6 +287,24 @@ class Discovery:
         update_interfaces = getattr(zc, "async_update_interfaces", None)
         if interfaces is not None and update_interfaces is not None:
             await update_interfaces(interfaces)
+
+    def look_up(self, label: str) -> None:
+        """Ask for a member's record that has not reached us: a member on another network that
+        found us through a reflector and reached us first. Its own announcements may have gone
+        before we listened, and through a reflector the answers to others' questions never
+        bring the asker's own record, while those questions keep zeroconf from asking ours
+        (RFC 6762's duplicate question suppression). A record that comes is found as any other
+        (`on_found`); none is no warning: a member met through a seed or another member's word
+        may have no mDNS record here at all. From any thread."""
+        name = label + _SUFFIX
+        with self._cond:
+            if self._closing or label in self._known or name in self._pending:
+                return
+            if name in self._inflight:
+                return
+            self._asked.add(label)
+            self._pending[name] = _Op.RESOLVE
+            self._cond.notify()
 
     def close(self) -> None:
         """Send our goodbye, stop browsing and join every thread. Idempotent; ~0.3 s."""
@@ -504,14 +527,20 @@ class Discovery:
         with self._cond:
             if self._closing:
                 return
+            timeout = LOOK_UP_TIMEOUT if label in self._asked else RESOLVE_TIMEOUT
             future = asyncio.run_coroutine_threadsafe(
-                info.async_request(zc, RESOLVE_TIMEOUT * 1000), zc.loop
+                info.async_request(zc, timeout * 1000), zc.loop
             )
             self._inflight[name] = future
         future.add_done_callback(functools.partial(self._request_done, name, info))
 
     def _finish(self, label: str, info: ServiceInfo, *, resolved: bool) -> None:
         source = _source(label)
+        with self._cond:
+            asked = label in self._asked
+            self._asked.discard(label)
+        if not resolved and asked:
+            return  # looked up for the engine, and not on this network: nothing to report
         if not resolved:
             # Remembered as refused, so a sweep does not query it again; any record that
             # arrives for the name later is an update, and is judged afresh.

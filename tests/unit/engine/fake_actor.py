@@ -121,6 +121,20 @@ class FakeGate:
         return None
 
 
+@dataclass
+class FakeDiscovery:
+    """What the engine asked mDNS discovery for: records looked up, announcements made again."""
+
+    looked_up: list[str] = field(default_factory=list)
+    announced: list[tuple[str, ...] | None] = field(default_factory=list)
+
+    def look_up(self, label: str) -> None:
+        self.looked_up.append(label)
+
+    def reannounce(self, addresses: tuple[str, ...] | None = None) -> None:
+        self.announced.append(addresses)
+
+
 class FakeStore:
     def __init__(self) -> None:
         self.items: list[Any] = []
@@ -215,6 +229,7 @@ class FakeActor(Actor):
         self.max_links = max_links
         self.router = FakeSocket()
         self.gate = self.rendezvous_gate = FakeGate()
+        self.discovery = FakeDiscovery()
         self.addresses, self.router_port, self.pub_port = ("10.0.0.1",), 7000, 7001
         self.poller = FakePoller()
         self.handlers, self.subs, self.routine = {}, set(), False

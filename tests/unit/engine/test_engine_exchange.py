@@ -94,10 +94,19 @@ def test_a_member_that_tells_too_often_is_not_heard(actor: FakeActor) -> None:
     assert actor.noise.counts["peer lists too often"] == 1
 
 
-def test_a_hello_from_another_network_was_told_of_us(actor: FakeActor) -> None:
-    key = new_key()
+def test_a_hello_from_another_network_was_told_of_us_and_its_record_is_asked_for(
+    actor: FakeActor,
+) -> None:
+    """It may also have found our record through a reflector, whose answers to others'
+    questions never bring it to us: its record is asked for (`Discovery.look_up`), and it counts
+    as found through mDNS once that comes (tests/net/test_subnets.py)."""
+    key, ann = new_key(), new_key()
     actor.hello(key, "198.18.2.5")
     assert actor.via[fingerprint(key)] == "exchange"
+    actor.hello(ann, "10.0.0.2")  # on our link: its record comes by itself
+    assert actor.via[fingerprint(ann)] == "mdns"
+    actor.hello(key, "198.18.2.5")  # asked once, not at every HELLO
+    assert actor.discovery.looked_up == [fingerprint(key)]  # type: ignore[attr-defined]
 
 
 def test_a_peer_that_does_not_answer_is_tried_at_its_next_address(actor: FakeActor) -> None:

@@ -402,6 +402,36 @@ def test_other_offices_are_counted_up_to_a_bound_and_the_rest_evicted(
     assert disco._evict == labels[5:]
 
 
+def test_a_member_looked_up_is_queued_once_and_found_like_any_other() -> None:
+    seen = Seen()
+    disco = make(seen)
+    txt = record()
+    label, info = service(txt)
+    disco.look_up(label)
+    disco.look_up(label)  # once is enough
+    assert disco._next_job() == (name_of(label), discovery_module._Op.RESOLVE)
+    assert disco._next_job() is None
+    disco._finish(label, info, resolved=True)
+    assert [f.instance for f in seen.found] == [label]
+    disco.look_up(label)  # known already: nothing to ask
+    assert disco._next_job() is None
+
+
+def test_a_member_looked_up_that_does_not_answer_is_neither_reported_nor_refused() -> None:
+    # Met through a seed or another member's word, it may have no mDNS record here at all;
+    # one that goes silent after a browser saw it is reported as before.
+    seen = Seen()
+    disco = make(seen)
+    asked, silent = secrets.token_hex(16), secrets.token_hex(16)
+    disco.look_up(asked)
+    disco._finish(asked, ServiceInfo(SERVICE_TYPE, name_of(asked)), resolved=False)
+    disco._finish(silent, ServiceInfo(SERVICE_TYPE, name_of(silent)), resolved=False)
+    assert [source for source, _ in seen.bad] == [silent]
+    assert disco._evict == [silent]
+    disco.look_up(asked)  # and it may be asked for again
+    assert disco._next_job() == (name_of(asked), discovery_module._Op.RESOLVE)
+
+
 def test_malformed_and_silent_records_are_evicted_not_remembered() -> None:
     seen, office = Seen(), Office()
     disco = make_office(seen, office)

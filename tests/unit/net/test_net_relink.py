@@ -34,20 +34,11 @@ class BindingSocket(FakeSocket):
         self.listening.discard(endpoint)
 
 
-class FakeDiscovery:
-    def __init__(self) -> None:
-        self.announced: list[tuple[str, ...] | None] = []
-
-    def reannounce(self, addresses: tuple[str, ...] | None = None) -> None:
-        self.announced.append(addresses)
-
-
 @pytest.fixture
 def actor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeActor]:
     monkeypatch.setattr(Link, "open", classmethod(fake_open))
     monkeypatch.setattr(Link, "subscribe", fake_subscribe)
     made = FakeActor()
-    made.discovery = FakeDiscovery()  # type: ignore[assignment]
     made.router = BindingSocket({"tcp://10.0.0.1:7000"})
     made.pub = BindingSocket({"tcp://10.0.0.1:7001"})  # type: ignore[assignment]
     made.rendezvous = BindingSocket({"tcp://10.0.0.1:7002"})  # type: ignore[assignment]
