@@ -66,9 +66,9 @@ RESOLVE_TIMEOUT = 0.75
 """Seconds to wait for a record that is not in the cache yet. Announcements carry every record,
 so a resolution normally comes from the cache and this only bounds a hostile or lossy case."""
 LOOK_UP_TIMEOUT = 3.0
-"""Seconds a `look_up` asks for a member's record (zeroconf asks again 0.2, 0.6, 1.4 s later): a
-responder multicasts a record at most once a second, and one that announced itself just before
-answers only a later question."""
+"""Seconds a `look_up` asks for a member's record (zeroconf asks again ~0.2 s later, then every
+second): a responder multicasts a record at most once a second, and one that announced itself
+just before answers only a later question."""
 GOODBYE_TIMEOUT = 0.3
 """Seconds `close` waits for zeroconf's goodbyes (three packets, 125 ms apart)."""
 MAX_PENDING = 512
@@ -301,7 +301,7 @@ class Discovery:
             if self._closing or label in self._known or name in self._pending:
                 return
             if name in self._inflight:
-                return
+                return  # asked already, as any other
             self._asked.add(label)
             self._pending[name] = _Op.RESOLVE
             self._cond.notify()
@@ -590,6 +590,7 @@ class Discovery:
     def _forget(self, label: str) -> None:
         with self._cond:
             known = self._known.pop(label, None)
+            self._asked.discard(label)
             self._unrefuse(label)
         if known is not None:
             self._emit(self._on_lost, label)
