@@ -263,7 +263,7 @@ def test_a_full_disk_is_an_error_for_people_not_a_crash(
     def full(*_: object, **__: object) -> bool:
         raise StoreError("the disk is full: could not save a post to /home/x/hallway.db")
 
-    monkeypatch.setattr(actor.store, "add_item", full)
+    monkeypatch.setattr(actor.store, "add_own_item", full)
     with pytest.raises(NodeError, match="disk is full"):
         node.post("Lost?")
     monkeypatch.undo()

@@ -35,6 +35,7 @@ class OwnData(EngineState):
         self.store.record_own_status(status, item)
         own.status, own.status_version = status, (own.inc, seq)
         self._publish(wire.Rec(kind="status", val=status_value(status)), at=at)
+        self._flush_after_sending()
         self._index_soon([item])
         self.emit(ev.StatusChanged(at=at, peer=own.id, name=own.name, status=status, own=True))
         self._release_held()  # out of Do not disturb: the knocks it held show now

@@ -198,11 +198,22 @@ class EngineState:
                     sent_at=at, tags=extract_tags(text), reply_to=reply_to, question=question,
                     ack=ack)  # fmt: skip
         item = post_item(post, own.inc, seq, at, name=own.name)
-        self.store.add_item(item, index=False)
+        self.store.add_own_item(item)
         value = wire.PostValue(text, urgent, reply_to=reply_to, question=question, ack=ack)
         self._publish(wire.Rec(kind="post", key=local_key(own.inc, seq), val=value), at=at)
+        self._flush_after_sending()
         self._index_soon([item])
         return post
+
+    def _flush_after_sending(self) -> None:
+        """Write the received batch now that our own update is on the wire. Our own rows are
+        written without it (`Store.add_own_item`, `record_own_status`), which takes it off the
+        path between the command and the wire. It is written here rather than left to its
+        timer: the receivers of one update all start that timer at the same moment, and their
+        writes, all at once, slowed the update in flight then (docs/benchmarks.md, issue 13's
+        ninth pass). A node that writes its batch when it sends keeps the office's writes apart.
+        """
+        self._flush()
 
     def _index_soon(self, items: Iterable[StoredItem]) -> None:
         """Have the words of items just stored (without them) indexed for search once the node

@@ -158,6 +158,12 @@ class FakeStore:
         self.items += items
         return [True] * len(items)
 
+    def add_own_item(self, item: Any) -> None:
+        self.items.append(item)
+
+    def record_own_status(self, status: Any, item: Any) -> None:
+        self.items.append(item)
+
     def index(self, keys: list[tuple[str, int, int]]) -> None:
         pass
 
@@ -227,7 +233,7 @@ class FakeActor(Actor):
         self.knock_book = KnockBook()
         self.ctx = None
         self.max_links = max_links
-        self.router = FakeSocket()
+        self.router, self.pub = FakeSocket(), FakeSocket()
         self.gate = self.rendezvous_gate = FakeGate()
         self.discovery = FakeDiscovery()
         self.addresses, self.router_port, self.pub_port = ("10.0.0.1",), 7000, 7001

@@ -1,13 +1,16 @@
 """The engine's loop turn (Actor._turn) on fake sockets: turns that only apply peers' live
 statuses and posts skip the O(peers) timer scans, yet every timer still fires when due, and
-what was received is written FLUSH_DELAY after the first of it, not once per turn."""
+what was received is written FLUSH_DELAY after the first of it, not once per turn, or when the
+node sends an update of its own: after that update is on the wire."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from hallway.core import wire
-from hallway.core.model import Presence, fingerprint
+from hallway.core.model import Presence, Status, fingerprint
 from hallway.core.roster import SILENCE_TIMEOUT
 from hallway.engine import events as ev
 from hallway.engine import state
@@ -161,3 +164,38 @@ def test_a_full_batch_is_written_at_once(actor: FakeActor) -> None:
         actor._turn()  # up to 256 a turn
     assert len(actor.store.items) == FLUSH_MAX  # all written, with no time gone by
     assert actor.pending_items == []
+
+
+@pytest.mark.parametrize("update", ["status", "post"])
+def test_our_own_update_goes_out_before_the_received_batch_is_written(
+    actor: FakeActor, monkeypatch: pytest.MonkeyPatch, update: str
+) -> None:
+    """Our own rows are written first and published, and only then the batch: it is off the
+    path between the command and the wire, and written when this node sends rather than when
+    every receiver of one update writes theirs (docs/benchmarks.md, ninth pass)."""
+    link = online(actor)
+    actor._turn()
+    send_status(actor, link, 6, "received")
+    actor._turn()
+    assert [item.text for item in actor.pending_items] == ["received"]
+    order: list[str] = []
+    store, pub = actor.store, actor.pub
+    for name, target in (("add_received", store), ("add_own_item", store),
+                         ("record_own_status", store), ("send_multipart", pub)):  # fmt: skip
+        real = getattr(target, name)
+
+        def logged(*args: object, _real: Any = real, _name: str = name, **kw: object) -> object:
+            order.append(_name)
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(target, name, logged)
+    if update == "status":
+        actor.set_status(Status(presence=Presence.BUSY, text="out"))
+    else:
+        actor.post("lunch?", urgent=False)
+    own = "record_own_status" if update == "status" else "add_own_item"
+    assert order == [own, "send_multipart", "add_received"]
+    assert [item.text for item in store.items] == ["out" if update == "status" else "lunch?",
+                                                   "received"]  # fmt: skip
+    assert actor.pending_items == []
+    assert actor.flush_at is None
