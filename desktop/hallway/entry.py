@@ -7,7 +7,9 @@ its modules are imported (docs/benchmarks.md). Without them asyncio simply has n
 hashlib and hmac use Python's own SHA-2. The one thing that needs OpenSSL, scrypt for an office
 key, loads it when a passphrase is given (`hallway.core.office.derive_office_key`).
 
-Code imported any other way (tests, `python -c`) keeps the usual modules.
+Code imported any other way (tests, `python -c`) keeps the usual modules. `hallway
+--keyring-helper` is the process that loads the keyring for the others
+(`hallway.identity.keyring_access`); short-lived, it keeps them too.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ def keep_openssl_out() -> None:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--keyring-helper"]:  # keyring_access.HELPER_FLAG: OpenSSL may stay
+        from hallway.identity.keyring_access import serve
+
+        return serve()
     keep_openssl_out()
     from hallway.cli.main import main as cli_main  # after keep_openssl_out
 

@@ -123,21 +123,23 @@ def _apply(home: Path, current: Config | None, setup: _Setup) -> Config:
 
     instance = current.instance if current is not None else new_instance_id()
     secrets = SecretStore(instance, secrets_path(home))
-    _identity(home, secrets)
-
-    if setup.open_office:
-        office: str | None = None
-        if current is not None:  # a new home's fresh instance id has no key anywhere yet
-            forget_office_key(secrets)
-    elif setup.office is not None:
-        office = _clean_office(setup.office)
-        if setup.passphrase is not None:
-            save_office_key(secrets, derive_office_key(office, setup.passphrase))
-        elif current is None or current.office != office or load_office_key(secrets) is None:
-            raise UsageError(f"joining the office {office!r} needs its passphrase")
-    else:
-        assert current is not None
-        office = current.office
+    try:
+        _identity(home, secrets)
+        if setup.open_office:
+            office: str | None = None
+            if current is not None:  # a new home's fresh instance id has no key anywhere yet
+                forget_office_key(secrets)
+        elif setup.office is not None:
+            office = _clean_office(setup.office)
+            if setup.passphrase is not None:
+                save_office_key(secrets, derive_office_key(office, setup.passphrase))
+            elif current is None or current.office != office or load_office_key(secrets) is None:
+                raise UsageError(f"joining the office {office!r} needs its passphrase")
+        else:
+            assert current is not None
+            office = current.office
+    finally:
+        secrets.release()  # the keyring's helper process, if one was needed
 
     if current is None:
         config = Config(
@@ -362,18 +364,21 @@ class Runtime:
         `on_event` is subscribed before the node starts, so it sees `ready`. `node_factory`
         (default `Node`) is for tests.
         """
-        from hallway.engine.node import Node, NodeConfig
         from hallway.identity import SecretStore
-        from hallway.net.interfaces import resolve_interfaces
 
         if open_office and office is not None:
             raise UsageError("choose either --open or --office NAME, not both")
         lock = HomeLock(home)
         lock.acquire()
+        secrets: SecretStore | None = None
         try:
             setup = _Setup(name, office, passphrase, open_office, interface)
             config = _configured(home, setup)
             secrets = SecretStore(config.instance, secrets_path(home))
+            secrets.prepare()  # a keyring's helper loads while the engine's modules do
+            from hallway.engine.node import Node, NodeConfig
+            from hallway.net.interfaces import resolve_interfaces
+
             identity = _identity(home, secrets)
             chosen = interface if interface is not None else config.interface
             node_config = NodeConfig(
@@ -390,10 +395,13 @@ class Runtime:
                 knock_expiry=_knock_expiry(),
                 seeds=_seeds([*config.peers, *peers]),
             )
+            secrets.release()  # what a start needs of the keyring is read
             node, server = _serve(node_config, node_factory or Node, on_event, on_show)
             if keep_port and not port and config.port != node.info.router_port:
                 config = _keep_port(home, config, node.info.router_port)
         except BaseException:
+            if secrets is not None:
+                secrets.release()
             lock.release()
             raise
         return cls(

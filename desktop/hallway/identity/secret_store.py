@@ -13,9 +13,10 @@ A keyring that is missing (no backend, as on headless servers and in CI), locked
 access is given up for the rest of the store's life; keys then go to the file. That is logged
 once per process and kept in `warning` so the engine can show it to the person.
 
-The keyring is loaded only when it is first needed: a read that the file answers, which is every
-start of a headless node on a machine without a keyring, never imports it. Finding keyring's
-backend (entry points, Secret Service, `cryptography`) costs ~10 MB of memory and ~60 ms.
+The keyring is reached only when it is first needed: a read that the file answers, which is every
+start of a headless node on a machine without a keyring, never starts it. And it is loaded in a
+helper process (`keyring_access`): finding keyring's backend (entry points, Secret Service,
+`cryptography`) costs ~11 MB of memory, which that process gives back when it ends.
 """
 
 from __future__ import annotations
@@ -27,12 +28,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from hallway.identity.errors import IdentityError
+from hallway.identity.keyring_access import (
+    SERVICE,
+    Keyring,
+    KeyringError,
+    NotStoredError,
+    ProcessKeyring,
+    in_process,
+    open_keyring,
+)
 from hallway.identity.owner_file import OwnerOnlyFile
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-SERVICE = "hallway"
+__all__ = ["CURVE_SECRET", "OFFICE_KEY", "SERVICE", "Found", "SecretStore"]
+
 CURVE_SECRET = "curve-secret"  # noqa: S105 -- a name under which the secret is kept
 OFFICE_KEY = "office-key"
 
@@ -48,7 +59,8 @@ class Found(NamedTuple):
 
 
 class SecretStore:
-    """Secrets for one home. Thread-safe. `backend` defaults to keyring's process-wide one."""
+    """Secrets for one home. Thread-safe. `backend`: a keyring backend to use in this process,
+    instead of the system keyring (`keyring_access.open_keyring`)."""
 
     def __init__(
         self, instance: str, fallback_path: Path, *, backend: KeyringBackend | None = None
@@ -61,32 +73,49 @@ class SecretStore:
         self._file = OwnerOnlyFile(fallback_path)
         self._lock = threading.RLock()
         self._warning: str | None = None
-        self._backend: KeyringBackend | None = None
-        self._backend_label = "none"
+        self._backend: Keyring | None = None
+        self._label = "none"
         self._requested = backend
+        self._launched: ProcessKeyring | None = None
         self._resolved = False
 
     def _resolve(self) -> None:
-        """Load the keyring backend, once, on first need (see the module docstring)."""
+        """Reach the keyring, once, on first need (see the module docstring)."""
         if self._resolved:
             return
         self._resolved = True
         backend, self._requested = self._requested, None
+        launched, self._launched = self._launched, None
         try:
-            if backend is None:
-                import keyring  # late: heavy, and often not needed
-
-                backend = keyring.get_keyring()
-        except Exception as exc:  # noqa: BLE001 -- loading a backend can fail in any way (D-Bus, imports, config)
-            self._give_up(exc)
+            self._backend = open_keyring(backend, launched=launched)
+        except KeyringError as failure:
+            self._give_up(failure)
             return
-        self._backend_label = _label(backend)
-        if _usable(backend):
-            self._backend = backend
-        else:
-            from keyring.errors import NoKeyringError
+        self._label = self._backend.label
 
-            self._give_up(NoKeyringError(f"no usable keyring backend ({self._backend_label})"))
+    def prepare(self) -> None:
+        """Have the keyring's helper process start loading the keyring now, while this process
+        does other things (a node imports its modules), when this home's secrets are not in
+        the file and so will be read from the keyring. Never waits."""
+        with self._lock:
+            if self._resolved or self._launched is not None or in_process(self._requested):
+                return
+            if self.kept_in_file():
+                return  # read from the file: the keyring is not needed
+            try:
+                self._launched = ProcessKeyring.launch()
+            except KeyringError:
+                return  # the first use tries again, and says why
+
+    def release(self) -> None:
+        """End the keyring's helper process, if one runs: the secrets a start needs are read.
+        A later use starts it again."""
+        with self._lock:
+            if self._backend is not None:
+                self._backend.close()
+            launched, self._launched = self._launched, None
+            if launched is not None:
+                launched.close()
 
     @property
     def path(self) -> Path:
@@ -106,7 +135,7 @@ class SecretStore:
             self._resolve()
         if self._backend is None:
             return f"file {self.path}"
-        return self._backend_label
+        return self._label
 
     @property
     def warning(self) -> str | None:
@@ -139,9 +168,9 @@ class SecretStore:
             if self._backend is None:
                 return None
             try:
-                value = self._backend.get_password(SERVICE, account)
-            except Exception as exc:  # noqa: BLE001 -- third-party backends raise anything from D-Bus up
-                self._give_up(exc)
+                value = self._backend.get(account)
+            except KeyringError as failure:
+                self._give_up(failure)
                 return None
             return None if value is None else Found(value, self._keyring_place())
 
@@ -161,23 +190,20 @@ class SecretStore:
             self._resolve()
             if self._backend is None:
                 return
-            from keyring.errors import NoKeyringError, PasswordDeleteError
-
             try:
-                self._backend.delete_password(SERVICE, account)
-            except PasswordDeleteError as exc:  # what backends raise for "not there", among others
+                self._backend.delete(account)
+            except NotStoredError as missing:
                 try:
-                    still_there = self._backend.get_password(SERVICE, account) is not None
-                except Exception as inner:
+                    still_there = self._backend.get(account) is not None
+                except KeyringError as inner:
                     self._give_up(inner)
                     raise self._not_deleted(inner) from inner
                 if still_there:
-                    raise self._not_deleted(exc) from exc
-            except NoKeyringError as exc:
-                self._give_up(exc)  # nothing can be in a keyring that does not exist
-            except Exception as exc:
-                self._give_up(exc)
-                raise self._not_deleted(exc) from exc
+                    raise self._not_deleted(missing) from missing
+            except KeyringError as failure:
+                self._give_up(failure)
+                if not failure.no_keyring:  # nothing can be in a keyring that does not exist
+                    raise self._not_deleted(failure) from failure
 
     def _keyring_set(self, account: str, value: str) -> bool:
         """True when the keyring took the value and kept it."""
@@ -186,17 +212,15 @@ class SecretStore:
         if backend is None:
             return False
         try:
-            backend.set_password(SERVICE, account, value)
-            kept = backend.get_password(SERVICE, account) == value
-        except Exception as exc:  # noqa: BLE001 -- see lookup()
-            self._give_up(exc)
+            backend.set(account, value)
+            kept = backend.get(account) == value
+        except KeyringError as failure:
+            self._give_up(failure)
             return False
         if not kept:
             # A backend that accepts and drops values (null, or a broken one) must not cost this
             # home its identity on the next start.
-            from keyring.errors import KeyringError
-
-            self._give_up(KeyringError(f"{self._backend_label} did not keep a value"))
+            self._give_up(KeyringError(f"KeyringError: {self._label} did not keep a value"))
             return False
         return True
 
@@ -206,54 +230,28 @@ class SecretStore:
         return f"{self.instance}/{name}"
 
     def _keyring_place(self) -> str:
-        return f"the system keyring ({self._backend_label})"
+        return f"the system keyring ({self._label})"
 
-    def _not_deleted(self, exc: BaseException) -> IdentityError:
+    def _not_deleted(self, failure: KeyringError) -> IdentityError:
         return IdentityError(
-            f"Could not remove the entry from {self._keyring_place()}: {_reason(exc)}. "
+            f"Could not remove the entry from {self._keyring_place()}: {failure.reason}. "
             "It may come back once the keyring works again; remove it there by hand "
             f"(service {SERVICE!r})."
         )
 
-    def _give_up(self, exc: BaseException) -> None:
+    def _give_up(self, failure: KeyringError) -> None:
         """Stop using the keyring for the rest of this store's life, and say so."""
-        self._backend = None
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
         if self._warning is not None:
             return
         where = f"keeping keys in {self.path} (readable only by you)"
-        if isinstance(exc, ImportError) or _is_no_keyring(exc):
+        if failure.no_keyring:
             self._warning = f"No system keyring is available; {where}"
         else:
-            self._warning = f"The system keyring could not be used ({_reason(exc)}); {where}"
-        _log.debug("keyring given up for %s", self.instance, exc_info=exc)
+            self._warning = f"The system keyring could not be used ({failure.reason}); {where}"
+        _log.debug("keyring given up for %s", self.instance, exc_info=failure)
         if not _WARNING_LOGGED.is_set():
             _WARNING_LOGGED.set()
             _log.warning("%s", self._warning)
-
-
-def _is_no_keyring(exc: BaseException) -> bool:
-    try:
-        from keyring.errors import NoKeyringError
-    except ImportError:
-        return False
-    return isinstance(exc, NoKeyringError)
-
-
-def _usable(backend: KeyringBackend) -> bool:
-    from keyring.backends import chainer, fail, null
-
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return False
-    if isinstance(backend, chainer.ChainerBackend):
-        return bool(backend.backends)
-    return True
-
-
-def _label(backend: KeyringBackend) -> str:
-    kind = type(backend)
-    return f"{kind.__module__}.{kind.__qualname__}"
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -15,19 +15,7 @@ from keyring.errors import InitError, KeyringLocked, NoKeyringError
 from hallway.identity import IdentityError, SecretStore, load_or_create_identity, owner_file
 from hallway.identity.memory import MemoryKeyring
 from hallway.identity.secret_store import CURVE_SECRET, OFFICE_KEY, SERVICE
-
-
-class LockedKeyring(MemoryKeyring):
-    """A keyring whose every call is refused, as a locked Secret Service collection is."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        raise KeyringLocked("Failed to unlock the collection!")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise KeyringLocked("Failed to unlock the collection!")
-
-    def delete_password(self, service: str, username: str) -> None:
-        raise KeyringLocked("Failed to unlock the collection!")
+from tests.support.file_keyring import LockedKeyring  # every call refused, as when locked
 
 
 class DBusFailingKeyring(MemoryKeyring):
