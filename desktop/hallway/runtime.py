@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Final
 from hallway.core import z85
 from hallway.core.errors import HallwayError, SetupError, UsageError
 from hallway.core.model import NAME_MAX, clean_text, one_line
-from hallway.core.office import Office, derive_office_key
+from hallway.core.office import Office
 from hallway.store.config import Config, load_config, new_instance_id, save_config
 from hallway.store.home import HomeLock, control_socket_path, secrets_path
 
@@ -116,6 +116,7 @@ def _apply(home: Path, current: Config | None, setup: _Setup) -> Config:
             raise UsageError("a new home needs an office: --open, or --office NAME")
     from hallway.identity import (
         SecretStore,
+        derive_office_key,
         forget_office_key,
         load_office_key,
         save_office_key,

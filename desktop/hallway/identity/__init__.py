@@ -11,6 +11,7 @@ from hallway.identity.errors import IdentityError
 from hallway.identity.keys import Identity, load_or_create_identity
 from hallway.identity.office_key import (
     OFFICE_KEY_LEN,
+    derive_office_key,
     forget_office_key,
     load_office_key,
     save_office_key,
@@ -24,6 +25,7 @@ __all__ = [
     "Identity",
     "IdentityError",
     "SecretStore",
+    "derive_office_key",
     "forget_office_key",
     "load_office_key",
     "load_or_create_identity",

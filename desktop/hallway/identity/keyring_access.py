@@ -3,11 +3,12 @@
 `import keyring` and its backend detection (entry points, secretstorage, cryptography) cost a
 process ~11 MB of memory for as long as it runs (docs/benchmarks.md, issue 13's ninth pass): a
 node or tray app on a desktop whose keys are in the keyring paid it at every start, and every
-first start paid it. So the keyring is loaded in `hallway --keyring-helper`, a child process
-that answers JSON lines on its stdin and stdout and ends when its stdin closes, or after
+first start paid it. So the keyring is loaded in `hallway --keyring-helper` (`helper.py`),
+which says which backend it found, answers a request per line, and ends when released or after
 HELPER_IDLE seconds without a request; the asking process keeps only the answers. A process that
 has keyring loaded already (the tests, which install an in-memory keyring) or is given a backend
-uses it in place (`InProcessKeyring`), as does Windows, where pipes cannot be waited on.
+uses it in place (`InProcessKeyring`), as does Windows, where pipes cannot be waited on, and any
+process whose helper cannot run at all.
 
 Either way a call gives a value, or raises `KeyringError` with the reason in words and whether
 it means "there is no keyring at all"; a delete of what is not there raises `NotStoredError`.
@@ -15,22 +16,21 @@ it means "there is no keyring at all"; a delete of what is not there raises `Not
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import select
-import subprocess
 import sys
-import time
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol
+
+from hallway.identity.helper import (
+    KEYRING_FLAG,
+    HelperProcess,
+    HelperUnavailableError,
+    Message,
+    serve,
+)
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 SERVICE: Final = "hallway"
-#: The argument that makes `hallway` (or `python -m hallway`) the helper (`hallway.entry`).
-HELPER_FLAG: Final = "--keyring-helper"
 #: Seconds the helper waits for its next request before it ends on its own.
 HELPER_IDLE: Final = 30.0
 #: Seconds to wait for the helper to load the keyring and say which backend it found.
@@ -80,12 +80,15 @@ def open_keyring(
     """The keyring: `backend`, or keyring's own where this process has loaded keyring, or else
     a helper process's (`launched` already, or started now). Raises KeyringError when there is
     none that works."""
-    if launched is not None:
-        launched.wait_ready()
-        return launched
-    if in_process(backend):
+    if launched is None and in_process(backend):
         return open_in_process(backend)
-    return ProcessKeyring.start()
+    try:
+        if launched is None:
+            launched = ProcessKeyring.launch()
+        launched.wait_ready()
+    except HelperUnavailableError:  # it could not run at all: do without it
+        return open_in_process()
+    return launched
 
 
 def open_in_process(backend: KeyringBackend | None = None) -> InProcessKeyring:
@@ -136,23 +139,18 @@ class InProcessKeyring:
         pass
 
 
-class _HelperGoneError(Exception):
-    """The helper ended, or did not answer in time."""
-
-
 class ProcessKeyring:
-    """The keyring of a helper process (`serve`), started on first need and again if it has
-    ended since (HELPER_IDLE, or a crash); `close` ends it."""
+    """The keyring of a helper process (`serve_keyring`), started on first need and again if it
+    has ended since (HELPER_IDLE, or a crash); `close` ends it."""
 
     def __init__(self, command: list[str] | None = None) -> None:
-        self._command = command if command is not None else helper_command()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._buffer = b""
+        self._helper = HelperProcess(KEYRING_FLAG, command)
         self.label = ""
 
     @classmethod
     def start(cls, command: list[str] | None = None) -> ProcessKeyring:
-        """A helper that found a usable keyring; KeyringError when it found none."""
+        """A helper that found a usable keyring. KeyringError when it found none;
+        HelperUnavailableError when it could not be run."""
         keyring = cls.launch(command)
         keyring.wait_ready()
         return keyring
@@ -160,10 +158,27 @@ class ProcessKeyring:
     @classmethod
     def launch(cls, command: list[str] | None = None) -> ProcessKeyring:
         """A helper starting, not waited for (`wait_ready`): it loads the keyring while this
-        process does something else. KeyringError when it cannot be started at all."""
+        process does something else."""
         keyring = cls(command)
-        keyring._launch()
+        keyring._helper.launch()
         return keyring
+
+    @property
+    def pid(self) -> int | None:
+        return self._helper.pid
+
+    def wait_ready(self) -> None:
+        """Wait for the launched helper to say which keyring it found. KeyringError (and the
+        helper ended) when it found none; HelperUnavailableError when it ended first."""
+        try:
+            hello = self._helper.receive(START_TIMEOUT)
+        except HelperUnavailableError:
+            self.close()
+            raise
+        if "failure" in hello:
+            self.close()
+            raise _failure_of(hello["failure"])
+        self.label = str(hello.get("label", ""))
 
     def get(self, account: str) -> str | None:
         value = self._call({"op": "get", "account": account}).get("value")
@@ -176,58 +191,19 @@ class ProcessKeyring:
         self._call({"op": "delete", "account": account})
 
     def close(self) -> None:
-        proc, self._proc, self._buffer = self._proc, None, b""
-        if proc is None:
-            return
-        with contextlib.suppress(OSError):
-            _stdin(proc).close()  # the helper's cue to end
-        try:
-            proc.wait(timeout=5.0)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        _stdout(proc).close()
+        self._helper.close()
 
-    def _spawn(self) -> None:
-        self._launch()
-        self.wait_ready()
-
-    def _launch(self) -> None:
-        try:
-            self._proc = subprocess.Popen(  # our own executable, no shell
-                self._command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=helper_env(),
-            )
-        except OSError as exc:
-            raise KeyringError(f"could not start the keyring helper: {exc}") from exc
-
-    def wait_ready(self) -> None:
-        """Wait for the launched helper to say which keyring it found; KeyringError (and the
-        helper ended) when it found none, or ended."""
-        try:
-            hello = self._read(START_TIMEOUT)
-        except _HelperGoneError as exc:
-            self.close()
-            raise KeyringError(f"the keyring helper {exc}") from exc
-        if "failure" in hello:
-            self.close()
-            raise _failure_of(hello["failure"])
-        self.label = str(hello.get("label", ""))
-
-    def _call(self, request: dict[str, str]) -> dict[str, Any]:
+    def _call(self, request: Message) -> Message:
         """One request and its answer. A helper that ended since the last one (it was idle) is
         started again, once: each request is safe to repeat."""
         for attempt in (1, 2):
-            if self._proc is None or self._proc.poll() is not None:
-                self.close()
-                self._spawn()
             try:
-                self._write(request)
-                reply = self._read(ANSWER_TIMEOUT)
-            except _HelperGoneError as exc:
+                if not self._helper.running:
+                    self.close()
+                    self._helper.launch()
+                    self.wait_ready()
+                reply = self._helper.ask(request, ANSWER_TIMEOUT)
+            except HelperUnavailableError as exc:
                 self.close()
                 if attempt == 2:
                     raise KeyringError(f"the keyring helper {exc}") from exc
@@ -239,81 +215,26 @@ class ProcessKeyring:
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _write(self, request: dict[str, str]) -> None:
-        assert self._proc is not None
-        try:
-            stdin = _stdin(self._proc)
-            stdin.write(json.dumps(request).encode() + b"\n")
-            stdin.flush()
-        except OSError as exc:  # BrokenPipeError: it ended
-            raise _HelperGoneError("ended") from exc
 
-    def _read(self, timeout: float) -> dict[str, Any]:
-        assert self._proc is not None
-        fd = _stdout(self._proc).fileno()
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise _HelperGoneError(f"did not answer within {timeout:.0f} s")
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise _HelperGoneError("ended")
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        try:
-            reply = json.loads(line)
-        except ValueError as exc:
-            raise _HelperGoneError("answered something unreadable") from exc
-        if not isinstance(reply, dict):
-            raise _HelperGoneError("answered something unreadable")
-        return reply
-
-
-def helper_command() -> list[str]:
-    """How to start the helper: this program with HELPER_FLAG (`hallway.entry`)."""
-    if getattr(sys, "frozen", False):  # a PyInstaller bundle: its executable is `hallway`
-        return [sys.executable, HELPER_FLAG]
-    return [sys.executable, "-m", "hallway", HELPER_FLAG]
-
-
-def helper_env() -> dict[str, str]:
-    """This process's environment (keyring's settings, the session bus), with the directory
-    this `hallway` package comes from first on the helper's path."""
-    env = dict(os.environ)
-    source = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH", "")) if p)
-    return env
-
-
-def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
-    """The helper: load the keyring, say which backend (or why none), then answer one request
-    per line until stdin closes or HELPER_IDLE passes without one. Requests come one at a time:
-    the next only after the answer to the last."""
-    source = stdin if stdin is not None else sys.stdin.buffer
-    sink = stdout if stdout is not None else sys.stdout.buffer
-
-    def answer(reply: dict[str, Any]) -> None:
-        sink.write(json.dumps(reply).encode() + b"\n")
-        sink.flush()
-
+def serve_keyring(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> int:
+    """The helper (`hallway --keyring-helper`): load the keyring, say which backend (or why
+    none, and end), then answer get, set and delete requests."""
     try:
         keyring = open_in_process()
     except KeyringError as failure:
-        answer({"failure": _failure_fields(failure)})
-        return 0
-    answer({"label": keyring.label})
-    while select.select([source], [], [], HELPER_IDLE)[0]:
-        line = source.readline()
-        if not line:
-            return 0  # the asking process closed our stdin, or ended
-        answer(_answer(keyring, line))
-    return 0
+        hello: Message = {"failure": _failure_fields(failure)}
+        return serve(lambda _request: hello, hello=hello, idle=0.0, stdin=stdin, stdout=stdout)
+    return serve(
+        lambda request: _answer(keyring, request),
+        hello={"label": keyring.label},
+        idle=HELPER_IDLE,
+        stdin=stdin,
+        stdout=stdout,
+    )
 
 
-def _answer(keyring: Keyring, line: bytes) -> dict[str, Any]:
+def _answer(keyring: Keyring, request: Message) -> Message:
     try:
-        request = json.loads(line)
         op, account = request["op"], str(request["account"])
         if op == "get":
             return {"value": keyring.get(account)}
@@ -327,8 +248,8 @@ def _answer(keyring: Keyring, line: bytes) -> dict[str, Any]:
         return {"not_stored": exc.reason}
     except KeyringError as failure:
         return {"failure": _failure_fields(failure)}
-    except (ValueError, KeyError, TypeError) as exc:
-        return {"failure": {"reason": f"unreadable request: {exc}"}}
+    except KeyError as exc:
+        return {"failure": {"reason": f"unreadable request: no {exc}"}}
     return {"ok": True}
 
 
@@ -375,13 +296,3 @@ def _label(backend: KeyringBackend) -> str:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _stdin(proc: subprocess.Popen[bytes]) -> IO[bytes]:
-    assert proc.stdin is not None
-    return proc.stdin
-
-
-def _stdout(proc: subprocess.Popen[bytes]) -> IO[bytes]:
-    assert proc.stdout is not None
-    return proc.stdout

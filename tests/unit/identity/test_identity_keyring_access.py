@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -15,13 +16,16 @@ from pathlib import Path
 import pytest
 from keyring.backends import fail
 
-from hallway.identity import SecretStore, secret_store
+from hallway.identity import SecretStore, keyring_access, secret_store
+from hallway.identity import helper as helper_module
+from hallway.identity.helper import HelperUnavailableError
 from hallway.identity.keyring_access import (
     SERVICE,
     KeyringError,
     NotStoredError,
     ProcessKeyring,
-    serve,
+    open_keyring,
+    serve_keyring,
 )
 from hallway.identity.secret_store import CURVE_SECRET
 from tests.support.file_keyring import ENV
@@ -83,32 +87,47 @@ def test_a_refusal_crosses_with_its_reason(
         keyring.close()
 
 
+def _reaped(pid: int | None) -> bool:
+    """Whether `pid` has ended and been waited for (no zombie left)."""
+    assert pid is not None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 def test_close_ends_the_helper_and_the_next_call_starts_another(helper: ProcessKeyring) -> None:
     helper.set("home-a/curve-secret", "kept")
-    first = helper._proc
-    assert first is not None
+    first = helper.pid
     helper.close()
-    assert first.returncode == 0  # it ended on its own when its stdin closed
+    assert _reaped(first)  # it ended on its own when its stdin closed
     assert helper.get("home-a/curve-secret") == "kept"  # from a new helper
-    assert helper._proc is not None
-    assert helper._proc.pid != first.pid
+    assert helper.pid not in (None, first)
 
 
 def test_a_helper_that_died_is_replaced_and_the_request_still_answered(
     helper: ProcessKeyring,
 ) -> None:
     helper.set("home-a/curve-secret", "kept")
-    assert helper._proc is not None
-    helper._proc.kill()
-    helper._proc.wait()
+    first = helper.pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
     assert helper.get("home-a/curve-secret") == "kept"
+    assert _reaped(first)
 
 
-def test_a_helper_that_cannot_start_is_a_keyring_error() -> None:
-    with pytest.raises(KeyringError, match="the keyring helper ended"):
+def test_a_helper_that_cannot_run_means_the_keyring_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(HelperUnavailableError, match="ended"):
         ProcessKeyring.start([sys.executable, "-c", "pass"])
-    with pytest.raises(KeyringError, match="could not start the keyring helper"):
+    with pytest.raises(HelperUnavailableError, match="could not be started"):
         ProcessKeyring.start([str(ROOT / "no-such-program")])
+    # open_keyring then does without it: here, the tests' in-memory keyring.
+    monkeypatch.setattr(keyring_access, "in_process", lambda _backend: False)
+    monkeypatch.setattr(helper_module, "helper_command", lambda _flag: [sys.executable, "-c", ""])
+    assert open_keyring().label == "hallway.identity.memory.MemoryKeyring"
 
 
 def test_serve_answers_each_request_and_ends_with_its_input() -> None:
@@ -124,24 +143,25 @@ def test_serve_answers_each_request_and_ends_with_its_input() -> None:
     read_out, write_out = os.pipe()
     with os.fdopen(read_in, "rb") as stdin, os.fdopen(write_out, "wb") as stdout:
         ended: list[int] = []
-        server = threading.Thread(target=lambda: ended.append(serve(stdin, stdout)))
+        server = threading.Thread(target=lambda: ended.append(serve_keyring(stdin, stdout)))
         server.start()
         try:
             with os.fdopen(write_in, "wb") as feed:
                 for request in requests:
                     feed.write(json.dumps(request).encode() + b"\n")
-                feed.write(b"not json\n")
+                feed.write(b"not json\n[]\n")
         finally:
             server.join(10)
     with os.fdopen(read_out, "rb") as answers:
         replies = [json.loads(line) for line in answers]
     assert ended == [0]
     assert replies[0] == {"label": "hallway.identity.memory.MemoryKeyring"}
-    assert replies[1:4] == [{"ok": True}, {"value": "v"}, {"not_stored": replies[3]["not_stored"]}]
+    assert replies[1:3] == [{"ok": True}, {"value": "v"}]
     assert replies[3]["not_stored"].startswith("PasswordDeleteError")
     assert replies[4] == {"failure": {"reason": "unknown request 'shout'"}}
-    assert replies[5]["failure"]["reason"].startswith("unreadable request")
+    assert replies[5] == {"failure": {"reason": "unreadable request: no 'account'"}}
     assert replies[6]["failure"]["reason"].startswith("unreadable request")
+    assert replies[7] == {"failure": {"reason": "unreadable request: not an object"}}
 
 
 def test_a_process_that_has_not_loaded_keyring_reaches_it_through_the_helper(
@@ -192,12 +212,12 @@ def test_prepare_starts_the_helper_early_and_the_first_read_uses_it(
     store.prepare()
     launched = store._launched
     assert launched is not None
-    assert launched._proc is not None
+    assert launched.pid is not None
     assert store.get(CURVE_SECRET) == "from the keyring"
     assert store._backend is launched
-    proc = launched._proc
+    pid = launched.pid
     store.release()
-    assert proc.returncode == 0
+    assert _reaped(pid)
 
     in_file = SecretStore("home-b", tmp_path / "secrets.json", backend=fail.Keyring())
     in_file.set(CURVE_SECRET, "in the file")  # no keyring works: the file takes it

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from hallway.identity import (
     IdentityError,
     SecretStore,
     forget_office_key,
+    helper,
     load_office_key,
+    office_key,
     save_office_key,
 )
 from hallway.identity.memory import MemoryKeyring
@@ -78,3 +81,30 @@ def test_a_damaged_stored_office_key_is_an_error(
 
     with pytest.raises(IdentityError, match="Join the office again"):
         load_office_key(SecretStore("home-a", secrets_path))
+
+
+@pytest.mark.parametrize("helper_runs", [True, False])
+def test_a_process_that_keeps_openssl_out_derives_the_same_key(
+    monkeypatch: pytest.MonkeyPatch, helper_runs: bool
+) -> None:
+    """In a helper process (`hallway --derive-office-key`), or here when none can run."""
+    expected = derive_office_key("Acme", "s3cret")
+    launched: list[str] = []
+    launch = helper.HelperProcess.launch
+
+    def counted(self: helper.HelperProcess) -> None:
+        launched.append("helper")
+        launch(self)
+
+    monkeypatch.setattr(helper.HelperProcess, "launch", counted)
+    monkeypatch.setitem(sys.modules, "_hashlib", None)  # as `hallway.entry` leaves it
+    if helper_runs:  # the key must come from the helper, not from here
+
+        def not_here(office: str, passphrase: str) -> bytes:
+            raise AssertionError("derived in this process")
+
+        monkeypatch.setattr(office_key.core_office, "derive_office_key", not_here)
+    else:
+        monkeypatch.setattr(helper, "helper_command", lambda _flag: [sys.executable, "-c", ""])
+    assert office_key.derive_office_key("Acme", "s3cret") == expected
+    assert launched == ["helper"]
