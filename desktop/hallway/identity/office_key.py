@@ -43,7 +43,7 @@ def derive_office_key(office: str, passphrase: str) -> bytes:
 
 
 def serve_derive() -> int:
-    """The helper (`hallway --derive-office-key`): one key per request, then it ends."""
+    """The helper (`hallway --derive-office-key`): a key per request, until its stdin closes."""
 
     def answer(request: Message) -> Message:
         try:
