@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from hallway.identity.errors import IdentityError
+from hallway.identity.helper import HelperUnavailableError
 from hallway.identity.keyring_access import (
     SERVICE,
     Keyring,
@@ -104,8 +105,8 @@ class SecretStore:
                 return  # read from the file: the keyring is not needed
             try:
                 self._launched = ProcessKeyring.launch()
-            except KeyringError:
-                return  # the first use tries again, and says why
+            except HelperUnavailableError:
+                return  # the first use tries again, and does without it if it must
 
     def release(self) -> None:
         """End the keyring's helper process, if one runs: the secrets a start needs are read.

@@ -225,3 +225,17 @@ def test_prepare_starts_the_helper_early_and_the_first_read_uses_it(
     again.prepare()
     assert again._launched is None
     assert again.get(CURVE_SECRET) == "in the file"
+
+
+def test_prepare_with_a_helper_that_cannot_start_leaves_the_keyring_to_the_first_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Never an error at a start: the first read then does without the helper."""
+    monkeypatch.setattr(secret_store, "in_process", lambda _backend: False)  # as a fresh process
+    monkeypatch.setattr(keyring_access, "in_process", lambda _backend: False)
+    monkeypatch.setattr(helper_module, "helper_command", lambda _flag: [str(ROOT / "no-such")])
+    store = SecretStore("home-a", tmp_path / "secrets.json")
+    store.prepare()
+    assert store._launched is None
+    assert store.get(CURVE_SECRET) is None  # asked of the tests' in-memory keyring, in place
+    assert store.backend_name == "hallway.identity.memory.MemoryKeyring"
