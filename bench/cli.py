@@ -180,9 +180,7 @@ def run_system(key: str, args: argparse.Namespace, out: Path, scenarios: list[st
     if key == "pyre":
         system = PyreSystem(logs)
     else:
-        homes = out / "homes"
-        shutil.rmtree(homes, ignore_errors=True)
-        system = HallwaySystem(logs, homes, args.hallway_bin, driver=args.hallway_driver,
+        system = HallwaySystem(logs, out / "homes", args.hallway_bin, driver=args.hallway_driver,
                                init=args.hallway_init, closed=args.hallway_office == "closed")
     with Lab() as lab:
         progress(f"{key}: building a lab of {args.nodes} hosts")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -155,6 +156,10 @@ class HallwaySystem:
     Each home is set up with `hallway init` before the node's start is timed
     (`init="before"`), as a node that is started again is; `init="node"` passes init's options
     to `hallway node` instead, so every start is a first start (new identity, keyring lookup).
+
+    `home_root` is emptied first. Homes are named by host and count, so a home an earlier run
+    left there would be started again: a node that knows the others' keys and their old ports,
+    and dials those, not a new install.
     """
 
     key = "hallway"
@@ -166,6 +171,7 @@ class HallwaySystem:
     ) -> None:
         self.log_dir = log_dir
         self.home_root = home_root
+        shutil.rmtree(home_root, ignore_errors=True)
         self.office = ["--office", "Bench", "--passphrase-file", str(home_root / "passphrase")]
         if closed:
             home_root.mkdir(parents=True, exist_ok=True)
