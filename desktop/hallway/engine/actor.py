@@ -363,8 +363,11 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
         peer per heartbeat interval, 10 s by default; when busy, the office's updates), skips
         the timer scans, which cost O(peers) each, until the deadline computed last is reached.
         What such a turn can make due sooner (a status's expiry, words to index) brings that
-        deadline forward (`_wake_by`). The received batch has a deadline of its own, which
-        costs no scan (`_write_batch`)."""
+        deadline forward (`_wake_by`). Any other turn computes the deadline afresh, since its
+        handlers may have moved any timer, and runs the timers only when one is due: every
+        timer's work waits for a deadline that `_next_due` counts (the turns of a join are
+        mostly ones with none due, docs/benchmarks.md, tenth pass). The received batch has a
+        deadline of its own, which costs no scan (`_write_batch`)."""
         now = self.clock()
         wake = self.due if self.routine and now < self.due else self._next_due()
         if self.flush_at is not None:
@@ -384,7 +387,10 @@ class Actor(Linking, Exchange, OwnData, Knocks, Seeding):
                 self._drop("engine", f"unexpected error: {exc!r}")
         try:
             self._write_batch(self.clock())
-            if self.routine and self.clock() < self.due:
+            if not self.routine:
+                self._next_due()
+            if self.clock() < self.due:
+                self.routine = True  # the deadline is up to date: the next wait uses it
                 return
             self.routine = False
             self._timers()

@@ -5,6 +5,9 @@ node sends an update of its own: after that update is on the wire."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -14,7 +17,7 @@ from hallway.core.model import Presence, Status, fingerprint
 from hallway.core.roster import SILENCE_TIMEOUT
 from hallway.engine import events as ev
 from hallway.engine import state
-from hallway.engine.actor import FLUSH_DELAY, FLUSH_MAX
+from hallway.engine.actor import FLUSH_DELAY, FLUSH_MAX, Command
 from hallway.engine.links import Link
 from hallway.engine.quota import Quotas
 from tests.unit.engine.fake_actor import FakeActor, new_key
@@ -130,6 +133,53 @@ def test_a_live_status_that_expires_brings_the_deadline_forward(
     assert scans == [("due", start), ("due", start + 2.0), ("timers", start + 2.0)]
     expired = [e for e in actor.events if isinstance(e, ev.StatusExpired)]
     assert [e.peer for e in expired] == [link.peer]
+
+
+def command(actor: FakeActor, fn: Callable[[], object]) -> Future[object]:
+    """`fn`, sent to the engine as another thread sends a call: it runs in the next turn."""
+    future: Future[object] = Future()
+    actor.commands.put(Command(fn=fn, future=future))
+    os.write(actor.wake_fd_w, b"\0")
+    actor.poller.ready.append(actor.wake_fd)
+    return future
+
+
+def test_other_turns_compute_the_deadline_afresh_and_scan_the_timers_only_when_one_is_due(
+    actor: FakeActor, scans: list[tuple[str, float]]
+) -> None:
+    """A turn that handled more than live data (here a call from another thread) may have moved
+    any timer, so it computes the deadline again; it runs the timers only when one is due. Most
+    turns of a join have none due (docs/benchmarks.md, tenth pass)."""
+    actor._watch(actor.wake_fd, actor._on_wake)
+    link = online(actor)
+    online(actor)  # a second member: the first can be told of it
+    start = actor.clock.now
+    actor._turn()
+    assert actor.due == start + SILENCE_TIMEOUT
+    actor.clock.now += 1.0
+    call = command(actor, lambda: "done")
+    actor._turn()
+    assert call.result(timeout=0) == "done"
+    assert scans == [("due", start), ("due", start + 1.0)]  # nothing was due: no timer scan
+    actor.clock.now += 1.0
+    send_status(actor, link, 6, "live")
+    actor._turn()  # routine: the deadline computed last holds
+    assert scans == [("due", start), ("due", start + 1.0)]
+
+    def exchange_now() -> None:
+        actor.next_exchange = actor.clock.now  # tell a member who else is online: due now
+
+    actor.clock.now += 1.0
+    sent = {peer: len(each.dealer.sent) for peer, each in actor.links.items()}  # type: ignore[attr-defined]
+    command(actor, exchange_now)
+    actor._turn()  # the call made a timer due: it fires in the same turn
+    assert scans[2:] == [("due", actor.clock.now), ("timers", actor.clock.now)]
+    told = [
+        wire.decode_request(message)
+        for peer, before in sent.items()
+        for message in actor.links[peer].dealer.sent[before:]  # type: ignore[attr-defined]
+    ]
+    assert [type(message) for message in told] == [wire.PeerList]  # one member, told of the other
 
 
 def test_what_was_received_is_written_flush_delay_after_the_first_of_it(
