@@ -3,12 +3,14 @@ from a real kernel, and logind's PrepareForSleep signal from a fake system bus."
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from jeepney import DBusAddress, HeaderFields, new_signal
@@ -253,3 +255,25 @@ def test_no_system_bus_is_skipped_quietly(
     caplog.set_level("DEBUG", logger="hallway.net.netwatch")
     assert SleepWatch.connect(timeout=0.5) is None
     assert [r.levelname for r in caplog.records] == ["DEBUG"]
+
+
+def test_without_a_system_bus_jeepney_is_not_imported(tmp_path: Path) -> None:
+    """No DBUS_SYSTEM_BUS_ADDRESS and no socket where the system bus would be (a container, a
+    server without D-Bus): nothing to connect to, so nothing is loaded to try (a fresh
+    interpreter: this one has jeepney loaded by the tests above)."""
+    code = (
+        "import logging, sys\n"
+        "from hallway.net import netwatch\n"
+        f"netwatch.SYSTEM_BUS_SOCKET = {str(tmp_path / 'no-such-socket')!r}\n"
+        "logging.basicConfig(level=logging.DEBUG, format='%(message)s')\n"
+        "assert netwatch.SleepWatch.connect(timeout=0.5) is None\n"
+        "print(sorted(name for name in sys.modules if name.startswith('jeepney')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SYSTEM_BUS_ADDRESS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
+    assert "no system bus" in done.stderr
