@@ -17,8 +17,9 @@ has not used yet (docs/benchmarks.md, "Issue 13, eighth pass"), and in a bench r
 updates at N = 25 its 24 deliveries are about the slowest 1.7 %, so they set the p99.
 
 At N = 25 every update is applied by 24 nodes at once on the same cores, so the CPU each spends
-on it is what the last receiver waits for (docs/benchmarks.md, "Issue 13, fifth pass"). Unlike
-the delivery times, CPU per update hardly moves with the load of the machine.
+on it is what the last receiver waits for (docs/benchmarks.md, "Issue 13, fifth pass"). CPU per
+update moves less with the load of the machine than the delivery times do, but on a machine
+shared with other guests one run can read a fifth more than the next: compare alternating runs.
 """
 
 from __future__ import annotations
