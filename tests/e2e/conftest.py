@@ -298,7 +298,11 @@ class TrayApp:
         wait_until(
             lambda: self.desktop.focus() == int(window.id, 16),
             timeout,
-            f"the keyboard focus on {window.name!r}",
+            lambda: (
+                f"the keyboard focus on {window.name!r} ({window.id}), which is on "
+                f"{self.desktop.focus():#x}; windows:\n{self.listing()}\n"
+                f"app log:\n{self.log_tail()}"
+            ),
         )
 
 
