@@ -256,7 +256,7 @@ def fill(db: Path, own_id: str, count: int, now: float) -> dict[str, Any]:
 def _change(store: Any, item: Any, people: list[list[Any]], rng: random.Random, corpus: Corpus,
             counts: dict[str, int]) -> None:
     """A later version of `item` from its author: an edit, or (one in five) a deletion."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     person = next(p for p in people if p[0] == item.peer)
     person[3] += 1

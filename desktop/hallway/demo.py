@@ -20,11 +20,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final
+
+import msgspec
 
 from hallway.control.client import ControlClient
 from hallway.control.protocol import ControlError
@@ -51,8 +52,7 @@ KEYRING_ENV: Final = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
 WELCOME_TIMEOUT: Final = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Status:
+class _Status(msgspec.Struct, frozen=True):
     presence: str
     text: str
     emoji: str = ""
@@ -116,8 +116,7 @@ CALM: Final = ((Kind.STATUS, 62), (Kind.POST, 33), (Kind.URGENT, 5))
 CALM_INTERVAL: Final = (20.0, 60.0)
 
 
-@dataclass(frozen=True, slots=True)
-class Beat:
+class Beat(msgspec.Struct, frozen=True):
     """One thing one colleague does, `at` seconds after everyone is there."""
 
     at: float

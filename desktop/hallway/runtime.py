@@ -14,10 +14,11 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
+
+import msgspec
 
 from hallway.core import z85
 from hallway.core.errors import HallwayError, SetupError, UsageError
@@ -67,8 +68,7 @@ def public_key_path(home: Path) -> Path:
     return home / "identity.pub"
 
 
-@dataclass(frozen=True, slots=True)
-class _Setup:
+class _Setup(msgspec.Struct, frozen=True):
     """What `init` (or `node` with init's flags) asks for; None leaves the current value."""
 
     name: str | None = None
@@ -233,7 +233,7 @@ def _configured(home: Path, setup: _Setup) -> Config:
     """
     current = load_config(home)
     if setup.given:
-        setup = replace(setup, set_interface=current is None)
+        setup = msgspec.structs.replace(setup, set_interface=current is None)
         return _apply(home, current, setup)
     if current is None:
         raise NotSetUp(home)

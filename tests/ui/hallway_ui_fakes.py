@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 import time
@@ -162,7 +161,7 @@ class FakeKnowledge:
 
     def receive_edit(self, item_id: str, text: str) -> ItemEdited:
         item = self._item(item_id)
-        item.post = dataclasses.replace(item.post, text=text, edits=item.post.edits + 1)
+        item.post = msgspec.structs.replace(item.post, text=text, edits=item.post.edits + 1)
         post = item.post
         return ItemEdited(at=time.time(), name=item.name, peer=post.peer, id=item_id,
                           text=text, reply_to=post.reply_to, own=post.peer == OWN)  # fmt: skip

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from dataclasses import dataclass, field
+
+import msgspec
 
 from hallway.core import z85 as _z85
 
-# What a client prints with is in `core.plain`, which imports nothing heavy (no dataclasses).
+# What a client prints with is in `core.plain`, which imports nothing heavy (no msgspec).
 from hallway.core.plain import NAME_MAX, Presence, display_fingerprint, one_line, strip_controls
 
 __all__ = [
@@ -94,8 +95,7 @@ def clean_text(text: str, limit: int) -> str:
     return cleaned
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
+class Status(msgspec.Struct, frozen=True):
     """A person's presence and status. `until` is a POSIX time after which it clears."""
 
     presence: Presence = Presence.AVAILABLE
@@ -115,8 +115,7 @@ class Status:
 DEFAULT_STATUS = Status()
 
 
-@dataclass(frozen=True, slots=True)
-class Post:
+class Post(msgspec.Struct, frozen=True):
     """An office announcement, or a reply to one (`reply_to`: the post's id). `id` is
     `<peer>:<inc>:<seq>`, unique across the office and the same through edits (`edits` counts
     them). A `question` can have an answer chosen; an `ack` post asks to be acknowledged."""
@@ -126,7 +125,7 @@ class Post:
     text: str
     urgent: bool
     sent_at: float
-    tags: tuple[str, ...] = field(default=())
+    tags: tuple[str, ...] = ()
     reply_to: str = ""
     question: bool = False
     ack: bool = False

@@ -11,7 +11,8 @@ import hashlib
 import hmac
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 OPEN_TAG = "open"
 
@@ -40,8 +41,7 @@ def _scrypt() -> Callable[..., bytes]:
     return _hashlib.scrypt
 
 
-@dataclass(frozen=True, slots=True)
-class Office:
+class Office(msgspec.Struct, frozen=True):
     """Either an open office (key is None) or a closed one known by name and key."""
 
     name: str | None

@@ -1,6 +1,6 @@
 """The few pieces of the model a command-line client prints with, in a module that imports
 nothing heavy: `hallway peers` must start in little more than Python's own start-up time, and
-`core.model` (frozen dataclasses: `dataclasses` imports `inspect`, `ast`...) costs ~30 ms."""
+`core.model` (msgspec, and with it `decimal`, `uuid`, `typing_extensions`...) costs ~30 ms."""
 
 from __future__ import annotations
 

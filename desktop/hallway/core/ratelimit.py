@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+import msgspec
 
 
-@dataclass(slots=True)
-class TokenBucket:
+class TokenBucket(msgspec.Struct):
     """`rate` tokens per second, up to `burst`. Starts full."""
 
     rate: float
@@ -30,16 +30,15 @@ class TokenBucket:
         return False
 
 
-@dataclass
-class NoiseLog:
+class NoiseLog(msgspec.Struct):
     """Counts dropped input per reason and logs at most once per source per period."""
 
     logger: logging.Logger
     clock: Callable[[], float]
     period: float = 60.0
-    counts: Counter[str] = field(default_factory=Counter)
-    _last: dict[str, float] = field(default_factory=dict)
-    _since: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = msgspec.field(default_factory=Counter)
+    _last: dict[str, float] = msgspec.field(default_factory=dict)
+    _since: Counter[str] = msgspec.field(default_factory=Counter)
 
     def drop(self, source: str, reason: str) -> bool:
         """Count a drop; return True when it was logged (the first in this period)."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+
+import msgspec
 
 from hallway.core.model import DEFAULT_STATUS, HEARTBEAT_INTERVAL, MISSED_HEARTBEATS, Status
 
@@ -129,8 +130,7 @@ class SeqTracker:
             self.pending.append((inc, seq, item))
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
+class Fill(msgspec.Struct, frozen=True):
     """The seqs of `inc` a snapshot may fill, and whether other incarnations' posts are welcome."""
 
     inc: int
@@ -144,8 +144,7 @@ class Fill:
         return self.low <= seq <= self.high
 
 
-@dataclass(slots=True)
-class PeerState:
+class PeerState(msgspec.Struct):
     id: str
     key: bytes
     first_seen: float
@@ -158,7 +157,7 @@ class PeerState:
     # The seq of the message that set `status` (its version): the author's order decides, not
     # its clock. An author's seq never goes back, across its restarts too.
     status_version: int | None = None
-    seq: SeqTracker = field(default_factory=SeqTracker)
+    seq: SeqTracker = msgspec.field(default_factory=SeqTracker)
 
 
 class Roster:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Final
+
+import msgspec
 
 from hallway.core.errors import HallwayError
 
@@ -38,8 +39,7 @@ class SeedError(HallwayError, ValueError):
     """A seed that is not HOST[:PORT]; the message is for people."""
 
 
-@dataclass(frozen=True, slots=True)
-class Seed:
+class Seed(msgspec.Struct, frozen=True):
     """A seed as given. `port` 0: the office's well-known port (this node's `--port`)."""
 
     host: str

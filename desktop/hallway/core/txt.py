@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+
+import msgspec
 
 from hallway.core import z85
 from hallway.core.errors import DecodeError
@@ -16,8 +17,7 @@ OLD_PROTOCOL = "runs an older Hallway (protocol 1) and is ignored until it is up
 _MAX_VALUE = 255
 
 
-@dataclass(frozen=True, slots=True)
-class TxtRecord:
+class TxtRecord(msgspec.Struct, frozen=True):
     public_key: bytes  # Z85, 40 bytes
     pub_port: int
     office_tag: str

@@ -22,7 +22,6 @@ import secrets
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -99,16 +98,14 @@ FLUSH_DELAY = 0.1
 FLUSH_MAX = 500  # items and records waiting that are written at once
 
 
-@dataclass
-class Command:
+class Command(msgspec.Struct):
     """A call from another thread, run here; its result goes back through a Future."""
 
     fn: Callable[[], Any]
     future: Any  # concurrent.futures.Future
 
 
-@dataclass
-class OtherOfficeHint:
+class OtherOfficeHint(msgspec.Struct):
     """The hint that Hallway users are nearby but none of them is in our office.
 
     It starts when other offices' records have been seen for OTHER_OFFICE_DELAY while no member

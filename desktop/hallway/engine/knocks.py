@@ -16,8 +16,9 @@ when the quiet hours change or end (a deadline), and at start.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from datetime import datetime
+
+import msgspec
 
 from hallway.core import wire
 from hallway.core.knocks import (
@@ -44,15 +45,14 @@ Key = tuple[str, str, bool]  # (peer, id, outgoing)
 _PEER_ID = re.compile(r"[0-9a-f]{32}")
 
 
-@dataclass
-class KnockBook:
+class KnockBook(msgspec.Struct):
     """The knocks that still need the engine (the rest are only on disk): our undelivered
     knocks, the knocks we hold, our replies not yet acknowledged; and when to send each again."""
 
     quiet: QuietHours | None = None
     expiry: float = KNOCK_EXPIRY
-    open: dict[Key, StoredKnock] = field(default_factory=dict)
-    retry: dict[Key, float] = field(default_factory=dict)
+    open: dict[Key, StoredKnock] = msgspec.field(default_factory=dict)
+    retry: dict[Key, float] = msgspec.field(default_factory=dict)
     recheck: float | None = None  # when the quiet hours holding a knock end
 
     def deadline(self) -> float | None:
@@ -122,7 +122,7 @@ class Knocks(EngineState):
         if knock.reply is not None:
             raise KnockError(f"you already answered that knock: {knock.reply!r}")
         now = self.clock()
-        knock = replace(
+        knock = msgspec.structs.replace(
             knock,
             state="replied",
             held="",
@@ -225,7 +225,7 @@ class Knocks(EngineState):
         self.knock_book.retry.pop(key, None)
         if not knock.outgoing:
             return
-        knock = replace(knock, state="expired")
+        knock = msgspec.structs.replace(knock, state="expired")
         self.store.save_knock(knock)
         name = self.name_of(knock.peer)
         self.emit(ev.KnockExpired(at=self.clock(), name=name, knock=self.knock_view(knock)))
@@ -288,7 +288,9 @@ class Knocks(EngineState):
         key = _key(knock)
         self.knock_book.open.pop(key, None)
         self.knock_book.retry.pop(key, None)
-        knock = replace(knock, state="replied", reply=request.reply, replied_at=self.clock())
+        knock = msgspec.structs.replace(
+            knock, state="replied", reply=request.reply, replied_at=self.clock()
+        )
         self.store.save_knock(knock)
         name = self.name_of(peer)
         self.emit(ev.KnockReplied(at=self.clock(), name=name, knock=self.knock_view(knock)))
@@ -303,9 +305,11 @@ class Knocks(EngineState):
         del self.knock_book.open[key]
         self.knock_book.retry.pop(key, None)
         if isinstance(ack, wire.KnockReplyAck):
-            self.store.save_knock(replace(knock, reply_sent=True))
+            self.store.save_knock(msgspec.structs.replace(knock, reply_sent=True))
             return
-        knock = replace(knock, state="held" if ack.held else "delivered", held=ack.held)
+        knock = msgspec.structs.replace(
+            knock, state="held" if ack.held else "delivered", held=ack.held
+        )
         self.store.save_knock(knock)
         self.emit(
             ev.KnockDelivered(
@@ -345,7 +349,7 @@ class Knocks(EngineState):
                     book.recheck = None if ends is None else max(ends.timestamp(), now + 1.0)
                 continue
             del book.open[key]
-            shown = replace(knock, state="shown", held="")
+            shown = msgspec.structs.replace(knock, state="shown", held="")
             self.store.save_knock(shown)
             name = self.name_of(shown.peer)
             self.emit(ev.KnockReceived(at=now, name=name, knock=self.knock_view(shown)))

@@ -13,7 +13,7 @@ Posts' versions live in the items table (their first version took the fast path 
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec
 
 from hallway.core import wire
 from hallway.core.knowledge import MISSING_DAYS, QUESTION_KEEP, QUESTION_RECENT, KnowledgeError
@@ -401,7 +401,7 @@ class Knowledge(Meetups):
         command confirmed survives kill -9 (a full disk raises here, and nothing is published)."""
         own = self.own
         at = self.clock()
-        item = dataclasses.replace(held, ver=own.seq + 1, ver_inc=own.inc, **changes)  # type: ignore[arg-type]
+        item = msgspec.structs.replace(held, ver=own.seq + 1, ver_inc=own.inc, **changes)
         if item.deleted:
             item = _tombstone(held, own.inc, own.seq + 1)
         self.store.put_item_version(item)
@@ -453,7 +453,7 @@ class Knowledge(Meetups):
 
 def _tombstone(held: StoredItem, inc: int, seq: int) -> StoredItem:
     """What a deleted post keeps: who wrote it and when, so no older version comes back."""
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         held, text="", tags=(), answer="", deleted=True, ver=seq, ver_inc=inc
     )
 

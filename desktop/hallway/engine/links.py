@@ -6,8 +6,7 @@ the peer whose key the CURVE handshake proved, whatever the message itself says.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import msgspec
 import zmq
 
 from hallway.core import wire
@@ -21,14 +20,12 @@ _MONITORED = (
 SNAPSHOT_RETRY = 3.0  # a snapshot not complete by then was lost (or dropped by us): ask again
 
 
-@dataclass
-class SnapshotBuffer:
-    recs: list[SnapRec] = field(default_factory=list)
+class SnapshotBuffer(msgspec.Struct):
+    recs: list[SnapRec] = msgspec.field(default_factory=list)
     parts: int = 0  # received so far: each costs a message from the peer's budget
 
 
-@dataclass
-class Link:
+class Link(msgspec.Struct):
     peer: str
     key: bytes
     address: str

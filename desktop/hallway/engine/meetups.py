@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import msgspec
 
@@ -42,8 +41,7 @@ from hallway.store.records import StoredRecord
 ORPHAN_KEEP = 8 * 86400.0
 
 
-@dataclass
-class HeldEvent:
+class HeldEvent(msgspec.Struct):
     organiser: str
     key: str
     ver: int
@@ -51,19 +49,17 @@ class HeldEvent:
     spec: EventSpec | None  # None: deleted
 
 
-@dataclass
-class HeldRsvp:
+class HeldRsvp(msgspec.Struct):
     ver: int
     value: RsvpValue | None  # None: withdrawn
 
 
-@dataclass
-class MeetupBook:
+class MeetupBook(msgspec.Struct):
     """The events and answers this node holds, by event id, and the reminders given."""
 
-    events: dict[str, HeldEvent] = field(default_factory=dict)
-    rsvps: dict[str, dict[str, HeldRsvp]] = field(default_factory=dict)
-    reminded: set[str] = field(default_factory=set)
+    events: dict[str, HeldEvent] = msgspec.field(default_factory=dict)
+    rsvps: dict[str, dict[str, HeldRsvp]] = msgspec.field(default_factory=dict)
+    reminded: set[str] = msgspec.field(default_factory=set)
     # The reminders still to give, (when, event id) sorted, as of the book's last change:
     # the loop asks for the next one every turn, and a book of hundreds of events changes
     # far less often than that.

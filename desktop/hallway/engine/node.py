@@ -52,9 +52,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
 
 from hallway.core.errors import HallwayError
 from hallway.core.knocks import KNOCK_EXPIRY, KnockError, KnockView, check_knock_text, check_reply
@@ -88,8 +89,7 @@ class NodeError(HallwayError):
     """A command the node could not carry out; the message is for people."""
 
 
-@dataclass(frozen=True)
-class NodeConfig:
+class NodeConfig(msgspec.Struct, frozen=True):
     home: Path
     name: str
     public_key: bytes  # Z85
@@ -111,8 +111,7 @@ class NodeConfig:
     seeds: tuple[Seed, ...] = ()  # colleagues on other networks to ask (issue 14)
 
 
-@dataclass(frozen=True)
-class NodeInfo:
+class NodeInfo(msgspec.Struct, frozen=True):
     id: str
     fingerprint: str
     name: str
@@ -536,9 +535,9 @@ _log = logging.getLogger("hallway.engine")
 
 
 def _with_interfaces(cfg: NodeConfig, addresses: tuple[str, ...]) -> NodeConfig:
-    from dataclasses import replace
-
-    return replace(cfg, interfaces=addresses, follow_interfaces=cfg.interfaces is None)
+    return msgspec.structs.replace(
+        cfg, interfaces=addresses, follow_interfaces=cfg.interfaces is None
+    )
 
 
 def _post_text(text: str, what: str) -> str:

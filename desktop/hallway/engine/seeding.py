@@ -19,9 +19,9 @@ import contextlib
 import ipaddress
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+import msgspec
 import zmq
 
 from hallway.core import wire
@@ -65,13 +65,12 @@ class SeedReport(ev.Event, frozen=True, kw_only=True):
                 "peer": self.peer}  # fmt: skip
 
 
-@dataclass
-class SeedTry:
+class SeedTry(msgspec.Struct):
     """One seed's state: when to try next, and the try in flight (a one-shot DEALER)."""
 
     seed: Seed
     text: str
-    backoff: Backoff = field(default_factory=Backoff)
+    backoff: Backoff = msgspec.field(default_factory=Backoff)
     due: float = 0.0
     tries: int = 0
     resolving: bool = False

@@ -12,10 +12,10 @@ import contextlib
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import zmq
 
 from hallway.core import wire
@@ -51,8 +51,7 @@ STRANGERS = "strangers"  # where drops of keys not admitted are logged (budgets:
 Emit = Callable[[ev.Event], None]
 
 
-@dataclass
-class Own:
+class Own(msgspec.Struct):
     id: str
     name: str
     inc: int

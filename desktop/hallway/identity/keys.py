@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import zmq
 
 from hallway.core import z85
@@ -12,8 +11,7 @@ from hallway.identity.errors import IdentityError
 from hallway.identity.secret_store import CURVE_SECRET, SecretStore
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Identity:
+class Identity(msgspec.Struct, frozen=True):
     """A CURVE keypair in Z85 text (40 bytes each). The repr leaves the secret out."""
 
     public: bytes

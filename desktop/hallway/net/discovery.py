@@ -36,10 +36,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+import msgspec
 import zeroconf
 from zeroconf import (
     IPVersion,
@@ -105,8 +105,7 @@ _TYPE_TXT = 16
 _CLASS_IN = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(msgspec.Struct, frozen=True):
     """A peer's valid announcement. `instance` is its peer id: the fingerprint of `record`'s key."""
 
     instance: str

@@ -26,9 +26,9 @@ import socket
 import struct
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final
 
+import msgspec
 import zmq
 
 UNPROVEN_MAX: Final = 256  # in total, from all sources
@@ -51,8 +51,7 @@ def monitor_event(head: bytes) -> tuple[int, int]:
     return event, value
 
 
-@dataclass(slots=True)
-class Conn:
+class Conn(msgspec.Struct):
     fd: int
     source: str
     peer: Address

@@ -15,8 +15,9 @@ import logging
 import os
 import socket
 import struct
-from dataclasses import dataclass
 from typing import Final, Literal
+
+import msgspec
 
 __all__ = ["AddressWatch", "NetChange", "SleepWatch", "parse_rtnetlink"]
 
@@ -44,8 +45,7 @@ _RECV_SIZE = 65536
 Kind = Literal["address_added", "address_removed", "link_up", "link_down", "overrun"]
 
 
-@dataclass(frozen=True, slots=True)
-class NetChange:
+class NetChange(msgspec.Struct, frozen=True):
     """One change the kernel reported. `address` is set for address changes (IPv4, dotted),
     `loopback` for loopback addresses and links, which Hallway never announces."""
 

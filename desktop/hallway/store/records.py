@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final, Literal
+
+import msgspec
 
 from hallway.core.model import Post, Presence, Status, post_id
 
@@ -13,8 +14,7 @@ ITEM_KINDS: Final[tuple[ItemKind, ...]] = ("post", "status")
 DELETED_TEXT: Final = ""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredPeer:
+class StoredPeer(msgspec.Struct, frozen=True):
     id: str
     key: bytes  # Z85 CURVE public key
     name: str
@@ -23,8 +23,7 @@ class StoredPeer:
     verified: bool
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
+class StoredRecord(msgspec.Struct, frozen=True):
     """A replicated record's newest version held here (`core.records`; events and RSVPs).
 
     `ver` is the author's seq when it wrote this version, `inc` the incarnation that published
@@ -42,8 +41,7 @@ class StoredRecord:
     expires: float
 
 
-@dataclass(frozen=True, slots=True)
-class StoredKnock:
+class StoredKnock(msgspec.Struct, frozen=True):
     """A knock sent (`outgoing`) or received, as this home keeps it (`core.knocks`).
 
     `peer` is the other side. `held` is why the recipient holds it ("dnd", "quiet" or "").
@@ -65,8 +63,7 @@ class StoredKnock:
     replied_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StoredItem:
+class StoredItem(msgspec.Struct, frozen=True):
     """A post or a status change, own or received, as kept in the feed.
 
     `(peer, inc, seq)` identifies it across the office: the sender's id, its incarnation and the

@@ -10,7 +10,6 @@ Peers' words come back from `Qt.DisplayRole` exactly as received; views draw the
 from __future__ import annotations
 
 import bisect
-import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -203,7 +202,7 @@ class PeopleModel(QAbstractListModel):
     def on_status_expired(self, event: StatusExpired) -> None:
         peer = self._peers.get(event.peer)
         if peer is not None:
-            cleared = dataclasses.replace(DEFAULT_STATUS, set_at=peer.status.set_at)
+            cleared = msgspec.structs.replace(DEFAULT_STATUS, set_at=peer.status.set_at)
             self._upsert(msgspec.structs.replace(peer, status=cleared))
 
     def _new_peer(

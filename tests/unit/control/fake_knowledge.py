@@ -7,9 +7,10 @@ CLI tests need no engine. `receive_post` plays a colleague's post or reply arriv
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
+
+import msgspec
 
 from hallway.core.knowledge import search_words
 from hallway.core.model import Post, extract_tags
@@ -96,7 +97,9 @@ class FakeKnowledge:
         post = self._own_post(item_id, "edit")
         if not text.strip():
             raise NodeError("a post needs some text")
-        edited = dataclasses.replace(post, text=text, tags=extract_tags(text), edits=post.edits + 1)
+        edited = msgspec.structs.replace(
+            post, text=text, tags=extract_tags(text), edits=post.edits + 1
+        )
         self.posts[self.posts.index(post)] = edited
         return self._item(edited)
 

@@ -17,8 +17,8 @@ from tests.unit.engine.fake_actor import FakeActor, FakeSocket, new_key
 
 
 def sub_event(actor: FakeActor, link: Link, event: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The link's SUB monitor reports `event`."""
-    monkeypatch.setattr(link, "monitor_event", lambda: event)
+    """The link's SUB monitor reports `event` (patched on the class: a Link has slots only)."""
+    monkeypatch.setattr(Link, "monitor_event", lambda _link: event)
     actor._on_monitor(link)
 
 

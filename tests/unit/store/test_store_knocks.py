@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from dataclasses import replace
 from pathlib import Path
+
+import msgspec
 
 from hallway.store import SCHEMA_VERSION, Store, StoredKnock, schema
 
@@ -24,7 +25,7 @@ def knock(peer: str = BEN, knock_id: str = "0123456789abcdef", **changes: object
         created=100.0,
         expires=100.0 + 12 * 3600,
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return msgspec.structs.replace(base, **changes)
 
 
 def test_a_knock_round_trips_with_every_field(store: Store) -> None:
@@ -45,21 +46,21 @@ def test_a_knock_round_trips_with_every_field(store: Store) -> None:
 def test_a_received_copy_is_not_stored_twice(store: Store) -> None:
     first = knock(outgoing=False, state="shown")
     assert store.add_knock(first)
-    assert not store.add_knock(replace(first, text="changed", created=200.0))
+    assert not store.add_knock(msgspec.structs.replace(first, text="changed", created=200.0))
     assert store.knock(BEN, first.id, False) == first
     # The same id from another sender, or in the other direction, is another knock.
-    assert store.add_knock(replace(first, peer=CAT))
-    assert store.add_knock(replace(first, outgoing=True))
+    assert store.add_knock(msgspec.structs.replace(first, peer=CAT))
+    assert store.add_knock(msgspec.structs.replace(first, outgoing=True))
     assert len(store.knocks_by_id(first.id)) == 3
 
 
 def test_save_knock_updates_its_state(store: Store) -> None:
     pending = knock()
     store.save_knock(pending)
-    delivered = replace(pending, state="held", held="quiet")
+    delivered = msgspec.structs.replace(pending, state="held", held="quiet")
     store.save_knock(delivered)
     assert store.knock(BEN, pending.id, True) == delivered
-    replied = replace(delivered, state="replied", reply="Yes", replied_at=300.0)
+    replied = msgspec.structs.replace(delivered, state="replied", reply="Yes", replied_at=300.0)
     store.save_knock(replied)
     assert store.knocks() == [replied]
 
@@ -71,7 +72,7 @@ def test_open_knocks_are_the_outbox_the_held_and_unsent_replies(store: Store) ->
     held = knock(knock_id=next(ids), outgoing=False, state="held", held="dnd")
     shown = knock(knock_id=next(ids), outgoing=False, state="shown")
     reply = knock(knock_id=next(ids), outgoing=False, state="replied", reply="No", replied_at=5.0)
-    sent = replace(reply, id=next(ids), reply_sent=True)
+    sent = msgspec.structs.replace(reply, id=next(ids), reply_sent=True)
     for each in (outbox, delivered, held, shown, reply, sent):
         store.save_knock(each)
     assert store.open_knocks() == [outbox, held, reply]

@@ -3,7 +3,6 @@ no text, acknowledgements, retention of questions, and full-text search with pre
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -26,7 +25,7 @@ def item(peer: str = ANN, seq: int = 1, text: str = "Who fixes the badge printer
          sent_at: float = 1000.0, **fields: Any) -> StoredItem:  # fmt: skip
     base = StoredItem(peer=peer, inc=7, seq=seq, kind="post", sent_at=sent_at,
                       received_at=sent_at, text=text)  # fmt: skip
-    return dataclasses.replace(base, **fields)
+    return msgspec.structs.replace(base, **fields)
 
 
 def question(seq: int = 1, **fields: Any) -> StoredItem:
@@ -41,10 +40,10 @@ def reply(to: StoredItem, seq: int, text: str, *, peer: str = BEN, **fields: Any
 def test_a_later_version_replaces_an_older_one_and_keeps_when_it_was_posted(store: Store) -> None:
     q = question()
     store.add_items([q])
-    edited = dataclasses.replace(q, text="Who resets the badge printer?", edits=1, ver=9,
+    edited = msgspec.structs.replace(q, text="Who resets the badge printer?", edits=1, ver=9,
                                  ver_inc=7, sent_at=5000.0)  # fmt: skip
     assert store.put_item_version(edited)
-    older = dataclasses.replace(edited, text="an older edit", ver=8)
+    older = msgspec.structs.replace(edited, text="an older edit", ver=8)
     assert not store.put_item_version(older)  # the author's order decides
     held = store.item(q.id)
     assert held is not None
@@ -71,7 +70,7 @@ def test_a_deleted_reply_leaves_no_text_in_the_database_file(store: Store, db_pa
     secret = reply(q, 2, "The code is zanzibarquokka 4711")
     store.add_items([q, secret])
     assert [h.id for h in store.search(fts_query("zanzibar"), 10)] == [secret.id]
-    tomb = dataclasses.replace(secret, text="", deleted=True, ver=12, ver_inc=7)
+    tomb = msgspec.structs.replace(secret, text="", deleted=True, ver=12, ver_inc=7)
     assert store.put_item_version(tomb)
     assert store.thread(q.id) == []
     assert store.search(fts_query("zanzibar"), 10) == []
@@ -110,7 +109,7 @@ def test_events_are_searchable_by_their_words_until_cancelled(store: Store) -> N
     ]
     assert store.search(fts_query("pens"), 10)  # the note counts too
     cancelled = msgspec.structs.replace(spec, cancelled=True)
-    store.put_records([dataclasses.replace(event, ver=6, value=wire.encode_value(cancelled))])
+    store.put_records([msgspec.structs.replace(event, ver=6, value=wire.encode_value(cancelled))])
     assert store.search(fts_query("onboard"), 10) == []
 
 
@@ -184,17 +183,17 @@ def test_a_question_is_answered_only_by_a_reply_in_its_own_thread(store: Store) 
     chosen = reply(q, 2, "Hold the power button")
     elsewhere = reply(other, 3, "At reception")
     store.add_items([q, other, chosen, elsewhere])
-    answered = dataclasses.replace(q, answer=chosen.id, ver=10, ver_inc=7)
+    answered = msgspec.structs.replace(q, answer=chosen.id, ver=10, ver_inc=7)
     assert store.put_item_version(answered)
     # Another thread's reply answers nothing (only a hostile author could name one).
-    wrong = dataclasses.replace(other, answer=elsewhere.id.replace(":7:3", ":7:99"), ver=11)
+    wrong = msgspec.structs.replace(other, answer=elsewhere.id.replace(":7:3", ":7:99"), ver=11)
     assert store.put_item_version(wrong)
     assert [i.id for i in store.questions(0.0, open_only=True, limit=10)] == [other.id]
     held = store.item(q.id)
     assert held is not None
     assert store.answers(held)
     # Deleting the chosen reply opens the question again.
-    store.put_item_version(dataclasses.replace(chosen, text="", deleted=True, ver=12))
+    store.put_item_version(msgspec.structs.replace(chosen, text="", deleted=True, ver=12))
     assert {i.id for i in store.questions(0.0, open_only=True, limit=10)} == {q.id, other.id}
 
 
