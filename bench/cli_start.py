@@ -55,7 +55,7 @@ INSIDE_ENV = "HALLWAY_BENCH_CLI_NETNS"  # set on the re-executed run, inside the
 WARMUP = 3
 
 
-def _env(pythonpath: str | None = None) -> dict[str, str]:
+def lean_env(pythonpath: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"HALLWAY_HOME", "PYTHONPATH"}}
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # no keyring daemon here
     env.pop(INSIDE_ENV, None)
@@ -64,14 +64,14 @@ def _env(pythonpath: str | None = None) -> dict[str, str]:
     return env
 
 
-def _compile(python: Path, tree: Path) -> None:
+def compile_tree(python: Path, tree: Path) -> None:
     """Bytecode for `tree`'s package, as a wheel's install writes it (PYTHONDONTWRITEBYTECODE)."""
-    env = {k: v for k, v in _env().items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in lean_env().items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([str(python), "-m", "compileall", "-q", str(tree / "desktop" / "hallway")],
                    env=env, check=False, stdout=subprocess.DEVNULL)
 
 
-def _only_loopback() -> None:
+def only_loopback() -> None:
     names = sorted(name for _index, name in socket.if_nameindex())  # this namespace's, not sysfs'
     if names != ["lo"]:
         raise SystemExit(f"refusing to run: this namespace has interfaces {names}, not only lo")
@@ -106,11 +106,11 @@ class Node:
 
     def start(self, timeout: float) -> None:
         subprocess.run([str(self.hallway), "--home", str(self.home), "init", "--name", "Bench",
-                        "--open", "--interface", "127.0.0.1"], env=_env(), check=True,
+                        "--open", "--interface", "127.0.0.1"], env=lean_env(), check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [str(self.hallway), "--home", str(self.home), "node", "--json"], env=_env(),
+                [str(self.hallway), "--home", str(self.home), "node", "--json"], env=lean_env(),
                 stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
         wait_until(self._ready, timeout, lambda: f"the node's ready event: {self._tail()}")
 
@@ -169,7 +169,7 @@ def _default_env(env: dict[str, str], tmp: Path) -> dict[str, str]:
 def _commands(args: argparse.Namespace, home: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
     python, hallway = str(args.python), str(args.hallway)
     tmp = home.parents[3]  # home is default_home(tmp): tmp/user/.local/share/hallway
-    plain = _env()
+    plain = lean_env()
     cmds = {"python -c pass": ([python, "-c", "pass"], plain)}
     for verb in args.command:
         cmds[f"hallway {verb}"] = ([hallway, "--home", str(home), *verb.split()], plain)
@@ -178,7 +178,7 @@ def _commands(args: argparse.Namespace, home: Path) -> dict[str, tuple[list[str]
     if args.before is not None:
         tree = args.before.resolve()
         old = str(launcher(tree, args.python, tmp / "hallway-before"))
-        before = _env(str(tree / "desktop"))
+        before = lean_env(str(tree / "desktop"))
         for verb in args.command:
             cmds[f"hallway {verb} (before)"] = ([old, "--home", str(home), *verb.split()], before)
             cmds[f"hallway {verb} (default home, before)"] = (
@@ -228,14 +228,14 @@ def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
 
 
 def run_inside(args: argparse.Namespace) -> int:
-    _only_loopback()
+    only_loopback()
     signal.signal(signal.SIGTERM, _on_term)
     tmp = Path(tempfile.mkdtemp(prefix="hwcli-", dir="/tmp"))  # short: AF_UNIX path limit
     node = Node(args.hallway, tmp)
     try:
-        _compile(args.python, REPO)
+        compile_tree(args.python, REPO)
         if args.before is not None:
-            _compile(args.python, args.before.resolve())
+            compile_tree(args.python, args.before.resolve())
         node.start(args.ready_timeout)
         results = measure(args, node.home)
     except (KeyboardInterrupt, _TerminatedError):
@@ -281,11 +281,17 @@ def main() -> int:
         ap.error("--runs must be at least 1")
     if os.environ.get(INSIDE_ENV) == "1":
         return run_inside(args)
-    if os.geteuid() != 0:
-        print("bench/cli_start.py needs root (unshare --net)", file=sys.stderr)
-        return 2
     # The whole run, clients included, in a namespace holding only loopback.
-    inner = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]]
+    return run_in_own_netns(Path(__file__))
+
+
+def run_in_own_netns(script: Path) -> int:
+    """Run `script` with this process's arguments again, inside a network namespace of its own
+    with only `lo` up (INSIDE_ENV set), and return its exit status. Needs root."""
+    if os.geteuid() != 0:
+        print(f"bench/{script.name} needs root (unshare --net)", file=sys.stderr)
+        return 2
+    inner = [sys.executable, str(script.resolve()), *sys.argv[1:]]
     child = subprocess.Popen(
         ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *inner],
         env={**os.environ, INSIDE_ENV: "1"})
