@@ -9,7 +9,8 @@ time, 3 s apart. For each join it reads every member's CPU time per thread from 
 (schedstat's nanoseconds) just before the newcomer starts and again 0.5 s after each pair has
 seen each other, and prints the members' CPU per member for that join, split into libzmq's
 threads (`ZMQbg/...`) and the process's other threads, with the pairs' discovery from the
-newcomer's `ready` (p50 and max, as bench/run's discovery scenario counts it).
+newcomer's `ready` (p50 and max, as bench/run's discovery scenario counts it), and the
+newcomer's own CPU from its `ready` (read as the harness sees the event) to the same moment.
 
 At N = 25 the 24 members meet a newcomer at once, on the same cores: their summed CPU per join
 bounds the time to discovery from below (docs/benchmarks.md, "Issue 13, third pass"). The window
@@ -79,14 +80,18 @@ def main() -> int:
                 before = {node.pid: thread_cpu(node.pid) for node in olds}
                 new = c.start(hosts[members + r])
                 ready = ts(new.wait_ready(60.0))
+                at_ready = thread_cpu(new.pid)
                 seen = [max(c.link_time(old, new), c.link_time(new, old)) - ready
                         for old in c.peers_of(new)]
                 time.sleep(0.5)
                 kinds = add_up(spent(before[node.pid], thread_cpu(node.pid)) for node in olds)
                 per = ", ".join(f"{k} {v / len(olds):.1f}" for k, v in sorted(kinds.items()))
+                mine = spent(at_ready, thread_cpu(new.pid))
+                own = ", ".join(f"{k} {v:.1f}" for k, v in sorted(mine.items()))
                 print(f"join {r + 1} ({args.system}, {len(olds)} members): discovery from ready "
                       f"p50 {statistics.median(seen) * 1e3:.0f} ms, max {max(seen) * 1e3:.0f} ms; "
-                      f"members' CPU per member (ms): {per}", flush=True)
+                      f"members' CPU per member (ms): {per}; the newcomer's from its ready "
+                      f"(ms): {own}", flush=True)
     return 0
 
 
