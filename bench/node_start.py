@@ -22,11 +22,9 @@ anyone, without the other nodes' load.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,29 +43,13 @@ from bench.cli_start import (  # noqa: E402
     lean_env,
     only_loopback,
     run_in_own_netns,
+    stop_group,
 )
+from bench.connections import rss_kb, total_cpu  # noqa: E402
 from bench.report import machine, percentile  # noqa: E402
 
 WARMUP = 1
 READY_TIMEOUT = 60.0
-
-
-def thread_cpu_ms(pid: int) -> float:
-    """CPU time of the process's live threads, from schedstat (ns), in ms."""
-    total = 0
-    for path in glob.glob(f"/proc/{pid}/task/*/schedstat"):
-        try:
-            total += int(Path(path).read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue  # the thread ended meanwhile
-    return total / 1e6
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
 
 
 def start_once(hallway: str, env: dict[str, str], home: Path) -> dict[str, float]:
@@ -92,16 +74,9 @@ def start_once(hallway: str, env: dict[str, str], home: Path) -> dict[str, float
             if time.perf_counter() > deadline:
                 raise RuntimeError("no ready event in time")
         wall = (time.perf_counter() - t0) * 1e3
-        return {"wall_ms": wall, "cpu_ms": thread_cpu_ms(proc.pid), "rss_mb": rss_mb(proc.pid)}
+        return {"wall_ms": wall, "cpu_ms": total_cpu([proc.pid]), "rss_mb": rss_kb(proc.pid) / 1024}
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        except ProcessLookupError:
-            proc.wait(5)
+        stop_group(proc)
         if proc.stdout is not None:
             proc.stdout.close()
 
