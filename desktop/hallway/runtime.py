@@ -267,8 +267,6 @@ def _knock_expiry() -> float:
 def _keep_port(home: Path, config: Config, port: int) -> Config:
     """Save the port now listened on in the config; a config that cannot be saved (a full
     disk) costs only that: the next run chooses again."""
-    import msgspec
-
     kept = msgspec.structs.replace(config, port=port)
     try:
         save_config(home, kept)
