@@ -85,11 +85,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
                     help="meetups: restarts of each office, alternating empty and loaded")
     ap.add_argument("--meetup-rounds", type=int, default=3,
                     help="meetups: newcomers joining each office per block")
+    ap.add_argument("--soak-rate", type=float, default=45.0,
+                    help="soak: items a second the office posts between its nodes")
+    ap.add_argument("--soak-seconds", type=float, default=180.0, help="soak: the load's length")
+    ap.add_argument("--soak-settle", type=float, default=30.0,
+                    help="soak: the idle windows before and after the load (seconds)")
     args = ap.parse_args(argv)
     for flag in ("events", "rsvps", "meetup_blocks", "meetup_rounds"):
         if getattr(args, flag) < (0 if flag == "rsvps" else 1):
             ap.error(f"--{flag.replace('_', '-')} must be at least "
                      f"{0 if flag == 'rsvps' else 1}")
+    if args.soak_rate <= 0 or args.soak_seconds <= 0 or args.soak_settle < 0:
+        ap.error("--soak-rate and --soak-seconds must be above 0, --soak-settle at least 0")
     if not 2 <= args.nodes <= 50:
         ap.error("--nodes must be between 2 and 50")
     if args.mesh_timeout is None:
@@ -124,7 +131,8 @@ def main(argv: list[str], command: list[str]) -> int:
         offline_timeout=args.offline_timeout, mesh_timeout=args.mesh_timeout,
         hallway_driver=args.hallway_driver, hallway_init=args.hallway_init,
         meetup_events=args.events, meetup_rsvps=args.rsvps, meetup_blocks=args.meetup_blocks,
-        meetup_rounds=args.meetup_rounds,
+        meetup_rounds=args.meetup_rounds, soak_rate=args.soak_rate,
+        soak_seconds=args.soak_seconds, soak_settle=args.soak_settle,
     )
     scenarios = args.scenarios or DEFAULT_SCENARIOS
     progress = ProgressLine()

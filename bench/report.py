@@ -38,7 +38,14 @@ MEETUP_PAIRS = [("meetups_{}_ms", "discovery per member, from start"),
                 ("meetups_{}_all_ms", "whole office online, from start"),
                 ("meetups_{}_all_from_ready_ms", "whole office online, from ready")]
 MEETUP_LIMIT = 1.20
-RESOURCES = [("rss_mb", "RSS per node (MB)"), ("idle_cpu_pct", "idle CPU per node (% of a core)")]
+RESOURCES = [
+    ("rss_mb", "RSS per node (MB)"),
+    ("idle_cpu_pct", "idle CPU per node (% of a core)"),
+    ("soak_rss_before_mb", "soak: RSS per node before the load (MB)"),
+    ("soak_rss_peak_mb", "soak: highest RSS per node from the load on (MB)"),
+    ("soak_rss_after_mb", "soak: RSS per node after the load (MB)"),
+    ("soak_cpu_ms_per_item", "soak: CPU per node per item (ms)"),
+]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -102,6 +109,7 @@ def system_summary(res: Results) -> dict[str, Any]:
     out: dict[str, Any] = {key: latency_stats(res.samples.get(key)) for key, _ in LATENCIES}
     out.update({key: resource_stats(res.samples.get(key)) for key, _ in RESOURCES})
     out["burst"] = res.extra.get("burst")
+    out["soak"] = res.extra.get("soak")
     if "meetups" in res.extra:
         out["meetups"] = {**res.extra["meetups"], **meetup_ratios(out)}
     out["errors"] = res.errors or None
@@ -204,6 +212,10 @@ def markdown(doc: dict[str, Any]) -> str:
                            f"{bst['duration_ms']:.0f} ms from first send to last delivery"
                            + (f" (posting took {bst['posting_ms']:.0f} ms)."
                               if "posting_ms" in bst else "."))]
+        if data.get("soak"):
+            sk = data["soak"]
+            lines += ["", (f"{name} soak: {sk['posted']} items in {sk['load_s']} s "
+                           f"({sk['rate']} a second), all delivered: {sk['delivered_all']}.")]
         lines += meetups_markdown(data)
         if data.get("errors"):
             lines += ["", f"{name} errors:"]

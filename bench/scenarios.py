@@ -44,6 +44,9 @@ class Settings:
     meetup_rsvps: int = 2000
     meetup_blocks: int = 4
     meetup_rounds: int = 3
+    soak_rate: float = 45.0
+    soak_seconds: float = 180.0
+    soak_settle: float = 30.0
 
 
 @dataclass
@@ -299,6 +302,85 @@ def burst(system: System, hosts: list[Host], s: Settings, r: Results, p: Progres
         }
 
 
+SOAK_FILLER = "the rest of a post of ordinary length, about as long as a sentence or two at work"
+
+
+def soak(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
+    """RSS and CPU under a sustained load, as a node that runs all day meets it.
+
+    With the full mesh up: an idle window (`s.soak_settle` seconds), then the nodes post
+    `s.soak_rate` items a second between them for `s.soak_seconds` (authors round-robin, each
+    post ~100 characters, paced on a fixed schedule from this process), then, once every node
+    holds every item, a second idle window. Every node's RSS is read each second: `before` at
+    the end of the first window, `peak` the highest from the load's start to the end, `after`
+    at the end. CPU per item is each node's CPU (all its threads, schedstat) from the load's
+    start until every item was delivered, over the items posted. The sleeps are the load's
+    schedule and the idle windows, which are what this measures, not a sync.
+    """
+    from bench.connections import total_cpu
+
+    with cluster(system, hosts, p, s) as c:
+        p(f"{system.key} soak: starting {len(hosts)} nodes")
+        nodes = c.start_all(hosts)
+        peak = {n.pid: 0.0 for n in nodes}
+
+        def idle(window: float, what: str) -> None:
+            end = time.monotonic() + window
+            while (left := end - time.monotonic()) > 0:
+                p(f"{system.key} soak: {what}, {left:.0f} s left")
+                time.sleep(min(1.0, left))
+                if what != "idle before":
+                    _note_peaks(nodes, peak)
+
+        idle(s.soak_settle, "idle before")
+        r.add("soak_rss_before_mb", [_rss_mb(n.pid) for n in nodes])
+        tag = f"soak-{uuid.uuid4().hex[:8]}-"
+        cpu0 = {n.pid: total_cpu([n.pid]) for n in nodes}
+        t0 = time.monotonic()
+        posted = 0
+        sampled = t0
+        while (now := time.monotonic()) < t0 + s.soak_seconds:
+            due = t0 + posted / s.soak_rate
+            if now < due:
+                time.sleep(min(due - now, 0.05))  # the load's schedule
+                continue
+            text = f"{tag}{posted} {SOAK_FILLER}"
+            system.post(nodes[posted % len(nodes)], text, text)
+            posted += 1
+            if now - sampled >= 1.0:
+                sampled = now
+                _note_peaks(nodes, peak)
+                p(f"{system.key} soak: {posted} posted, "
+                  f"{t0 + s.soak_seconds - now:.0f} s left")
+        load_s = time.monotonic() - t0
+        delivered = []
+        for node in nodes:
+            p(f"{system.key} soak: waiting for delivery at {node.name}")
+            own = len(range(nodes.index(node), posted, len(nodes)))
+
+            def pred(e: Event, me: str = node.id) -> bool:
+                return (e.get("type") == "post" and e.get("peer") != me
+                        and str(e.get("text", "")).startswith(tag))
+
+            try:
+                got = node.events.wait_count(pred, posted - own, s.burst_timeout)
+            except TimeoutError:
+                got = [e for e in node.events.snapshot() if pred(e)]
+            delivered.append(len(got) == posted - own)
+        r.add("soak_cpu_ms_per_item",
+              [(total_cpu([n.pid]) - cpu0[n.pid]) / posted for n in nodes])
+        idle(s.soak_settle, "idle after")
+        r.add("soak_rss_peak_mb", list(peak.values()))
+        r.add("soak_rss_after_mb", [_rss_mb(n.pid) for n in nodes])
+        r.extra["soak"] = {"posted": posted, "load_s": round(load_s, 1),
+                           "rate": round(posted / load_s, 1), "delivered_all": all(delivered)}
+
+
+def _note_peaks(nodes: list[Node], peak: dict[int, float]) -> None:
+    for node in nodes:
+        peak[node.pid] = max(peak[node.pid], _rss_mb(node.pid))
+
+
 def search(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress) -> None:
     """Issue 11: searches over 10,000 items (bench/search.py, which imports this module)."""
     from bench.search import search as run
@@ -315,4 +397,5 @@ SCENARIOS: dict[str, Callable[[System, list[Host], Settings, Results, Progress],
     "footprint": footprint,
     "burst": burst,
     "search": search,  # not in bench/cli.py's default set: run it with --scenario search
+    "soak": soak,  # nor is this one (~4 minutes per system)
 }
