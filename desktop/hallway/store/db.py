@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 
 STATUS_HISTORY_KEEP: Final = 10
 BUSY_TIMEOUT_S: Final = 5.0
+#: SQLite's page cache per connection (a node holds one). What the engine reads and writes
+#: again and again (the indexes' upper pages, the tables' newest leaves) fits; the rest comes
+#: from the kernel's page cache (docs/benchmarks.md, "Issue 13, twelfth pass").
+PAGE_CACHE_KIB: Final = 256
 
 # Column lists are spelled out in each statement (no string building) so every query reads whole.
 _SELECT_RECORDS: Final = (
@@ -514,6 +518,9 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
         # Some filesystems (network mounts) cannot do WAL. Still correct, only slower.
         log.warning("SQLite could not use WAL for %s (journal mode %s)", path, mode)
     conn.execute("PRAGMA synchronous = NORMAL")
+    # SQLite's own page cache, on top of the kernel's (which keeps the file's pages anyway):
+    # its default of 2,000 KiB fills as the database grows and then stays in a node's RSS.
+    conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB:d}")
     # A deleted post keeps no text behind: freed space is overwritten, not left readable.
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA foreign_keys = ON")

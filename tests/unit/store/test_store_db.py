@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from hallway.core.model import Presence, Status, post_id
 from hallway.store import Store, StoredItem, StoredPeer, StoreError
+from hallway.store.db import PAGE_CACHE_KIB
 
 ANN = "a" * 32
 BOB = "b" * 32
@@ -69,13 +70,16 @@ def test_close_is_idempotent_and_later_use_says_closed(db_path: Path) -> None:
         store.items()
 
 
-def test_settings_are_wal_normal_with_foreign_keys(store: Store) -> None:
+def test_settings_are_wal_normal_with_foreign_keys_and_a_small_cache(store: Store) -> None:
     conn = store._conn
     assert conn is not None
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    # Negative: KiB, not pages. SQLite's default (-2000) would grow a node's RSS by ~2 MB.
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == -PAGE_CACHE_KIB
+    assert PAGE_CACHE_KIB < 2000
 
 
 def test_opened_on_one_thread_used_on_another(db_path: Path) -> None:
