@@ -1,8 +1,10 @@
 """Command lines read without argparse: `[--home DIR] COMMAND [FLAG]...` for a command whose
-options are all flags, such as `hallway peers --json`.
+options are all flags, such as `hallway peers --json`, or whose other options are left at their
+defaults, such as `hallway node --json`.
 
 Importing argparse (with the gettext and locale it loads) and building even one command's parser
-are ~10 ms of a client command whose whole start should stay within 3x Python's own (issue 13).
+are ~10 ms of a client command whose whole start should stay within 3x Python's own (issue 13),
+and of a node's start, on the way to meeting the office.
 `parse_flags` reads these plainest command lines from `FLAG_COMMANDS`, the table from which
 `hallway.cli.parser` adds the same commands' options, and returns None for anything else, which
 argparse then reads as ever: help, a mistake, `--`, an abbreviation, `--home` after the command,
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Final
 
-__all__ = ["ACTIONS_DEST", "FLAG_COMMANDS", "add_flags", "flag_dest", "parse_flags"]
+__all__ = ["ACTIONS_DEST", "DEFAULTS", "FLAG_COMMANDS", "add_flags", "flag_dest", "parse_flags"]
 
 #: Each command whose options are all flags (`store_true`): flag -> its help.
 FLAG_COMMANDS: Final[dict[str, dict[str, str]]] = {
@@ -28,6 +30,20 @@ FLAG_COMMANDS: Final[dict[str, dict[str, str]]] = {
     "peers": {"--json": "print a JSON array"},
     "watch": {"--json": "print one JSON object per event (NDJSON)"},
     "knocks": {"--json": "print a JSON array"},
+    "node": {"--json": "print one JSON object per event (NDJSON)"},
+}
+#: What a command of `FLAG_COMMANDS` with options that take values holds for them when none is
+#: given (argparse's defaults; the tests compare them with the parser's): dest -> default.
+DEFAULTS: Final[dict[str, dict[str, object]]] = {
+    "node": {
+        "name": None,
+        "open_office": False,
+        "office": None,
+        "passphrase_file": None,
+        "interface": None,
+        "port": 0,
+        "peers": [],
+    },
 }
 #: Where a command with actions of its own (`status set`) keeps the action: None without one.
 ACTIONS_DEST: Final = {"status": "status_command"}
@@ -65,5 +81,7 @@ def parse_flags(words: Sequence[str]) -> argparse.Namespace | None:
     if command in ACTIONS_DEST:
         values[ACTIONS_DEST[command]] = None
     values.update({flag_dest(flag): flag in given for flag in flags})
+    for dest, default in DEFAULTS.get(command, {}).items():  # a list of its own, as argparse's
+        values[dest] = list(default) if isinstance(default, list) else default
     # The same attributes as argparse's Namespace; nothing compares or prints it by type.
     return SimpleNamespace(**values)  # type: ignore[return-value]

@@ -367,7 +367,7 @@ def _node(command: Command) -> None:
         "a colleague on another network (an address or name, and its --port; default: this "
         "node's --port) who introduces you to the office; for this run, repeatable",
     )
-    _json_option(node, "one JSON object per event (NDJSON)")
+    add_flags(node, "node")
 
 
 def _status(command: Command) -> None:

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from hallway.cli import signals
-from hallway.cli.flags import ACTIONS_DEST, FLAG_COMMANDS, flag_dest, parse_flags
+from hallway.cli.flags import ACTIONS_DEST, DEFAULTS, FLAG_COMMANDS, flag_dest, parse_flags
 from hallway.cli.main import EXIT_INTERRUPTED
 from hallway.cli.parser import build_parser, parse_command_line
 
@@ -22,6 +22,8 @@ READ = [
     ["status", "--json"],
     ["watch"],
     ["knocks", "--json"],
+    ["node"],
+    ["--home", "/tmp/x", "node", "--json"],
 ]
 LEFT_TO_ARGPARSE = [
     [],
@@ -43,7 +45,9 @@ LEFT_TO_ARGPARSE = [
     ["status", "set", "busy"],
     ["status", "clear"],
     ["feed", "--json"],
-    ["node", "--json"],
+    ["node", "--json", "--port", "7000"],
+    ["node", "--name", "Ben", "--open"],
+    ["node", "--peer", "198.18.0.2"],
 ]
 
 
@@ -72,13 +76,24 @@ def test_the_table_is_every_option_of_its_commands(command: str) -> None:
     top = build_parser(command)
     sub = next(a for a in top._actions if a.dest == "command").choices[command]  # type: ignore[index]
     assert isinstance(sub, argparse.ArgumentParser)
-    options = {o for a in sub._actions for o in a.option_strings} - {"-h", "--help", "--home"}
-    assert options == set(FLAG_COMMANDS[command])
+    defaults = DEFAULTS.get(command, {})
+    flags = {o for a in sub._actions for o in a.option_strings if a.dest not in defaults}
+    assert flags - {"-h", "--help", "--home"} == set(FLAG_COMMANDS[command])
     dests = {a.dest for a in sub._actions} - {"help", "home"}
-    assert dests == {flag_dest(f) for f in FLAG_COMMANDS[command]} | (
+    assert dests == {flag_dest(f) for f in FLAG_COMMANDS[command]} | set(defaults) | (
         {ACTIONS_DEST[command]} if command in ACTIONS_DEST else set()
     )
+    assert {a.dest: a.default for a in sub._actions if a.dest in defaults} == defaults
 
 
 def test_the_exit_status_of_an_interruption_is_the_same_everywhere() -> None:
     assert EXIT_INTERRUPTED == signals.EXIT_INTERRUPTED == 130
+
+
+def test_a_default_list_is_a_new_one_each_time() -> None:
+    first = parse_flags(["node"])
+    assert first is not None
+    first.peers.append("198.18.0.9")
+    again = parse_flags(["node"])
+    assert again is not None
+    assert again.peers == [] == DEFAULTS["node"]["peers"]
