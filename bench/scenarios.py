@@ -324,15 +324,15 @@ def soak(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress
         nodes = c.start_all(hosts)
         peak = {n.pid: 0.0 for n in nodes}
 
-        def idle(window: float, what: str) -> None:
-            end = time.monotonic() + window
+        def idle(what: str, *, peaks: bool) -> None:
+            end = time.monotonic() + s.soak_settle
             while (left := end - time.monotonic()) > 0:
                 p(f"{system.key} soak: {what}, {left:.0f} s left")
                 time.sleep(min(1.0, left))
-                if what != "idle before":
+                if peaks:
                     _note_peaks(nodes, peak)
 
-        idle(s.soak_settle, "idle before")
+        idle("idle before", peaks=False)
         r.add("soak_rss_before_mb", [_rss_mb(n.pid) for n in nodes])
         tag = f"soak-{uuid.uuid4().hex[:8]}-"
         cpu0 = {n.pid: total_cpu([n.pid]) for n in nodes}
@@ -369,7 +369,7 @@ def soak(system: System, hosts: list[Host], s: Settings, r: Results, p: Progress
             delivered.append(len(got) == posted - own)
         r.add("soak_cpu_ms_per_item",
               [(total_cpu([n.pid]) - cpu0[n.pid]) / posted for n in nodes])
-        idle(s.soak_settle, "idle after")
+        idle("idle after", peaks=True)
         r.add("soak_rss_peak_mb", list(peak.values()))
         r.add("soak_rss_after_mb", [_rss_mb(n.pid) for n in nodes])
         r.extra["soak"] = {"posted": posted, "load_s": round(load_s, 1),
