@@ -15,6 +15,13 @@ floor, is timed in the same rounds. `--before DIR` starts another checkout's nod
 rounds; the order rotates from round to round. Both trees' bytecode is compiled first, as
 installing a wheel does (bench/README.md). One untimed round comes first.
 
+`--floors` times two more in the same rounds, to its `ready` line likewise: the stack alone
+(`bench/stack_floor.py`: the libraries DESIGN.md fixes, started as a node starts them, with no
+Hallway code), the floor under any start of this design; and Pyre's node (`bench/pyre_driver.py`),
+what `bench/run` compares with. Pyre beacons on the first interface that is not loopback, so the
+namespace gets one of its own for it: a veth pair with both ends in the namespace
+(198.18.250.1/24), so its beacons stay there.
+
 A start's share of `bench/run`'s discovery from start: what a node does before it can meet
 anyone, without the other nodes' load.
 """
@@ -30,7 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -64,21 +71,52 @@ def start_once(hallway: str, env: dict[str, str], home: Path) -> dict[str, float
                             start_new_session=True)
     try:
         assert proc.stdout is not None
-        deadline = t0 + READY_TIMEOUT
-        while True:
-            line = proc.stdout.readline()  # the node writes whole lines; EOF if it exits
-            if not line:
-                raise RuntimeError(f"the node exited ({proc.wait()}) before its ready event")
-            if json.loads(line).get("type") == "ready":
-                break
-            if time.perf_counter() > deadline:
-                raise RuntimeError("no ready event in time")
+        _wait_ready(proc, proc.stdout, t0 + READY_TIMEOUT)
         wall = (time.perf_counter() - t0) * 1e3
         return {"wall_ms": wall, "cpu_ms": total_cpu([proc.pid]), "rss_mb": rss_kb(proc.pid) / 1024}
     finally:
         stop_group(proc)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def process_once(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """One timed start of a process that prints a `ready` JSON line and runs until stopped."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        _wait_ready(proc, proc.stdout, t0 + READY_TIMEOUT)
+        wall = (time.perf_counter() - t0) * 1e3
+        return {"wall_ms": wall, "cpu_ms": total_cpu([proc.pid]), "rss_mb": rss_kb(proc.pid) / 1024}
+    finally:
+        stop_group(proc)
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], out: IO[bytes], deadline: float) -> None:
+    while True:
+        line = out.readline()  # whole lines; EOF if it exits
+        if not line:
+            raise RuntimeError(f"{proc.args!r} exited ({proc.wait()}) before its ready event")
+        if json.loads(line).get("type") == "ready":
+            return
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"{proc.args!r}: no ready event in time")
+
+
+def give_pyre_an_interface() -> None:
+    """An interface in this (the run's own) namespace for Pyre, which needs one that is not
+    loopback to beacon on: a veth pair with both ends here, so what it sends stays here (and
+    nothing listens at the other end)."""
+    for cmd in (["ip", "link", "add", "hwfloor0", "type", "veth", "peer", "name", "hwfloor1"],
+                ["ip", "addr", "add", "198.18.250.1/24", "dev", "hwfloor0"],
+                ["ip", "link", "set", "hwfloor1", "up"],
+                ["ip", "link", "set", "hwfloor0", "up"]):
+        subprocess.run(cmd, check=True)
 
 
 def python_once(python: str, env: dict[str, str]) -> dict[str, float]:
@@ -98,6 +136,11 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         old = str(launcher(tree, args.python, tmp / "hallway-before"))
         env = lean_env(str(tree / "desktop"))
         runs["hallway node (before)"] = lambda: start_once(old, env, tmp / "home-before")
+    if args.floors:
+        stack = [python, str(REPO / "bench" / "stack_floor.py")]
+        pyre = [python, str(REPO / "bench" / "pyre_driver.py"), "--name", "floor"]
+        runs["the stack alone"] = lambda: process_once(stack, lean_env())
+        runs["pyre node"] = lambda: process_once(pyre, lean_env())
     names = list(runs)
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for rnd in range(WARMUP + args.runs):
@@ -123,6 +166,8 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 def run_inside(args: argparse.Namespace) -> int:
     only_loopback()
+    if args.floors:
+        give_pyre_an_interface()
     tmp = Path(tempfile.mkdtemp(prefix="hwstart-", dir="/tmp"))  # short: AF_UNIX path limit
     try:
         compile_tree(args.python, REPO)
@@ -153,6 +198,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=15, help="timed starts of each (default 15)")
     ap.add_argument("--before", type=Path, metavar="DIR",
                     help="also start the node of this checkout (PYTHONPATH=DIR/desktop)")
+    ap.add_argument("--floors", action="store_true",
+                    help="also time the stack alone (bench/stack_floor.py) and Pyre's node")
     ap.add_argument("--python", type=Path, default=REPO / ".venv" / "bin" / "python")
     ap.add_argument("--hallway", type=Path, default=REPO / ".venv" / "bin" / "hallway")
     ap.add_argument("--out", type=Path, metavar="FILE", help="also write the results as JSON")
