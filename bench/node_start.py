@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -65,29 +65,25 @@ def start_once(hallway: str, env: dict[str, str], home: Path) -> dict[str, float
     subprocess.run([hallway, "--home", str(home), "init", "--name", "Bench", "--open",
                     "--interface", "127.0.0.1"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([hallway, "--home", str(home), "node", "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        assert proc.stdout is not None
-        _wait_ready(proc, proc.stdout, t0 + READY_TIMEOUT)
-        wall = (time.perf_counter() - t0) * 1e3
-        return {"wall_ms": wall, "cpu_ms": total_cpu([proc.pid]), "rss_mb": rss_kb(proc.pid) / 1024}
-    finally:
-        stop_group(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    return process_once([hallway, "--home", str(home), "node", "--json"], env)
 
 
 def process_once(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    """One timed start of a process that prints a `ready` JSON line and runs until stopped."""
+    """One timed start of a process that prints a `ready` JSON line (whole lines) and runs until
+    stopped (SIGTERM to its group), or until its stdin closes."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         assert proc.stdout is not None
-        _wait_ready(proc, proc.stdout, t0 + READY_TIMEOUT)
+        while True:
+            line = proc.stdout.readline()  # EOF if it exits
+            if not line:
+                raise RuntimeError(f"{argv[1]} exited ({proc.wait()}) before its ready event")
+            if json.loads(line).get("type") == "ready":
+                break
+            if time.perf_counter() > t0 + READY_TIMEOUT:
+                raise RuntimeError(f"{argv[1]}: no ready event in time")
         wall = (time.perf_counter() - t0) * 1e3
         return {"wall_ms": wall, "cpu_ms": total_cpu([proc.pid]), "rss_mb": rss_kb(proc.pid) / 1024}
     finally:
@@ -95,17 +91,6 @@ def process_once(argv: list[str], env: dict[str, str]) -> dict[str, float]:
         for pipe in (proc.stdin, proc.stdout):
             if pipe is not None:
                 pipe.close()
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], out: IO[bytes], deadline: float) -> None:
-    while True:
-        line = out.readline()  # whole lines; EOF if it exits
-        if not line:
-            raise RuntimeError(f"{proc.args!r} exited ({proc.wait()}) before its ready event")
-        if json.loads(line).get("type") == "ready":
-            return
-        if time.perf_counter() > deadline:
-            raise RuntimeError(f"{proc.args!r}: no ready event in time")
 
 
 def give_pyre_an_interface() -> None:
