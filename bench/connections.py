@@ -619,7 +619,7 @@ def report(res: dict[str, Any]) -> None:
             f"    join: member {j['member_total_ms']:6.2f} ms (io {m['io']:.2f} main"
             f" {m['main']:.2f} other {m['other']:.2f}), members' sum {j['members_sum_ms']:.1f};"
             f" newcomer {j['newcomer_ms']:.1f}, after bind io {n['io']:.2f} main {n['main']:.2f};"
-            f" wall {j['wall_s']:.2f} s (mesh {j['mesh_wall_s']:.2f} s)",
+            f" wall {j['wall_s']:.2f} s (mesh {j['mesh_wall_s'] * 1e3:.1f} ms)",
             flush=True,
         )
 
